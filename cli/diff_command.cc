@@ -1,0 +1,184 @@
+// `deltascope diff` and `deltascope changelog`.
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "cli/commands.h"
+#include "cli/output.h"
+#include "cli/progress.h"
+#include "daemon/engine/engine.h"
+#include "daemon/engine/registry.h"
+#include "daemon/render/json.h"
+#include "daemon/stdlib/stdlib.h"
+#include "daemon/util/fd.h"
+
+namespace deltascope::cli {
+
+void PrintError(absl::string_view message) {
+  std::fprintf(stderr, "deltascope: %.*s\n", static_cast<int>(message.size()), message.data());
+}
+
+namespace {
+
+struct RenderFlags {
+  std::string format = "markdown";
+  std::vector<std::string> outputs;
+  bool quiet = false;
+  bool group = false;
+};
+
+void AddRenderFlags(CLI::App* cmd, RenderFlags& flags) {
+  cmd->add_option("--format", flags.format, "Output format on standard output: markdown or json")
+      ->capture_default_str();
+  cmd->add_option("-o,--output", flags.outputs,
+                  "Write to [format:]path (repeatable; format from the extension, '-' is stdout)");
+  cmd->add_flag("-q,--quiet", flags.quiet, "Print nothing; report only through the exit status");
+  cmd->add_flag("--group", flags.group, "Group the Markdown changelog: substantive, then clerical");
+}
+
+// Renders to every requested output. Returns false (after printing why) on trouble.
+bool Emit(const std::vector<Changeset>& changesets, const RenderFlags& flags) {
+  absl::StatusOr<Format> format = ParseFormat(flags.format);
+  if (!format.ok()) {
+    PrintError(format.status().message());
+    return false;
+  }
+  std::vector<OutputSpec> specs;
+  for (const std::string& raw : flags.outputs) {
+    absl::StatusOr<OutputSpec> spec = ParseOutputSpec(raw, *format);
+    if (!spec.ok()) {
+      PrintError(spec.status().message());
+      return false;
+    }
+    specs.push_back(*spec);
+  }
+  if (specs.empty() && !flags.quiet) specs.push_back({*format, "-"});
+  MarkdownOptions markdown;
+  if (flags.group) markdown.groups = ClericalSubstantiveGroups();
+  if (absl::Status s = WriteOutputs(changesets, specs, markdown); !s.ok()) {
+    PrintError(s.message());
+    return false;
+  }
+  return true;
+}
+
+int ExitStatus(const std::vector<Changeset>& changesets) {
+  int status = kExitNoChanges;
+  for (const Changeset& cs : changesets) {
+    if (cs.has_root()) status = kExitChanges;
+  }
+  for (const Changeset& cs : changesets) {
+    for (const auto& d : cs.diagnostics()) {
+      if (d.severity() == changeset::v1::SEVERITY_ERROR) return kExitTrouble;
+    }
+  }
+  return status;
+}
+
+struct DiffFlags {
+  std::vector<std::string> snapshots;
+  int jobs = 0;
+  std::string comparators;
+  bool no_moves = false;
+  RenderFlags render;
+};
+
+int RunDiff(const DiffFlags& flags) {
+  ComparatorRegistry registry;
+  if (absl::Status s = RegisterStdlibComparators(registry); !s.ok()) {
+    PrintError(s.message());
+    return kExitTrouble;
+  }
+  std::vector<std::string> names;
+  if (!flags.comparators.empty()) {
+    names = absl::StrSplit(flags.comparators, ',', absl::SkipWhitespace());
+  }
+  absl::StatusOr<std::vector<std::shared_ptr<Comparator>>> pipeline = registry.Pipeline(names);
+  if (!pipeline.ok()) {
+    PrintError(pipeline.status().message());
+    return kExitTrouble;
+  }
+  DiffOptions options;
+  options.jobs = flags.jobs;
+  options.detect_moves = !flags.no_moves;
+  Engine engine(*pipeline, options);
+
+  std::vector<Changeset> changesets;
+  for (size_t i = 0; i + 1 < flags.snapshots.size(); ++i) {
+    DiffProgress progress;
+    absl::StatusOr<Changeset> cs = [&] {
+      ProgressLine line(progress, !flags.render.quiet);
+      return engine.Diff(flags.snapshots[i], flags.snapshots[i + 1], flags.snapshots[i],
+                         flags.snapshots[i + 1], &progress);
+    }();
+    if (!cs.ok()) {
+      PrintError(cs.status().message());
+      return kExitTrouble;
+    }
+    changesets.push_back(std::move(*cs));
+  }
+  if (!Emit(changesets, flags.render)) return kExitTrouble;
+  return ExitStatus(changesets);
+}
+
+struct ChangelogFlags {
+  std::vector<std::string> files;
+  RenderFlags render;
+};
+
+int RunChangelog(const ChangelogFlags& flags) {
+  std::vector<Changeset> all;
+  for (const std::string& file : flags.files) {
+    absl::StatusOr<std::string> text = ReadFileToString(file);
+    if (!text.ok()) {
+      PrintError(text.status().message());
+      return kExitTrouble;
+    }
+    absl::StatusOr<std::vector<Changeset>> parsed = ParseJson(*text, file);
+    if (!parsed.ok()) {
+      PrintError(parsed.status().message());
+      return kExitTrouble;
+    }
+    for (Changeset& cs : *parsed) all.push_back(std::move(cs));
+  }
+  if (!Emit(all, flags.render)) return kExitTrouble;
+  return ExitStatus(all);
+}
+
+}  // namespace
+
+void AddDiffCommand(CLI::App& app, int* exit_code) {
+  auto flags = std::make_shared<DiffFlags>();
+  CLI::App* cmd = app.add_subcommand("diff", "Say what changed between snapshots A → B (→ C ...)");
+  cmd->add_option("snapshots", flags->snapshots, "Two or more snapshots: folders or archives")
+      ->required()
+      ->expected(2, -1);
+  cmd->add_option("-j,--jobs", flags->jobs, "Worker threads (default: one per core)")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--comparators", flags->comparators,
+                  "Comparators to use, in priority order, comma-separated (e.g. csv,text); "
+                  "directory and binary are always appended as fallbacks");
+  cmd->add_flag("--no-moves", flags->no_moves, "Do not detect moved and copied files");
+  AddRenderFlags(cmd, flags->render);
+  cmd->footer(
+      "Examples:\n"
+      "  deltascope diff data-2024/ data-2025/\n"
+      "  deltascope diff v1.zip v2.zip --format json\n"
+      "  deltascope diff a/ b/ -o changes.json -o CHANGELOG.md --group");
+  cmd->callback([flags, exit_code] { *exit_code = RunDiff(*flags); });
+}
+
+void AddChangelogCommand(CLI::App& app, int* exit_code) {
+  auto flags = std::make_shared<ChangelogFlags>();
+  CLI::App* cmd =
+      app.add_subcommand("changelog", "Re-render saved JSON changesets (as Markdown by default)");
+  cmd->add_option("changesets", flags->files, "JSON files written by 'deltascope diff'")
+      ->required()
+      ->check(CLI::ExistingFile);
+  AddRenderFlags(cmd, flags->render);
+  cmd->callback([flags, exit_code] { *exit_code = RunChangelog(*flags); });
+}
+
+}  // namespace deltascope::cli

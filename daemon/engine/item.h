@@ -1,0 +1,91 @@
+// Items: the files, folders and links of one side of a snapshot pair, and their lazily computed
+// facts (content hash, sniffed media type). Items are shared, immutable except for those caches.
+#ifndef DELTASCOPE_DAEMON_ENGINE_ITEM_H_
+#define DELTASCOPE_DAEMON_ENGINE_ITEM_H_
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "absl/status/statusor.h"
+
+namespace deltascope {
+
+enum class ItemKind { kFile, kDirectory, kSymlink, kOther };
+
+// Returns "file", "directory", "symlink" or "other".
+const char* ItemKindName(ItemKind kind);
+
+// A 128-bit content hash (XXH3), printed as 32 hex digits.
+struct ContentHash {
+  uint64_t high = 0;
+  uint64_t low = 0;
+  bool operator==(const ContentHash&) const = default;
+  auto operator<=>(const ContentHash&) const = default;
+  std::string Hex() const;
+};
+
+class Item {
+ public:
+  // Describes the entry at `physical` without following a final symlink. Fails when it
+  // cannot be lstat'ed (vanished, permission denied on the parent).
+  static absl::StatusOr<std::shared_ptr<Item>> FromPath(const std::filesystem::path& physical);
+
+  const std::filesystem::path& physical() const { return physical_; }
+  ItemKind kind() const { return kind_; }
+  bool is_file() const { return kind_ == ItemKind::kFile; }
+  bool is_directory() const { return kind_ == ItemKind::kDirectory; }
+  uint64_t size() const { return size_; }
+  // Target of a symlink, as stored in the link (never resolved).
+  const std::string& link_target() const { return link_target_; }
+
+  // Content hash of a regular file, computed once (thread-safe) by streaming the file.
+  absl::StatusOr<ContentHash> Hash() const;
+  // Media type sniffed from the first bytes ("application/zip", "text/plain", ...); computed
+  // once. Returns "application/octet-stream" when nothing matches or the file is unreadable.
+  const std::string& MediaType() const;
+
+  // Total bytes hashed by all items of this process (for progress reporting).
+  static uint64_t BytesHashed();
+
+ private:
+  Item() = default;
+
+  std::filesystem::path physical_;
+  ItemKind kind_ = ItemKind::kOther;
+  uint64_t size_ = 0;
+  std::string link_target_;
+
+  mutable std::once_flag hash_once_;
+  mutable absl::StatusOr<ContentHash> hash_;
+  mutable std::once_flag media_once_;
+  mutable std::string media_type_;
+};
+
+// The two sides of one logical path. A side is null when the item is absent there (added or
+// removed).
+struct ItemPair {
+  std::string path;  // logical path, "" for the snapshot roots
+  std::shared_ptr<const Item> left;
+  std::shared_ptr<const Item> right;
+  // How many archives deep this pair lies (0 on the file system).
+  int archive_depth = 0;
+
+  bool added() const { return !left && right; }
+  bool removed() const { return left && !right; }
+  // The side that exists (right preferred).
+  const Item& any() const { return right ? *right : *left; }
+};
+
+// Joins a logical parent path and a child name with '/'.
+std::string JoinLogicalPath(const std::string& parent, const std::string& name);
+
+// Returns the last component of a logical path.
+std::string LogicalBaseName(const std::string& path);
+
+}  // namespace deltascope
+
+#endif  // DELTASCOPE_DAEMON_ENGINE_ITEM_H_

@@ -1,0 +1,144 @@
+#include "daemon/render/markdown.h"
+
+#include <algorithm>
+#include <map>
+
+#include "absl/strings/str_cat.h"
+
+namespace deltascope {
+namespace {
+
+using changeset::v1::DiffNode;
+
+struct Bullet {
+  const DiffNode* node;
+  std::string text;
+};
+
+// Escapes what Markdown would interpret in a path, and makes control characters visible.
+std::string EscapePath(const std::string& path) {
+  std::string out;
+  for (char c : path) {
+    switch (c) {
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '*':
+      case '_':
+      case '`':
+      case '[':
+      case ']':
+      case '<':
+      case '>':
+      case '\\':
+      case '#':
+        out.push_back('\\');
+        out.push_back(c);
+        break;
+      default:
+        out.push_back(c);
+    }
+  }
+  return out;
+}
+
+bool IsAddOrRemove(const DiffNode& node) {
+  return node.action() == "add" || node.action() == "remove";
+}
+
+// A node is reported when it is a leaf, or a change of its own (added or removed folder, move,
+// reorder, ...). Children of added and removed containers are summarised by the container.
+void CollectBullets(const DiffNode& node, const std::string& root_label, std::vector<Bullet>& out) {
+  if (node.children_size() == 0 || !node.summary().empty()) {
+    std::string path = node.path().empty() ? root_label : node.path();
+    std::string text = absl::StrCat("- **", EscapePath(path), "**: ", node.summary());
+    if (!node.source_path().empty()) {
+      absl::StrAppend(&text, " (from ", EscapePath(node.source_path()), ")");
+    }
+    out.push_back({&node, std::move(text)});
+  }
+  if (IsAddOrRemove(node)) return;
+  for (const DiffNode& child : node.children()) CollectBullets(child, root_label, out);
+}
+
+std::string SnapshotLabel(const std::string& s) { return s.empty() ? "(snapshot)" : s; }
+
+void RenderOne(const Changeset& cs, const MarkdownOptions& options, std::string& out) {
+  absl::StrAppend(&out, "# Changelog: ", SnapshotLabel(cs.from_snapshot()), " → ",
+                  SnapshotLabel(cs.to_snapshot()), "\n\n");
+  std::vector<Bullet> bullets;
+  if (cs.has_root()) CollectBullets(cs.root(), SnapshotLabel(cs.to_snapshot()), bullets);
+  if (bullets.empty()) {
+    out += "No changes detected.\n";
+  } else if (options.groups.empty()) {
+    for (const Bullet& b : bullets) absl::StrAppend(&out, b.text, "\n");
+  } else {
+    std::vector<std::vector<const Bullet*>> grouped(options.groups.size() + 1);
+    for (const Bullet& b : bullets) {
+      size_t g = 0;
+      for (; g < options.groups.size(); ++g) {
+        const auto& tags = options.groups[g].tags;
+        bool match = std::any_of(b.node->tags().begin(), b.node->tags().end(), [&](const auto& t) {
+          return std::find(tags.begin(), tags.end(), t) != tags.end();
+        });
+        if (match) break;
+      }
+      grouped[g].push_back(&b);
+    }
+    bool first = true;
+    for (size_t g = 0; g < grouped.size(); ++g) {
+      if (grouped[g].empty()) continue;
+      const std::string heading =
+          g < options.groups.size() ? options.groups[g].heading : "Other changes";
+      absl::StrAppend(&out, first ? "" : "\n", "## ", heading, "\n\n");
+      first = false;
+      for (const Bullet* b : grouped[g]) absl::StrAppend(&out, b->text, "\n");
+    }
+  }
+  if (cs.diagnostics_size() > 0) {
+    out += "\n## Diagnostics\n\n";
+    for (const auto& d : cs.diagnostics()) {
+      const char* severity = d.severity() == changeset::v1::SEVERITY_ERROR     ? "error"
+                             : d.severity() == changeset::v1::SEVERITY_WARNING ? "warning"
+                                                                                : "info";
+      absl::StrAppend(&out, "- ", severity, " (", d.code(), "): ", d.message(), "\n");
+    }
+  }
+}
+
+}  // namespace
+
+const std::vector<std::string>& ClericalTags() {
+  static const std::vector<std::string> tags = {"column-reorder", "whitespace-change",
+                                                "folder-rename", "encoding-change", "file-move",
+                                                "file-copy", "folder-move", "key-order"};
+  return tags;
+}
+
+std::vector<MarkdownGroup> ClericalSubstantiveGroups() {
+  // Substantive first: a change carrying any non-clerical tag is substantive.
+  return {{"Substantive changes",
+           {"content-changed", "file-addition", "file-removal", "folder-addition",
+            "folder-removal", "row-addition", "row-removal", "column-addition", "column-removal",
+            "cell-change", "schema-change", "type-change", "link-change", "key-change",
+            "value-change", "table-addition", "table-removal"}},
+          {"Clerical changes", ClericalTags()}};
+}
+
+std::string RenderMarkdown(const std::vector<Changeset>& changesets,
+                           const MarkdownOptions& options) {
+  std::string out;
+  for (size_t i = 0; i < changesets.size(); ++i) {
+    if (i > 0) out += "\n";
+    RenderOne(changesets[i], options, out);
+  }
+  return out;
+}
+
+}  // namespace deltascope

@@ -1,0 +1,37 @@
+// The Markdown changelog: a heading per snapshot pair, one bullet per reportable change,
+// optionally grouped by tags (clerical vs substantive, or the config's own groups).
+#ifndef DELTASCOPE_DAEMON_RENDER_MARKDOWN_H_
+#define DELTASCOPE_DAEMON_RENDER_MARKDOWN_H_
+
+#include <string>
+#include <vector>
+
+#include "deltascope/changeset/v1/changeset.pb.h"
+
+namespace deltascope {
+
+using changeset::v1::Changeset;
+
+struct MarkdownGroup {
+  std::string heading;
+  std::vector<std::string> tags;  // a change belongs to the first group sharing one of its tags
+};
+
+struct MarkdownOptions {
+  // Empty: one flat list. Otherwise changes are listed under these headings, in this order;
+  // changes matching no group go under "Other changes".
+  std::vector<MarkdownGroup> groups;
+};
+
+// The default grouping: "Substantive changes" then "Clerical changes".
+std::vector<MarkdownGroup> ClericalSubstantiveGroups();
+
+// Tags that mark a change as clerical (no data changed).
+const std::vector<std::string>& ClericalTags();
+
+std::string RenderMarkdown(const std::vector<Changeset>& changesets,
+                           const MarkdownOptions& options = {});
+
+}  // namespace deltascope
+
+#endif  // DELTASCOPE_DAEMON_RENDER_MARKDOWN_H_

@@ -1,0 +1,100 @@
+// directory: walks folders; pairs entries of both sides by name.
+#include <dirent.h>
+
+#include <cerrno>
+#include <cstring>
+#include <map>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "daemon/engine/node_util.h"
+#include "daemon/stdlib/stdlib.h"
+
+namespace deltascope {
+namespace {
+
+// Entry names of a folder, or an error naming it.
+absl::StatusOr<std::vector<std::string>> ListNames(const std::filesystem::path& dir) {
+  DIR* d = ::opendir(dir.c_str());
+  if (!d) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("cannot list ", dir.string(), ": ", std::strerror(errno)));
+  }
+  std::vector<std::string> names;
+  while (struct dirent* e = ::readdir(d)) {
+    std::string_view name(e->d_name);
+    if (name == "." || name == "..") continue;
+    names.emplace_back(name);
+  }
+  ::closedir(d);
+  return names;
+}
+
+class DirectoryComparator : public Comparator {
+ public:
+  DirectoryComparator() {
+    descriptor_.name = "directory";
+    descriptor_.scope = Scope::kContainers;
+    descriptor_.handles_identical = true;
+  }
+  const ComparatorDescriptor& descriptor() const override { return descriptor_; }
+
+  absl::StatusOr<CompareResult> Compare(const ItemPair& pair, CompareContext& context) override {
+    // name -> (left, right)
+    std::map<std::string, std::pair<std::shared_ptr<const Item>, std::shared_ptr<const Item>>>
+        entries;
+    bool unreadable = false;
+    auto collect = [&](const std::shared_ptr<const Item>& side, bool is_left) {
+      if (!side) return;
+      absl::StatusOr<std::vector<std::string>> names = ListNames(side->physical());
+      if (!names.ok()) {
+        unreadable = true;
+        context.AddDiagnostic(changeset::v1::SEVERITY_ERROR, "unreadable",
+                              std::string(names.status().message()), pair.path);
+        return;
+      }
+      for (const std::string& name : *names) {
+        absl::StatusOr<std::shared_ptr<Item>> item = Item::FromPath(side->physical() / name);
+        if (!item.ok()) {
+          context.AddDiagnostic(changeset::v1::SEVERITY_WARNING, "vanished",
+                                absl::StrCat(JoinLogicalPath(pair.path, name),
+                                             " vanished during the diff: ", item.status().message()),
+                                JoinLogicalPath(pair.path, name));
+          continue;
+        }
+        auto& slot = entries[name];
+        (is_left ? slot.first : slot.second) = std::move(*item);
+      }
+    };
+    collect(pair.left, true);
+    collect(pair.right, false);
+    // An unreadable side would make every entry of the other side look added or removed.
+    if (unreadable && pair.left && pair.right) return CompareResult::Identical();
+
+    std::vector<ItemPair> children;
+    children.reserve(entries.size());
+    for (auto& [name, sides] : entries) {
+      children.push_back(ItemPair{JoinLogicalPath(pair.path, name), std::move(sides.first),
+                                  std::move(sides.second), pair.archive_depth});
+    }
+    const char* action = pair.added() ? "add" : pair.removed() ? "remove" : "modify";
+    DiffNode node = MakeNode(action, "directory", pair.path, descriptor_.name);
+    if (pair.added() || pair.removed()) {
+      node.set_summary(pair.added() ? "New folder" : "Folder removed");
+      AddTag(node, pair.added() ? "folder-addition" : "folder-removal");
+      SetDetail(node, "entries", static_cast<int64_t>(children.size()));
+    }
+    return CompareResult::Expand(std::move(node), std::move(children));
+  }
+
+ private:
+  ComparatorDescriptor descriptor_;
+};
+
+}  // namespace
+
+std::shared_ptr<Comparator> MakeDirectoryComparator() {
+  return std::make_shared<DirectoryComparator>();
+}
+
+}  // namespace deltascope

@@ -1,0 +1,21 @@
+#include "daemon/stdlib/stdlib.h"
+
+namespace deltascope {
+
+absl::Status RegisterStdlibComparators(ComparatorRegistry& registry) {
+  struct Builtin {
+    std::shared_ptr<Comparator> comparator;
+    int order;
+  };
+  const Builtin builtins[] = {
+      {MakeDirectoryComparator(), kOrderDirectory},
+      {MakeTextComparator(), kOrderText},
+      {MakeBinaryComparator(), kOrderBinary},
+  };
+  for (const Builtin& b : builtins) {
+    if (absl::Status s = registry.Register(b.comparator, b.order); !s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace deltascope
