@@ -1,0 +1,36 @@
+// Running real programs from tests: the deltascope binary, plugins, helper scripts.
+#ifndef DELTASCOPE_TESTS_SUPPORT_PROCESS_H_
+#define DELTASCOPE_TESTS_SUPPORT_PROCESS_H_
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace deltascope::testing {
+
+struct ProcessResult {
+  int exit_code = -1;  // -1 when killed by a signal
+  int signal = 0;
+  std::string out;
+  std::string err;
+};
+
+struct RunOptions {
+  std::filesystem::path cwd;               // empty: inherit
+  std::vector<std::string> extra_env;      // "NAME=value", added to the environment
+  bool as_nobody = false;                  // drop to uid/gid 65534 when running as root
+  int timeout_seconds = 120;               // SIGKILL past this
+};
+
+// Runs argv[0] (a path) with the arguments, capturing stdout and stderr.
+ProcessResult RunProcess(const std::vector<std::string>& argv, const RunOptions& options = {});
+
+// Path of a binary built by this project (build/bin/NAME).
+std::string BinPath(const std::string& name);
+
+// Runs build/bin/deltascope with `args`.
+ProcessResult RunDeltascope(const std::vector<std::string>& args, const RunOptions& options = {});
+
+}  // namespace deltascope::testing
+
+#endif  // DELTASCOPE_TESTS_SUPPORT_PROCESS_H_
