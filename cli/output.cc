@@ -33,7 +33,8 @@ absl::StatusOr<OutputSpec> ParseOutputSpec(const std::string& spec, Format fallb
     if (format.ok()) {
       out.format = *format;
       out.path = spec.substr(colon + 1);
-      if (out.path.empty()) return absl::InvalidArgumentError(absl::StrCat("-o ", spec, ": no path"));
+      if (out.path.empty())
+        return absl::InvalidArgumentError(absl::StrCat("-o ", spec, ": no path"));
       return out;
     }
   }
@@ -90,7 +91,8 @@ absl::Status WriteOutputs(const std::vector<changeset::v1::Changeset>& changeset
     if (out.path == "-") {
       std::fflush(stdout);
       if (absl::Status s = WriteFully(STDOUT_FILENO, *text); !s.ok()) {
-        return absl::UnavailableError(absl::StrCat("cannot write to standard output: ", s.message()));
+        return absl::UnavailableError(
+            absl::StrCat("cannot write to standard output: ", s.message()));
       }
     } else if (absl::Status s = WriteFileAtomically(out.path, *text); !s.ok()) {
       return s;

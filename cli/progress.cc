@@ -35,10 +35,11 @@ void ProgressLine::Loop() {
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     uint64_t hashed = Item::BytesHashed() - hashed_at_start;
     uint64_t rate = seconds > 0 ? static_cast<uint64_t>(static_cast<double>(hashed) / seconds) : 0;
-    std::fprintf(stderr, "\r\033[K%s", absl::StrFormat("compared %d items, hashed %s (%s/s)",
-                                                        progress_.items_compared.load(),
-                                                        HumanSize(hashed), HumanSize(rate))
-                                            .c_str());
+    std::fprintf(
+        stderr, "\r\033[K%s",
+        absl::StrFormat("compared %d items, hashed %s (%s/s)", progress_.items_compared.load(),
+                        HumanSize(hashed), HumanSize(rate))
+            .c_str());
     std::fflush(stderr);
   }
 }

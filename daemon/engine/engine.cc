@@ -172,8 +172,9 @@ std::optional<DiffNode> Run::Dispatch(const ItemPair& pair, bool identical) {
     if (!result.ok()) {
       context_.AddDiagnostic(
           changeset::v1::SEVERITY_WARNING, "comparator-failed",
-          absl::StrCat("comparator ", d.name, " failed on ", pair.path.empty() ? "<root>" : pair.path,
-                       ": ", result.status().message(), "; fell back to the next comparator"),
+          absl::StrCat("comparator ", d.name, " failed on ",
+                       pair.path.empty() ? "<root>" : pair.path, ": ", result.status().message(),
+                       "; fell back to the next comparator"),
           pair.path);
       continue;
     }
@@ -194,7 +195,9 @@ std::optional<DiffNode> Run::Dispatch(const ItemPair& pair, bool identical) {
   }
   // Only reachable when the pipeline lacks a catch-all: never lose the change.
   if (identical) return std::nullopt;
-  DiffNode node = MakeNode(pair.added() ? "add" : pair.removed() ? "remove" : "modify",
+  DiffNode node = MakeNode(pair.added()     ? "add"
+                           : pair.removed() ? "remove"
+                                            : "modify",
                            ItemKindName(pair.any().kind()), pair.path, "");
   node.set_summary("Changed (no comparator could describe it)");
   AddTag(node, "content-changed");
@@ -227,8 +230,7 @@ absl::StatusOr<std::shared_ptr<const Item>> SnapshotRoot(const std::filesystem::
   // A snapshot named through a symlink is followed once, at the root.
   std::filesystem::path resolved = std::filesystem::canonical(path, ec);
   if (ec) {
-    return absl::NotFoundError(
-        absl::StrCat("snapshot ", path.string(), ": ", ec.message()));
+    return absl::NotFoundError(absl::StrCat("snapshot ", path.string(), ": ", ec.message()));
   }
   absl::StatusOr<std::shared_ptr<Item>> item = Item::FromPath(resolved);
   if (!item.ok()) return item.status();

@@ -30,9 +30,9 @@ class Engine {
   // Diffs snapshot `from` against snapshot `to` (folders, or single files such as archives).
   // `from_label`/`to_label` name them in the changeset. Fails only when the run cannot go on
   // (a snapshot is missing); problems with single items become diagnostics.
-  absl::StatusOr<Changeset> Diff(const std::filesystem::path& from,
-                                 const std::filesystem::path& to, const std::string& from_label,
-                                 const std::string& to_label, DiffProgress* progress = nullptr);
+  absl::StatusOr<Changeset> Diff(const std::filesystem::path& from, const std::filesystem::path& to,
+                                 const std::string& from_label, const std::string& to_label,
+                                 DiffProgress* progress = nullptr);
 
   const DiffOptions& options() const { return options_; }
 

@@ -65,7 +65,8 @@ absl::StatusOr<std::shared_ptr<Item>> Item::FromPath(const std::filesystem::path
 absl::StatusOr<ContentHash> Item::Hash() const {
   std::call_once(hash_once_, [this] {
     if (kind_ != ItemKind::kFile) {
-      hash_ = absl::FailedPreconditionError(absl::StrCat(physical_.string(), ": not a regular file"));
+      hash_ =
+          absl::FailedPreconditionError(absl::StrCat(physical_.string(), ": not a regular file"));
       return;
     }
     absl::StatusOr<UniqueFd> fd = OpenForReading(physical_);
@@ -80,8 +81,8 @@ absl::StatusOr<ContentHash> Item::Hash() const {
       ssize_t n = ::read(fd->get(), buf.data(), buf.size());
       if (n < 0 && errno == EINTR) continue;
       if (n < 0) {
-        hash_ = absl::InternalError(absl::StrCat(physical_.string(), ": read failed: ",
-                                                 std::strerror(errno)));
+        hash_ = absl::InternalError(
+            absl::StrCat(physical_.string(), ": read failed: ", std::strerror(errno)));
         XXH3_freeState(state);
         return;
       }

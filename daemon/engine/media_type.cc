@@ -17,7 +17,11 @@ constexpr std::array<Magic, 14> kMagics = {{
     {0, std::string_view("\x1f\x8b", 2), "application/gzip"},
     {257, std::string_view("ustar", 5), "application/x-tar"},
     {0, std::string_view("BZh", 3), "application/x-bzip2"},
-    {0, std::string_view("\xfd" "7zXZ\x00", 6), "application/x-xz"},
+    {0,
+     std::string_view("\xfd"
+                      "7zXZ\x00",
+                      6),
+     "application/x-xz"},
     {0, std::string_view("\x28\xb5\x2f\xfd", 4), "application/zstd"},
     {0, std::string_view("SQLite format 3\x00", 16), "application/vnd.sqlite3"},
     {0, std::string_view("%PDF-", 5), "application/pdf"},
@@ -71,11 +75,13 @@ bool IsValidUtf8(std::string_view s, bool allow_truncated_tail) {
 
 std::string SniffMediaType(std::string_view head) {
   for (const Magic& m : kMagics) {
-    if (head.size() >= m.offset + m.bytes.size() && head.substr(m.offset, m.bytes.size()) == m.bytes) {
+    if (head.size() >= m.offset + m.bytes.size() &&
+        head.substr(m.offset, m.bytes.size()) == m.bytes) {
       return m.media_type;
     }
   }
-  if (head.find('\0') == std::string_view::npos && IsValidUtf8(head, /*allow_truncated_tail=*/true)) {
+  if (head.find('\0') == std::string_view::npos &&
+      IsValidUtf8(head, /*allow_truncated_tail=*/true)) {
     return "text/plain";
   }
   return "application/octet-stream";

@@ -51,9 +51,8 @@ absl::StatusOr<std::vector<std::shared_ptr<Comparator>>> ComparatorRegistry::Pip
   for (const std::string& name : names) {
     std::shared_ptr<Comparator> c = Find(name);
     if (!c) {
-      return absl::InvalidArgumentError(absl::StrCat("unknown comparator '", name,
-                                                     "' (known: ", absl::StrJoin(Names(), ", "),
-                                                     ")"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "unknown comparator '", name, "' (known: ", absl::StrJoin(Names(), ", "), ")"));
     }
     if (seen.insert(name).second) pipeline.push_back(std::move(c));
   }

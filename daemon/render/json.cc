@@ -94,7 +94,8 @@ Json NodeToJson(const DiffNode& node) {
   PutIfSet(obj, "source_path", node.source_path());
   PutIfSet(obj, "summary", node.summary());
   PutIfSet(obj, "comparator", node.comparator());
-  if (node.tags_size() > 0) obj["tags"] = std::vector<std::string>(node.tags().begin(), node.tags().end());
+  if (node.tags_size() > 0)
+    obj["tags"] = std::vector<std::string>(node.tags().begin(), node.tags().end());
   if (node.details().fields_size() > 0) {
     Json details = Json::object();
     for (const auto& [k, v] : node.details().fields()) details[k] = ValueToJson(v);
@@ -134,7 +135,8 @@ std::string GetString(const Json& obj, const char* key) {
 }
 
 absl::StatusOr<DiffNode> NodeFromJson(const Json& j, absl::string_view source) {
-  if (!j.is_object()) return absl::InvalidArgumentError(absl::StrCat(source, ": node is not an object"));
+  if (!j.is_object())
+    return absl::InvalidArgumentError(absl::StrCat(source, ": node is not an object"));
   DiffNode node;
   node.set_action(GetString(j, "action"));
   node.set_item_type(GetString(j, "item_type"));

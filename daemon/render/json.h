@@ -4,10 +4,10 @@
 #define DELTASCOPE_DAEMON_RENDER_JSON_H_
 
 #include <string>
-#include "absl/strings/string_view.h"
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "deltascope/changeset/v1/changeset.pb.h"
 
 namespace deltascope {

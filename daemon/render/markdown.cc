@@ -106,7 +106,7 @@ void RenderOne(const Changeset& cs, const MarkdownOptions& options, std::string&
     for (const auto& d : cs.diagnostics()) {
       const char* severity = d.severity() == changeset::v1::SEVERITY_ERROR     ? "error"
                              : d.severity() == changeset::v1::SEVERITY_WARNING ? "warning"
-                                                                                : "info";
+                                                                               : "info";
       absl::StrAppend(&out, "- ", severity, " (", d.code(), "): ", d.message(), "\n");
     }
   }
@@ -115,19 +115,19 @@ void RenderOne(const Changeset& cs, const MarkdownOptions& options, std::string&
 }  // namespace
 
 const std::vector<std::string>& ClericalTags() {
-  static const std::vector<std::string> tags = {"column-reorder", "whitespace-change",
-                                                "folder-rename", "encoding-change", "file-move",
-                                                "file-copy", "folder-move", "key-order"};
+  static const std::vector<std::string> tags = {
+      "column-reorder", "whitespace-change", "folder-rename", "encoding-change",
+      "file-move",      "file-copy",         "folder-move",   "key-order"};
   return tags;
 }
 
 std::vector<MarkdownGroup> ClericalSubstantiveGroups() {
   // Substantive first: a change carrying any non-clerical tag is substantive.
   return {{"Substantive changes",
-           {"content-changed", "file-addition", "file-removal", "folder-addition",
-            "folder-removal", "row-addition", "row-removal", "column-addition", "column-removal",
-            "cell-change", "schema-change", "type-change", "link-change", "key-change",
-            "value-change", "table-addition", "table-removal"}},
+           {"content-changed", "file-addition", "file-removal", "folder-addition", "folder-removal",
+            "row-addition", "row-removal", "column-addition", "column-removal", "cell-change",
+            "schema-change", "type-change", "link-change", "key-change", "value-change",
+            "table-addition", "table-removal"}},
           {"Clerical changes", ClericalTags()}};
 }
 

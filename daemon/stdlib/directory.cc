@@ -56,10 +56,11 @@ class DirectoryComparator : public Comparator {
       for (const std::string& name : *names) {
         absl::StatusOr<std::shared_ptr<Item>> item = Item::FromPath(side->physical() / name);
         if (!item.ok()) {
-          context.AddDiagnostic(changeset::v1::SEVERITY_WARNING, "vanished",
-                                absl::StrCat(JoinLogicalPath(pair.path, name),
-                                             " vanished during the diff: ", item.status().message()),
-                                JoinLogicalPath(pair.path, name));
+          context.AddDiagnostic(
+              changeset::v1::SEVERITY_WARNING, "vanished",
+              absl::StrCat(JoinLogicalPath(pair.path, name),
+                           " vanished during the diff: ", item.status().message()),
+              JoinLogicalPath(pair.path, name));
           continue;
         }
         auto& slot = entries[name];

@@ -8,12 +8,9 @@ absl::Status RegisterStdlibComparators(ComparatorRegistry& registry) {
     int order;
   };
   const Builtin builtins[] = {
-      {MakeZipComparator(), kOrderArchive},
-      {MakeTarComparator(), kOrderArchive + 10},
-      {MakeGzipComparator(), kOrderArchive + 20},
-      {MakeDirectoryComparator(), kOrderDirectory},
-      {MakeCsvComparator(), kOrderData},
-      {MakeTextComparator(), kOrderText},
+      {MakeZipComparator(), kOrderArchive},       {MakeTarComparator(), kOrderArchive + 10},
+      {MakeGzipComparator(), kOrderArchive + 20}, {MakeDirectoryComparator(), kOrderDirectory},
+      {MakeCsvComparator(), kOrderData},          {MakeTextComparator(), kOrderText},
       {MakeBinaryComparator(), kOrderBinary},
   };
   for (const Builtin& b : builtins) {

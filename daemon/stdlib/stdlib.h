@@ -16,10 +16,10 @@ absl::Status RegisterStdlibComparators(ComparatorRegistry& registry);
 std::shared_ptr<Comparator> MakeDirectoryComparator();
 std::shared_ptr<Comparator> MakeBinaryComparator();
 std::shared_ptr<Comparator> MakeTextComparator();
-std::shared_ptr<Comparator> MakeCsvComparator();     // csv.cc
-std::shared_ptr<Comparator> MakeZipComparator();     // archive.cc
-std::shared_ptr<Comparator> MakeTarComparator();     // archive.cc
-std::shared_ptr<Comparator> MakeGzipComparator();    // archive.cc
+std::shared_ptr<Comparator> MakeCsvComparator();   // csv.cc
+std::shared_ptr<Comparator> MakeZipComparator();   // archive.cc
+std::shared_ptr<Comparator> MakeTarComparator();   // archive.cc
+std::shared_ptr<Comparator> MakeGzipComparator();  // archive.cc
 
 }  // namespace deltascope
 

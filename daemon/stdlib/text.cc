@@ -52,7 +52,9 @@ absl::StatusOr<TextLines> ReadLines(const Item& item) {
   };
   while (true) {
     absl::StatusOr<size_t> n = ReadFully(fd->get(), buf.data(), buf.size());
-    if (!n.ok()) return absl::Status(n.status().code(), absl::StrCat(item.physical().string(), ": ", n.status().message()));
+    if (!n.ok())
+      return absl::Status(n.status().code(),
+                          absl::StrCat(item.physical().string(), ": ", n.status().message()));
     bool eof = *n < buf.size();
     carry.append(buf.data(), *n);
     size_t start = 0;
@@ -80,17 +82,18 @@ class TextComparator : public Comparator {
   TextComparator() {
     descriptor_.name = "text";
     descriptor_.scope = Scope::kFiles;
-    descriptor_.extensions = {".txt", ".md",  ".markdown", ".rst",  ".log", ".xml", ".html",
-                              ".htm", ".yaml", ".yml",     ".toml", ".ini", ".cfg", ".conf",
-                              ".tex", ".bib", ".sql",      ".py",   ".r",   ".sh",  ".c",
-                              ".h",   ".cc",  ".cpp",      ".js",   ".ts",  ".css", ".svg"};
+    descriptor_.extensions = {".txt", ".md",   ".markdown", ".rst",  ".log", ".xml", ".html",
+                              ".htm", ".yaml", ".yml",      ".toml", ".ini", ".cfg", ".conf",
+                              ".tex", ".bib",  ".sql",      ".py",   ".r",   ".sh",  ".c",
+                              ".h",   ".cc",   ".cpp",      ".js",   ".ts",  ".css", ".svg"};
     descriptor_.media_types = {"text/plain"};
   }
   const ComparatorDescriptor& descriptor() const override { return descriptor_; }
 
   absl::StatusOr<CompareResult> Compare(const ItemPair& pair, CompareContext&) override {
     TextLines left, right;
-    for (auto [item, out] : {std::pair{pair.left.get(), &left}, std::pair{pair.right.get(), &right}}) {
+    for (auto [item, out] :
+         {std::pair{pair.left.get(), &left}, std::pair{pair.right.get(), &right}}) {
       if (!item) continue;
       absl::StatusOr<TextLines> lines = ReadLines(*item);
       if (absl::IsFailedPrecondition(lines.status())) return CompareResult::Skip();
@@ -116,8 +119,8 @@ class TextComparator : public Comparator {
       return CompareResult::Leaf(std::move(node));
     }
     LineDiffCounts counts = CountLineChanges(left.exact, right.exact);
-    node.set_summary(absl::StrCat(Plural(counts.added, "line", "lines"), " added, ",
-                                  counts.removed, " removed"));
+    node.set_summary(absl::StrCat(Plural(counts.added, "line", "lines"), " added, ", counts.removed,
+                                  " removed"));
     AddTag(node, "content-changed");
     SetDetail(node, "lines_added", counts.added);
     SetDetail(node, "lines_removed", counts.removed);

@@ -47,7 +47,9 @@ absl::StatusOr<std::string> ReadFileToString(const std::filesystem::path& path) 
   char buf[1 << 16];
   while (true) {
     absl::StatusOr<size_t> n = ReadFully(fd->get(), buf, sizeof(buf));
-    if (!n.ok()) return absl::Status(n.status().code(), absl::StrCat(path.string(), ": ", n.status().message()));
+    if (!n.ok())
+      return absl::Status(n.status().code(),
+                          absl::StrCat(path.string(), ": ", n.status().message()));
     out.append(buf, *n);
     if (*n < sizeof(buf)) break;
   }

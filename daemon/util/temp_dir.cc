@@ -15,8 +15,8 @@ absl::StatusOr<TempDir> TempDir::Create(const std::string& prefix) {
   const char* base = std::getenv("TMPDIR");
   std::string pattern = absl::StrCat(base && *base ? base : "/tmp", "/", prefix, "XXXXXX");
   if (::mkdtemp(pattern.data()) == nullptr) {
-    return absl::InternalError(absl::StrCat("cannot create temporary directory ", pattern, ": ",
-                                            std::strerror(errno)));
+    return absl::InternalError(
+        absl::StrCat("cannot create temporary directory ", pattern, ": ", std::strerror(errno)));
   }
   return TempDir(std::filesystem::path(pattern));
 }

@@ -50,7 +50,8 @@ TEST_P(GoldenTest, MatchesExpectedOutput) {
   int expected_exit = 1;
   if (std::filesystem::exists(dir / "exit")) expected_exit = std::stoi(ReadFile(dir / "exit"));
   for (const char* format : {"json", "markdown"}) {
-    std::vector<std::string> args = {"diff", "snapshot-a", "snapshot-b", "--format", format, "--jobs", "2"};
+    std::vector<std::string> args = {"diff", "snapshot-a", "snapshot-b", "--format",
+                                     format, "--jobs",     "2"};
     for (const std::string& a : ReadArgs(dir)) args.push_back(a);
     RunOptions options;
     options.cwd = dir;

@@ -15,7 +15,9 @@ extern char** environ;
 
 namespace deltascope::testing {
 
-std::string BinPath(const std::string& name) { return std::string(DELTASCOPE_BIN_DIR) + "/" + name; }
+std::string BinPath(const std::string& name) {
+  return std::string(DELTASCOPE_BIN_DIR) + "/" + name;
+}
 
 ProcessResult RunProcess(const std::vector<std::string>& argv, const RunOptions& options) {
   ProcessResult result;
@@ -48,13 +50,16 @@ ProcessResult RunProcess(const std::vector<std::string>& argv, const RunOptions&
   }
   ::close(out_pipe[1]);
   ::close(err_pipe[1]);
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(options.timeout_seconds);
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::seconds(options.timeout_seconds);
   pollfd fds[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
   std::string* sinks[2] = {&result.out, &result.err};
   int open_count = 2;
   char buf[65536];
   while (open_count > 0) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                    deadline - std::chrono::steady_clock::now())
+                    .count();
     if (left <= 0) {
       ::kill(-pid, SIGKILL);
       ::kill(pid, SIGKILL);

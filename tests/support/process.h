@@ -16,10 +16,10 @@ struct ProcessResult {
 };
 
 struct RunOptions {
-  std::filesystem::path cwd;               // empty: inherit
-  std::vector<std::string> extra_env;      // "NAME=value", added to the environment
-  bool as_nobody = false;                  // drop to uid/gid 65534 when running as root
-  int timeout_seconds = 120;               // SIGKILL past this
+  std::filesystem::path cwd;           // empty: inherit
+  std::vector<std::string> extra_env;  // "NAME=value", added to the environment
+  bool as_nobody = false;              // drop to uid/gid 65534 when running as root
+  int timeout_seconds = 120;           // SIGKILL past this
 };
 
 // Runs argv[0] (a path) with the arguments, capturing stdout and stderr.

@@ -23,7 +23,9 @@ void ScratchTree::Write(const std::string& rel, const std::string& content) cons
   std::ofstream(p, std::ios::binary) << content;
 }
 
-void ScratchTree::Mkdir(const std::string& rel) const { std::filesystem::create_directories(root() / rel); }
+void ScratchTree::Mkdir(const std::string& rel) const {
+  std::filesystem::create_directories(root() / rel);
+}
 
 std::string ReadFile(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);

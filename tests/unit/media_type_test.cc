@@ -24,11 +24,11 @@ TEST(MediaTypeTest, TextIsUtf8WithoutNul) {
 
 TEST(MediaTypeTest, Utf8Validation) {
   EXPECT_TRUE(IsValidUtf8("plain"));
-  EXPECT_TRUE(IsValidUtf8("\xe2\x82\xac"));                 // €
-  EXPECT_FALSE(IsValidUtf8("\xe2\x82"));                    // truncated
+  EXPECT_TRUE(IsValidUtf8("\xe2\x82\xac"));  // €
+  EXPECT_FALSE(IsValidUtf8("\xe2\x82"));     // truncated
   EXPECT_TRUE(IsValidUtf8("\xe2\x82", /*allow_truncated_tail=*/true));
-  EXPECT_FALSE(IsValidUtf8("\xc0\xaf"));                    // overlong
-  EXPECT_FALSE(IsValidUtf8("\xed\xa0\x80"));                // surrogate
+  EXPECT_FALSE(IsValidUtf8("\xc0\xaf"));      // overlong
+  EXPECT_FALSE(IsValidUtf8("\xed\xa0\x80"));  // surrogate
 }
 
 }  // namespace
