@@ -26,3 +26,16 @@ if ((${#missing[@]})); then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+
+# Python: one virtual environment (.venv) for the Python SDK, the example Python plugins and
+# their tests. Editable installs, so the tree's sources are what runs.
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+VENV="$ROOT/.venv"
+if [ ! -x "$VENV/bin/python" ]; then
+  python3 -m venv "$VENV"
+fi
+if ! "$VENV/bin/python" -c "import deltascope_plugin, deltascope_sqlite, pytest, grpc" 2>/dev/null; then
+  echo "install-deps: installing the Python SDK and example plugins into $VENV" >&2
+  "$VENV/bin/pip" install -q --disable-pip-version-check \
+    -e "$ROOT/plugin-sdk-python" -e "$ROOT/examples/plugins/sqlite-python" "pytest>=7"
+fi

@@ -1,0 +1,72 @@
+"""Finding Python plugins through entry points (group ``deltascope.plugins``).
+
+A distribution declares, in its pyproject.toml::
+
+    [project.entry-points."deltascope.plugins"]
+    sqlite-python = "deltascope_sqlite:SqliteComparator"
+
+The value names a Comparator subclass, an instance, or a list of them. The host runs
+``python -m deltascope_plugin discover`` once per interpreter (and again when that environment
+changes) and starts each plugin with ``python -m deltascope_plugin run NAME``.
+"""
+from __future__ import annotations
+
+import json
+import sys
+from importlib import metadata
+from typing import Any, Dict, List
+
+from deltascope_plugin._api import Comparator
+from deltascope_plugin._server import _SCOPES, _as_instances
+
+GROUP = "deltascope.plugins"
+
+
+def _entry_points() -> List[metadata.EntryPoint]:
+    eps = metadata.entry_points()
+    selected = eps.select(group=GROUP) if hasattr(eps, "select") else eps.get(GROUP, [])
+    return sorted(selected, key=lambda ep: ep.name)
+
+
+def load(ep: metadata.EntryPoint) -> List[Comparator]:
+    """The comparators an entry point provides."""
+    obj = ep.load()
+    items = obj if isinstance(obj, (list, tuple)) else [obj]
+    return _as_instances(items)
+
+
+def find(name: str) -> metadata.EntryPoint:
+    for ep in _entry_points():
+        if ep.name == name:
+            return ep
+    raise LookupError(f"no entry point named {name!r} in group {GROUP!r}")
+
+
+def discover() -> Dict[str, Any]:
+    """Every plugin of this interpreter, with the distribution that provides it."""
+    plugins = []
+    for ep in _entry_points():
+        dist = getattr(ep, "dist", None)
+        entry: Dict[str, Any] = {
+            "name": ep.name,
+            "value": ep.value,
+            "distribution": dist.metadata["Name"] if dist else "",
+            "version": dist.version if dist else "",
+        }
+        try:
+            entry["comparators"] = [
+                {"name": c.name, "extensions": [e.lower() for e in c.extensions],
+                 "media_types": list(c.media_types),
+                 "scope": c.scope if c.scope in _SCOPES else "files"}
+                for c in load(ep)]
+        except Exception as e:  # a broken plugin is reported, not fatal
+            entry["comparators"] = []
+            entry["error"] = f"{type(e).__name__}: {e}"
+        plugins.append(entry)
+    return {"interpreter": sys.executable, "python": sys.version.split()[0], "plugins": plugins}
+
+
+def main() -> int:
+    json.dump(discover(), sys.stdout, indent=2, sort_keys=True)
+    sys.stdout.write("\n")
+    return 0
