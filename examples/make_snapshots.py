@@ -8,6 +8,7 @@ import io
 import json
 import random
 import shutil
+import sqlite3
 import zipfile
 from pathlib import Path
 
@@ -44,6 +45,21 @@ def png(seed, size):
     return b"\x89PNG\r\n\x1a\n" + bytes(rng.getrandbits(8) for _ in range(size))
 
 
+def budget_db(snapshot, allocations):
+    """A small SQLite database of budget allocations (one table per concern)."""
+    path = ROOT / snapshot / "data" / "budget.sqlite"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA journal_mode=DELETE")
+    conn.execute("CREATE TABLE allocations (id INTEGER PRIMARY KEY, program TEXT, amount_eur INTEGER)")
+    conn.execute("CREATE TABLE programs (name TEXT PRIMARY KEY, owner TEXT)")
+    conn.executemany("INSERT INTO allocations VALUES (?, ?, ?)", allocations)
+    conn.executemany("INSERT INTO programs VALUES (?, ?)", [("planting", "parks"), ("pruning", "parks"),
+                                                            ("surveys", "planning")])
+    conn.commit()
+    conn.close()
+
+
 def write(snapshot, rel, content):
     path = ROOT / snapshot / rel
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -74,6 +90,8 @@ def main():
     write(s, "docs/methodology.txt", method)
     write(s, "maps/district-map.png", png(1, 3000))
     write(s, "archive/2023-survey.zip", survey_zip(survey_rows))
+    allocations = [(1, "planting", 120000), (2, "pruning", 45000), (3, "surveys", 8000)]
+    budget_db(s, allocations)
 
     # 2024-06: rows added and cells edited, columns reordered, metadata edited,
     # methodology extended, README reflowed (whitespace only), map redrawn, survey archive moved.
@@ -94,6 +112,7 @@ def main():
     write(s, "archive/surveys/2023-survey.zip", survey_zip(survey_rows))
     write(s, "data/inspections.csv", csv_text(["tree_id", "date", "result"],
                                               [["T0003", "2024-05-02", "pruned"], ["T0011", "2024-05-09", "ok"]]))
+    budget_db(s, allocations + [(4, "planting", 30000), (5, "pruning", 5000), (6, "surveys", 2500)])
 
     # 2025-01: a tree felled (row removed), metadata keys reordered only (clerical),
     # inspections added, a new survey archive.
@@ -111,6 +130,7 @@ def main():
     write(s, "data/inspections.csv", csv_text(["tree_id", "date", "result"],
                                               [["T0003", "2024-05-02", "pruned"], ["T0011", "2024-05-09", "ok"],
                                                ["T0007", "2024-11-20", "felled"]]))
+    budget_db(s, allocations + [(4, "planting", 30000), (5, "pruning", 5000), (6, "surveys", 2500)])
 
 
 if __name__ == "__main__":
