@@ -1,0 +1,174 @@
+// Serve(): the plugin's life cycle (docs/plugin-protocol.md): environment, version negotiation,
+// gRPC server on the host's socket, the handshake line, then serving until Shutdown or SIGTERM.
+#include <grpcpp/grpcpp.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdlib>
+#include <cstring>
+#include <iostream>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "deltascope/plugin/sdk.h"
+#include "google/protobuf/util/json_util.h"
+#include "handshake.h"
+#include "service.h"
+
+namespace deltascope::plugin {
+namespace {
+
+using internal::kSupportedVersions;
+
+std::string Env(const char* name) {
+  const char* value = std::getenv(name);
+  return value ? value : "";
+}
+
+// Writes the whole line to the ready pipe and closes it.
+bool WriteReadyLine(int fd, const std::string& line) {
+  std::string_view rest = line;
+  while (!rest.empty()) {
+    ssize_t n = ::write(fd, rest.data(), rest.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    rest.remove_prefix(static_cast<size_t>(n));
+  }
+  ::close(fd);
+  return rest.empty();
+}
+
+int PrintDescriptor(const std::vector<std::unique_ptr<Comparator>>& comparators,
+                    const PluginInfo& info) {
+  google::protobuf::util::JsonPrintOptions options;
+  options.add_whitespace = true;
+  options.always_print_primitive_fields = true;
+  options.preserve_proto_field_names = true;
+  std::string json;
+  auto status = google::protobuf::util::MessageToJsonString(
+      internal::MakeDescribeResponse(comparators, info, kSupportedVersions[0]), &json, options);
+  if (!status.ok()) {
+    std::cerr << status.ToString() << "\n";
+    return 1;
+  }
+  std::cout << json;
+  return 0;
+}
+
+// Set by the Shutdown RPC or a termination signal; Serve() waits for it.
+class StopSignal {
+ public:
+  void Notify() {
+    std::lock_guard lock(mu_);
+    stopped_ = true;
+    cv_.notify_all();
+  }
+  void Wait() {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [this] { return stopped_; });
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stopped_ = false;
+};
+
+}  // namespace
+
+std::string Context::option(const std::string& key, const std::string& fallback) const {
+  auto it = options_.find(key);
+  return it == options_.end() ? fallback : it->second;
+}
+
+int Serve(std::vector<std::unique_ptr<Comparator>> comparators, int argc, char** argv,
+          const PluginInfo& info) {
+  const std::string self = info.name.empty() ? "plugin" : info.name;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--describe") return PrintDescriptor(comparators, info);
+    if (arg == "--version") {
+      std::cout << self << " " << info.version << "\n";
+      return 0;
+    }
+    std::cerr << self << ": unknown argument '" << arg << "' (only --describe, --version)\n";
+    return 2;
+  }
+
+  if (Env(internal::kMagicCookieEnv) != internal::kMagicCookie) {
+    std::cerr << "This is a deltascope plugin; it is started by deltascope, not by hand\n";
+    return 1;
+  }
+  const std::string socket_path = Env(internal::kSocketEnv);
+  absl::StatusOr<int> ready_fd = internal::ParseFd(Env(internal::kReadyFdEnv));
+  if (socket_path.empty() || !ready_fd.ok()) {
+    std::cerr << self << ": " << internal::kSocketEnv << " and " << internal::kReadyFdEnv
+              << " must be set by the host\n";
+    return 1;
+  }
+  const std::string host_versions = Env(internal::kVersionsEnv);
+  const uint32_t version = internal::NegotiateVersion(host_versions);
+  if (version == 0) {
+    std::cerr << self << ": no protocol version in common: the host speaks '" << host_versions
+              << "', this plugin speaks 1\n";
+    WriteReadyLine(*ready_fd, internal::HandshakeLine(0, socket_path));
+    return 1;
+  }
+
+  // Termination signals are handled by one thread (sigwait), so block them before gRPC starts
+  // its threads, which inherit the mask.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  StopSignal stop;
+  std::atomic<bool> stopping{false};
+  internal::ComparatorService service(std::move(comparators), info, version,
+                                      [&stop] { stop.Notify(); });
+  internal::HealthService health(&stopping);
+
+  struct stat st;
+  if (::lstat(socket_path.c_str(), &st) == 0 && S_ISSOCK(st.st_mode)) {
+    ::unlink(socket_path.c_str());  // a stale socket from a crashed predecessor
+  }
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort("unix:" + socket_path, grpc::InsecureServerCredentials());
+  builder.RegisterService(&service);
+  builder.RegisterService(&health);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (!server) {
+    std::cerr << self << ": cannot listen on unix:" << socket_path << "\n";
+    ::close(*ready_fd);
+    return 1;
+  }
+  if (!WriteReadyLine(*ready_fd, internal::HandshakeLine(version, socket_path))) {
+    std::cerr << self << ": cannot write the handshake line: " << std::strerror(errno) << "\n";
+    server->Shutdown();
+    return 1;
+  }
+
+  std::thread signal_thread([&] {
+    int signal = 0;
+    sigwait(&signals, &signal);
+    stop.Notify();
+  });
+  stop.Wait();
+  stopping = true;
+  // Lets in-flight calls (the Shutdown reply among them) finish, then cancels the rest.
+  server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  server->Wait();
+  ::unlink(socket_path.c_str());
+  pthread_kill(signal_thread.native_handle(), SIGTERM);  // wakes sigwait if still waiting
+  signal_thread.join();
+  return 0;
+}
+
+}  // namespace deltascope::plugin

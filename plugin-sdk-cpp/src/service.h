@@ -1,0 +1,76 @@
+// The gRPC services a plugin serves: deltascope.plugin.v1.Comparator and grpc.health.v1.Health.
+#ifndef DELTASCOPE_PLUGIN_SDK_SRC_SERVICE_H_
+#define DELTASCOPE_PLUGIN_SDK_SRC_SERVICE_H_
+
+#include <atomic>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "deltascope/plugin/sdk.h"
+#include "deltascope/plugin/v1/comparator.grpc.pb.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+
+namespace deltascope::plugin::internal {
+
+namespace pb = ::deltascope::plugin::v1;
+
+// Limits the host enforces on responses; checked here first so that authors see the error.
+inline constexpr size_t kMaxResponseBytes = 16 << 20;
+inline constexpr int kMaxNodeDepth = 64;
+inline constexpr size_t kMaxChunkBytes = 1 << 20;
+inline constexpr uint32_t kDefaultMaxExamples = 8;
+
+pb::ComparatorInfo ToInfo(const Descriptor& descriptor);
+
+// The DescribeResponse for these comparators.
+pb::DescribeResponse MakeDescribeResponse(const std::vector<std::unique_ptr<Comparator>>& all,
+                                          const PluginInfo& info, uint32_t protocol_version);
+
+class ComparatorService final : public pb::Comparator::Service {
+ public:
+  // `on_shutdown` is called once, after the Shutdown RPC has been answered or is about to be.
+  ComparatorService(std::vector<std::unique_ptr<Comparator>> comparators, PluginInfo info,
+                    uint32_t protocol_version, std::function<void()> on_shutdown);
+
+  grpc::Status Describe(grpc::ServerContext* ctx, const pb::DescribeRequest* request,
+                        pb::DescribeResponse* response) override;
+  grpc::Status Compare(grpc::ServerContext* ctx, const pb::CompareRequest* request,
+                       pb::CompareResponse* response) override;
+  grpc::Status CompareStream(grpc::ServerContext* ctx,
+                             grpc::ServerReader<pb::CompareStreamMessage>* reader,
+                             pb::CompareResponse* response) override;
+  grpc::Status Shutdown(grpc::ServerContext* ctx, const pb::ShutdownRequest* request,
+                        pb::ShutdownResponse* response) override;
+
+ private:
+  // Runs the named comparator on sides read from the given files (empty path: side absent).
+  grpc::Status Run(grpc::ServerContext* ctx, const pb::CompareRequest& request,
+                   const std::string& left_path, const std::string& right_path,
+                   pb::CompareResponse* response);
+
+  std::vector<std::unique_ptr<Comparator>> comparators_;
+  std::map<std::string, Comparator*> by_name_;
+  PluginInfo info_;
+  uint32_t protocol_version_;
+  std::function<void()> on_shutdown_;
+};
+
+// Reports SERVING for "" and the Comparator service until `stopping` becomes true.
+class HealthService final : public grpc::health::v1::Health::Service {
+ public:
+  explicit HealthService(const std::atomic<bool>* stopping) : stopping_(stopping) {}
+  grpc::Status Check(grpc::ServerContext* ctx, const grpc::health::v1::HealthCheckRequest* request,
+                     grpc::health::v1::HealthCheckResponse* response) override;
+  grpc::Status Watch(grpc::ServerContext* ctx, const grpc::health::v1::HealthCheckRequest* request,
+                     grpc::ServerWriter<grpc::health::v1::HealthCheckResponse>* writer) override;
+
+ private:
+  const std::atomic<bool>* stopping_;
+};
+
+}  // namespace deltascope::plugin::internal
+
+#endif  // DELTASCOPE_PLUGIN_SDK_SRC_SERVICE_H_
