@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "cli/commands.h"
+#include "cli/daemon_client.h"
 #include "cli/output.h"
 #include "cli/progress.h"
 #include "daemon/engine/engine.h"
@@ -82,10 +83,30 @@ struct DiffFlags {
   int jobs = 0;
   std::string comparators;
   bool no_moves = false;
+  std::string daemon;  // run in deltascoped at this target instead of in-process
   RenderFlags render;
 };
 
+int RunDiffInDaemon(const DiffFlags& flags) {
+  DaemonDiffRequest request;
+  request.target = flags.daemon;
+  request.snapshots = flags.snapshots;
+  if (!flags.comparators.empty()) {
+    request.comparators = absl::StrSplit(flags.comparators, ',', absl::SkipWhitespace());
+  }
+  request.jobs = flags.jobs;
+  request.detect_moves = !flags.no_moves;
+  absl::StatusOr<std::vector<Changeset>> changesets = DiffViaDaemon(request);
+  if (!changesets.ok()) {
+    PrintError(changesets.status().message());
+    return kExitTrouble;
+  }
+  if (!Emit(*changesets, flags.render)) return kExitTrouble;
+  return ExitStatus(*changesets);
+}
+
 int RunDiff(const DiffFlags& flags) {
+  if (!flags.daemon.empty()) return RunDiffInDaemon(flags);
   ComparatorRegistry registry;
   if (absl::Status s = RegisterStdlibComparators(registry); !s.ok()) {
     PrintError(s.message());
@@ -161,6 +182,9 @@ void AddDiffCommand(CLI::App& app, int* exit_code) {
                   "Comparators to use, in priority order, comma-separated (e.g. csv,text); "
                   "directory and binary are always appended as fallbacks");
   cmd->add_flag("--no-moves", flags->no_moves, "Do not detect moved and copied files");
+  cmd->add_option("--daemon", flags->daemon,
+                  "Run the diff in deltascoped at unix:///path or dns:///host:port")
+      ->envname("DELTASCOPE_DAEMON");
   AddRenderFlags(cmd, flags->render);
   cmd->footer(
       "Examples:\n"

@@ -81,7 +81,13 @@ class Run {
 };
 
 std::optional<DiffNode> Run::Compare(const ItemPair& pair) {
-  if (progress_) progress_->items_compared.fetch_add(1, std::memory_order_relaxed);
+  if (progress_) {
+    progress_->items_compared.fetch_add(1, std::memory_order_relaxed);
+    if (progress_->cancel.load(std::memory_order_relaxed)) {
+      context_.Cancel();
+      return std::nullopt;
+    }
+  }
   if (std::optional<DiffNode> special = CompareLinksOrTypeChange(pair)) return special;
   const Item& a = pair.left ? *pair.left : *pair.right;
   const Item& b = pair.right ? *pair.right : *pair.left;
@@ -270,6 +276,7 @@ absl::StatusOr<Changeset> Engine::Diff(const std::filesystem::path& from,
   ItemPair root{"", *left, *right, 0};
   std::optional<DiffNode> node = run.Compare(root);
 
+  if (context.cancelled()) return absl::CancelledError("diff cancelled");
   Changeset changeset;
   changeset.set_from_snapshot(from_label);
   changeset.set_to_snapshot(to_label);

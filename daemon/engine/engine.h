@@ -18,9 +18,11 @@ namespace deltascope {
 
 using changeset::v1::Changeset;
 
-// Live counters of a running diff, readable from another thread.
+// Live counters of a running diff, readable from another thread, and a way to stop it.
 struct DiffProgress {
   std::atomic<uint64_t> items_compared{0};
+  // Set from any thread to abandon the diff: Engine::Diff then returns a Cancelled error.
+  std::atomic<bool> cancel{false};
 };
 
 class Engine {

@@ -1,0 +1,171 @@
+// deltascoped: the deltascope daemon. Serves the Deltascope API (proto/deltascope/daemon/v1),
+// grpc.health.v1 and server reflection on a Unix socket (default) and optionally on TCP with
+// TLS; keeps plugins warm across requests; SIGHUP reloads, SIGTERM/SIGINT drain and exit.
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/health_check_service_interface.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <thread>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "daemon/server/comparator_source.h"
+#include "daemon/server/diff_service.h"
+#include "daemon/server/log.h"
+#include "daemon/util/fd.h"
+
+namespace deltascope {
+namespace {
+
+std::string DefaultListen() {
+  const char* runtime = std::getenv("XDG_RUNTIME_DIR");
+  if (runtime && *runtime) return absl::StrCat("unix://", runtime, "/deltascope.sock");
+  if (::geteuid() == 0) return "unix:///run/deltascope/deltascope.sock";
+  return absl::StrCat("unix:///tmp/deltascope-", ::geteuid(), ".sock");
+}
+
+absl::StatusOr<std::string> ReadPem(const std::string& path) {
+  if (path.empty()) return std::string();
+  return ReadFileToString(path);
+}
+
+struct Flags {
+  std::string listen;
+  std::string tcp;
+  std::string tls_cert, tls_key, tls_client_ca;
+  int max_concurrent = 2;
+  int max_queued = 16;
+  int jobs = 0;
+  int drain_seconds = 30;
+};
+
+int Run(const Flags& flags) {
+  std::string listen = flags.listen.empty() ? DefaultListen() : flags.listen;
+  if (!absl::StartsWith(listen, "unix://")) {
+    LogError("--listen must be unix:///path (use --tcp for TCP)", {{"listen", listen}});
+    return 2;
+  }
+  std::filesystem::path socket_path = listen.substr(strlen("unix://"));
+  std::error_code ec;
+  std::filesystem::create_directories(socket_path.parent_path(), ec);
+  std::filesystem::remove(socket_path, ec);  // a stale socket from a previous run
+
+  ServiceLimits limits;
+  limits.max_concurrent = flags.max_concurrent;
+  limits.max_queued = flags.max_queued;
+  limits.jobs = flags.jobs;
+  auto source = std::make_shared<StdlibComparatorSource>();
+  DiffService service(source, limits);
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(listen, grpc::InsecureServerCredentials());
+  if (!flags.tcp.empty()) {
+    if (flags.tls_cert.empty() != flags.tls_key.empty()) {
+      LogError("--tls-cert and --tls-key go together", {});
+      return 2;
+    }
+    std::shared_ptr<grpc::ServerCredentials> creds = grpc::InsecureServerCredentials();
+    if (!flags.tls_cert.empty()) {
+      absl::StatusOr<std::string> cert = ReadPem(flags.tls_cert), key = ReadPem(flags.tls_key),
+                                  ca = ReadPem(flags.tls_client_ca);
+      for (const auto* s : {&cert, &key, &ca}) {
+        if (!s->ok()) {
+          LogError("cannot read TLS material", {{"error", std::string(s->status().message())}});
+          return 2;
+        }
+      }
+      grpc::SslServerCredentialsOptions ssl(
+          ca->empty() ? GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE
+                      : GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+      ssl.pem_root_certs = *ca;
+      ssl.pem_key_cert_pairs.push_back({*key, *cert});
+      creds = grpc::SslServerCredentials(ssl);
+    } else {
+      LogWarning("TCP without TLS: anyone who can reach the port can run diffs",
+                 {{"tcp", flags.tcp}});
+    }
+    builder.AddListeningPort(flags.tcp, creds);
+  }
+  builder.RegisterService(&service);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (!server) {
+    LogError("cannot listen", {{"listen", listen}, {"tcp", flags.tcp}});
+    return 2;
+  }
+  ::chmod(socket_path.c_str(), 0600);
+  LogInfo("deltascoped ready", {{"listen", listen}, {"tcp", flags.tcp}});
+
+  // Signals are taken by this thread only (blocked everywhere else before any thread started).
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGHUP);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  while (true) {
+    int sig = 0;
+    if (sigwait(&signals, &sig) != 0) continue;
+    if (sig == SIGHUP) {
+      absl::Status s = source->Reload();
+      if (s.ok()) {
+        LogInfo("reloaded", {});
+      } else {
+        LogError("reload failed; keeping the previous plugins",
+                 {{"error", std::string(s.message())}});
+      }
+      continue;
+    }
+    LogInfo("draining", {{"signal", strsignal(sig)}});
+    service.Drain();
+    server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(flags.drain_seconds));
+    break;
+  }
+  server->Wait();
+  std::filesystem::remove(socket_path, ec);
+  LogInfo("deltascoped stopped", {});
+  return 0;
+}
+
+}  // namespace
+}  // namespace deltascope
+
+int main(int argc, char** argv) {
+  // Block the signals before gRPC starts its threads, so only sigwait() sees them.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGHUP);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  ::signal(SIGPIPE, SIG_IGN);
+
+  deltascope::Flags flags;
+  CLI::App app{"deltascoped: the deltascope daemon", "deltascoped"};
+  app.add_option("--listen", flags.listen,
+                 "Unix socket, unix:///path (default $XDG_RUNTIME_DIR/deltascope.sock)");
+  app.add_option("--tcp", flags.tcp, "Also listen on TCP, host:port");
+  app.add_option("--tls-cert", flags.tls_cert, "PEM certificate for TCP");
+  app.add_option("--tls-key", flags.tls_key, "PEM private key for TCP");
+  app.add_option("--tls-client-ca", flags.tls_client_ca,
+                 "PEM CA bundle: require and verify client certificates");
+  app.add_option("--max-concurrent", flags.max_concurrent, "Diffs running at once")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--max-queued", flags.max_queued, "Diffs waiting; more get RESOURCE_EXHAUSTED")
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--jobs", flags.jobs, "Worker threads per diff (default: one per core)");
+  app.add_option("--drain-seconds", flags.drain_seconds, "Grace period for in-flight calls");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;
+  }
+  return deltascope::Run(flags);
+}

@@ -1,0 +1,171 @@
+#include "daemon/server/diff_service.h"
+
+#include <future>
+
+#include "absl/strings/str_cat.h"
+#include "daemon/engine/engine.h"
+
+namespace deltascope {
+namespace {
+
+grpc::Status ToGrpc(const absl::Status& s) {
+  if (s.ok()) return grpc::Status::OK;
+  auto code = static_cast<grpc::StatusCode>(static_cast<int>(s.code()));
+  return grpc::Status(code, std::string(s.message()));
+}
+
+int ExitStatusOf(const std::vector<Changeset>& changesets) {
+  int status = 0;
+  for (const Changeset& cs : changesets) {
+    for (const auto& d : cs.diagnostics()) {
+      if (d.severity() == changeset::v1::SEVERITY_ERROR) return 2;
+    }
+    if (cs.has_root()) status = 1;
+  }
+  return status;
+}
+
+}  // namespace
+
+DiffService::DiffService(std::shared_ptr<ComparatorSource> source, ServiceLimits limits)
+    : source_(std::move(source)), limits_(limits) {}
+
+bool DiffService::Admit(grpc::ServerContext* context, grpc::Status* refusal) {
+  std::unique_lock<std::mutex> lock(mu_);
+  if (draining_) {
+    *refusal = grpc::Status(grpc::StatusCode::UNAVAILABLE, "deltascoped is shutting down");
+    return false;
+  }
+  if (running_ >= limits_.max_concurrent) {
+    if (queued_ >= limits_.max_queued) {
+      *refusal = grpc::Status(
+          grpc::StatusCode::RESOURCE_EXHAUSTED,
+          absl::StrCat("busy: ", running_, " diffs running and ", queued_, " queued; retry later"));
+      return false;
+    }
+    ++queued_;
+    while (running_ >= limits_.max_concurrent && !draining_) {
+      cv_.wait_for(lock, std::chrono::milliseconds(100));
+      if (context->IsCancelled()) {
+        --queued_;
+        *refusal = grpc::Status(grpc::StatusCode::CANCELLED, "client went away while queued");
+        return false;
+      }
+    }
+    --queued_;
+    if (draining_) {
+      *refusal = grpc::Status(grpc::StatusCode::UNAVAILABLE, "deltascoped is shutting down");
+      return false;
+    }
+  }
+  ++running_;
+  return true;
+}
+
+void DiffService::Release() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    --running_;
+  }
+  cv_.notify_all();
+}
+
+void DiffService::Drain() {
+  std::unique_lock<std::mutex> lock(mu_);
+  draining_ = true;
+  cv_.notify_all();
+  cv_.wait(lock, [&] { return running_ == 0; });
+}
+
+grpc::Status DiffService::Diff(grpc::ServerContext* context, const daemon::v1::DiffRequest* request,
+                               grpc::ServerWriter<daemon::v1::DiffEvent>* writer) {
+  if (request->snapshots_size() < 2) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "a diff needs at least two snapshots");
+  }
+  if (request->labels_size() != 0 && request->labels_size() != request->snapshots_size()) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        "labels, when given, must name every snapshot");
+  }
+  grpc::Status refusal;
+  if (!Admit(context, &refusal)) return refusal;
+  struct Slot {
+    DiffService* service;
+    ~Slot() { service->Release(); }
+  } slot{this};
+
+  std::shared_ptr<const ComparatorRegistry> registry = source_->Current();
+  std::vector<std::string> names(request->comparators().begin(), request->comparators().end());
+  absl::StatusOr<std::vector<std::shared_ptr<Comparator>>> pipeline = registry->Pipeline(names);
+  if (!pipeline.ok()) return ToGrpc(pipeline.status());
+  DiffOptions options;
+  options.jobs = request->jobs() > 0 ? static_cast<int>(request->jobs()) : limits_.jobs;
+  options.detect_moves = request->detect_moves();
+  Engine engine(*pipeline, options);
+
+  std::vector<Changeset> changesets;
+  for (int i = 0; i + 1 < request->snapshots_size(); ++i) {
+    auto label = [&](int k) {
+      return request->labels_size() ? request->labels(k) : request->snapshots(k);
+    };
+    DiffProgress progress;
+    std::future<absl::StatusOr<Changeset>> result = std::async(std::launch::async, [&] {
+      return engine.Diff(request->snapshots(i), request->snapshots(i + 1), label(i), label(i + 1),
+                         &progress);
+    });
+    while (result.wait_for(limits_.progress_interval) != std::future_status::ready) {
+      if (context->IsCancelled()) {
+        progress.cancel = true;
+        continue;
+      }
+      daemon::v1::DiffEvent event;
+      event.mutable_progress()->set_items_compared(progress.items_compared.load());
+      event.mutable_progress()->set_bytes_hashed(Item::BytesHashed());
+      event.mutable_progress()->set_pair_index(static_cast<uint32_t>(i));
+      if (!writer->Write(event)) progress.cancel = true;  // the client went away
+    }
+    absl::StatusOr<Changeset> cs = result.get();
+    if (!cs.ok()) return ToGrpc(cs.status());
+    daemon::v1::DiffEvent event;
+    *event.mutable_changeset() = *cs;
+    changesets.push_back(std::move(*cs));
+    if (!writer->Write(event)) return grpc::Status(grpc::StatusCode::CANCELLED, "client went away");
+  }
+  daemon::v1::DiffEvent done;
+  done.mutable_done()->set_exit_status(ExitStatusOf(changesets));
+  writer->Write(done);
+  served_.fetch_add(1);
+  return grpc::Status::OK;
+}
+
+grpc::Status DiffService::ListPlugins(grpc::ServerContext*, const daemon::v1::ListPluginsRequest*,
+                                      daemon::v1::ListPluginsResponse* response) {
+  for (auto& info : source_->Plugins()) *response->add_plugins() = std::move(info);
+  return grpc::Status::OK;
+}
+
+grpc::Status DiffService::PluginStatus(grpc::ServerContext*,
+                                       const daemon::v1::PluginStatusRequest* request,
+                                       daemon::v1::PluginStatusResponse* response) {
+  for (auto& m : source_->Metrics()) {
+    if (request->name().empty() || request->name() == m.name())
+      *response->add_plugins() = std::move(m);
+  }
+  response->set_requests_served(served_.load());
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    response->set_requests_in_flight(static_cast<uint32_t>(running_ + queued_));
+  }
+  response->set_uptime_seconds(
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count());
+  return grpc::Status::OK;
+}
+
+grpc::Status DiffService::Reload(grpc::ServerContext*, const daemon::v1::ReloadRequest*,
+                                 daemon::v1::ReloadResponse* response) {
+  absl::Status s = source_->Reload();
+  if (!s.ok()) response->add_errors(std::string(s.message()));
+  response->set_plugins(static_cast<uint32_t>(source_->Plugins().size()));
+  return grpc::Status::OK;
+}
+
+}  // namespace deltascope

@@ -1,0 +1,60 @@
+// The deltascoped gRPC service: diffs with progress streaming, admission control
+// (RESOURCE_EXHAUSTED past a bounded queue), cancellation when the client goes away.
+#ifndef DELTASCOPE_DAEMON_SERVER_DIFF_SERVICE_H_
+#define DELTASCOPE_DAEMON_SERVER_DIFF_SERVICE_H_
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+
+#include "daemon/server/comparator_source.h"
+#include "deltascope/daemon/v1/daemon.grpc.pb.h"
+
+namespace deltascope {
+
+struct ServiceLimits {
+  int max_concurrent = 2;  // diffs running at once
+  int max_queued = 16;     // diffs waiting for a slot; more are refused
+  int jobs = 0;            // worker threads per diff (0: one per core)
+  std::chrono::milliseconds progress_interval{200};
+};
+
+class DiffService final : public daemon::v1::Deltascope::Service {
+ public:
+  DiffService(std::shared_ptr<ComparatorSource> source, ServiceLimits limits);
+
+  grpc::Status Diff(grpc::ServerContext* context, const daemon::v1::DiffRequest* request,
+                    grpc::ServerWriter<daemon::v1::DiffEvent>* writer) override;
+  grpc::Status ListPlugins(grpc::ServerContext* context, const daemon::v1::ListPluginsRequest*,
+                           daemon::v1::ListPluginsResponse* response) override;
+  grpc::Status PluginStatus(grpc::ServerContext* context,
+                            const daemon::v1::PluginStatusRequest* request,
+                            daemon::v1::PluginStatusResponse* response) override;
+  grpc::Status Reload(grpc::ServerContext* context, const daemon::v1::ReloadRequest*,
+                      daemon::v1::ReloadResponse* response) override;
+
+  // Refuses new diffs (UNAVAILABLE) and waits until the running ones have finished.
+  void Drain();
+
+ private:
+  // Waits for a slot; false (with the status to return) when refused or cancelled.
+  bool Admit(grpc::ServerContext* context, grpc::Status* refusal);
+  void Release();
+
+  std::shared_ptr<ComparatorSource> source_;
+  const ServiceLimits limits_;
+  const std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  int running_ = 0;
+  int queued_ = 0;
+  bool draining_ = false;
+  std::atomic<uint64_t> served_{0};
+};
+
+}  // namespace deltascope
+
+#endif  // DELTASCOPE_DAEMON_SERVER_DIFF_SERVICE_H_
