@@ -100,6 +100,18 @@ grpc::Status FillResponse(Result result, const pb::CompareRequest& request,
   return grpc::Status::OK;
 }
 
+// Counts a running Compare call.
+class InFlight {
+ public:
+  explicit InFlight(std::atomic<int>& count) : count_(count) { ++count_; }
+  ~InFlight() { --count_; }
+  InFlight(const InFlight&) = delete;
+  InFlight& operator=(const InFlight&) = delete;
+
+ private:
+  std::atomic<int>& count_;
+};
+
 }  // namespace
 
 pb::ComparatorInfo ToInfo(const Descriptor& d) {
@@ -150,6 +162,7 @@ grpc::Status ComparatorService::Describe(grpc::ServerContext*, const pb::Describ
 
 grpc::Status ComparatorService::Compare(grpc::ServerContext* ctx, const pb::CompareRequest* request,
                                         pb::CompareResponse* response) {
+  InFlight in_flight(in_flight_);
   for (const pb::Item* item : {&request->left(), &request->right()}) {
     bool present = item == &request->left() ? request->has_left() : request->has_right();
     if (present && item->path().empty()) {
@@ -164,6 +177,7 @@ grpc::Status ComparatorService::Compare(grpc::ServerContext* ctx, const pb::Comp
 grpc::Status ComparatorService::CompareStream(grpc::ServerContext* ctx,
                                               grpc::ServerReader<pb::CompareStreamMessage>* reader,
                                               pb::CompareResponse* response) {
+  InFlight in_flight(in_flight_);
   pb::CompareStreamMessage message;
   if (!reader->Read(&message) || !message.has_request()) {
     return grpc::Status(StatusCode::INVALID_ARGUMENT, "the first message must carry the request");
@@ -257,6 +271,15 @@ grpc::Status ComparatorService::Shutdown(grpc::ServerContext*, const pb::Shutdow
                                          pb::ShutdownResponse*) {
   on_shutdown_();
   return grpc::Status::OK;
+}
+
+bool ComparatorService::WaitIdle(std::chrono::milliseconds timeout) const {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (in_flight_.load() > 0) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return true;
 }
 
 grpc::Status HealthService::Check(grpc::ServerContext*,

@@ -3,6 +3,7 @@
 #define DELTASCOPE_PLUGIN_SDK_SRC_SERVICE_H_
 
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
@@ -45,6 +46,9 @@ class ComparatorService final : public pb::Comparator::Service {
   grpc::Status Shutdown(grpc::ServerContext* ctx, const pb::ShutdownRequest* request,
                         pb::ShutdownResponse* response) override;
 
+  // Waits until no Compare call is running, at most `timeout`; true when idle.
+  bool WaitIdle(std::chrono::milliseconds timeout) const;
+
  private:
   // Runs the named comparator on sides read from the given files (empty path: side absent).
   grpc::Status Run(grpc::ServerContext* ctx, const pb::CompareRequest& request,
@@ -56,6 +60,7 @@ class ComparatorService final : public pb::Comparator::Service {
   PluginInfo info_;
   uint32_t protocol_version_;
   std::function<void()> on_shutdown_;
+  std::atomic<int> in_flight_{0};
 };
 
 // Reports SERVING for "" and the Comparator service until `stopping` becomes true.
