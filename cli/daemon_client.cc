@@ -11,6 +11,15 @@ namespace deltascope::cli {
 
 absl::StatusOr<std::vector<changeset::v1::Changeset>> DiffViaDaemon(
     const DaemonDiffRequest& request) {
+  constexpr std::string_view kUnix = "unix://";
+  if (request.target.rfind(kUnix, 0) == 0) {
+    std::string socket = request.target.substr(kUnix.size());
+    std::error_code ec;
+    if (!std::filesystem::exists(socket, ec)) {
+      return absl::UnavailableError(absl::StrCat("cannot reach deltascoped at ", request.target,
+                                                 ": no socket at ", socket, " (is it running?)"));
+    }
+  }
   std::shared_ptr<grpc::Channel> channel =
       grpc::CreateChannel(request.target, grpc::InsecureChannelCredentials());
   if (!channel->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(5))) {

@@ -106,8 +106,10 @@ std::optional<DiffNode> Run::Compare(const ItemPair& pair) {
 
 std::optional<bool> Run::ContentIdentical(const ItemPair& pair) {
   if (pair.left->size() != pair.right->size()) return false;
-  absl::StatusOr<ContentHash> left = pair.left->Hash();
-  absl::StatusOr<ContentHash> right = pair.right->Hash();
+  const std::atomic<bool>* cancel = progress_ ? &progress_->cancel : nullptr;
+  absl::StatusOr<ContentHash> left = pair.left->Hash(cancel);
+  absl::StatusOr<ContentHash> right = pair.right->Hash(cancel);
+  if (absl::IsCancelled(left.status()) || absl::IsCancelled(right.status())) return std::nullopt;
   for (const auto* status : {&left.status(), &right.status()}) {
     if (!status->ok()) {
       context_.AddDiagnostic(changeset::v1::SEVERITY_ERROR, "unreadable",
@@ -276,7 +278,9 @@ absl::StatusOr<Changeset> Engine::Diff(const std::filesystem::path& from,
   ItemPair root{"", *left, *right, 0};
   std::optional<DiffNode> node = run.Compare(root);
 
-  if (context.cancelled()) return absl::CancelledError("diff cancelled");
+  if (context.cancelled() || (progress && progress->cancel.load())) {
+    return absl::CancelledError("diff cancelled");
+  }
   Changeset changeset;
   changeset.set_from_snapshot(from_label);
   changeset.set_to_snapshot(to_label);

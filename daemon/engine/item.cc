@@ -62,8 +62,8 @@ absl::StatusOr<std::shared_ptr<Item>> Item::FromPath(const std::filesystem::path
   return item;
 }
 
-absl::StatusOr<ContentHash> Item::Hash() const {
-  std::call_once(hash_once_, [this] {
+absl::StatusOr<ContentHash> Item::Hash(const std::atomic<bool>* cancel) const {
+  std::call_once(hash_once_, [this, cancel] {
     if (kind_ != ItemKind::kFile) {
       hash_ =
           absl::FailedPreconditionError(absl::StrCat(physical_.string(), ": not a regular file"));
@@ -78,6 +78,11 @@ absl::StatusOr<ContentHash> Item::Hash() const {
     XXH3_128bits_reset(state);
     std::vector<char> buf(1 << 16);
     while (true) {
+      if (cancel && cancel->load(std::memory_order_relaxed)) {
+        hash_ = absl::CancelledError("cancelled");
+        XXH3_freeState(state);
+        return;
+      }
       ssize_t n = ::read(fd->get(), buf.data(), buf.size());
       if (n < 0 && errno == EINTR) continue;
       if (n < 0) {

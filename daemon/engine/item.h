@@ -3,6 +3,7 @@
 #ifndef DELTASCOPE_DAEMON_ENGINE_ITEM_H_
 #define DELTASCOPE_DAEMON_ENGINE_ITEM_H_
 
+#include <atomic>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -42,8 +43,9 @@ class Item {
   // Target of a symlink, as stored in the link (never resolved).
   const std::string& link_target() const { return link_target_; }
 
-  // Content hash of a regular file, computed once (thread-safe) by streaming the file.
-  absl::StatusOr<ContentHash> Hash() const;
+  // Content hash of a regular file, computed once (thread-safe) by streaming the file. When
+  // `cancel` becomes true mid-way the result is a Cancelled error (the run is being abandoned).
+  absl::StatusOr<ContentHash> Hash(const std::atomic<bool>* cancel = nullptr) const;
   // Media type sniffed from the first bytes ("application/zip", "text/plain", ...); computed
   // once. Returns "application/octet-stream" when nothing matches or the file is unreadable.
   const std::string& MediaType() const;

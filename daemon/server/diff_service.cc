@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "daemon/engine/engine.h"
+#include "daemon/server/log.h"
 
 namespace deltascope {
 namespace {
@@ -124,6 +125,10 @@ grpc::Status DiffService::Diff(grpc::ServerContext* context, const daemon::v1::D
       if (!writer->Write(event)) progress.cancel = true;  // the client went away
     }
     absl::StatusOr<Changeset> cs = result.get();
+    if (absl::IsCancelled(cs.status())) {
+      LogInfo("diff cancelled: the client went away", {{"from", request->snapshots(i)}});
+      return grpc::Status(grpc::StatusCode::CANCELLED, "client went away");
+    }
     if (!cs.ok()) return ToGrpc(cs.status());
     daemon::v1::DiffEvent event;
     *event.mutable_changeset() = *cs;

@@ -15,6 +15,44 @@ extern char** environ;
 
 namespace deltascope::testing {
 
+namespace {
+
+// Everything a child needs to exec, prepared before fork (no allocation after it).
+class ExecImage {
+ public:
+  ExecImage(const std::vector<std::string>& argv, const RunOptions& options)
+      : args_(argv), options_(options) {
+    for (char** e = environ; *e; ++e) env_.emplace_back(*e);
+    for (const std::string& e : options.extra_env) env_.push_back(e);
+    for (auto& e : env_) envp_.push_back(e.data());
+    envp_.push_back(nullptr);
+    for (auto& a : args_) argvp_.push_back(a.data());
+    argvp_.push_back(nullptr);
+  }
+
+  // In the forked child: wires stdio, own process group, cwd, optional privilege drop, exec.
+  [[noreturn]] void ExecInChild(int out_fd, int err_fd) {
+    ::dup2(out_fd, 1);
+    ::dup2(err_fd, 2);
+    int devnull = ::open("/dev/null", O_RDONLY);
+    ::dup2(devnull, 0);
+    ::setpgid(0, 0);
+    if (!options_.cwd.empty() && ::chdir(options_.cwd.c_str()) != 0) _exit(126);
+    if (options_.as_nobody && ::geteuid() == 0) {
+      if (::setgroups(0, nullptr) != 0 || ::setgid(65534) != 0 || ::setuid(65534) != 0) _exit(126);
+    }
+    ::execve(argvp_[0], argvp_.data(), envp_.data());
+    _exit(127);
+  }
+
+ private:
+  std::vector<std::string> args_, env_;
+  std::vector<char*> argvp_, envp_;
+  const RunOptions& options_;
+};
+
+}  // namespace
+
 std::string BinPath(const std::string& name) {
   return std::string(DELTASCOPE_BIN_DIR) + "/" + name;
 }
@@ -23,30 +61,11 @@ ProcessResult RunProcess(const std::vector<std::string>& argv, const RunOptions&
   ProcessResult result;
   int out_pipe[2], err_pipe[2];
   if (::pipe2(out_pipe, O_CLOEXEC) != 0 || ::pipe2(err_pipe, O_CLOEXEC) != 0) return result;
-  std::vector<std::string> env_storage;
-  for (char** e = environ; *e; ++e) env_storage.emplace_back(*e);
-  for (const std::string& e : options.extra_env) env_storage.push_back(e);
-  std::vector<char*> envp;
-  for (auto& e : env_storage) envp.push_back(e.data());
-  envp.push_back(nullptr);
-  std::vector<std::string> args = argv;
-  std::vector<char*> cargv;
-  for (auto& a : args) cargv.push_back(a.data());
-  cargv.push_back(nullptr);
+  ExecImage image(argv, options);
 
   pid_t pid = ::fork();
   if (pid == 0) {
-    ::dup2(out_pipe[1], 1);
-    ::dup2(err_pipe[1], 2);
-    int devnull = ::open("/dev/null", O_RDONLY);
-    ::dup2(devnull, 0);
-    ::setpgid(0, 0);
-    if (!options.cwd.empty() && ::chdir(options.cwd.c_str()) != 0) _exit(126);
-    if (options.as_nobody && ::geteuid() == 0) {
-      if (::setgroups(0, nullptr) != 0 || ::setgid(65534) != 0 || ::setuid(65534) != 0) _exit(126);
-    }
-    ::execve(cargv[0], cargv.data(), envp.data());
-    _exit(127);
+    image.ExecInChild(out_pipe[1], err_pipe[1]);
   }
   ::close(out_pipe[1]);
   ::close(err_pipe[1]);
@@ -88,6 +107,64 @@ ProcessResult RunProcess(const std::vector<std::string>& argv, const RunOptions&
   if (WIFSIGNALED(status)) result.signal = WTERMSIG(status);
   return result;
 }
+
+BackgroundProcess::BackgroundProcess(const std::vector<std::string>& argv,
+                                     const RunOptions& options) {
+  char out_tmpl[] = "/tmp/deltascope-bg-out-XXXXXX";
+  char err_tmpl[] = "/tmp/deltascope-bg-err-XXXXXX";
+  int out_fd = ::mkstemp(out_tmpl);
+  int err_fd = ::mkstemp(err_tmpl);
+  out_path_ = out_tmpl;
+  err_path_ = err_tmpl;
+  ExecImage image(argv, options);
+  pid_ = ::fork();
+  if (pid_ == 0) {
+    image.ExecInChild(out_fd, err_fd);
+  }
+  ::close(out_fd);
+  ::close(err_fd);
+}
+
+BackgroundProcess::~BackgroundProcess() {
+  if (pid_ > 0 && !reaped_) {
+    ::kill(-pid_, SIGKILL);
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, nullptr, 0);
+  }
+  ::unlink(out_path_.c_str());
+  ::unlink(err_path_.c_str());
+}
+
+void BackgroundProcess::Signal(int sig) const { ::kill(pid_, sig); }
+
+int BackgroundProcess::Wait(int timeout_seconds) {
+  if (reaped_) return -1;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_seconds);
+  while (std::chrono::steady_clock::now() < deadline) {
+    int status = 0;
+    pid_t r = ::waitpid(pid_, &status, WNOHANG);
+    if (r == pid_) {
+      reaped_ = true;
+      return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    }
+    ::usleep(10000);
+  }
+  return -1;
+}
+
+static std::string Slurp(const std::string& path) {
+  std::string out;
+  int fd = ::open(path.c_str(), O_RDONLY);
+  if (fd < 0) return out;
+  char buf[65536];
+  ssize_t n;
+  while ((n = ::read(fd, buf, sizeof(buf))) > 0) out.append(buf, static_cast<size_t>(n));
+  ::close(fd);
+  return out;
+}
+
+std::string BackgroundProcess::Stdout() const { return Slurp(out_path_); }
+std::string BackgroundProcess::Stderr() const { return Slurp(err_path_); }
 
 ProcessResult RunDeltascope(const std::vector<std::string>& args, const RunOptions& options) {
   std::vector<std::string> argv = {BinPath("deltascope")};

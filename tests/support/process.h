@@ -28,6 +28,29 @@ ProcessResult RunProcess(const std::vector<std::string>& argv, const RunOptions&
 // Path of a binary built by this project (build/bin/NAME).
 std::string BinPath(const std::string& name);
 
+// A process running in the background (its own process group), killed and reaped on
+// destruction. Its output goes to files so it can never block on a full pipe.
+class BackgroundProcess {
+ public:
+  explicit BackgroundProcess(const std::vector<std::string>& argv, const RunOptions& options = {});
+  ~BackgroundProcess();
+  BackgroundProcess(const BackgroundProcess&) = delete;
+  BackgroundProcess& operator=(const BackgroundProcess&) = delete;
+
+  int pid() const { return pid_; }
+  // Sends `sig` to the process.
+  void Signal(int sig) const;
+  // Waits up to `timeout_seconds` for it to exit; its exit code, or -1 (signal or timeout).
+  int Wait(int timeout_seconds);
+  std::string Stdout() const;
+  std::string Stderr() const;
+
+ private:
+  int pid_ = -1;
+  bool reaped_ = false;
+  std::string out_path_, err_path_;
+};
+
 // Runs build/bin/deltascope with `args`.
 ProcessResult RunDeltascope(const std::vector<std::string>& args, const RunOptions& options = {});
 

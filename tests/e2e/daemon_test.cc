@@ -1,0 +1,151 @@
+// deltascoped end to end: the real daemon on a real Unix socket, driven by the real CLI.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "tests/support/process.h"
+#include "tests/support/tree.h"
+
+namespace deltascope::testing {
+namespace {
+
+// A daemon on a private socket, stopped at the end of the test.
+class Daemon {
+ public:
+  explicit Daemon(const ScratchTree& t, std::vector<std::string> extra = {})
+      : socket_((t / "d.sock").string()) {
+    std::vector<std::string> argv = {BinPath("deltascoped"), "--listen", target()};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    process_ = std::make_unique<BackgroundProcess>(argv);
+    for (int i = 0; i < 500 && !std::filesystem::exists(socket_); ++i) ::usleep(10000);
+  }
+  std::string target() const { return "unix://" + socket_; }
+  BackgroundProcess& process() { return *process_; }
+
+ private:
+  std::string socket_;
+  std::unique_ptr<BackgroundProcess> process_;
+};
+
+// Two large sparse files that differ only in their last byte: slow to hash, instant to create.
+void MakeSlowPair(const ScratchTree& t, uint64_t size) {
+  for (const char* side : {"slow-a", "slow-b"}) {
+    t.Mkdir(side);
+    int fd = ::open((t / side / "big.bin").c_str(), O_CREAT | O_WRONLY, 0644);
+    ASSERT_EQ(::ftruncate(fd, static_cast<off_t>(size)), 0);
+    char last = side[5];
+    ASSERT_EQ(::pwrite(fd, &last, 1, static_cast<off_t>(size - 1)), 1);
+    ::close(fd);
+  }
+}
+
+void MakeSmallPair(const ScratchTree& t) {
+  t.Write("a/keep.txt", "one\ntwo\n");
+  t.Write("b/keep.txt", "one\n2\n");
+  t.Write("a/gone.csv", "x\n1\n");
+  t.Write("b/sub/new.txt", "hello\n");
+}
+
+TEST(DaemonTest, ClientModeIsByteIdenticalToTheEmbeddedEngine) {
+  ScratchTree t;
+  MakeSmallPair(t);
+  Daemon daemon(t);
+  for (const char* format : {"json", "markdown"}) {
+    RunOptions in_tree;
+    in_tree.cwd = t.root();
+    ProcessResult local = RunDeltascope({"diff", "a", "b", "--format", format}, in_tree);
+    ProcessResult remote =
+        RunDeltascope({"diff", "a", "b", "--format", format, "--daemon", daemon.target()}, in_tree);
+    EXPECT_EQ(local.exit_code, 1);
+    EXPECT_EQ(remote.exit_code, 1) << remote.err;
+    EXPECT_EQ(remote.out, local.out);
+  }
+  // The environment variable works as well as the flag.
+  RunOptions env;
+  env.cwd = t.root();
+  env.extra_env = {"DELTASCOPE_DAEMON=" + daemon.target()};
+  EXPECT_EQ(RunDeltascope({"diff", "a", "a"}, env).exit_code, 0);
+}
+
+TEST(DaemonTest, UnreachableDaemonIsOneClearLine) {
+  ScratchTree t;
+  MakeSmallPair(t);
+  ProcessResult r = RunDeltascope({"diff", (t / "a").string(), (t / "b").string(), "--daemon",
+                                   "unix://" + (t / "nobody.sock").string()});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("cannot reach deltascoped"), std::string::npos) << r.err;
+}
+
+TEST(DaemonTest, ConcurrentClientsAllGetTheSameAnswer) {
+  ScratchTree t;
+  MakeSmallPair(t);
+  Daemon daemon(t, {"--max-concurrent", "2", "--max-queued", "16"});
+  std::vector<ProcessResult> results(8);
+  std::vector<std::thread> clients;
+  for (size_t i = 0; i < results.size(); ++i) {
+    clients.emplace_back([&, i] {
+      results[i] = RunDeltascope({"diff", (t / "a").string(), (t / "b").string(), "--format",
+                                  "json", "--daemon", daemon.target()});
+    });
+  }
+  for (auto& c : clients) c.join();
+  for (const ProcessResult& r : results) {
+    EXPECT_EQ(r.exit_code, 1) << r.err;
+    EXPECT_EQ(r.out, results[0].out);
+  }
+}
+
+TEST(DaemonTest, FullQueueIsRefusedWithResourceExhausted) {
+  ScratchTree t;
+  MakeSlowPair(t, 16ull << 30);
+  MakeSmallPair(t);
+  Daemon daemon(t, {"--max-concurrent", "1", "--max-queued", "0"});
+  BackgroundProcess slow({BinPath("deltascope"), "diff", (t / "slow-a").string(),
+                          (t / "slow-b").string(), "--daemon", daemon.target()});
+  ::usleep(300000);  // let the slow diff take the only slot
+  ProcessResult refused =
+      RunDeltascope({"diff", (t / "a").string(), (t / "b").string(), "--daemon", daemon.target()});
+  EXPECT_EQ(refused.exit_code, 2);
+  EXPECT_NE(refused.err.find("busy"), std::string::npos) << refused.err;
+  EXPECT_EQ(slow.Wait(0), -1);  // still running: it was the slow diff that held the slot
+}
+
+TEST(DaemonTest, ClientThatDisconnectsMidDiffDoesNotBlockOthers) {
+  ScratchTree t;
+  MakeSlowPair(t, 16ull << 30);
+  MakeSmallPair(t);
+  Daemon daemon(t, {"--max-concurrent", "1", "--max-queued", "4"});
+  {
+    BackgroundProcess slow({BinPath("deltascope"), "diff", (t / "slow-a").string(),
+                            (t / "slow-b").string(), "--daemon", daemon.target()});
+    ::usleep(300000);
+  }  // killed: the daemon must cancel its diff and free the slot
+  ProcessResult next =
+      RunDeltascope({"diff", (t / "a").string(), (t / "b").string(), "--daemon", daemon.target()});
+  EXPECT_EQ(next.exit_code, 1) << next.err;
+  // The abandoned diff was cancelled (mid-file: hashing stops), not run to its end.
+  EXPECT_NE(daemon.process().Stderr().find("diff cancelled: the client went away"),
+            std::string::npos)
+      << daemon.process().Stderr();
+}
+
+TEST(DaemonTest, SigtermDrainsInFlightDiffsThenExits) {
+  ScratchTree t;
+  MakeSlowPair(t, 1ull << 30);
+  Daemon daemon(t);
+  BackgroundProcess client({BinPath("deltascope"), "diff", (t / "slow-a").string(),
+                            (t / "slow-b").string(), "--daemon", daemon.target()});
+  ::usleep(300000);
+  daemon.process().Signal(SIGTERM);
+  EXPECT_EQ(client.Wait(60), 1) << client.Stderr();  // the in-flight diff finished
+  EXPECT_EQ(daemon.process().Wait(60), 0) << daemon.process().Stderr();
+  EXPECT_NE(daemon.process().Stderr().find("\"msg\":\"draining\""), std::string::npos);
+  EXPECT_FALSE(std::filesystem::exists(t / "d.sock"));
+}
+
+}  // namespace
+}  // namespace deltascope::testing
