@@ -37,9 +37,6 @@ void SetDetail(DiffNode& node, std::string_view key, std::string_view value) {
 void SetDetail(DiffNode& node, std::string_view key, const char* value) {
   SetDetail(node, key, StringValue(value));
 }
-void SetDetail(DiffNode& node, std::string_view key, int64_t value) {
-  SetDetail(node, key, NumberValue(static_cast<double>(value)));
-}
 void SetDetail(DiffNode& node, std::string_view key, double value) {
   SetDetail(node, key, NumberValue(value));
 }

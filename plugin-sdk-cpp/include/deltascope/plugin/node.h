@@ -3,6 +3,7 @@
 #ifndef DELTASCOPE_PLUGIN_NODE_H_
 #define DELTASCOPE_PLUGIN_NODE_H_
 
+#include <concepts>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -34,9 +35,14 @@ void AddTag(DiffNode& node, std::string_view tag);
 void SetDetail(DiffNode& node, std::string_view key, Value value);
 void SetDetail(DiffNode& node, std::string_view key, std::string_view value);
 void SetDetail(DiffNode& node, std::string_view key, const char* value);
-void SetDetail(DiffNode& node, std::string_view key, int64_t value);
 void SetDetail(DiffNode& node, std::string_view key, double value);
 void SetDetail(DiffNode& node, std::string_view key, bool value);
+// Any integer type (details numbers are doubles: exact up to 2^53).
+template <typename Int>
+requires(std::integral<Int> &&
+         !std::same_as<Int, bool>) void SetDetail(DiffNode& node, std::string_view key, Int value) {
+  SetDetail(node, key, static_cast<double>(value));
+}
 
 // Values for nested details.
 Value StringValue(std::string_view s);

@@ -1,0 +1,25 @@
+# find_package(deltascope_plugin_sdk) after `cmake --install`: defines deltascope::plugin_sdk
+# (the SDK) and deltascope::proto (the generated protocol and changeset classes it builds on).
+include(CMakeFindDependencyMacro)
+find_dependency(Threads)
+find_dependency(Protobuf)
+find_dependency(gRPC CONFIG)
+find_dependency(absl CONFIG)
+
+get_filename_component(_deltascope_prefix "${CMAKE_CURRENT_LIST_DIR}/../../.." ABSOLUTE)
+if(NOT TARGET deltascope::proto)
+  add_library(deltascope::proto STATIC IMPORTED)
+  set_target_properties(deltascope::proto PROPERTIES
+    IMPORTED_LOCATION "${_deltascope_prefix}/lib/libdeltascope_proto.a"
+    INTERFACE_INCLUDE_DIRECTORIES "${_deltascope_prefix}/include"
+    INTERFACE_LINK_LIBRARIES "protobuf::libprotobuf;gRPC::grpc++")
+endif()
+if(NOT TARGET deltascope::plugin_sdk)
+  add_library(deltascope::plugin_sdk STATIC IMPORTED)
+  set_target_properties(deltascope::plugin_sdk PROPERTIES
+    IMPORTED_LOCATION "${_deltascope_prefix}/lib/libdeltascope_plugin_sdk.a"
+    INTERFACE_INCLUDE_DIRECTORIES "${_deltascope_prefix}/include"
+    INTERFACE_LINK_LIBRARIES
+      "deltascope::proto;gRPC::grpc++;protobuf::libprotobuf;absl::status;absl::statusor;absl::strings;Threads::Threads")
+endif()
+unset(_deltascope_prefix)
