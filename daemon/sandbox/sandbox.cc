@@ -1,0 +1,326 @@
+#include "daemon/sandbox/sandbox.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sched.h>
+#include <seccomp.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <mutex>
+#include <set>
+
+#include "absl/status/status.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+
+namespace deltascope {
+namespace {
+
+// Landlock ABI ≥ 6 ruleset attributes; Debian 12's header predates the net and scope fields.
+struct LandlockRulesetAttr {
+  uint64_t handled_access_fs;
+  uint64_t handled_access_net;
+  uint64_t scoped;
+};
+constexpr uint64_t kLandlockNetBindTcp = 1ULL << 0;
+constexpr uint64_t kLandlockNetConnectTcp = 1ULL << 1;
+constexpr uint64_t kLandlockScopeAbstractUnixSocket = 1ULL << 0;
+constexpr uint64_t kLandlockScopeSignal = 1ULL << 1;
+constexpr uint32_t kLandlockCreateRulesetVersion = 1U << 0;
+
+int LandlockAbi() {
+  long abi = ::syscall(SYS_landlock_create_ruleset, nullptr, 0, kLandlockCreateRulesetVersion);
+  return abi < 0 ? 0 : static_cast<int>(abi);
+}
+
+// Syscalls no comparator needs and a hostile one could abuse.
+constexpr const char* kDeniedSyscalls[] = {
+    "ptrace",
+    "process_vm_readv",
+    "process_vm_writev",
+    "mount",
+    "umount2",
+    "pivot_root",
+    "chroot",
+    "bpf",
+    "keyctl",
+    "add_key",
+    "request_key",
+    "kexec_load",
+    "kexec_file_load",
+    "init_module",
+    "finit_module",
+    "delete_module",
+    "reboot",
+    "swapon",
+    "swapoff",
+    "setns",
+    "unshare",
+    "perf_event_open",
+    "userfaultfd",
+    "open_by_handle_at",
+    "name_to_handle_at",
+    "acct",
+    "quotactl",
+    "syslog",
+    "iopl",
+    "ioperm",
+    "settimeofday",
+    "clock_settime",
+    "adjtimex",
+    "fanotify_init",
+    "lookup_dcookie",
+    "vhangup",
+};
+
+// Compiles the seccomp policy to a BPF program: denied syscalls and IP/packet/netlink-route
+// sockets fail with EPERM (a clean error the plugin can report), everything else is allowed.
+absl::StatusOr<std::string> CompileSeccompPolicy() {
+  scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+  if (!ctx) return absl::InternalError("seccomp_init failed");
+  struct Release {
+    scmp_filter_ctx ctx;
+    ~Release() { seccomp_release(ctx); }
+  } release{ctx};
+  for (const char* name : kDeniedSyscalls) {
+    int nr = seccomp_syscall_resolve_name(name);
+    if (nr == __NR_SCMP_ERROR) continue;  // not on this architecture
+    if (seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), nr, 0) != 0) {
+      return absl::InternalError(absl::StrCat("seccomp rule for ", name, " failed"));
+    }
+  }
+  for (int family : {AF_INET, AF_INET6, AF_PACKET}) {
+    if (seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(socket), 1,
+                         SCMP_A0(SCMP_CMP_EQ, static_cast<scmp_datum_t>(family))) != 0) {
+      return absl::InternalError("seccomp socket rule failed");
+    }
+  }
+  int memfd = ::memfd_create("deltascope-seccomp", MFD_CLOEXEC);
+  if (memfd < 0) return absl::InternalError(absl::StrCat("memfd_create: ", std::strerror(errno)));
+  UniqueFd fd(memfd);
+  if (seccomp_export_bpf(ctx, fd.get()) != 0) return absl::InternalError("seccomp export failed");
+  std::string program;
+  ::lseek(fd.get(), 0, SEEK_SET);
+  char buf[4096];
+  ssize_t n;
+  while ((n = ::read(fd.get(), buf, sizeof(buf))) > 0) program.append(buf, static_cast<size_t>(n));
+  return program;
+}
+
+const std::string* SeccompProgram(std::string* error) {
+  static std::once_flag once;
+  static absl::StatusOr<std::string> program = absl::UnknownError("unset");
+  std::call_once(once, [] { program = CompileSeccompPolicy(); });
+  if (!program.ok()) {
+    *error = std::string(program.status().message());
+    return nullptr;
+  }
+  return &*program;
+}
+
+// True when bubblewrap can create the namespaces here (user namespaces may be disabled).
+bool BwrapWorks(std::string* why) {
+  const char* bwrap = "/usr/bin/bwrap";
+  if (::access(bwrap, X_OK) != 0) {
+    *why = "bubblewrap is not installed (apt-get install bubblewrap)";
+    return false;
+  }
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    int devnull = ::open("/dev/null", O_RDWR);
+    ::dup2(devnull, 1);
+    ::dup2(devnull, 2);
+    ::execl(bwrap, bwrap, "--unshare-all", "--die-with-parent", "--ro-bind", "/", "/", "--",
+            "/bin/true", nullptr);
+    _exit(127);
+  }
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return true;
+  *why = "bubblewrap cannot create namespaces here (unprivileged user namespaces disabled?)";
+  return false;
+}
+
+std::vector<LayerStatus> Probe() {
+  std::vector<LayerStatus> layers;
+  std::string why;
+  bool bwrap = BwrapWorks(&why);
+  layers.push_back(
+      {"namespaces", bwrap,
+       bwrap ? "bubblewrap: user, pid, net (empty), ipc, uts and mount namespaces" : why});
+  std::string seccomp_error;
+  bool seccomp = ::prctl(PR_GET_SECCOMP, 0, 0, 0, 0) >= 0 && SeccompProgram(&seccomp_error);
+  layers.push_back({"seccomp", seccomp,
+                    seccomp ? "ptrace, mount, bpf, keyctl, kexec, modules, setns, unshare, "
+                              "IP and packet sockets denied (EPERM)"
+                            : absl::StrCat("seccomp unavailable: ", seccomp_error)});
+  int abi = LandlockAbi();
+  layers.push_back({"landlock", abi >= 6,
+                    abi >= 6 ? absl::StrCat("ABI ", abi, ": TCP bind/connect denied, signals and ",
+                                            "abstract sockets scoped to the sandbox")
+                    : abi >= 4
+                        ? absl::StrCat("ABI ", abi, ": TCP denial only (scoping needs ABI 6)")
+                        : absl::StrCat("Landlock ABI ", abi, " (need 4 or more)")});
+  layers.push_back({"no_new_privs", true, "setuid binaries cannot raise privileges"});
+  layers.push_back({"rlimits", true, "memory (address space), CPU seconds, open files, file size"});
+  bool pid_ns = bwrap;
+  layers.push_back({"pid_namespace", pid_ns,
+                    pid_ns ? "the plugin cannot see or signal host processes"
+                           : "no pid namespace: the plugin can see host processes"});
+  return layers;
+}
+
+void AddBind(std::vector<std::string>& argv, const char* kind, const std::filesystem::path& p) {
+  std::error_code ec;
+  if (!std::filesystem::exists(p, ec)) return;
+  argv.insert(argv.end(), {kind, p.string(), p.string()});
+}
+
+}  // namespace
+
+absl::StatusOr<SandboxMode> ParseSandboxMode(const std::string& name) {
+  if (name == "off") return SandboxMode::kOff;
+  if (name == "standard") return SandboxMode::kStandard;
+  if (name == "strict") return SandboxMode::kStrict;
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown sandbox mode '", name, "' (expected strict, standard or off)"));
+}
+
+const char* SandboxModeName(SandboxMode mode) {
+  switch (mode) {
+    case SandboxMode::kOff:
+      return "off";
+    case SandboxMode::kStandard:
+      return "standard";
+    case SandboxMode::kStrict:
+      return "strict";
+  }
+  return "off";
+}
+
+const std::vector<LayerStatus>& ProbeSandboxLayers() {
+  static const std::vector<LayerStatus> layers = Probe();
+  return layers;
+}
+
+absl::StatusOr<SandboxedCommand> PrepareSandbox(const SandboxPolicy& policy,
+                                                const std::vector<std::string>& argv) {
+  if (argv.empty()) return absl::InvalidArgumentError("empty command");
+  SandboxedCommand out;
+  out.env = policy.env;
+  if (policy.mode == SandboxMode::kOff) {
+    out.argv = argv;
+    out.layers.push_back({"rlimits", true, "limits only: the plugin is trusted"});
+    return out;
+  }
+  const std::vector<LayerStatus>& probe = ProbeSandboxLayers();
+  out.layers = probe;
+  for (const LayerStatus& layer : probe) {
+    if (!layer.active)
+      out.warnings.push_back(
+          absl::StrCat("sandbox layer ", layer.name, " missing: ", layer.detail));
+  }
+  std::string seccomp_error;
+  const std::string* program = SeccompProgram(&seccomp_error);
+  bool bwrap = probe[0].active;
+  if (!bwrap) {
+    out.argv = argv;
+    out.seccomp_in_child = program != nullptr;
+    if (program) {
+      int memfd = ::memfd_create("deltascope-seccomp", MFD_CLOEXEC);
+      out.seccomp_program.Reset(memfd);
+      if (memfd >= 0) (void)WriteFully(memfd, *program);
+    }
+    return out;
+  }
+  std::vector<std::string>& a = out.argv;
+  a = {"/usr/bin/bwrap",
+       "--unshare-all",
+       "--die-with-parent",
+       "--new-session",
+       "--cap-drop",
+       "ALL",
+       "--clearenv",
+       "--proc",
+       "/proc",
+       "--dev",
+       "/dev",
+       "--tmpfs",
+       "/tmp"};
+  // The system's shared libraries and interpreters, read-only.
+  for (const char* dir : {"/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin", "/etc/ld.so.cache",
+                          "/etc/alternatives", "/etc/ssl", "/etc/localtime"}) {
+    AddBind(a, "--ro-bind", dir);
+  }
+  for (const auto& p : policy.read_only) AddBind(a, "--ro-bind", p);
+  if (policy.mode == SandboxMode::kStandard) {
+    for (const auto& p : policy.content) AddBind(a, "--ro-bind", p);
+  }
+  for (const auto& p : policy.read_write) AddBind(a, "--bind", p);
+  for (const std::string& kv : policy.env) {
+    size_t eq = kv.find('=');
+    if (eq == std::string::npos) continue;
+    a.insert(a.end(), {"--setenv", kv.substr(0, eq), kv.substr(eq + 1)});
+  }
+  a.insert(a.end(), {"--setenv", "HOME", "/tmp", "--setenv", "TMPDIR", "/tmp"});
+  if (program) {
+    int memfd = ::memfd_create("deltascope-seccomp", MFD_CLOEXEC);
+    if (memfd < 0) return absl::InternalError("memfd_create failed");
+    out.seccomp_program.Reset(memfd);
+    if (absl::Status s = WriteFully(memfd, *program); !s.ok()) return s;
+    ::lseek(memfd, 0, SEEK_SET);
+    a.insert(a.end(), {"--seccomp", std::to_string(kSeccompChildFd)});
+  }
+  a.push_back("--");
+  a.insert(a.end(), argv.begin(), argv.end());
+  return out;
+}
+
+int ApplySandboxInChild(const SandboxPolicy& policy, const SandboxedCommand& command) {
+  auto set_limit = [](int resource, uint64_t value) {
+    if (value == 0) return 0;
+    struct rlimit rl = {static_cast<rlim_t>(value), static_cast<rlim_t>(value)};
+    return ::setrlimit(resource, &rl) == 0 ? 0 : errno;
+  };
+  if (int e = set_limit(RLIMIT_AS, policy.limits.memory_bytes)) return e;
+  if (int e = set_limit(RLIMIT_CPU, policy.limits.cpu_seconds)) return e;
+  if (int e = set_limit(RLIMIT_NOFILE, policy.limits.open_files)) return e;
+  if (int e = set_limit(RLIMIT_FSIZE, policy.limits.file_size_bytes)) return e;
+  struct rlimit no_core = {0, 0};
+  ::setrlimit(RLIMIT_CORE, &no_core);
+  if (policy.mode == SandboxMode::kOff) return 0;
+  if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return errno;
+  int abi = LandlockAbi();
+  if (abi >= 4) {
+    LandlockRulesetAttr attr = {
+        0, kLandlockNetBindTcp | kLandlockNetConnectTcp,
+        abi >= 6 ? kLandlockScopeAbstractUnixSocket | kLandlockScopeSignal : 0};
+    size_t size = abi >= 6 ? sizeof(attr) : offsetof(LandlockRulesetAttr, scoped);
+    long ruleset = ::syscall(SYS_landlock_create_ruleset, &attr, size, 0);
+    if (ruleset >= 0) {
+      long r = ::syscall(SYS_landlock_restrict_self, static_cast<int>(ruleset), 0);
+      ::close(static_cast<int>(ruleset));
+      if (r != 0) return errno;
+    }
+  }
+  if (command.seccomp_in_child && command.seccomp_program.valid()) {
+    // Read the program from the memfd into a stack buffer: no allocation after fork.
+    static thread_local sock_filter filters[4096];
+    ssize_t n = ::pread(command.seccomp_program.get(), filters, sizeof(filters), 0);
+    if (n <= 0) return EIO;
+    sock_fprog prog = {static_cast<unsigned short>(n / sizeof(sock_filter)), filters};
+    if (::prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0) != 0) return errno;
+  }
+  return 0;
+}
+
+}  // namespace deltascope

@@ -1,0 +1,82 @@
+// Sandboxing of untrusted plugin processes. Layers, each detected and reported, never silently
+// missing: bubblewrap namespaces (user, pid, net, ipc, uts, mount: an empty network and a
+// filesystem view of only what the plugin needs), a seccomp-BPF policy against dangerous
+// syscalls and IP sockets, Landlock (TCP denial, signal and abstract-socket scoping),
+// no_new_privs, and resource limits.
+#ifndef DELTASCOPE_DAEMON_SANDBOX_SANDBOX_H_
+#define DELTASCOPE_DAEMON_SANDBOX_SANDBOX_H_
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "daemon/util/fd.h"
+
+namespace deltascope {
+
+enum class SandboxMode {
+  kOff,       // trusted plugins: run as the host's user, limits only
+  kStandard,  // namespaces + seccomp + Landlock; the snapshot roots are visible read-only
+  kStrict,    // as standard, but no host path at all: content is streamed over the RPC
+};
+
+// "off", "standard", "strict".
+absl::StatusOr<SandboxMode> ParseSandboxMode(const std::string& name);
+const char* SandboxModeName(SandboxMode mode);
+
+struct ResourceLimits {
+  uint64_t memory_bytes = 0;     // RLIMIT_AS; 0: unlimited (sanitizer builds need this)
+  uint64_t cpu_seconds = 0;      // RLIMIT_CPU; 0: unlimited
+  uint64_t open_files = 1024;    // RLIMIT_NOFILE
+  uint64_t file_size_bytes = 0;  // RLIMIT_FSIZE; 0: unlimited
+};
+
+struct SandboxPolicy {
+  SandboxMode mode = SandboxMode::kStandard;
+  // The plugin's own files (executable, interpreter, libraries), visible read-only.
+  std::vector<std::filesystem::path> read_only;
+  // Writable paths (the runtime directory holding the plugin's socket).
+  std::vector<std::filesystem::path> read_write;
+  // Snapshot roots and scratch directories the plugin reads items from (standard mode only).
+  std::vector<std::filesystem::path> content;
+  // Environment passed through ("NAME=value"); everything else is scrubbed.
+  std::vector<std::string> env;
+  ResourceLimits limits;
+};
+
+struct LayerStatus {
+  std::string name;  // "namespaces", "seccomp", "landlock", "no_new_privs", "rlimits", ...
+  bool active = false;
+  std::string detail;  // why missing, or what it covers
+};
+
+// What this machine offers, layer by layer (cached after the first call).
+const std::vector<LayerStatus>& ProbeSandboxLayers();
+
+// The fd number at which the child must find the seccomp program for bubblewrap.
+inline constexpr int kSeccompChildFd = 4;
+
+// A command ready to spawn under a policy.
+struct SandboxedCommand {
+  std::vector<std::string> argv;  // bwrap ... -- command args (or the command itself)
+  std::vector<std::string> env;   // the scrubbed environment
+  UniqueFd seccomp_program;       // dup2 to kSeccompChildFd in the child when valid
+  bool seccomp_in_child = false;  // no bwrap: load the filter in the child (ApplyInChild)
+  std::vector<LayerStatus> layers;
+  std::vector<std::string> warnings;  // one line per missing layer
+};
+
+// Builds the sandboxed command line for `argv` (argv[0] absolute) under `policy`.
+absl::StatusOr<SandboxedCommand> PrepareSandbox(const SandboxPolicy& policy,
+                                                const std::vector<std::string>& argv);
+
+// Runs in the forked child before exec (async-signal-safe: no allocation, no locks): resource
+// limits, no_new_privs, Landlock, and the seccomp filter when bubblewrap is not used. Returns
+// an errno value on failure (the child should then _exit), 0 on success.
+int ApplySandboxInChild(const SandboxPolicy& policy, const SandboxedCommand& command);
+
+}  // namespace deltascope
+
+#endif  // DELTASCOPE_DAEMON_SANDBOX_SANDBOX_H_

@@ -1,0 +1,135 @@
+// The sandbox's layers, verified from inside: a probe program runs under each mode and reports
+// what it could do.
+#include "daemon/sandbox/sandbox.h"
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <map>
+#include <sstream>
+
+#include "tests/support/process.h"
+#include "tests/support/tree.h"
+
+namespace deltascope {
+namespace {
+
+using testing::BinPath;
+using testing::ScratchTree;
+
+// Runs argv under `policy` the way the plugin host does; returns the probe's "name=value" lines.
+std::map<std::string, std::string> RunProbe(const SandboxPolicy& policy,
+                                            const std::vector<std::string>& argv) {
+  absl::StatusOr<SandboxedCommand> cmd = PrepareSandbox(policy, argv);
+  EXPECT_TRUE(cmd.ok()) << cmd.status();
+  if (!cmd.ok()) return {};
+  int out[2];
+  EXPECT_EQ(::pipe2(out, O_CLOEXEC), 0);
+  std::vector<char*> args, envp;
+  for (auto& a : cmd->argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  for (auto& e : cmd->env) envp.push_back(const_cast<char*>(e.c_str()));
+  envp.push_back(nullptr);
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::dup2(out[1], 1);
+    if (cmd->seccomp_program.valid()) ::dup2(cmd->seccomp_program.get(), kSeccompChildFd);
+    ::syscall(SYS_close_range, kSeccompChildFd + 1, ~0U, 0);
+    if (ApplySandboxInChild(policy, *cmd) != 0) _exit(126);
+    ::execve(args[0], args.data(), envp.data());
+    _exit(127);
+  }
+  ::close(out[1]);
+  std::string text;
+  char buf[4096];
+  ssize_t n;
+  while ((n = ::read(out[0], buf, sizeof(buf))) > 0) text.append(buf, static_cast<size_t>(n));
+  ::close(out[0]);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "status " << status << ": " << text;
+  std::map<std::string, std::string> result;
+  std::istringstream lines(text);
+  for (std::string line; std::getline(lines, line);) {
+    size_t eq = line.find('=');
+    if (eq != std::string::npos) result[line.substr(0, eq)] = line.substr(eq + 1);
+  }
+  return result;
+}
+
+class SandboxTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    t_.Write("content/item.csv", "a,b\n");
+    t_.Write("private/secret.txt", "secret\n");
+    ::setenv("DELTASCOPE_TEST_SECRET", "1", 1);
+    policy_.read_only = {BinPath("sandbox_probe")};
+    policy_.content = {t_ / "content"};
+    policy_.env = {"PATH=/usr/bin:/bin"};
+    policy_.limits.memory_bytes = 1ull << 30;
+    argv_ = {BinPath("sandbox_probe"), std::to_string(::getpid()),
+             (t_ / "content/item.csv").string(), (t_ / "private/secret.txt").string()};
+  }
+  ScratchTree t_;
+  SandboxPolicy policy_;
+  std::vector<std::string> argv_;
+};
+
+TEST_F(SandboxTest, EveryLayerIsReported) {
+  const auto& layers = ProbeSandboxLayers();
+  std::vector<std::string> names;
+  for (const auto& l : layers) {
+    names.push_back(l.name);
+    EXPECT_FALSE(l.detail.empty()) << l.name;
+  }
+  EXPECT_EQ(names, (std::vector<std::string>{"namespaces", "seccomp", "landlock", "no_new_privs",
+                                             "rlimits", "pid_namespace"}));
+}
+
+TEST_F(SandboxTest, StandardModeConfinesThePlugin) {
+  auto r = RunProbe(policy_, argv_);
+  EXPECT_EQ(r["socket_inet"], "EPERM");
+  EXPECT_EQ(r["socket_inet6"], "EPERM");
+  EXPECT_EQ(r["socket_unix"], "ok");  // its gRPC socket
+  EXPECT_NE(r["ptrace_host"], "ok");
+  EXPECT_NE(r["kill_host"], "ok");
+  EXPECT_EQ(r["read_content"], "ok");
+  EXPECT_NE(r["read_forbidden"], "ok");
+  EXPECT_NE(r["write_usr"], "ok");
+  EXPECT_EQ(r["write_tmp"], "ok");  // a private tmpfs
+  EXPECT_EQ(r["unshare"], "EPERM");
+  EXPECT_EQ(r["rlimit_as"], std::to_string(1ull << 30));
+  EXPECT_EQ(r["secret_env"], "scrubbed");
+  EXPECT_EQ(r["home"], "/tmp");
+}
+
+TEST_F(SandboxTest, StrictModeSeesNoHostPath) {
+  policy_.mode = SandboxMode::kStrict;
+  auto r = RunProbe(policy_, argv_);
+  EXPECT_NE(r["read_content"], "ok");
+  EXPECT_NE(r["read_forbidden"], "ok");
+  EXPECT_EQ(r["socket_inet"], "EPERM");
+}
+
+TEST_F(SandboxTest, OffModeOnlyLimits) {
+  policy_.mode = SandboxMode::kOff;
+  policy_.env.push_back("DELTASCOPE_TEST_SECRET=1");
+  auto r = RunProbe(policy_, argv_);
+  EXPECT_EQ(r["socket_inet"], "ok");
+  EXPECT_EQ(r["ptrace_host"], "ok");  // what the other modes prevent: no Yama on these machines
+  EXPECT_EQ(r["read_forbidden"], "ok");
+  EXPECT_EQ(r["rlimit_as"], std::to_string(1ull << 30));
+}
+
+TEST(SandboxModeTest, Parse) {
+  EXPECT_EQ(*ParseSandboxMode("strict"), SandboxMode::kStrict);
+  EXPECT_FALSE(ParseSandboxMode("lax").ok());
+  EXPECT_NE(std::string(ParseSandboxMode("lax").status().message()).find("strict, standard or off"),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace deltascope
