@@ -5,7 +5,9 @@
 
 #include <CLI/CLI.hpp>
 
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "daemon/plugin/host.h"
 
 namespace deltascope::cli {
 
@@ -13,7 +15,23 @@ inline constexpr int kExitNoChanges = 0;
 inline constexpr int kExitChanges = 1;
 inline constexpr int kExitTrouble = 2;
 
+// Plugin discovery and sandbox flags, shared by `diff` and `plugins`.
+struct PluginFlags {
+  std::vector<std::string> plugin_dirs;
+  std::vector<std::string> python;
+  std::string sandbox = "standard";
+  bool no_plugins = false;
+  bool plugin_logs = false;
+  std::vector<std::string> enable, disable;  // name patterns (from the config)
+};
+void AddPluginFlags(CLI::App* cmd, PluginFlags& flags);
+PluginSearchOptions SearchOptions(const PluginFlags& flags);
+// Finds the plugins and starts a host for them (processes start lazily, on first use).
+absl::StatusOr<std::unique_ptr<PluginHost>> StartPluginHost(
+    const PluginFlags& flags, std::vector<std::filesystem::path> content_roots);
+
 void AddDiffCommand(CLI::App& app, int* exit_code);
+void AddPluginsCommand(CLI::App& app, int* exit_code);
 void AddChangelogCommand(CLI::App& app, int* exit_code);
 
 // Prints "deltascope: <message>" on standard error.

@@ -84,6 +84,7 @@ struct DiffFlags {
   std::string comparators;
   bool no_moves = false;
   std::string daemon;  // run in deltascoped at this target instead of in-process
+  PluginFlags plugins;
   RenderFlags render;
 };
 
@@ -111,6 +112,26 @@ int RunDiff(const DiffFlags& flags) {
   if (absl::Status s = RegisterStdlibComparators(registry); !s.ok()) {
     PrintError(s.message());
     return kExitTrouble;
+  }
+  // Plugins see the snapshots read-only (standard sandbox); anything else is streamed to them.
+  std::vector<std::filesystem::path> roots;
+  for (const std::string& snapshot : flags.snapshots) {
+    std::error_code ec;
+    std::filesystem::path root = std::filesystem::canonical(snapshot, ec);
+    if (!ec) roots.push_back(std::filesystem::is_directory(root) ? root : root.parent_path());
+  }
+  absl::StatusOr<std::unique_ptr<PluginHost>> host = StartPluginHost(flags.plugins, roots);
+  if (!host.ok()) {
+    PrintError(host.status().message());
+    return kExitTrouble;
+  }
+  (*host)->RegisterComparators(registry);
+  if (!flags.render.quiet) {
+    for (const FoundPlugin& p : (*host)->found()) {
+      if (p.disabled_reason.empty()) continue;
+      PrintError(absl::StrCat("plugin ", p.manifest ? p.manifest->name : p.file.string(),
+                              " disabled: ", p.disabled_reason));
+    }
   }
   std::vector<std::string> names;
   if (!flags.comparators.empty()) {
@@ -182,6 +203,7 @@ void AddDiffCommand(CLI::App& app, int* exit_code) {
                   "Comparators to use, in priority order, comma-separated (e.g. csv,text); "
                   "directory and binary are always appended as fallbacks");
   cmd->add_flag("--no-moves", flags->no_moves, "Do not detect moved and copied files");
+  AddPluginFlags(cmd, flags->plugins);
   cmd->add_option("--daemon", flags->daemon,
                   "Run the diff in deltascoped at unix:///path or dns:///host:port")
       ->envname("DELTASCOPE_DAEMON");

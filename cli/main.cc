@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
   int exit_code = kExitNoChanges;
   AddDiffCommand(app, &exit_code);
   AddChangelogCommand(app, &exit_code);
+  AddPluginsCommand(app, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

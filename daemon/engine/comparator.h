@@ -62,6 +62,15 @@ struct CompareResult {
   }
 };
 
+// A comparator's error may carry the diagnostic code the engine records for it (as an
+// absl::Status payload under this type URL), e.g. "plugin-timeout"; default "comparator-failed".
+inline constexpr char kDiagnosticCodePayload[] = "deltascope.dev/diagnostic-code";
+
+// Returns `status` with `code` attached as its diagnostic code.
+absl::Status WithDiagnosticCode(absl::Status status, absl::string_view code);
+// The diagnostic code attached to `status`, or `fallback`.
+std::string DiagnosticCodeOf(const absl::Status& status, absl::string_view fallback);
+
 class Comparator {
  public:
   virtual ~Comparator() = default;

@@ -179,7 +179,7 @@ std::optional<DiffNode> Run::Dispatch(const ItemPair& pair, bool identical) {
     }
     if (!result.ok()) {
       context_.AddDiagnostic(
-          changeset::v1::SEVERITY_WARNING, "comparator-failed",
+          changeset::v1::SEVERITY_WARNING, DiagnosticCodeOf(result.status(), "comparator-failed"),
           absl::StrCat("comparator ", d.name, " failed on ",
                        pair.path.empty() ? "<root>" : pair.path, ": ", result.status().message(),
                        "; fell back to the next comparator"),

@@ -1,6 +1,7 @@
 #include "daemon/engine/registry.h"
 
 #include <algorithm>
+#include <optional>
 #include <set>
 
 #include "absl/status/status.h"
@@ -8,6 +9,16 @@
 #include "absl/strings/str_join.h"
 
 namespace deltascope {
+
+absl::Status WithDiagnosticCode(absl::Status status, absl::string_view code) {
+  status.SetPayload(kDiagnosticCodePayload, absl::Cord(code));
+  return status;
+}
+
+std::string DiagnosticCodeOf(const absl::Status& status, absl::string_view fallback) {
+  absl::optional<absl::Cord> code = status.GetPayload(kDiagnosticCodePayload);
+  return code ? std::string(*code) : std::string(fallback);
+}
 
 absl::Status ComparatorRegistry::Register(std::shared_ptr<Comparator> comparator, int order) {
   const std::string& name = comparator->descriptor().name;
@@ -32,6 +43,13 @@ std::vector<ComparatorRegistry::Entry> ComparatorRegistry::SortedEntries() const
     return a.comparator->descriptor().name < b.comparator->descriptor().name;
   });
   return sorted;
+}
+
+int ComparatorRegistry::OrderOf(const std::string& name) const {
+  for (const Entry& e : entries_) {
+    if (e.comparator->descriptor().name == name) return e.order;
+  }
+  return -1;
 }
 
 std::vector<std::string> ComparatorRegistry::Names() const {

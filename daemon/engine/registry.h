@@ -35,6 +35,9 @@ class ComparatorRegistry {
   absl::StatusOr<std::vector<std::shared_ptr<Comparator>>> Pipeline(
       const std::vector<std::string>& names) const;
 
+  // The default position of `name`, or -1 when it is not registered.
+  int OrderOf(const std::string& name) const;
+
   // Every registered name, in default pipeline order.
   std::vector<std::string> Names() const;
 

@@ -42,9 +42,23 @@ def find(name: str) -> metadata.EntryPoint:
     raise LookupError(f"no entry point named {name!r} in group {GROUP!r}")
 
 
+def _source_dirs(comparators: List[Comparator]) -> List[str]:
+    """Folders holding the plugins' code (editable installs live outside sys.path)."""
+    import os
+    out = []
+    for c in comparators:
+        module = sys.modules.get(type(c).__module__)
+        path = getattr(module, "__file__", None)
+        if path:
+            here = os.path.dirname(os.path.realpath(path))
+            out += [here, os.path.dirname(here)]
+    return out
+
+
 def discover() -> Dict[str, Any]:
     """Every plugin of this interpreter, with the distribution that provides it."""
     plugins = []
+    extra_paths: List[str] = []
     for ep in _entry_points():
         dist = getattr(ep, "dist", None)
         entry: Dict[str, Any] = {
@@ -54,16 +68,24 @@ def discover() -> Dict[str, Any]:
             "version": dist.version if dist else "",
         }
         try:
+            loaded = load(ep)
+            extra_paths += _source_dirs(loaded)
             entry["comparators"] = [
                 {"name": c.name, "extensions": [e.lower() for e in c.extensions],
                  "media_types": list(c.media_types),
                  "scope": c.scope if c.scope in _SCOPES else "files"}
-                for c in load(ep)]
+                for c in loaded]
         except Exception as e:  # a broken plugin is reported, not fatal
             entry["comparators"] = []
             entry["error"] = f"{type(e).__name__}: {e}"
         plugins.append(entry)
-    return {"interpreter": sys.executable, "python": sys.version.split()[0], "plugins": plugins}
+    # Everything the plugins' processes must be able to read (for the host's sandbox, and to
+    # notice when this environment changes: a pip install touches one of these folders).
+    import os
+    paths = sorted({os.path.realpath(p) for p in [sys.prefix, sys.base_prefix, *sys.path, *extra_paths]
+                    if p and os.path.isdir(p)})
+    return {"interpreter": sys.executable, "python": sys.version.split()[0], "paths": paths,
+            "plugins": plugins}
 
 
 def main() -> int:

@@ -64,8 +64,9 @@ class SqliteComparator(Comparator):
                 children.append(child)
         if not children:
             return identical()
+        tags = sorted({t for c in children for t in c.tags})
         return changed(f"{_plural(len(children), 'table')} changed", item_type="sqlite_database",
-                       details={"tables_changed": len(children)}, children=children)
+                       tags=tags, details={"tables_changed": len(children)}, children=children)
 
     def _compare_table(self, parent: str, table: str, before, after, tables_before, tables_after):
         path = f"{parent}/{table}" if parent else table

@@ -1,0 +1,345 @@
+// `deltascope plugins ...` and the plugin flags shared with `deltascope diff`.
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "cli/commands.h"
+#include "daemon/plugin/host.h"
+#include "daemon/stdlib/stdlib.h"
+
+namespace deltascope::cli {
+
+void AddPluginFlags(CLI::App* cmd, PluginFlags& flags) {
+  cmd->add_option(
+      "--plugin-dir", flags.plugin_dirs,
+      "Folder of *.plugin.yaml manifests (or one manifest), searched first; repeatable");
+  cmd->add_option("--python", flags.python,
+                  "Python interpreter whose deltascope.plugins entry points are plugins; "
+                  "repeatable (default: $DELTASCOPE_PYTHON, colon-separated)");
+  cmd->add_option("--sandbox", flags.sandbox,
+                  "Sandbox for plugins not marked trusted: strict, standard (default) or off")
+      ->envname("DELTASCOPE_SANDBOX");
+  cmd->add_flag("--no-plugins", flags.no_plugins, "Use only the built-in comparators");
+  cmd->add_flag("--plugin-logs", flags.plugin_logs, "Show what plugins print, on standard error");
+}
+
+PluginSearchOptions SearchOptions(const PluginFlags& flags) {
+  PluginSearchOptions options;
+  for (const std::string& d : flags.plugin_dirs) options.plugin_dirs.emplace_back(d);
+  options.python_interpreters = flags.python;
+  if (options.python_interpreters.empty()) {
+    if (const char* env = std::getenv("DELTASCOPE_PYTHON")) {
+      for (absl::string_view p : absl::StrSplit(env, ':', absl::SkipEmpty())) {
+        options.python_interpreters.emplace_back(p);
+      }
+    }
+  }
+  options.enable = flags.enable;
+  options.disable = flags.disable;
+  return options;
+}
+
+absl::StatusOr<std::unique_ptr<PluginHost>> StartPluginHost(
+    const PluginFlags& flags, std::vector<std::filesystem::path> content_roots) {
+  HostOptions options;
+  absl::StatusOr<SandboxMode> mode = ParseSandboxMode(flags.sandbox);
+  if (!mode.ok()) return mode.status();
+  options.sandbox = *mode;
+  options.content_roots = std::move(content_roots);
+  if (flags.plugin_logs) {
+    options.log = [](const std::string& plugin, int instance, const char* stream,
+                     const std::string& line) {
+      std::fprintf(stderr, "[%s#%d %s] %s\n", plugin.c_str(), instance, stream, line.c_str());
+    };
+  }
+  std::vector<FoundPlugin> found;
+  if (!flags.no_plugins) found = FindPlugins(SearchOptions(flags));
+  return PluginHost::Create(std::move(found), std::move(options));
+}
+
+namespace {
+
+std::string Claims(const Manifest& m) {
+  std::vector<std::string> parts;
+  for (const ComparatorClaim& c : m.comparators) {
+    std::vector<std::string> claims = c.descriptor.extensions;
+    claims.insert(claims.end(), c.descriptor.media_types.begin(), c.descriptor.media_types.end());
+    parts.push_back(absl::StrCat(c.descriptor.name, " (", absl::StrJoin(claims, " "), ")"));
+  }
+  return absl::StrJoin(parts, ", ");
+}
+
+// State of a found plugin: its reason when disabled, else the supervisor's state.
+std::pair<std::string, std::string> StateOf(const PluginHost& host, const FoundPlugin& p) {
+  if (!p.disabled_reason.empty()) return {"disabled", p.disabled_reason};
+  PluginSupervisor* s = host.Find(p.manifest->name);
+  if (!s) return {"disabled", "not loaded"};
+  return {PluginStateName(s->state()), s->reason()};
+}
+
+int List(const PluginFlags& flags) {
+  absl::StatusOr<std::unique_ptr<PluginHost>> host = StartPluginHost(flags, {});
+  if (!host.ok()) {
+    PrintError(host.status().message());
+    return kExitTrouble;
+  }
+  ComparatorRegistry registry;
+  (void)RegisterStdlibComparators(registry);
+  (*host)->RegisterComparators(registry);
+  if ((*host)->found().empty()) {
+    std::printf("No plugins found. Searched: %s\n",
+                absl::StrJoin(PluginSearchPath(SearchOptions(flags)), ", ",
+                              [](std::string* out, const std::filesystem::path& p) {
+                                out->append(p.string());
+                              })
+                    .c_str());
+    return 0;
+  }
+  for (const FoundPlugin& p : (*host)->found()) {
+    auto [state, reason] = StateOf(**host, p);
+    if (p.manifest) {
+      std::printf("%s %s [%s] %s\n  from: %s (%s)\n  claims: %s\n", p.manifest->name.c_str(),
+                  p.manifest->version.c_str(), state.c_str(),
+                  reason.empty() ? "" : ("- " + reason).c_str(), p.file.string().c_str(),
+                  p.manifest->source.c_str(), Claims(*p.manifest).c_str());
+    } else {
+      std::printf("%s [%s] - %s\n", p.file.string().c_str(), state.c_str(), reason.c_str());
+    }
+  }
+  return 0;
+}
+
+const FoundPlugin* FindFound(const PluginHost& host, const std::string& name) {
+  for (const FoundPlugin& p : host.found()) {
+    if (p.manifest && p.manifest->name == name) return &p;
+  }
+  return nullptr;
+}
+
+int Inspect(const PluginFlags& flags, const std::string& name) {
+  absl::StatusOr<std::unique_ptr<PluginHost>> host = StartPluginHost(flags, {});
+  if (!host.ok()) {
+    PrintError(host.status().message());
+    return kExitTrouble;
+  }
+  const FoundPlugin* p = FindFound(**host, name);
+  if (!p) {
+    PrintError(absl::StrCat("no plugin named '", name, "'"));
+    return kExitTrouble;
+  }
+  const Manifest& m = *p->manifest;
+  auto [state, reason] = StateOf(**host, *p);
+  std::printf("name: %s\nversion: %s\nsource: %s\nmanifest: %s\nstate: %s\n", m.name.c_str(),
+              m.version.c_str(), m.source.c_str(), p->file.string().c_str(), state.c_str());
+  if (!reason.empty()) std::printf("reason: %s\n", reason.c_str());
+  std::printf("command: %s %s\nprotocol: %d\ncontent: %s\nsandbox: %s\n", m.command.c_str(),
+              absl::StrJoin(m.args, " ").c_str(), m.protocol,
+              m.content == ContentDelivery::kPath ? "path" : "stream",
+              m.trusted   ? "off (trusted)"
+              : m.sandbox ? SandboxModeName(*m.sandbox)
+                          : "host default");
+  std::printf("limits: startup %lld ms, call %lld ms, memory %llu bytes, instances %d\n",
+              static_cast<long long>(m.limits.startup_timeout.count()),
+              static_cast<long long>(m.limits.call_timeout.count()),
+              static_cast<unsigned long long>(m.limits.memory_bytes), m.limits.max_instances);
+  for (const ComparatorClaim& c : m.comparators) {
+    std::printf("comparator: %s\n  extensions: %s\n  media types: %s\n  position: %s\n",
+                c.descriptor.name.c_str(), absl::StrJoin(c.descriptor.extensions, " ").c_str(),
+                absl::StrJoin(c.descriptor.media_types, " ").c_str(),
+                !c.before.empty()  ? ("before " + c.before).c_str()
+                : !c.after.empty() ? ("after " + c.after).c_str()
+                                   : "before binary");
+  }
+  return 0;
+}
+
+int Register(const std::string& path) {
+  absl::StatusOr<Manifest> m = ParseManifestFile(path);
+  if (!m.ok()) {
+    PrintError(m.status().message());
+    return kExitTrouble;
+  }
+  if (::access(m->command.c_str(), X_OK) != 0) {
+    PrintError(
+        absl::StrCat(path, ": executable ", m->command.string(), " is missing or not executable"));
+    return kExitTrouble;
+  }
+  std::filesystem::path dir = UserPluginDir();
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  // The registered copy names the command absolutely, so it works from the user folder.
+  std::ifstream in(path);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::filesystem::path target = dir / absl::StrCat(m->name, ".plugin.yaml");
+  std::ofstream out(target);
+  for (absl::string_view line : absl::StrSplit(text, '\n')) {
+    if (absl::StartsWith(line, "command:")) {
+      out << "command: " << m->command.string() << "\n";
+    } else {
+      out << line << "\n";
+    }
+  }
+  if (!out) {
+    PrintError(absl::StrCat("cannot write ", target.string()));
+    return kExitTrouble;
+  }
+  std::printf("registered %s %s in %s\n", m->name.c_str(), m->version.c_str(), target.c_str());
+  return 0;
+}
+
+int Unregister(const std::string& name) {
+  std::filesystem::path target = UserPluginDir() / absl::StrCat(name, ".plugin.yaml");
+  std::error_code ec;
+  if (!std::filesystem::remove(target, ec)) {
+    PrintError(
+        absl::StrCat("no registered plugin named '", name, "' in ", UserPluginDir().string()));
+    return kExitTrouble;
+  }
+  std::printf("unregistered %s\n", name.c_str());
+  return 0;
+}
+
+double MsSince(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t).count();
+}
+
+// Starts a plugin, describes it, checks health and runs one probe compare.
+bool CheckOne(PluginHost& host, const FoundPlugin& p) {
+  if (!p.disabled_reason.empty()) {
+    std::printf("FAIL %s: %s\n", p.manifest ? p.manifest->name.c_str() : p.file.c_str(),
+                p.disabled_reason.c_str());
+    return false;
+  }
+  PluginSupervisor* s = host.Find(p.manifest->name);
+  auto t0 = std::chrono::steady_clock::now();
+  absl::StatusOr<pluginpb::DescribeResponse> d = s->Describe();
+  if (!d.ok()) {
+    std::printf("FAIL %s: %s\n", p.manifest->name.c_str(),
+                std::string(d.status().message()).c_str());
+    return false;
+  }
+  double start_ms = MsSince(t0);
+  auto t1 = std::chrono::steady_clock::now();
+  absl::StatusOr<std::string> health = s->Health();
+  double health_ms = MsSince(t1);
+  if (!health.ok() || *health != "SERVING") {
+    std::printf("FAIL %s: health: %s\n", p.manifest->name.c_str(),
+                health.ok() ? health->c_str() : std::string(health.status().message()).c_str());
+    return false;
+  }
+  // A probe: the same small file on both sides of each comparator.
+  bool ok = true;
+  for (const ComparatorClaim& c : p.manifest->comparators) {
+    absl::StatusOr<TempDir> dir = TempDir::Create("deltascope-probe-");
+    if (!dir.ok()) return false;
+    std::string ext = c.descriptor.extensions.empty() ? ".dat" : c.descriptor.extensions[0];
+    std::filesystem::path a = dir->path() / ("a" + ext), b = dir->path() / ("b" + ext);
+    std::ofstream(a) << "probe\n";
+    std::ofstream(b) << "probe 2\n";
+    ItemPair pair;
+    pair.path = "probe" + ext;
+    pair.left = *Item::FromPath(a);
+    pair.right = *Item::FromPath(b);
+    pluginpb::CompareRequest req;
+    req.set_comparator(c.descriptor.name);
+    req.set_path(pair.path);
+    for (auto [item, out] : {std::pair{pair.left.get(), req.mutable_left()},
+                             std::pair{pair.right.get(), req.mutable_right()}}) {
+      out->set_logical_path(pair.path);
+      out->set_path(item->physical().string());
+      out->set_size(item->size());
+      out->set_kind("file");
+    }
+    auto t2 = std::chrono::steady_clock::now();
+    absl::StatusOr<pluginpb::CompareResponse> r = s->Compare(req, pair, true);
+    double probe_ms = MsSince(t2);
+    if (!r.ok()) {
+      std::printf("FAIL %s: probe compare (%s): %s\n", p.manifest->name.c_str(),
+                  c.descriptor.name.c_str(), std::string(r.status().message()).c_str());
+      ok = false;
+      continue;
+    }
+    std::printf("ok   %s %s: comparator %s: start %.1f ms, health %.1f ms, probe %.1f ms (%s)\n",
+                p.manifest->name.c_str(), p.manifest->version.c_str(), c.descriptor.name.c_str(),
+                start_ms, health_ms, probe_ms,
+                pluginpb::CompareResponse::Outcome_Name(r->outcome()).c_str());
+  }
+  for (const std::string& w : s->sandbox_warnings())
+    std::printf("warn %s: %s\n", p.manifest->name.c_str(), w.c_str());
+  return ok;
+}
+
+int Check(const PluginFlags& flags, const std::vector<std::string>& names, bool sandbox_report) {
+  if (sandbox_report) {
+    std::printf("sandbox layers (mode %s):\n", flags.sandbox.c_str());
+    for (const LayerStatus& l : ProbeSandboxLayers()) {
+      std::printf("  %-14s %s  %s\n", l.name.c_str(), l.active ? "active " : "MISSING",
+                  l.detail.c_str());
+    }
+  }
+  absl::StatusOr<std::unique_ptr<PluginHost>> host = StartPluginHost(flags, {});
+  if (!host.ok()) {
+    PrintError(host.status().message());
+    return kExitTrouble;
+  }
+  bool all_ok = true;
+  int checked = 0;
+  for (const FoundPlugin& p : (*host)->found()) {
+    std::string name = p.manifest ? p.manifest->name : p.file.string();
+    if (!names.empty() && std::find(names.begin(), names.end(), name) == names.end()) continue;
+    ++checked;
+    all_ok = CheckOne(**host, p) && all_ok;
+  }
+  for (const std::string& n : names) {
+    if (!FindFound(**host, n)) {
+      std::printf("FAIL %s: no such plugin\n", n.c_str());
+      all_ok = false;
+    }
+  }
+  if (checked == 0 && names.empty()) std::printf("No plugins found.\n");
+  return all_ok ? 0 : kExitTrouble;
+}
+
+}  // namespace
+
+void AddPluginsCommand(CLI::App& app, int* exit_code) {
+  CLI::App* plugins = app.add_subcommand("plugins", "List, inspect, register and check plugins");
+  plugins->require_subcommand(1);
+  auto flags = std::make_shared<PluginFlags>();
+  auto name = std::make_shared<std::string>();
+  auto names = std::make_shared<std::vector<std::string>>();
+  auto sandbox_report = std::make_shared<bool>(false);
+
+  CLI::App* list = plugins->add_subcommand("list", "Every plugin found, its state and claims");
+  AddPluginFlags(list, *flags);
+  list->callback([=] { *exit_code = List(*flags); });
+
+  CLI::App* inspect = plugins->add_subcommand("inspect", "Everything about one plugin");
+  inspect->add_option("name", *name)->required();
+  AddPluginFlags(inspect, *flags);
+  inspect->callback([=] { *exit_code = Inspect(*flags, *name); });
+
+  CLI::App* reg = plugins->add_subcommand("register", "Register a manifest in the user folder");
+  reg->add_option("manifest", *name)->required()->check(CLI::ExistingFile);
+  reg->callback([=] { *exit_code = Register(*name); });
+
+  CLI::App* unreg = plugins->add_subcommand("unregister", "Remove a registered plugin");
+  unreg->add_option("name", *name)->required();
+  unreg->callback([=] { *exit_code = Unregister(*name); });
+
+  CLI::App* check = plugins->add_subcommand(
+      "check", "Start plugins, handshake, describe, health, one probe compare; print timings");
+  check->add_option("names", *names, "Plugins to check (default: all)");
+  check->add_flag("--sandbox-report", *sandbox_report,
+                  "List each sandbox layer as active or missing");
+  AddPluginFlags(check, *flags);
+  check->callback([=] { *exit_code = Check(*flags, *names, *sandbox_report); });
+}
+
+}  // namespace deltascope::cli

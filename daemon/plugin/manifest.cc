@@ -1,0 +1,308 @@
+#include "daemon/plugin/manifest.h"
+
+#include <unistd.h>
+#include <yaml-cpp/yaml.h>
+
+#include <cstdlib>
+#include <regex>
+#include <set>
+
+#include "absl/status/status.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "daemon/util/fd.h"
+
+namespace deltascope {
+namespace {
+
+// Builds "file:line: message" errors for one manifest.
+class Errors {
+ public:
+  explicit Errors(std::filesystem::path file) : file_(std::move(file)) {}
+  absl::Status At(const YAML::Node& node, const std::string& message) const {
+    int line = node.IsDefined() && node.Mark().line >= 0 ? node.Mark().line + 1 : 1;
+    return absl::InvalidArgumentError(absl::StrCat(file_.string(), ":", line, ": ", message));
+  }
+  const std::filesystem::path& file() const { return file_; }
+
+ private:
+  std::filesystem::path file_;
+};
+
+absl::Status CheckKeys(const YAML::Node& map, const std::set<std::string>& known,
+                       const std::string& where, const Errors& errors) {
+  if (!map.IsMap()) return errors.At(map, absl::StrCat(where, " must be a mapping"));
+  for (const auto& kv : map) {
+    std::string key = kv.first.as<std::string>();
+    if (!known.count(key)) {
+      return errors.At(kv.first, absl::StrCat("unknown key '", key, "' in ", where,
+                                              " (known: ", absl::StrJoin(known, ", "), ")"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> Scalar(const YAML::Node& node, const std::string& key,
+                                   const Errors& errors) {
+  if (!node.IsScalar()) return errors.At(node, absl::StrCat("'", key, "' must be a string"));
+  return node.as<std::string>();
+}
+
+absl::StatusOr<std::vector<std::string>> StringList(const YAML::Node& node, const std::string& key,
+                                                    const Errors& errors) {
+  if (!node.IsSequence()) return errors.At(node, absl::StrCat("'", key, "' must be a list"));
+  std::vector<std::string> out;
+  for (const auto& item : node) {
+    if (!item.IsScalar()) return errors.At(item, absl::StrCat("'", key, "' items must be strings"));
+    out.push_back(item.as<std::string>());
+  }
+  return out;
+}
+
+// Resolves `command` like a shell would, but relative paths against the manifest's folder.
+std::filesystem::path ResolveCommand(const std::string& command, const std::filesystem::path& dir) {
+  if (command.find('/') == std::string::npos) {
+    const char* path = std::getenv("PATH");
+    for (absl::string_view entry : absl::StrSplit(path ? path : "/usr/bin:/bin", ':')) {
+      std::filesystem::path candidate = std::filesystem::path(std::string(entry)) / command;
+      if (::access(candidate.c_str(), X_OK) == 0) return candidate;
+    }
+    return command;  // reported as missing later
+  }
+  std::filesystem::path p(command);
+  return (p.is_absolute() ? p : dir / p).lexically_normal();
+}
+
+absl::Status ParseComparators(const YAML::Node& list, Manifest& m, const Errors& errors) {
+  if (!list.IsSequence() || list.size() == 0) {
+    return errors.At(list, "'comparators' must be a non-empty list");
+  }
+  for (const auto& c : list) {
+    if (absl::Status s = CheckKeys(
+            c, {"name", "extensions", "media_types", "scope", "position", "handles_identical"},
+            "a comparator", errors);
+        !s.ok()) {
+      return s;
+    }
+    ComparatorClaim claim;
+    if (!c["name"]) return errors.At(c, "a comparator needs a 'name'");
+    absl::StatusOr<std::string> name = Scalar(c["name"], "name", errors);
+    if (!name.ok()) return name.status();
+    claim.descriptor.name = *name;
+    if (c["extensions"]) {
+      absl::StatusOr<std::vector<std::string>> exts =
+          StringList(c["extensions"], "extensions", errors);
+      if (!exts.ok()) return exts.status();
+      for (std::string ext : *exts) {
+        if (ext.empty() || ext[0] != '.') {
+          return errors.At(c["extensions"],
+                           absl::StrCat("extension '", ext, "' must start with '.'"));
+        }
+        claim.descriptor.extensions.push_back(absl::AsciiStrToLower(ext));
+      }
+    }
+    if (c["media_types"]) {
+      absl::StatusOr<std::vector<std::string>> types =
+          StringList(c["media_types"], "media_types", errors);
+      if (!types.ok()) return types.status();
+      claim.descriptor.media_types = *types;
+    }
+    if (c["scope"]) {
+      std::string scope = c["scope"].as<std::string>();
+      if (scope == "files") {
+        claim.descriptor.scope = Scope::kFiles;
+      } else if (scope == "containers") {
+        claim.descriptor.scope = Scope::kContainers;
+      } else if (scope == "any") {
+        claim.descriptor.scope = Scope::kAny;
+      } else {
+        return errors.At(c["scope"],
+                         absl::StrCat("scope '", scope, "' is not one of files, containers, any"));
+      }
+    }
+    if (c["handles_identical"])
+      claim.descriptor.handles_identical = c["handles_identical"].as<bool>();
+    if (const YAML::Node& pos = c["position"]) {
+      if (absl::Status s = CheckKeys(pos, {"before", "after"}, "position", errors); !s.ok())
+        return s;
+      if (pos["before"]) claim.before = pos["before"].as<std::string>();
+      if (pos["after"]) claim.after = pos["after"].as<std::string>();
+    }
+    m.comparators.push_back(std::move(claim));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ParseLimits(const YAML::Node& limits, Manifest& m, const Errors& errors) {
+  if (absl::Status s = CheckKeys(
+          limits, {"startup_timeout", "call_timeout", "memory", "max_instances"}, "limits", errors);
+      !s.ok()) {
+    return s;
+  }
+  for (auto [key, target] : {std::pair{"startup_timeout", &m.limits.startup_timeout},
+                             std::pair{"call_timeout", &m.limits.call_timeout}}) {
+    if (!limits[key]) continue;
+    absl::StatusOr<std::chrono::milliseconds> d = ParseDuration(limits[key].as<std::string>());
+    if (!d.ok()) return errors.At(limits[key], absl::StrCat(key, ": ", d.status().message()));
+    *target = *d;
+  }
+  if (limits["memory"]) {
+    absl::StatusOr<uint64_t> bytes = ParseByteSize(limits["memory"].as<std::string>());
+    if (!bytes.ok())
+      return errors.At(limits["memory"], absl::StrCat("memory: ", bytes.status().message()));
+    m.limits.memory_bytes = *bytes;
+  }
+  if (limits["max_instances"]) {
+    int n = 0;
+    if (!absl::SimpleAtoi(limits["max_instances"].as<std::string>(), &n) || n < 1 || n > 256) {
+      return errors.At(limits["max_instances"], "max_instances must be a number from 1 to 256");
+    }
+    m.limits.max_instances = n;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ParseSandbox(const YAML::Node& node, Manifest& m, const Errors& errors) {
+  if (node.IsScalar()) {
+    absl::StatusOr<SandboxMode> mode = ParseSandboxMode(node.as<std::string>());
+    if (!mode.ok()) return errors.At(node, std::string(mode.status().message()));
+    m.sandbox = *mode;
+    return absl::OkStatus();
+  }
+  if (absl::Status s = CheckKeys(node, {"mode", "trusted", "read_only"}, "sandbox", errors);
+      !s.ok()) {
+    return s;
+  }
+  if (node["mode"]) {
+    absl::StatusOr<SandboxMode> mode = ParseSandboxMode(node["mode"].as<std::string>());
+    if (!mode.ok()) return errors.At(node["mode"], std::string(mode.status().message()));
+    m.sandbox = *mode;
+  }
+  if (node["trusted"]) m.trusted = node["trusted"].as<bool>();
+  if (node["read_only"]) {
+    absl::StatusOr<std::vector<std::string>> paths =
+        StringList(node["read_only"], "read_only", errors);
+    if (!paths.ok()) return paths.status();
+    for (const std::string& p : *paths) {
+      std::filesystem::path path(p);
+      m.sandbox_read_only.push_back(path.is_absolute() ? path : m.file.parent_path() / path);
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::chrono::milliseconds> ParseDuration(const std::string& text) {
+  static const std::regex re(R"(^\s*(\d+(?:\.\d+)?)\s*(ms|s|m)?\s*$)");
+  std::smatch m;
+  if (!std::regex_match(text, m, re)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("'", text, "' is not a duration like 10s or 500ms"));
+  }
+  double value = std::stod(m[1]);
+  std::string unit = m[2].matched ? m[2].str() : "s";
+  double ms = unit == "ms" ? value : unit == "s" ? value * 1000 : value * 60000;
+  return std::chrono::milliseconds(static_cast<int64_t>(ms));
+}
+
+absl::StatusOr<uint64_t> ParseByteSize(const std::string& text) {
+  static const std::regex re(R"(^\s*(\d+)\s*(B|K|KB|KiB|M|MB|MiB|G|GB|GiB)?\s*$)");
+  std::smatch m;
+  if (!std::regex_match(text, m, re)) {
+    return absl::InvalidArgumentError(absl::StrCat("'", text, "' is not a size like 512MiB or 1G"));
+  }
+  uint64_t value = std::stoull(m[1]);
+  std::string unit = m[2].matched ? m[2].str() : "B";
+  int shift = unit[0] == 'K' ? 10 : unit[0] == 'M' ? 20 : unit[0] == 'G' ? 30 : 0;
+  return value << shift;
+}
+
+absl::StatusOr<Manifest> ParseManifest(const std::string& text, const std::filesystem::path& file) {
+  Errors errors(file);
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::ParserException& e) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(file.string(), ":", e.mark.line + 1, ": invalid YAML: ", e.msg));
+  }
+  try {
+    if (absl::Status s = CheckKeys(root,
+                                   {"name", "version", "protocol", "command", "args", "env",
+                                    "sha256", "comparators", "limits", "content", "sandbox"},
+                                   "the manifest", errors);
+        !s.ok()) {
+      return s;
+    }
+    Manifest m;
+    m.file = file;
+    for (const char* required : {"name", "version", "command", "comparators"}) {
+      if (!root[required])
+        return errors.At(root, absl::StrCat("missing required key '", required, "'"));
+    }
+    m.name = root["name"].as<std::string>();
+    static const std::regex name_re("^[a-z0-9][a-z0-9._-]{0,63}$");
+    if (!std::regex_match(m.name, name_re)) {
+      return errors.At(root["name"], absl::StrCat("name '", m.name,
+                                                  "' must be lower-case letters, digits, . _ -"));
+    }
+    m.version = root["version"].as<std::string>();
+    if (root["protocol"]) {
+      if (!absl::SimpleAtoi(root["protocol"].as<std::string>(), &m.protocol)) {
+        return errors.At(root["protocol"], "protocol must be a number");
+      }
+    }
+    m.command = ResolveCommand(root["command"].as<std::string>(), file.parent_path());
+    if (root["args"]) {
+      absl::StatusOr<std::vector<std::string>> args = StringList(root["args"], "args", errors);
+      if (!args.ok()) return args.status();
+      m.args = *args;
+    }
+    if (root["env"]) {
+      if (!root["env"].IsMap()) return errors.At(root["env"], "'env' must be a mapping");
+      for (const auto& kv : root["env"])
+        m.env[kv.first.as<std::string>()] = kv.second.as<std::string>();
+    }
+    if (root["sha256"]) {
+      m.sha256 = absl::AsciiStrToLower(root["sha256"].as<std::string>());
+      static const std::regex hex("^[0-9a-f]{64}$");
+      if (!std::regex_match(m.sha256, hex))
+        return errors.At(root["sha256"], "sha256 must be 64 hex digits");
+    }
+    if (absl::Status s = ParseComparators(root["comparators"], m, errors); !s.ok()) return s;
+    if (root["limits"]) {
+      if (absl::Status s = ParseLimits(root["limits"], m, errors); !s.ok()) return s;
+    }
+    if (root["content"]) {
+      std::string content = root["content"].as<std::string>();
+      if (content == "path") {
+        m.content = ContentDelivery::kPath;
+      } else if (content == "stream") {
+        m.content = ContentDelivery::kStream;
+      } else {
+        return errors.At(root["content"], "content must be 'path' or 'stream'");
+      }
+    }
+    if (root["sandbox"]) {
+      if (absl::Status s = ParseSandbox(root["sandbox"], m, errors); !s.ok()) return s;
+    }
+    return m;
+  } catch (const YAML::Exception& e) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(file.string(), ":", e.mark.line + 1, ": ", e.msg));
+  }
+}
+
+absl::StatusOr<Manifest> ParseManifestFile(const std::filesystem::path& file) {
+  absl::StatusOr<std::string> text = ReadFileToString(file);
+  if (!text.ok()) return text.status();
+  std::error_code ec;
+  std::filesystem::path absolute = std::filesystem::absolute(file, ec);
+  return ParseManifest(*text, ec ? file : absolute.lexically_normal());
+}
+
+}  // namespace deltascope

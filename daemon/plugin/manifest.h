@@ -1,0 +1,68 @@
+// Plugin manifests (`*.plugin.yaml`): who a plugin is, how to start it, what it claims, its
+// limits and sandbox policy. Parsing errors name the file and line.
+#ifndef DELTASCOPE_DAEMON_PLUGIN_MANIFEST_H_
+#define DELTASCOPE_DAEMON_PLUGIN_MANIFEST_H_
+
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "daemon/engine/comparator.h"
+#include "daemon/sandbox/sandbox.h"
+
+namespace deltascope {
+
+struct ComparatorClaim {
+  ComparatorDescriptor descriptor;
+  // Pipeline position: just before / after a named comparator, else kOrderPlugin.
+  std::string before;
+  std::string after;
+};
+
+struct PluginLimits {
+  std::chrono::milliseconds startup_timeout{10000};
+  std::chrono::milliseconds call_timeout{10000};
+  uint64_t memory_bytes = 0;  // 0: unlimited
+  int max_instances = 0;      // 0: one per core
+};
+
+enum class ContentDelivery { kPath, kStream };
+
+struct Manifest {
+  std::filesystem::path file;  // where it was read from
+  std::string name;
+  std::string version;
+  int protocol = 1;
+  // Absolute executable (resolved against the manifest's folder or PATH); or an endpoint.
+  std::filesystem::path command;
+  std::vector<std::string> args;
+  std::map<std::string, std::string> env;
+  std::string sha256;  // optional, lower-case hex
+  std::vector<ComparatorClaim> comparators;
+  PluginLimits limits;
+  ContentDelivery content = ContentDelivery::kPath;
+  // Sandbox: unset means the host-wide default; `trusted: true` means off.
+  std::optional<SandboxMode> sandbox;
+  bool trusted = false;
+  std::vector<std::filesystem::path> sandbox_read_only;  // extra read-only paths it needs
+  // Where the plugin came from: "manifest" or "entry-point (dist 1.0)".
+  std::string source = "manifest";
+};
+
+// Parses a manifest file. Errors read "FILE:LINE: reason".
+absl::StatusOr<Manifest> ParseManifestFile(const std::filesystem::path& file);
+// Parses manifest text; `file` names it in errors and anchors relative commands.
+absl::StatusOr<Manifest> ParseManifest(const std::string& text, const std::filesystem::path& file);
+
+// "10s", "500ms", "2m" → duration.
+absl::StatusOr<std::chrono::milliseconds> ParseDuration(const std::string& text);
+// "512MiB", "1G", "1048576" → bytes.
+absl::StatusOr<uint64_t> ParseByteSize(const std::string& text);
+
+}  // namespace deltascope
+
+#endif  // DELTASCOPE_DAEMON_PLUGIN_MANIFEST_H_

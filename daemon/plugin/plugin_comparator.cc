@@ -1,0 +1,109 @@
+// The engine-facing side of a plugin: one Comparator per comparator a plugin serves. Builds the
+// request from an item pair, calls the supervisor, and turns the answer into a CompareResult.
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "daemon/plugin/host.h"
+
+namespace deltascope {
+namespace {
+
+class PluginComparator : public Comparator {
+ public:
+  PluginComparator(std::shared_ptr<PluginSupervisor> supervisor, const ComparatorClaim& claim,
+                   std::vector<std::filesystem::path> content_roots)
+      : supervisor_(std::move(supervisor)),
+        descriptor_(claim.descriptor),
+        content_roots_(std::move(content_roots)) {}
+
+  const ComparatorDescriptor& descriptor() const override { return descriptor_; }
+
+  absl::StatusOr<CompareResult> Compare(const ItemPair& pair, CompareContext& context) override {
+    pluginpb::CompareRequest request;
+    request.set_comparator(descriptor_.name);
+    request.set_path(pair.path);
+    request.set_max_examples(static_cast<uint32_t>(context.options().max_examples));
+    bool visible = true;
+    for (auto [item, out] : {std::pair{pair.left.get(), request.mutable_left()},
+                             std::pair{pair.right.get(), request.mutable_right()}}) {
+      if (!item) continue;
+      out->set_logical_path(pair.path);
+      out->set_path(item->physical().string());
+      out->set_size(item->size());
+      out->set_media_type(item->MediaType());
+      out->set_kind(ItemKindName(item->kind()));
+      visible = visible && Visible(item->physical());
+    }
+    if (!pair.left) request.clear_left();
+    if (!pair.right) request.clear_right();
+    // Unsandboxed path-mode plugins may write EXPAND children into a scratch folder.
+    std::filesystem::path output_dir;
+    const Manifest& m = supervisor_->manifest();
+    if (m.content == ContentDelivery::kPath && supervisor_->sandbox_mode() == SandboxMode::kOff) {
+      absl::StatusOr<std::filesystem::path> dir = context.MakeScratchDir(m.name);
+      if (dir.ok()) {
+        output_dir = *dir;
+        request.set_output_dir(output_dir.string());
+      }
+    }
+    absl::StatusOr<pluginpb::CompareResponse> response =
+        supervisor_->Compare(request, pair, visible);
+    if (!response.ok()) return response.status();
+    using R = pluginpb::CompareResponse;
+    switch (response->outcome()) {
+      case R::OUTCOME_IDENTICAL:
+        return CompareResult::Identical();
+      case R::OUTCOME_SKIP:
+        return CompareResult::Skip();
+      case R::OUTCOME_LEAF:
+        return CompareResult::Leaf(std::move(*response->mutable_node()));
+      default:
+        break;
+    }
+    std::vector<ItemPair> children;
+    for (const auto& child : response->children()) {
+      ItemPair p;
+      p.path = JoinLogicalPath(pair.path, child.name());
+      p.archive_depth = pair.archive_depth + 1;
+      for (auto [rel, side] :
+           {std::pair{&child.left_path(), &p.left}, std::pair{&child.right_path(), &p.right}}) {
+        if (rel->empty()) continue;
+        absl::StatusOr<std::shared_ptr<Item>> item = Item::FromPath(output_dir / *rel);
+        if (!item.ok()) {
+          return WithDiagnosticCode(
+              absl::InvalidArgumentError(absl::StrCat("plugin ", m.name, " named child file ", *rel,
+                                                      " that does not exist")),
+              "plugin-invalid-response");
+        }
+        *side = std::move(*item);
+      }
+      if (p.left || p.right) children.push_back(std::move(p));
+    }
+    return CompareResult::Expand(std::move(*response->mutable_node()), std::move(children));
+  }
+
+ private:
+  // Whether a sandboxed plugin can read `path` itself (else the content is streamed).
+  bool Visible(const std::filesystem::path& path) const {
+    SandboxMode mode = supervisor_->sandbox_mode();
+    if (mode == SandboxMode::kOff) return true;
+    if (mode == SandboxMode::kStrict) return false;
+    for (const auto& root : content_roots_) {
+      if (path == root || absl::StartsWith(path.string(), root.string() + "/")) return true;
+    }
+    return content_roots_.empty();
+  }
+
+  std::shared_ptr<PluginSupervisor> supervisor_;
+  ComparatorDescriptor descriptor_;
+  std::vector<std::filesystem::path> content_roots_;
+};
+
+}  // namespace
+
+std::shared_ptr<Comparator> MakePluginComparator(std::shared_ptr<PluginSupervisor> supervisor,
+                                                 const ComparatorClaim& claim,
+                                                 std::vector<std::filesystem::path> content_roots) {
+  return std::make_shared<PluginComparator>(std::move(supervisor), claim, std::move(content_roots));
+}
+
+}  // namespace deltascope

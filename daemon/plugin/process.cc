@@ -1,0 +1,397 @@
+#include "daemon/plugin/process.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <condition_variable>
+#include <cstring>
+#include <future>
+#include <queue>
+#include <random>
+
+#include "absl/status/status.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+
+namespace deltascope {
+namespace {
+
+constexpr size_t kMaxLineBytes = 4096;
+constexpr size_t kKeptStderrLines = 20;
+constexpr int kReadyChildFd = 3;
+
+std::string RandomToken() {
+  std::random_device rd;
+  return absl::StrCat(absl::Hex(rd(), absl::kZeroPad8), absl::Hex(rd(), absl::kZeroPad8),
+                      absl::Hex(rd(), absl::kZeroPad8));
+}
+
+// Everything the child needs, laid out before fork: the child only calls async-signal-safe
+// functions.
+struct ChildImage {
+  std::vector<std::string> args, env;
+  std::vector<char*> argv, envp;
+  const SandboxPolicy* policy = nullptr;
+  const SandboxedCommand* command = nullptr;
+  int ready_fd = -1, out_fd = -1, err_fd = -1;
+  pid_t parent = 0;
+
+  void Finish() {
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    for (auto& e : env) envp.push_back(e.data());
+    envp.push_back(nullptr);
+  }
+
+  [[noreturn]] void ExecInChild() const {
+    ::setpgid(0, 0);
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) _exit(125);  // the host died before prctl took effect
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    // Move every source out of the way first: a source may sit on a target number.
+    auto lift = [](int fd) { return fd < 0 ? -1 : ::fcntl(fd, F_DUPFD_CLOEXEC, 64); };
+    int out = lift(out_fd), err = lift(err_fd), ready = lift(ready_fd);
+    int seccomp = lift(command->seccomp_program.get());
+    int devnull = ::open("/dev/null", O_RDONLY);
+    ::dup2(devnull, 0);
+    ::dup2(out, 1);
+    ::dup2(err, 2);
+    ::dup2(ready, kReadyChildFd);
+    int keep = kReadyChildFd;
+    if (seccomp >= 0) {
+      ::dup2(seccomp, kSeccompChildFd);
+      keep = kSeccompChildFd;
+    }
+    // The machine passes stray fds into every process: close everything else.
+    ::syscall(SYS_close_range, keep + 1, ~0U, 0);
+    if (ApplySandboxInChild(*policy, *command) != 0) _exit(124);
+    ::execve(argv[0], argv.data(), envp.data());
+    _exit(127);
+  }
+};
+
+// Forks from one long-lived thread: PR_SET_PDEATHSIG fires when the *thread* that forked the
+// child exits, so children must never be forked from short-lived worker threads.
+class Spawner {
+ public:
+  static Spawner& Get() {
+    static Spawner* spawner = new Spawner();  // lives for the whole process, never joined
+    return *spawner;
+  }
+
+  pid_t Spawn(const ChildImage& image) {
+    std::promise<pid_t> done;
+    std::future<pid_t> result = done.get_future();
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      queue_.push({&image, &done});
+    }
+    cv_.notify_one();
+    return result.get();
+  }
+
+ private:
+  struct Request {
+    const ChildImage* image;
+    std::promise<pid_t>* done;
+  };
+  Spawner() {
+    std::thread([this] { Loop(); }).detach();
+  }
+  void Loop() {
+    while (true) {
+      Request r;
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        cv_.wait(lock, [&] { return !queue_.empty(); });
+        r = queue_.front();
+        queue_.pop();
+      }
+      pid_t pid = ::fork();
+      if (pid == 0) r.image->ExecInChild();
+      r.done->set_value(pid);
+    }
+  }
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::queue<Request> queue_;
+};
+
+std::string DescribeExit(int status) {
+  if (WIFSIGNALED(status)) return absl::StrCat("killed by signal ", SignalName(WTERMSIG(status)));
+  if (WIFEXITED(status)) return absl::StrCat("exited with status ", WEXITSTATUS(status));
+  return "stopped";
+}
+
+}  // namespace
+
+std::string SignalName(int sig) {
+  const char* abbrev = ::sigabbrev_np(sig);
+  return abbrev ? absl::StrCat("SIG", abbrev) : absl::StrCat("signal ", sig);
+}
+
+void BecomeSubreaper() { ::prctl(PR_SET_CHILD_SUBREAPER, 1); }
+
+absl::StatusOr<std::unique_ptr<PluginProcess>> PluginProcess::Start(const ProcessSpec& spec) {
+  const std::string& exe = spec.argv.at(0);
+  if (::access(exe.c_str(), F_OK) != 0) {
+    return absl::NotFoundError(
+        absl::StrCat("plugin ", spec.plugin, ": executable ", exe, " is missing"));
+  }
+  if (::access(exe.c_str(), X_OK) != 0) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("plugin ", spec.plugin, ": executable ", exe, " is not executable"));
+  }
+  std::unique_ptr<PluginProcess> p(new PluginProcess());
+  p->plugin_ = spec.plugin;
+  p->instance_ = spec.instance;
+  p->log_ = spec.log;
+  p->token_ = RandomToken();
+
+  SandboxPolicy policy = spec.sandbox;
+  policy.env = spec.env;
+  policy.env.push_back(absl::StrCat("DELTASCOPE_PLUGIN_READY_FD=", kReadyChildFd));
+  policy.env.push_back(absl::StrCat("DELTASCOPE_PLUGIN_TOKEN=", p->token_));
+  absl::StatusOr<SandboxedCommand> command = PrepareSandbox(policy, spec.argv);
+  if (!command.ok()) return command.status();
+  p->sandbox_warnings_ = command->warnings;
+
+  int ready[2], out[2], err[2];
+  if (::pipe2(ready, O_CLOEXEC) != 0 || ::pipe2(out, O_CLOEXEC) != 0 ||
+      ::pipe2(err, O_CLOEXEC) != 0) {
+    return absl::InternalError(absl::StrCat("pipe: ", std::strerror(errno)));
+  }
+  UniqueFd ready_r(ready[0]), ready_w(ready[1]), out_r(out[0]), out_w(out[1]), err_r(err[0]),
+      err_w(err[1]);
+  ChildImage image;
+  image.args = command->argv;
+  image.env = command->env;
+  image.policy = &policy;
+  image.command = &*command;
+  image.ready_fd = ready_w.get();
+  image.out_fd = out_w.get();
+  image.err_fd = err_w.get();
+  image.parent = ::getpid();
+  image.Finish();
+  p->pid_ = Spawner::Get().Spawn(image);
+  if (p->pid_ < 0) return absl::InternalError(absl::StrCat("fork: ", std::strerror(errno)));
+  ready_w.Reset();
+  out_w.Reset();
+  err_w.Reset();
+  int wake[2];
+  if (::pipe2(wake, O_CLOEXEC) != 0) return absl::InternalError("pipe failed");
+  p->wake_.Reset(wake[1]);
+  UniqueFd wake_r(wake[0]);
+  PluginProcess* raw = p.get();
+  p->reader_ = std::thread(
+      [raw, o = std::move(out_r), e = std::move(err_r), w = std::move(wake_r)]() mutable {
+        raw->ReadOutput(std::move(o), std::move(e), std::move(w));
+      });
+
+  // The handshake: one line on the ready pipe within the start-up timeout.
+  std::string line;
+  const auto deadline = std::chrono::steady_clock::now() + spec.startup_timeout;
+  bool eof = false;
+  while (line.find('\n') == std::string::npos && !eof) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                    deadline - std::chrono::steady_clock::now())
+                    .count();
+    if (left <= 0) break;
+    pollfd pfd = {ready_r.get(), POLLIN, 0};
+    int r = ::poll(&pfd, 1, static_cast<int>(left));
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) continue;
+    char buf[512];
+    ssize_t n = ::read(ready_r.get(), buf, sizeof(buf));
+    if (n <= 0) {
+      eof = true;
+    } else {
+      line.append(buf, static_cast<size_t>(n));
+      if (line.size() > 4096) break;
+    }
+  }
+  auto fail = [&](absl::Status status) -> absl::StatusOr<std::unique_ptr<PluginProcess>> {
+    std::string how;
+    p->Kill();
+    p->WaitForExit(std::chrono::milliseconds(500), &how);
+    std::string tail = p->LastStderr();
+    return absl::Status(status.code(),
+                        absl::StrCat(status.message(), tail.empty() ? "" : "; stderr: ", tail));
+  };
+  if (line.find('\n') == std::string::npos) {
+    if (eof) {
+      std::string how = "closed the handshake pipe without a line";
+      p->WaitForExit(std::chrono::milliseconds(1000), &how);
+      return fail(
+          absl::UnavailableError(absl::StrCat("plugin ", spec.plugin, ": failed to start: ", how)));
+    }
+    return fail(absl::DeadlineExceededError(absl::StrCat("plugin ", spec.plugin,
+                                                         ": start-up timeout: no handshake within ",
+                                                         spec.startup_timeout.count(), " ms")));
+  }
+  line.resize(line.find('\n'));
+  std::vector<std::string> fields = absl::StrSplit(line, '|');
+  int version = -1;
+  if (fields.size() != 5 || fields[0] != "deltascope-plugin" ||
+      !absl::SimpleAtoi(fields[1], &version) || fields[2] != "unix" || fields[4] != "grpc") {
+    return fail(absl::InvalidArgumentError(absl::StrCat(
+        "plugin ", spec.plugin, ": malformed handshake line '", line.substr(0, 200), "'")));
+  }
+  if (version != 1) {
+    return fail(absl::FailedPreconditionError(absl::StrCat("plugin ", spec.plugin,
+                                                           ": incompatible protocol version ",
+                                                           version, " (this host speaks 1)")));
+  }
+  if (fields[3] != spec.socket.string()) {
+    return fail(
+        absl::InvalidArgumentError(absl::StrCat("plugin ", spec.plugin, ": handshake names socket ",
+                                                fields[3], ", expected ", spec.socket.string())));
+  }
+  p->protocol_version_ = version;
+  return p;
+}
+
+void PluginProcess::ReadOutput(UniqueFd out, UniqueFd err, UniqueFd wake) {
+  pollfd fds[3] = {{out.get(), POLLIN, 0}, {err.get(), POLLIN, 0}, {wake.get(), POLLIN, 0}};
+  const char* names[2] = {"stdout", "stderr"};
+  std::string partial[2];
+  char buf[8192];
+  int open_count = 2;
+  auto emit = [&](int i, std::string line) {
+    if (line.size() > kMaxLineBytes) line.resize(kMaxLineBytes);
+    if (i == 1) {
+      std::lock_guard<std::mutex> lock(mu_);
+      last_stderr_.push_back(line);
+      if (last_stderr_.size() > kKeptStderrLines) last_stderr_.pop_front();
+    }
+    if (log_) log_(plugin_, instance_, names[i], line);
+  };
+  while (open_count > 0) {
+    int r = ::poll(fds, 3, -1);
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) break;
+    // The owner is going away and a descendant that escaped still holds the pipes: stop.
+    bool stop = fds[2].revents & (POLLHUP | POLLERR | POLLIN);
+    for (int i = 0; i < 2; ++i) {
+      if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+      ssize_t n = ::read(fds[i].fd, buf, sizeof(buf));
+      if (n <= 0) {
+        if (!partial[i].empty()) emit(i, std::move(partial[i]));
+        fds[i].fd = -1;
+        --open_count;
+        continue;
+      }
+      partial[i].append(buf, static_cast<size_t>(n));
+      size_t start = 0;
+      for (size_t nl; (nl = partial[i].find('\n', start)) != std::string::npos; start = nl + 1) {
+        emit(i, partial[i].substr(start, nl - start));
+      }
+      partial[i].erase(0, start);
+      // A flood without newlines is cut into bounded lines, never buffered without limit.
+      if (partial[i].size() > kMaxLineBytes) {
+        emit(i, partial[i]);
+        partial[i].clear();
+      }
+    }
+    if (stop) break;
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  drained_ = true;
+  drained_cv_.notify_all();
+}
+
+bool PluginProcess::Exited(std::string* how) {
+  if (!reaped_) {
+    int status = 0;
+    if (::waitpid(pid_, &status, WNOHANG) != pid_) return false;
+    reaped_ = true;
+    exit_status_ = status;
+  }
+  if (how) *how = DescribeExit(exit_status_);
+  return true;
+}
+
+bool PluginProcess::WaitForExit(std::chrono::milliseconds timeout, std::string* how) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!Exited(how)) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    ::usleep(2000);
+  }
+  return true;
+}
+
+void PluginProcess::Kill() {
+  if (pid_ <= 0) return;
+  if (!reaped_) {
+    ::kill(-pid_, SIGKILL);
+    ::kill(pid_, SIGKILL);
+  }
+  KillByToken(token_);
+}
+
+void PluginProcess::Reap() {
+  if (pid_ > 0 && !reaped_) {
+    int status = 0;
+    if (::waitpid(pid_, &status, 0) == pid_) {
+      reaped_ = true;
+      exit_status_ = status;
+    }
+  }
+}
+
+PluginProcess::~PluginProcess() {
+  Kill();
+  Reap();
+  wake_.Reset();
+  if (reader_.joinable()) reader_.join();
+}
+
+std::string PluginProcess::LastStderr(std::chrono::milliseconds drain) const {
+  std::unique_lock<std::mutex> lock(mu_);
+  drained_cv_.wait_for(lock, drain, [&] { return drained_; });
+  return absl::StrJoin(last_stderr_, " | ");
+}
+
+int PluginProcess::KillByToken(const std::string& token) {
+  if (token.empty()) return 0;
+  const std::string needle = absl::StrCat("DELTASCOPE_PLUGIN_TOKEN=", token);
+  int killed = 0;
+  DIR* proc = ::opendir("/proc");
+  if (!proc) return 0;
+  while (struct dirent* e = ::readdir(proc)) {
+    pid_t pid = 0;
+    if (!absl::SimpleAtoi(e->d_name, &pid) || pid <= 1 || pid == ::getpid()) continue;
+    std::string path = absl::StrCat("/proc/", pid, "/environ");
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd.valid()) continue;
+    std::string env;
+    char buf[16384];
+    ssize_t n;
+    while ((n = ::read(fd.get(), buf, sizeof(buf))) > 0 && env.size() < (1 << 20)) {
+      env.append(buf, static_cast<size_t>(n));
+    }
+    for (absl::string_view var : absl::StrSplit(env, '\0')) {
+      if (var == needle) {
+        ::kill(pid, SIGKILL);
+        ::waitpid(pid, nullptr, WNOHANG);  // ours when we are its subreaper
+        ++killed;
+        break;
+      }
+    }
+  }
+  ::closedir(proc);
+  return killed;
+}
+
+}  // namespace deltascope

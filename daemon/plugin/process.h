@@ -1,0 +1,98 @@
+// One running plugin process: spawned from a single long-lived thread (so PR_SET_PDEATHSIG
+// holds), in its own process group, its stdout/stderr read line by line into the host's log,
+// its handshake read from a private pipe, its descendants tracked by a token in their
+// environment so that nothing it started outlives it.
+#ifndef DELTASCOPE_DAEMON_PLUGIN_PROCESS_H_
+#define DELTASCOPE_DAEMON_PLUGIN_PROCESS_H_
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "daemon/sandbox/sandbox.h"
+#include "daemon/util/fd.h"
+
+namespace deltascope {
+
+// Receives every line a plugin prints: (plugin, instance, "stdout"|"stderr", line).
+using PluginLogSink = std::function<void(const std::string&, int, const char*, const std::string&)>;
+
+struct ProcessSpec {
+  std::string plugin;  // for logs and errors
+  int instance = 0;
+  std::vector<std::string> argv;  // argv[0] absolute
+  std::vector<std::string> env;   // complete environment, "NAME=value"
+  SandboxPolicy sandbox;
+  std::filesystem::path socket;  // where the plugin must listen
+  std::chrono::milliseconds startup_timeout{10000};
+  PluginLogSink log;
+};
+
+class PluginProcess {
+ public:
+  // Starts the process and waits for its handshake line. Errors name the plugin and the reason
+  // (executable missing, start-up timeout, exited with status N, wrong protocol version...).
+  static absl::StatusOr<std::unique_ptr<PluginProcess>> Start(const ProcessSpec& spec);
+  // Kills the process group and every descendant, and reaps them.
+  ~PluginProcess();
+
+  pid_t pid() const { return pid_; }
+  int protocol_version() const { return protocol_version_; }
+  const std::vector<std::string>& sandbox_warnings() const { return sandbox_warnings_; }
+
+  // True once the process has exited; `how` says how ("killed by signal SIGSEGV", "exit 3").
+  bool Exited(std::string* how);
+  // Waits up to `timeout` for the process to exit by itself.
+  bool WaitForExit(std::chrono::milliseconds timeout, std::string* how);
+  // SIGKILL to the process group and to every process carrying this instance's token.
+  void Kill();
+  // The last lines the plugin wrote to stderr, joined with " | " (for error reports). Waits up
+  // to `drain` for the output pipes to reach end of file first (after a crash).
+  std::string LastStderr(std::chrono::milliseconds drain = std::chrono::milliseconds(0)) const;
+
+  // Kills every process on the machine whose environment carries `token` (descendants that
+  // escaped the process group with setsid). Returns how many were killed.
+  static int KillByToken(const std::string& token);
+
+ private:
+  PluginProcess() = default;
+  void ReadOutput(UniqueFd out, UniqueFd err, UniqueFd wake);
+  void Reap();
+
+  std::string plugin_;
+  int instance_ = 0;
+  pid_t pid_ = -1;
+  bool reaped_ = false;
+  int exit_status_ = 0;
+  std::string token_;
+  int protocol_version_ = 0;
+  std::vector<std::string> sandbox_warnings_;
+  PluginLogSink log_;
+  mutable std::mutex mu_;
+  mutable std::condition_variable drained_cv_;
+  bool drained_ = false;
+  std::deque<std::string> last_stderr_;
+  std::thread reader_;
+  UniqueFd wake_;  // write end: closing it stops the reader
+};
+
+// Makes this process a child subreaper (orphaned plugin descendants are re-parented to us and
+// can be reaped). Idempotent.
+void BecomeSubreaper();
+
+// "SIGSEGV", "SIGKILL", ... for a signal number.
+std::string SignalName(int sig);
+
+}  // namespace deltascope
+
+#endif  // DELTASCOPE_DAEMON_PLUGIN_PROCESS_H_

@@ -1,0 +1,503 @@
+#include "daemon/plugin/supervisor.h"
+
+#include <grpcpp/grpcpp.h>
+#include <openssl/evp.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <set>
+#include <thread>
+
+#include "absl/status/status.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "daemon/engine/comparator.h"
+#include "daemon/util/fd.h"
+#include "deltascope/plugin/v1/comparator.grpc.pb.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+
+namespace deltascope {
+namespace {
+
+constexpr size_t kLatencySamples = 4096;
+constexpr size_t kChunkBytes = 1 << 20;
+
+absl::Status Coded(absl::Status status, const char* code) {
+  return WithDiagnosticCode(std::move(status), code);
+}
+
+absl::StatusOr<std::string> Sha256OfFile(const std::filesystem::path& path) {
+  absl::StatusOr<UniqueFd> fd = OpenForReading(path);
+  if (!fd.ok()) return fd.status();
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+  EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr);
+  std::string buf(1 << 16, '\0');
+  while (true) {
+    absl::StatusOr<size_t> n = ReadFully(fd->get(), buf.data(), buf.size());
+    if (!n.ok()) return n.status();
+    EVP_DigestUpdate(ctx.get(), buf.data(), *n);
+    if (*n < buf.size()) break;
+  }
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_DigestFinal_ex(ctx.get(), digest, &len);
+  std::string hex;
+  for (unsigned int i = 0; i < len; ++i) absl::StrAppendFormat(&hex, "%02x", digest[i]);
+  return hex;
+}
+
+std::string Seconds(std::chrono::milliseconds d) {
+  return d.count() % 1000 == 0 ? absl::StrCat(d.count() / 1000, " s")
+                               : absl::StrCat(d.count(), " ms");
+}
+
+bool IsUnder(const std::string& path, const std::string& parent) {
+  if (parent.empty()) return true;
+  return absl::StartsWith(path, parent + "/");
+}
+
+absl::Status ValidateNode(const changeset::v1::DiffNode& node, const std::string& root, int depth) {
+  static const std::set<std::string> kActions = {"",     "add",  "remove", "modify",
+                                                 "move", "copy", "reorder"};
+  if (depth > 64) return absl::InvalidArgumentError("nodes nested deeper than 64");
+  if (!kActions.count(node.action())) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("invalid action '", node.action().substr(0, 40), "'"));
+  }
+  for (const auto& child : node.children()) {
+    if (!IsUnder(child.path(), root)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("child path '", child.path().substr(0, 200), "' is not below '", root, "'"));
+    }
+    if (absl::Status s = ValidateNode(child, root, depth + 1); !s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+struct PluginSupervisor::Instance {
+  std::unique_ptr<PluginProcess> process;
+  std::shared_ptr<grpc::Channel> channel;
+  std::unique_ptr<pluginpb::Comparator::Stub> stub;
+  pluginpb::DescribeResponse description;
+};
+
+const char* PluginStateName(PluginState state) {
+  switch (state) {
+    case PluginState::kAvailable:
+      return "available";
+    case PluginState::kRunning:
+      return "running";
+    case PluginState::kDisabled:
+      return "disabled";
+    case PluginState::kQuarantined:
+      return "quarantined";
+  }
+  return "unknown";
+}
+
+absl::Status ValidateResponse(const pluginpb::CompareResponse& response,
+                              const pluginpb::CompareRequest& request) {
+  using R = pluginpb::CompareResponse;
+  switch (response.outcome()) {
+    case R::OUTCOME_IDENTICAL:
+    case R::OUTCOME_SKIP:
+      return absl::OkStatus();
+    case R::OUTCOME_LEAF:
+    case R::OUTCOME_EXPAND:
+      break;
+    default:
+      return absl::InvalidArgumentError("outcome not set");
+  }
+  if (!response.has_node()) return absl::InvalidArgumentError("LEAF/EXPAND without a node");
+  if (absl::Status s = ValidateNode(response.node(), request.path(), 0); !s.ok()) return s;
+  if (response.outcome() == R::OUTCOME_EXPAND) {
+    if (request.output_dir().empty() && response.children_size() > 0) {
+      return absl::InvalidArgumentError("EXPAND children but no output_dir was offered");
+    }
+    std::error_code ec;
+    const std::filesystem::path base = std::filesystem::weakly_canonical(request.output_dir(), ec);
+    for (const auto& child : response.children()) {
+      if (child.name().empty() || child.name().find('/') != std::string::npos ||
+          child.name() == "." || child.name() == "..") {
+        return absl::InvalidArgumentError(absl::StrCat("invalid child name '", child.name(), "'"));
+      }
+      for (const std::string& side : {child.left_path(), child.right_path()}) {
+        if (side.empty()) continue;
+        std::filesystem::path p = std::filesystem::weakly_canonical(base / side, ec);
+        if (ec || !IsUnder(p.string(), base.string())) {
+          return absl::InvalidArgumentError(
+              absl::StrCat("child file '", side, "' is outside output_dir"));
+        }
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+PluginSupervisor::PluginSupervisor(Manifest manifest, const HostOptions& options)
+    : manifest_(std::move(manifest)),
+      options_(options),
+      max_instances_(manifest_.limits.max_instances > 0
+                         ? manifest_.limits.max_instances
+                         : std::max(1, static_cast<int>(std::thread::hardware_concurrency()))) {}
+
+PluginSupervisor::~PluginSupervisor() { Shutdown(); }
+
+PluginState PluginSupervisor::state() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return state_;
+}
+
+std::string PluginSupervisor::reason() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return reason_;
+}
+
+PluginCounters PluginSupervisor::counters() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  PluginCounters c = counters_;
+  c.instances = live_;
+  return c;
+}
+
+std::vector<std::string> PluginSupervisor::sandbox_warnings() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return sandbox_warnings_;
+}
+
+absl::Status PluginSupervisor::Unusable() const {
+  if (state_ == PluginState::kQuarantined) {
+    return Coded(absl::UnavailableError(
+                     absl::StrCat("plugin ", manifest_.name, " is quarantined: ", reason_)),
+                 "plugin-quarantined");
+  }
+  return Coded(
+      absl::UnavailableError(absl::StrCat("plugin ", manifest_.name, " is disabled: ", reason_)),
+      "plugin-unavailable");
+}
+
+absl::StatusOr<std::unique_ptr<PluginSupervisor::Instance>> PluginSupervisor::StartInstance(
+    int index) {
+  if (!manifest_.sha256.empty()) {
+    absl::StatusOr<std::string> digest = Sha256OfFile(manifest_.command);
+    if (!digest.ok()) return digest.status();
+    if (*digest != manifest_.sha256) {
+      return absl::PermissionDeniedError(
+          absl::StrCat("plugin ", manifest_.name, ": checksum mismatch for ",
+                       manifest_.command.string(), " (manifest ", manifest_.sha256.substr(0, 12),
+                       "..., file ", digest->substr(0, 12), "...)"));
+    }
+  }
+  SandboxMode mode = sandbox_mode();
+  ProcessSpec spec;
+  spec.plugin = manifest_.name;
+  spec.instance = index;
+  spec.argv.push_back(manifest_.command.string());
+  spec.argv.insert(spec.argv.end(), manifest_.args.begin(), manifest_.args.end());
+  spec.socket = options_.runtime_dir / absl::StrCat(manifest_.name, "-", index, ".sock");
+  if (mode == SandboxMode::kOff) {
+    for (char** e = environ; *e; ++e) spec.env.emplace_back(*e);
+  } else {
+    // Scrubbed: only what a program needs to run.
+    const char* path = std::getenv("PATH");
+    spec.env.push_back(absl::StrCat("PATH=", path ? path : "/usr/bin:/bin"));
+    spec.env.push_back("LANG=C.UTF-8");
+  }
+  for (const auto& [k, v] : manifest_.env) spec.env.push_back(absl::StrCat(k, "=", v));
+  spec.env.push_back("DELTASCOPE_PLUGIN_MAGIC_COOKIE=d3lt4sc0pe-plugin-v1");
+  spec.env.push_back(absl::StrCat("DELTASCOPE_PLUGIN_SOCKET=", spec.socket.string()));
+  spec.env.push_back("DELTASCOPE_PLUGIN_PROTOCOL_VERSIONS=1");
+  spec.env.push_back(absl::StrCat("DELTASCOPE_PLUGIN_NAME=", manifest_.name));
+  spec.env.push_back(absl::StrCat("DELTASCOPE_PLUGIN_INSTANCE=", index));
+  spec.sandbox.mode = mode;
+  spec.sandbox.read_only = manifest_.sandbox_read_only;
+  spec.sandbox.read_only.push_back(manifest_.command.parent_path());
+  spec.sandbox.read_write = {options_.runtime_dir};
+  spec.sandbox.content = options_.content_roots;
+  spec.sandbox.limits.memory_bytes = manifest_.limits.memory_bytes;
+  spec.startup_timeout = manifest_.limits.startup_timeout;
+  spec.log = options_.log;
+  absl::StatusOr<std::unique_ptr<PluginProcess>> process = PluginProcess::Start(spec);
+  if (!process.ok()) return process.status();
+
+  auto instance = std::make_unique<Instance>();
+  instance->process = std::move(*process);
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(kMaxPluginResponseBytes);
+  instance->channel = grpc::CreateCustomChannel(absl::StrCat("unix:", spec.socket.string()),
+                                                grpc::InsecureChannelCredentials(), args);
+  instance->stub = pluginpb::Comparator::NewStub(instance->channel);
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + manifest_.limits.startup_timeout);
+  pluginpb::DescribeRequest req;
+  req.add_host_protocol_versions(1);
+  grpc::Status s = instance->stub->Describe(&ctx, req, &instance->description);
+  if (!s.ok()) {
+    return absl::UnavailableError(absl::StrCat("plugin ", manifest_.name,
+                                               ": Describe failed: ", s.error_message(),
+                                               "; stderr: ", instance->process->LastStderr()));
+  }
+  if (instance->description.protocol_version() != 1) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "plugin ", manifest_.name, ": incompatible protocol version ",
+        instance->description.protocol_version(), " in Describe (this host speaks 1)"));
+  }
+  for (const ComparatorClaim& claim : manifest_.comparators) {
+    bool served = std::any_of(
+        instance->description.comparators().begin(), instance->description.comparators().end(),
+        [&](const pluginpb::ComparatorInfo& c) { return c.name() == claim.descriptor.name; });
+    if (!served) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("plugin ", manifest_.name, ": comparator ", claim.descriptor.name,
+                       " declared in the manifest but not served"));
+    }
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    sandbox_warnings_ = instance->process->sandbox_warnings();
+  }
+  return instance;
+}
+
+absl::StatusOr<std::unique_ptr<PluginSupervisor::Instance>> PluginSupervisor::Acquire() {
+  std::unique_lock<std::mutex> lock(mu_);
+  while (true) {
+    if (state_ == PluginState::kDisabled || state_ == PluginState::kQuarantined) return Unusable();
+    if (!idle_.empty()) {
+      std::unique_ptr<Instance> instance = std::move(idle_.back());
+      idle_.pop_back();
+      return instance;
+    }
+    if (live_ < max_instances_) break;
+    cv_.wait(lock);
+  }
+  ++live_;
+  int index = next_index_++;
+  auto wait_until = next_start_;
+  bool restart = consecutive_failures_ > 0;
+  lock.unlock();
+  std::this_thread::sleep_until(wait_until);  // restart backoff after a crash
+  absl::StatusOr<std::unique_ptr<Instance>> instance = StartInstance(index);
+  lock.lock();
+  if (!instance.ok()) {
+    --live_;
+    state_ = PluginState::kDisabled;
+    reason_ = std::string(instance.status().message());
+    cv_.notify_all();
+    return Unusable();
+  }
+  if (restart) ++counters_.restarts;
+  state_ = PluginState::kRunning;
+  return instance;
+}
+
+void PluginSupervisor::Release(std::unique_ptr<Instance> instance, bool healthy) {
+  std::unique_ptr<Instance> dead;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (healthy && state_ == PluginState::kRunning) {
+      idle_.push_back(std::move(instance));
+    } else {
+      --live_;
+      dead = std::move(instance);  // killed and reaped outside the lock
+    }
+  }
+  cv_.notify_all();
+}
+
+void PluginSupervisor::RecordFailure(const std::string& what) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto now = std::chrono::steady_clock::now();
+  failures_.push_back(now);
+  while (!failures_.empty() && now - failures_.front() > options_.crash_window)
+    failures_.pop_front();
+  ++consecutive_failures_;
+  auto backoff = std::chrono::milliseconds(50) * (1 << std::min(consecutive_failures_ - 1, 6));
+  next_start_ = now + std::min(backoff, std::chrono::milliseconds(2000));
+  if (static_cast<int>(failures_.size()) >= options_.crash_budget) {
+    state_ = PluginState::kQuarantined;
+    reason_ = absl::StrCat(failures_.size(), " failures within ", options_.crash_window.count(),
+                           " s (last: ", what, ")");
+    cv_.notify_all();
+  }
+}
+
+absl::StatusOr<pluginpb::CompareResponse> PluginSupervisor::CallOnce(
+    Instance& instance, const pluginpb::CompareRequest& request, const ItemPair& pair, bool stream,
+    grpc::Status* status) {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + manifest_.limits.call_timeout);
+  pluginpb::CompareResponse response;
+  if (!stream) {
+    *status = instance.stub->Compare(&ctx, request, &response);
+    return response;
+  }
+  std::unique_ptr<grpc::ClientWriter<pluginpb::CompareStreamMessage>> writer =
+      instance.stub->CompareStream(&ctx, &response);
+  pluginpb::CompareStreamMessage head;
+  *head.mutable_request() = request;
+  head.mutable_request()->mutable_left()->clear_path();
+  head.mutable_request()->mutable_right()->clear_path();
+  bool ok = writer->Write(head);
+  std::string buf(kChunkBytes, '\0');
+  for (auto [item, side] : {std::pair{pair.left.get(), pluginpb::ContentChunk::SIDE_LEFT},
+                            std::pair{pair.right.get(), pluginpb::ContentChunk::SIDE_RIGHT}}) {
+    if (!ok || !item) continue;
+    absl::StatusOr<UniqueFd> fd = OpenForReading(item->physical());
+    if (!fd.ok()) {
+      ctx.TryCancel();
+      *status =
+          grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, std::string(fd.status().message()));
+      writer->Finish();
+      return response;
+    }
+    while (ok) {
+      absl::StatusOr<size_t> n = ReadFully(fd->get(), buf.data(), buf.size());
+      if (!n.ok()) break;
+      pluginpb::CompareStreamMessage msg;
+      msg.mutable_chunk()->set_side(side);
+      msg.mutable_chunk()->set_data(buf.data(), *n);
+      msg.mutable_chunk()->set_last(*n < buf.size());
+      ok = writer->Write(msg);
+      if (*n < buf.size()) break;
+    }
+  }
+  writer->WritesDone();
+  *status = writer->Finish();
+  return response;
+}
+
+absl::StatusOr<pluginpb::CompareResponse> PluginSupervisor::Compare(
+    const pluginpb::CompareRequest& request, const ItemPair& pair, bool content_visible) {
+  absl::StatusOr<std::unique_ptr<Instance>> acquired = Acquire();
+  if (!acquired.ok()) return acquired.status();
+  std::unique_ptr<Instance> instance = std::move(*acquired);
+  const std::string where = pair.path.empty() ? "<root>" : pair.path;
+  bool stream = manifest_.content == ContentDelivery::kStream || !content_visible;
+  auto start = std::chrono::steady_clock::now();
+  grpc::Status status;
+  absl::StatusOr<pluginpb::CompareResponse> response =
+      CallOnce(*instance, request, pair, stream, &status);
+  double ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++counters_.calls;
+    if (counters_.latencies_ms.size() >= kLatencySamples) {
+      counters_.latencies_ms[counters_.calls % kLatencySamples] = ms;
+    } else {
+      counters_.latencies_ms.push_back(ms);
+    }
+    if (!status.ok()) ++counters_.failures;
+  }
+  if (status.ok()) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      consecutive_failures_ = 0;
+    }
+    if (absl::Status valid = ValidateResponse(*response, request); !valid.ok()) {
+      Release(std::move(instance), true);
+      return Coded(absl::InvalidArgumentError(absl::StrCat("plugin ", manifest_.name,
+                                                           " sent an invalid response for ", where,
+                                                           ": ", valid.message())),
+                   "plugin-invalid-response");
+    }
+    Release(std::move(instance), true);
+    return response;
+  }
+  if (status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
+    instance->process->Kill();
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      ++counters_.timeouts;
+    }
+    std::string what =
+        absl::StrCat("timed out after ", Seconds(manifest_.limits.call_timeout), " on ", where);
+    RecordFailure(what);
+    Release(std::move(instance), false);
+    return Coded(absl::DeadlineExceededError(absl::StrCat("plugin ", manifest_.name, " ", what)),
+                 "plugin-timeout");
+  }
+  std::string how;
+  if (instance->process->WaitForExit(std::chrono::milliseconds(300), &how)) {
+    std::string tail = instance->process->LastStderr(std::chrono::milliseconds(300));
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      ++counters_.crashes;
+    }
+    std::string what = absl::StrCat("crashed (", how, ") on ", where);
+    RecordFailure(what);
+    Release(std::move(instance), false);
+    return Coded(absl::UnavailableError(absl::StrCat("plugin ", manifest_.name, " ", what,
+                                                     tail.empty() ? "" : "; last stderr: ", tail)),
+                 "plugin-crash");
+  }
+  if (status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED ||
+      absl::StrContains(status.error_message(), "parse")) {
+    Release(std::move(instance), true);
+    return Coded(absl::InvalidArgumentError(
+                     absl::StrCat("plugin ", manifest_.name, " sent an invalid response for ",
+                                  where, ": ", status.error_message().substr(0, 300))),
+                 "plugin-invalid-response");
+  }
+  bool broken = status.error_code() == grpc::StatusCode::UNAVAILABLE;
+  if (broken) RecordFailure(absl::StrCat("connection lost on ", where));
+  Release(std::move(instance), !broken);
+  return Coded(absl::Status(static_cast<absl::StatusCode>(status.error_code()),
+                            absl::StrCat("plugin ", manifest_.name, " failed on ", where, ": ",
+                                         status.error_message().substr(0, 500))),
+               "plugin-error");
+}
+
+absl::StatusOr<pluginpb::DescribeResponse> PluginSupervisor::Describe() {
+  absl::StatusOr<std::unique_ptr<Instance>> instance = Acquire();
+  if (!instance.ok()) return instance.status();
+  pluginpb::DescribeResponse description = (*instance)->description;
+  Release(std::move(*instance), true);
+  return description;
+}
+
+absl::StatusOr<std::string> PluginSupervisor::Health() {
+  absl::StatusOr<std::unique_ptr<Instance>> instance = Acquire();
+  if (!instance.ok()) return instance.status();
+  auto health = grpc::health::v1::Health::NewStub((*instance)->channel);
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  grpc::health::v1::HealthCheckRequest req;
+  grpc::health::v1::HealthCheckResponse resp;
+  grpc::Status s = health->Check(&ctx, req, &resp);
+  Release(std::move(*instance), s.ok());
+  if (!s.ok())
+    return absl::UnavailableError(absl::StrCat("health check failed: ", s.error_message()));
+  return grpc::health::v1::HealthCheckResponse::ServingStatus_Name(resp.status());
+}
+
+void PluginSupervisor::Shutdown() {
+  std::vector<std::unique_ptr<Instance>> instances;
+  {
+    std::unique_lock<std::mutex> lock(mu_);
+    // Wait (bounded) for calls in flight to hand their instances back.
+    cv_.wait_for(lock, options_.shutdown_grace,
+                 [&] { return static_cast<int>(idle_.size()) == live_; });
+    instances = std::move(idle_);
+    idle_.clear();
+    live_ -= static_cast<int>(instances.size());
+  }
+  for (auto& instance : instances) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(500));
+    pluginpb::ShutdownResponse resp;
+    instance->stub->Shutdown(&ctx, pluginpb::ShutdownRequest(), &resp);
+  }
+  for (auto& instance : instances) {
+    std::string how;
+    instance->process->WaitForExit(options_.shutdown_grace, &how);
+  }
+  instances.clear();  // ~PluginProcess kills whatever is left and reaps it
+}
+
+}  // namespace deltascope

@@ -1,0 +1,116 @@
+// Supervises one plugin: lazy start, a pool of up to max_instances processes, a deadline on
+// every call (a hung plugin is killed), crash isolation with the signal and last stderr lines,
+// restarts with exponential backoff, and quarantine once a crash budget is spent.
+#ifndef DELTASCOPE_DAEMON_PLUGIN_SUPERVISOR_H_
+#define DELTASCOPE_DAEMON_PLUGIN_SUPERVISOR_H_
+
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "daemon/engine/item.h"
+#include "daemon/plugin/manifest.h"
+#include "daemon/plugin/process.h"
+#include "deltascope/plugin/v1/comparator.grpc.pb.h"
+
+namespace deltascope {
+
+namespace pluginpb = ::deltascope::plugin::v1;
+
+struct HostOptions {
+  std::filesystem::path runtime_dir;                 // private (0700); one socket per instance
+  SandboxMode sandbox = SandboxMode::kStandard;      // for plugins not marked trusted
+  std::vector<std::filesystem::path> content_roots;  // visible read-only in standard mode
+  PluginLogSink log;
+  int crash_budget = 3;
+  std::chrono::seconds crash_window{60};
+  std::chrono::milliseconds shutdown_grace{2000};
+};
+
+enum class PluginState { kAvailable, kRunning, kDisabled, kQuarantined };
+const char* PluginStateName(PluginState state);
+
+struct PluginCounters {
+  uint64_t calls = 0, failures = 0, timeouts = 0, crashes = 0, restarts = 0;
+  int instances = 0;
+  std::vector<double> latencies_ms;  // bounded reservoir of recent call latencies
+};
+
+// Largest response accepted from a plugin.
+inline constexpr int kMaxPluginResponseBytes = 16 << 20;
+
+class PluginSupervisor {
+ public:
+  PluginSupervisor(Manifest manifest, const HostOptions& options);
+  ~PluginSupervisor();
+
+  const Manifest& manifest() const { return manifest_; }
+  // The sandbox the plugin runs under: off when trusted, else the manifest's or the host's.
+  SandboxMode sandbox_mode() const {
+    return manifest_.trusted ? SandboxMode::kOff : manifest_.sandbox.value_or(options_.sandbox);
+  }
+  PluginState state() const;
+  std::string reason() const;  // why disabled or quarantined
+  PluginCounters counters() const;
+  std::vector<std::string> sandbox_warnings() const;
+
+  // One Compare call on an instance (started on demand). `content_visible` false streams the
+  // content (CompareStream) even for path-mode plugins. Errors carry a diagnostic code
+  // (WithDiagnosticCode): plugin-timeout, plugin-crash, plugin-error, plugin-invalid-response,
+  // plugin-quarantined, plugin-unavailable.
+  absl::StatusOr<pluginpb::CompareResponse> Compare(const pluginpb::CompareRequest& request,
+                                                    const ItemPair& pair, bool content_visible);
+
+  // Starts an instance if none runs and describes it (for `plugins check`).
+  absl::StatusOr<pluginpb::DescribeResponse> Describe();
+  // Health check of a running instance ("SERVING" or the error).
+  absl::StatusOr<std::string> Health();
+
+  // Asks every instance to shut down, waits the grace period, kills what is left.
+  void Shutdown();
+
+ private:
+  struct Instance;
+  absl::StatusOr<std::unique_ptr<Instance>> StartInstance(int index);
+  absl::StatusOr<std::unique_ptr<Instance>> Acquire();
+  void Release(std::unique_ptr<Instance> instance, bool healthy);
+  // Counts a crash or timeout against the budget; may quarantine.
+  void RecordFailure(const std::string& what);
+  absl::Status Unusable() const;  // the error while disabled or quarantined
+  absl::StatusOr<pluginpb::CompareResponse> CallOnce(Instance& instance,
+                                                     const pluginpb::CompareRequest& request,
+                                                     const ItemPair& pair, bool stream,
+                                                     grpc::Status* status);
+
+  const Manifest manifest_;
+  const HostOptions options_;
+  const int max_instances_;
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<std::unique_ptr<Instance>> idle_;
+  int live_ = 0;
+  int next_index_ = 0;
+  PluginState state_ = PluginState::kAvailable;
+  std::string reason_;
+  std::deque<std::chrono::steady_clock::time_point> failures_;
+  std::chrono::steady_clock::time_point next_start_{};
+  int consecutive_failures_ = 0;
+  PluginCounters counters_;
+  std::vector<std::string> sandbox_warnings_;
+};
+
+// Checks a served response against the request: outcome set, valid actions, child paths below
+// the pair's path, nesting depth, EXPAND children inside output_dir.
+absl::Status ValidateResponse(const pluginpb::CompareResponse& response,
+                              const pluginpb::CompareRequest& request);
+
+}  // namespace deltascope
+
+#endif  // DELTASCOPE_DAEMON_PLUGIN_SUPERVISOR_H_
