@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # The main job on the bundled example snapshots: install, build, then print the changelog of
-# examples/snapshots (2024-01 → 2024-06 → 2025-01).
+# examples/snapshots (2024-01 → 2024-06 → 2025-01), with two real out-of-process plugins in
+# the standard sandbox: the C++ JSON comparator (examples/plugins/json-cpp, found through its
+# manifest) and the Python SQLite comparator (examples/plugins/sqlite-python, found through its
+# entry point after `pip install`, done by install-deps.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 bash scripts/build.sh >/dev/null
 cd examples/snapshots
 status=0
-../../build/bin/deltascope diff 2024-01 2024-06 2025-01 --group || status=$?
+../../build/bin/deltascope diff 2024-01 2024-06 2025-01 --group \
+  --plugin-dir ../plugins/json-cpp --python ../../.venv/bin/python || status=$?
 # Exit status 1 means "changes found": that is success for a demo.
 [ "$status" -le 1 ]
