@@ -12,12 +12,14 @@
 
 namespace deltascope {
 
-// Default positions: lower runs first. Plugins land just before the catch-all "binary".
+// Default positions: lower runs first. Plugins land after the data comparators and before the
+// generic ones ("text" claims every UTF-8 file, "binary" everything): a plugin that claims an
+// extension is asked before them unless its manifest names another position.
 inline constexpr int kOrderArchive = 100;
 inline constexpr int kOrderDirectory = 200;
 inline constexpr int kOrderData = 300;
 inline constexpr int kOrderText = 400;
-inline constexpr int kOrderPlugin = 900;
+inline constexpr int kOrderPlugin = 390;
 inline constexpr int kOrderBinary = 1000;
 
 class ComparatorRegistry {

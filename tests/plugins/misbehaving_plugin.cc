@@ -1,0 +1,130 @@
+// deltascope-test-plugin: a comparator plugin ("bad", claims .bad files) that misbehaves as
+// $BAD_MODE says, for the host's misbehaviour tests (the manifest sets it, with a marker
+// variable by which a test finds every process this plugin started).
+//
+// Modes: ok, segv, abort, exit3, hang, slow, ignore-sigterm, grandchild, garbage-stdout,
+// flood-stderr, wrong-protocol, no-socket (SDK based); malformed, huge (a raw gRPC server that
+// bypasses the SDK's own response checks).
+#include <grpcpp/grpcpp.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <thread>
+
+#include "deltascope/plugin/sdk.h"
+#include "deltascope/plugin/v1/comparator.grpc.pb.h"
+
+namespace {
+
+std::string g_mode;
+
+void SleepForever() {
+  while (true) std::this_thread::sleep_for(std::chrono::hours(1));
+}
+
+// Forks a grandchild that escapes the process group (double fork + setsid) and lingers.
+void SpawnLingeringGrandchild() {
+  if (::fork() == 0) {
+    ::setsid();
+    if (::fork() == 0) SleepForever();
+    _exit(0);
+  }
+}
+
+class BadComparator : public deltascope::plugin::Comparator {
+ public:
+  deltascope::plugin::Descriptor Describe() const override {
+    return {.name = "bad", .extensions = {".bad"}};
+  }
+  deltascope::plugin::Result Compare(const deltascope::plugin::Pair& pair,
+                                     deltascope::plugin::Context&) override {
+    if (g_mode == "segv") std::raise(SIGSEGV);
+    if (g_mode == "abort") std::abort();
+    if (g_mode == "exit3") std::exit(3);
+    if (g_mode == "hang" || g_mode == "ignore-sigterm") SleepForever();
+    if (g_mode == "slow") std::this_thread::sleep_for(std::chrono::seconds(30));
+    if (g_mode == "grandchild") {
+      SpawnLingeringGrandchild();
+      std::raise(SIGKILL);
+    }
+    if (g_mode == "flood-stderr") {
+      std::string line(1 << 16, 'x');
+      for (int i = 0; i < 300; ++i) std::fwrite(line.data(), 1, line.size(), stderr);  // ~20 MB
+      std::fputs("\n", stderr);
+    }
+    deltascope::plugin::DiffNode node;
+    node.set_action(pair.added() ? "add" : pair.removed() ? "remove" : "modify");
+    node.set_item_type("bad");
+    node.set_summary("plugin ok");
+    node.add_tags("content-changed");
+    return deltascope::plugin::Result::Leaf(std::move(node));
+  }
+};
+
+// A raw server for responses the SDK would refuse to send.
+class RawService final : public deltascope::plugin::v1::Comparator::Service {
+ public:
+  grpc::Status Describe(grpc::ServerContext*, const deltascope::plugin::v1::DescribeRequest*,
+                        deltascope::plugin::v1::DescribeResponse* r) override {
+    r->set_protocol_version(1);
+    r->set_name("raw");
+    r->add_comparators()->set_name("bad");
+    return grpc::Status::OK;
+  }
+  grpc::Status Compare(grpc::ServerContext*, const deltascope::plugin::v1::CompareRequest* req,
+                       deltascope::plugin::v1::CompareResponse* r) override {
+    r->set_outcome(deltascope::plugin::v1::CompareResponse::OUTCOME_LEAF);
+    if (g_mode == "malformed") {
+      r->mutable_node()->set_action("explode");
+      auto* child = r->mutable_node()->add_children();
+      child->set_path("/etc/passwd");
+    } else {  // huge: past the host's 16 MiB limit
+      r->mutable_node()->set_action("modify");
+      r->mutable_node()->set_summary(std::string(20 << 20, 'h'));
+    }
+    return grpc::Status::OK;
+  }
+};
+
+int ServeRaw() {
+  const char* socket = std::getenv("DELTASCOPE_PLUGIN_SOCKET");
+  RawService service;
+  grpc::ServerBuilder builder;
+  builder.SetMaxSendMessageSize(64 << 20);
+  builder.AddListeningPort(std::string("unix:") + socket, grpc::InsecureServerCredentials());
+  builder.RegisterService(&service);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  int fd = std::atoi(std::getenv("DELTASCOPE_PLUGIN_READY_FD"));
+  std::string line = std::string("deltascope-plugin|1|unix|") + socket + "|grpc\n";
+  (void)::write(fd, line.data(), line.size());
+  ::close(fd);
+  server->Wait();
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const char* mode = std::getenv("BAD_MODE");
+  g_mode = mode ? mode : "ok";
+  if (g_mode == "malformed" || g_mode == "huge") return ServeRaw();
+  if (g_mode == "no-socket") SleepForever();
+  if (g_mode == "wrong-protocol") ::setenv("DELTASCOPE_PLUGIN_PROTOCOL_VERSIONS", "99", 1);
+  if (g_mode == "ignore-sigterm") ::signal(SIGTERM, SIG_IGN);
+  if (g_mode == "garbage-stdout") {
+    std::printf("garbage before the handshake |||\n\x01\x02 not a handshake\n");
+    std::fflush(stdout);
+    std::thread([] {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      std::printf("deltascope-plugin|7|unix|/nowhere|grpc\nmore garbage after\n");
+      std::fflush(stdout);
+    }).detach();
+  }
+  return deltascope::plugin::Serve<BadComparator>(argc, argv, {.name = "bad", .version = "1.0"});
+}
