@@ -243,19 +243,11 @@ absl::StatusOr<SandboxedCommand> PrepareSandbox(const SandboxPolicy& policy,
     return out;
   }
   std::vector<std::string>& a = out.argv;
-  a = {"/usr/bin/bwrap",
-       "--unshare-all",
-       "--die-with-parent",
-       "--new-session",
-       "--cap-drop",
-       "ALL",
-       "--clearenv",
-       "--proc",
-       "/proc",
-       "--dev",
-       "/dev",
-       "--tmpfs",
-       "/tmp"};
+  a = {"/usr/bin/bwrap", "--unshare-all", "--die-with-parent",
+       "--new-session",  "--cap-drop",    "ALL",
+       "--clearenv",     "--proc",        "/proc",
+       "--dev",          "/dev",          "--tmpfs",
+       "/tmp",           "--chdir",       "/"};
   // The system's shared libraries and interpreters, read-only.
   for (const char* dir : {"/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin", "/etc/ld.so.cache",
                           "/etc/alternatives", "/etc/ssl", "/etc/localtime"}) {

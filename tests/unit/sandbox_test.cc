@@ -36,7 +36,10 @@ std::map<std::string, std::string> RunProbe(const SandboxPolicy& policy,
   pid_t pid = ::fork();
   if (pid == 0) {
     ::dup2(out[1], 1);
-    if (cmd->seccomp_program.valid()) ::dup2(cmd->seccomp_program.get(), kSeccompChildFd);
+    // Through a high fd first: dup2 onto itself would keep O_CLOEXEC.
+    if (cmd->seccomp_program.valid()) {
+      ::dup2(::fcntl(cmd->seccomp_program.get(), F_DUPFD_CLOEXEC, 64), kSeccompChildFd);
+    }
     ::syscall(SYS_close_range, kSeccompChildFd + 1, ~0U, 0);
     if (ApplySandboxInChild(policy, *cmd) != 0) _exit(126);
     ::execve(args[0], args.data(), envp.data());
