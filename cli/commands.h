@@ -32,6 +32,7 @@ absl::StatusOr<std::unique_ptr<PluginHost>> StartPluginHost(
 
 void AddDiffCommand(CLI::App& app, int* exit_code);
 void AddPluginsCommand(CLI::App& app, int* exit_code);
+void AddDaemonCommand(CLI::App& app, int* exit_code);
 void AddChangelogCommand(CLI::App& app, int* exit_code);
 
 // Prints "deltascope: <message>" on standard error.

@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
   AddDiffCommand(app, &exit_code);
   AddChangelogCommand(app, &exit_code);
   AddPluginsCommand(app, &exit_code);
+  AddDaemonCommand(app, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

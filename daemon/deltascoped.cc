@@ -16,9 +16,11 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "daemon/server/comparator_source.h"
 #include "daemon/server/diff_service.h"
 #include "daemon/server/log.h"
+#include "daemon/server/plugin_source.h"
 #include "daemon/util/fd.h"
 
 namespace deltascope {
@@ -44,6 +46,10 @@ struct Flags {
   int max_queued = 16;
   int jobs = 0;
   int drain_seconds = 30;
+  std::vector<std::string> plugin_dirs;
+  std::vector<std::string> python;
+  std::string sandbox = "standard";
+  bool no_plugins = false;
 };
 
 int Run(const Flags& flags) {
@@ -61,7 +67,45 @@ int Run(const Flags& flags) {
   limits.max_concurrent = flags.max_concurrent;
   limits.max_queued = flags.max_queued;
   limits.jobs = flags.jobs;
-  auto source = std::make_shared<StdlibComparatorSource>();
+  std::shared_ptr<ComparatorSource> source;
+  if (flags.no_plugins) {
+    source = std::make_shared<StdlibComparatorSource>();
+  } else {
+    PluginSearchOptions search;
+    for (const std::string& d : flags.plugin_dirs) search.plugin_dirs.emplace_back(d);
+    search.python_interpreters = flags.python;
+    if (search.python_interpreters.empty()) {
+      if (const char* env = std::getenv("DELTASCOPE_PYTHON")) {
+        for (absl::string_view p : absl::StrSplit(env, ':', absl::SkipEmpty())) {
+          search.python_interpreters.emplace_back(p);
+        }
+      }
+    }
+    HostOptions host;
+    absl::StatusOr<SandboxMode> mode = ParseSandboxMode(flags.sandbox);
+    if (!mode.ok()) {
+      LogError(std::string(mode.status().message()), {});
+      return 2;
+    }
+    host.sandbox = *mode;
+    host.log = [](const std::string& plugin, int instance, const char* stream,
+                  const std::string& line) {
+      LogInfo(line,
+              {{"plugin", plugin}, {"instance", std::to_string(instance)}, {"stream", stream}});
+    };
+    absl::StatusOr<std::shared_ptr<PluginComparatorSource>> plugins =
+        PluginComparatorSource::Create(std::move(search), std::move(host));
+    if (!plugins.ok()) {
+      LogError("cannot start the plugin host",
+               {{"error", std::string(plugins.status().message())}});
+      return 2;
+    }
+    for (const auto& info : (*plugins)->Plugins()) {
+      LogInfo("plugin",
+              {{"name", info.name()}, {"state", info.state()}, {"reason", info.reason()}});
+    }
+    source = std::move(*plugins);
+  }
   DiffService service(source, limits);
 
   grpc::EnableDefaultHealthCheckService(true);
@@ -162,6 +206,13 @@ int main(int argc, char** argv) {
       ->check(CLI::NonNegativeNumber);
   app.add_option("--jobs", flags.jobs, "Worker threads per diff (default: one per core)");
   app.add_option("--drain-seconds", flags.drain_seconds, "Grace period for in-flight calls");
+  app.add_option("--plugin-dir", flags.plugin_dirs,
+                 "Folder of *.plugin.yaml manifests; repeatable");
+  app.add_option("--python", flags.python,
+                 "Interpreter whose deltascope.plugins entry points are plugins; repeatable");
+  app.add_option("--sandbox", flags.sandbox, "strict, standard (default) or off")
+      ->envname("DELTASCOPE_SANDBOX");
+  app.add_flag("--no-plugins", flags.no_plugins, "Serve only the built-in comparators");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

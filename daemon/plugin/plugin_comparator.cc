@@ -90,7 +90,7 @@ class PluginComparator : public Comparator {
     for (const auto& root : content_roots_) {
       if (path == root || absl::StartsWith(path.string(), root.string() + "/")) return true;
     }
-    return content_roots_.empty();
+    return false;
   }
 
   std::shared_ptr<PluginSupervisor> supervisor_;

@@ -149,3 +149,55 @@ TEST(DaemonTest, SigtermDrainsInFlightDiffsThenExits) {
 
 }  // namespace
 }  // namespace deltascope::testing
+
+namespace deltascope::testing {
+namespace {
+
+// Live processes whose environment contains `marker`.
+int CountProcessesWith(const std::string& marker) {
+  int n = 0;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    std::string name = entry.path().filename().string();
+    if (name.empty() || !isdigit(static_cast<unsigned char>(name[0]))) continue;
+    std::string env = ReadFile(entry.path() / "environ");
+    std::string stat = ReadFile(entry.path() / "stat");
+    if (env.find(marker) != std::string::npos && stat.find(") Z ") == std::string::npos) ++n;
+  }
+  return n;
+}
+
+TEST(DaemonPluginTest, PluginsStayWarmReportMetricsAndStopWithTheDaemon) {
+  ScratchTree t;
+  const std::string marker = absl::StrCat("daemon-marker-", ::getpid());
+  t.Write("plugins/bad-ok.plugin.yaml",
+          absl::StrCat("name: bad-ok\nversion: 1.0\ncommand: ", BinPath("deltascope-test-plugin"),
+                       "\nenv: {BAD_MODE: ok, BAD_MARKER: ", marker,
+                       "}\ncomparators:\n  - name: bad\n    extensions: [.bad]\n",
+                       "limits: {max_instances: 1}\n"));
+  t.Write("a/x.bad", "1\n");
+  t.Write("b/x.bad", "2\n");
+  Daemon daemon(t, {"--plugin-dir", (t / "plugins").string()});
+  for (int i = 0; i < 2; ++i) {
+    ProcessResult r = RunDeltascope({"diff", (t / "a").string(), (t / "b").string(), "--format",
+                                     "json", "--daemon", daemon.target()});
+    EXPECT_EQ(r.exit_code, 1) << r.err;
+    EXPECT_NE(r.out.find("\"summary\": \"plugin ok\""), std::string::npos) << r.out;
+  }
+  ProcessResult status = RunDeltascope({"daemon", "status", "--daemon", daemon.target()});
+  EXPECT_EQ(status.exit_code, 0) << status.err;
+  // One warm instance served both requests: two calls, no restart.
+  EXPECT_NE(status.out.find("instances 1  calls 2  failures 0"), std::string::npos) << status.out;
+  EXPECT_NE(status.out.find("restarts 0"), std::string::npos) << status.out;
+  EXPECT_EQ(CountProcessesWith(marker), 1);
+  daemon.process().Signal(SIGHUP);  // reload: a new generation, the old one drains
+  ::usleep(300000);
+  ProcessResult after =
+      RunDeltascope({"diff", (t / "a").string(), (t / "b").string(), "--daemon", daemon.target()});
+  EXPECT_EQ(after.exit_code, 1) << after.err;
+  daemon.process().Signal(SIGTERM);
+  EXPECT_EQ(daemon.process().Wait(30), 0) << daemon.process().Stderr();
+  EXPECT_EQ(CountProcessesWith(marker), 0);  // no plugin process outlives the daemon
+}
+
+}  // namespace
+}  // namespace deltascope::testing

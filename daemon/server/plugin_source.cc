@@ -1,0 +1,109 @@
+#include "daemon/server/plugin_source.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "daemon/stdlib/stdlib.h"
+
+namespace deltascope {
+namespace {
+
+double Percentile(std::vector<double> samples, double p) {
+  if (samples.empty()) return 0;
+  std::sort(samples.begin(), samples.end());
+  size_t i = static_cast<size_t>(std::ceil(p * static_cast<double>(samples.size()))) - 1;
+  return samples[std::min(i, samples.size() - 1)];
+}
+
+}  // namespace
+
+absl::StatusOr<std::shared_ptr<PluginComparatorSource>> PluginComparatorSource::Create(
+    PluginSearchOptions search, HostOptions host_options) {
+  std::shared_ptr<PluginComparatorSource> source(
+      new PluginComparatorSource(std::move(search), std::move(host_options)));
+  absl::StatusOr<std::shared_ptr<Generation>> first = source->Build();
+  if (!first.ok()) return first.status();
+  source->current_ = std::move(*first);
+  return source;
+}
+
+absl::StatusOr<std::shared_ptr<PluginComparatorSource::Generation>>
+PluginComparatorSource::Build() {
+  auto generation = std::make_shared<Generation>();
+  if (absl::Status s = RegisterStdlibComparators(generation->registry); !s.ok()) return s;
+  absl::StatusOr<std::unique_ptr<PluginHost>> host =
+      PluginHost::Create(FindPlugins(search_), host_options_);
+  if (!host.ok()) return host.status();
+  generation->host = std::move(*host);
+  generation->host->RegisterComparators(generation->registry);
+  return generation;
+}
+
+std::shared_ptr<PluginComparatorSource::Generation> PluginComparatorSource::generation() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return current_;
+}
+
+std::shared_ptr<const ComparatorRegistry> PluginComparatorSource::Current() {
+  std::shared_ptr<Generation> g = generation();
+  // Aliasing: the registry keeps its whole generation (and its plugin processes) alive.
+  return std::shared_ptr<const ComparatorRegistry>(g, &g->registry);
+}
+
+absl::Status PluginComparatorSource::Reload() {
+  absl::StatusOr<std::shared_ptr<Generation>> next = Build();
+  if (!next.ok()) return next.status();
+  std::lock_guard<std::mutex> lock(mu_);
+  current_ = std::move(*next);
+  return absl::OkStatus();
+}
+
+std::vector<daemon::v1::PluginInfo> PluginComparatorSource::Plugins() {
+  std::shared_ptr<Generation> g = generation();
+  std::vector<daemon::v1::PluginInfo> out;
+  for (const FoundPlugin& p : g->host->found()) {
+    daemon::v1::PluginInfo info;
+    info.set_manifest(p.file.string());
+    info.set_reason(p.disabled_reason);
+    info.set_state("disabled");
+    if (p.manifest) {
+      info.set_name(p.manifest->name);
+      info.set_version(p.manifest->version);
+      info.set_source(p.manifest->source);
+      for (const ComparatorClaim& c : p.manifest->comparators)
+        info.add_comparators(c.descriptor.name);
+      if (p.disabled_reason.empty()) {
+        if (PluginSupervisor* s = g->host->Find(p.manifest->name)) {
+          info.set_state(PluginStateName(s->state()));
+          info.set_reason(s->reason());
+        }
+      }
+    }
+    out.push_back(std::move(info));
+  }
+  return out;
+}
+
+std::vector<daemon::v1::PluginMetrics> PluginComparatorSource::Metrics() {
+  std::shared_ptr<Generation> g = generation();
+  std::vector<daemon::v1::PluginMetrics> out;
+  for (PluginSupervisor* s : g->host->supervisors()) {
+    PluginCounters c = s->counters();
+    daemon::v1::PluginMetrics m;
+    m.set_name(s->manifest().name);
+    m.set_state(PluginStateName(s->state()));
+    m.set_instances(static_cast<uint32_t>(c.instances));
+    m.set_calls(c.calls);
+    m.set_failures(c.failures);
+    m.set_timeouts(c.timeouts);
+    m.set_crashes(c.crashes);
+    m.set_restarts(c.restarts);
+    m.set_latency_p50_ms(Percentile(c.latencies_ms, 0.50));
+    m.set_latency_p90_ms(Percentile(c.latencies_ms, 0.90));
+    m.set_latency_p99_ms(Percentile(c.latencies_ms, 0.99));
+    out.push_back(std::move(m));
+  }
+  return out;
+}
+
+}  // namespace deltascope

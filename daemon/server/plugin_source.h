@@ -1,0 +1,44 @@
+// The daemon's comparators: built-ins plus plugins kept warm across requests. Reload builds a
+// new generation (fresh manifests, fresh processes); requests in flight keep the generation
+// they started with, whose plugins stop when the last of them finishes.
+#ifndef DELTASCOPE_DAEMON_SERVER_PLUGIN_SOURCE_H_
+#define DELTASCOPE_DAEMON_SERVER_PLUGIN_SOURCE_H_
+
+#include <memory>
+#include <mutex>
+
+#include "daemon/plugin/host.h"
+#include "daemon/server/comparator_source.h"
+
+namespace deltascope {
+
+class PluginComparatorSource : public ComparatorSource {
+ public:
+  // Fails when the first generation cannot be built.
+  static absl::StatusOr<std::shared_ptr<PluginComparatorSource>> Create(PluginSearchOptions search,
+                                                                        HostOptions host_options);
+
+  std::shared_ptr<const ComparatorRegistry> Current() override;
+  absl::Status Reload() override;
+  std::vector<daemon::v1::PluginInfo> Plugins() override;
+  std::vector<daemon::v1::PluginMetrics> Metrics() override;
+
+ private:
+  struct Generation {
+    std::unique_ptr<PluginHost> host;
+    ComparatorRegistry registry;
+  };
+  PluginComparatorSource(PluginSearchOptions search, HostOptions host_options)
+      : search_(std::move(search)), host_options_(std::move(host_options)) {}
+  absl::StatusOr<std::shared_ptr<Generation>> Build();
+  std::shared_ptr<Generation> generation();
+
+  const PluginSearchOptions search_;
+  const HostOptions host_options_;
+  std::mutex mu_;
+  std::shared_ptr<Generation> current_;
+};
+
+}  // namespace deltascope
+
+#endif  // DELTASCOPE_DAEMON_SERVER_PLUGIN_SOURCE_H_
