@@ -5,8 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 export CCACHE_DIR="${CCACHE_DIR:-$PWD/.ccache}"
-cmake -S . -B build-release -G Ninja -DCMAKE_BUILD_TYPE=Release -DDELTASCOPE_BUILD_TESTS=OFF >/dev/null
-cmake --build build-release >/dev/null
+cmake -S . -B build-release -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build build-release --target deltascope deltascope-plugin-json deltascope-test-plugin \
+  pingpong plugin_bench >/dev/null
 if [ ! -x bench/.venv/bin/binoc ]; then
   python3 -m venv bench/.venv
   bench/.venv/bin/pip install -q --disable-pip-version-check "binoc>=0.2,<0.3"

@@ -216,6 +216,10 @@ absl::StatusOr<std::unique_ptr<PluginSupervisor::Instance>> PluginSupervisor::St
   spec.sandbox.mode = mode;
   spec.sandbox.read_only = manifest_.sandbox_read_only;
   spec.sandbox.read_only.push_back(manifest_.command.parent_path());
+  // The install prefix of the real executable (e.g. an interpreter behind a venv symlink).
+  std::error_code ec;
+  std::filesystem::path real = std::filesystem::canonical(manifest_.command, ec);
+  if (!ec) spec.sandbox.read_only.push_back(real.parent_path().parent_path());
   spec.sandbox.read_write = {options_.runtime_dir};
   spec.sandbox.content = options_.content_roots;
   spec.sandbox.limits.memory_bytes = manifest_.limits.memory_bytes;
