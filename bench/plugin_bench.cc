@@ -46,10 +46,16 @@ std::unique_ptr<PluginHost> Host(const std::filesystem::path& manifest, SandboxM
   return *PluginHost::Create(FindPlugins(search), options);
 }
 
+// Scratch space for the calls' output folders, removed at exit.
+const std::filesystem::path& Scratch() {
+  static TempDir dir = *TempDir::Create("deltascope-bench-scratch-");
+  return dir.path();
+}
+
 // Per-call latencies of `comparator` on `pair`, after a warm-up.
 std::vector<double> CallLatencies(Comparator& comparator, const ItemPair& pair, int n) {
   DiffOptions options;
-  CompareContext context(options, "/tmp");
+  CompareContext context(options, Scratch());
   for (int i = 0; i < 50; ++i) (void)comparator.Compare(pair, context);
   std::vector<double> us;
   for (int i = 0; i < n; ++i) {
@@ -104,7 +110,7 @@ int Main(const std::filesystem::path& dir) {
   for (int threads : {1, 2}) {
     std::shared_ptr<Comparator> json = Registered(*cpp, "json");
     DiffOptions options;
-    CompareContext context(options, "/tmp");
+    CompareContext context(options, Scratch());
     const int per_thread = 3000;
     auto t0 = Clock::now();
     std::vector<std::thread> workers;
@@ -128,7 +134,7 @@ int Main(const std::filesystem::path& dir) {
   std::vector<double> overshoot;
   for (int i = 0; i < 3; ++i) {
     DiffOptions options;
-    CompareContext context(options, "/tmp");
+    CompareContext context(options, Scratch());
     auto t0 = Clock::now();
     (void)hung->Compare(bad, context);
     overshoot.push_back(Us(Clock::now() - t0) / 1000 - 200);
