@@ -1,0 +1,284 @@
+// The supervisor in-process, against the real misbehaving test plugin: calls through the
+// engine-facing comparator, deadlines, crashes, quarantine, start-up failures, the instance cap,
+// and that a run leaves neither a process nor a file descriptor behind. Plus the response
+// validator against hostile answers.
+#include <dirent.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "daemon/engine/compare_context.h"
+#include "daemon/plugin/host.h"
+#include "daemon/plugin/supervisor.h"
+#include "tests/support/process.h"
+#include "tests/support/tree.h"
+
+namespace deltascope {
+namespace {
+
+using ::deltascope::testing::BinPath;
+using ::deltascope::testing::ReadFile;
+using ::deltascope::testing::ScratchTree;
+using std::chrono::milliseconds;
+
+int OpenFds() {
+  int n = 0;
+  DIR* dir = ::opendir("/proc/self/fd");
+  while (struct dirent* e = ::readdir(dir)) n += e->d_name[0] != '.';
+  ::closedir(dir);
+  return n - 1;  // the directory stream itself
+}
+
+// Live (non-zombie) processes whose environment holds `marker`.
+int ProcessesWith(const std::string& marker) {
+  int count = 0;
+  DIR* proc = ::opendir("/proc");
+  while (struct dirent* e = ::readdir(proc)) {
+    int pid = std::atoi(e->d_name);
+    if (pid <= 0) continue;
+    std::string stat = ReadFile(absl::StrCat("/proc/", pid, "/stat"));
+    if (stat.find(") Z ") != std::string::npos) continue;
+    count += ReadFile(absl::StrCat("/proc/", pid, "/environ")).find(marker) != std::string::npos;
+  }
+  ::closedir(proc);
+  return count;
+}
+
+// One test plugin in a given mode, with the pair data.bad (changed) to compare.
+class SupervisorTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    t_.Write("a/data.bad", "one\n");
+    t_.Write("b/data.bad", "two\n");
+    pair_.path = "data.bad";
+    pair_.left = *Item::FromPath(t_ / "a/data.bad");
+    pair_.right = *Item::FromPath(t_ / "b/data.bad");
+    options_.runtime_dir = t_ / "run";
+    std::filesystem::create_directories(options_.runtime_dir);
+    options_.sandbox = SandboxMode::kOff;
+    options_.shutdown_grace = milliseconds(500);
+  }
+
+  std::shared_ptr<PluginSupervisor> Start(const std::string& mode, const std::string& extra = "") {
+    std::string text = absl::StrCat(
+        "name: bad-", mode, "\nversion: 1\ncommand: ", BinPath("deltascope-test-plugin"),
+        "\nenv: {BAD_MODE: ", mode, ", BAD_MARKER: ", marker_,
+        "}\ncomparators:\n  - name: bad\n    extensions: [.bad]\n", extra,
+        extra.find("limits") == std::string::npos
+            ? "limits: {startup_timeout: 2s, call_timeout: 300ms, max_instances: 1}\n"
+            : "");
+    absl::StatusOr<Manifest> m = ParseManifest(text, t_ / "bad.plugin.yaml");
+    EXPECT_TRUE(m.ok()) << m.status();
+    return std::make_shared<PluginSupervisor>(*m, options_);
+  }
+
+  absl::StatusOr<CompareResult> Compare(const std::shared_ptr<PluginSupervisor>& supervisor) {
+    std::shared_ptr<Comparator> comparator =
+        MakePluginComparator(supervisor, supervisor->manifest().comparators[0], {});
+    return comparator->Compare(pair_, context_);
+  }
+
+  ScratchTree t_;
+  const std::string marker_ = absl::StrCat("unit-marker-", ::getpid());
+  ItemPair pair_;
+  HostOptions options_;
+  DiffOptions diff_options_;
+  CompareContext context_{diff_options_, t_.root()};
+};
+
+TEST_F(SupervisorTest, WellBehavedPluginAnswersAndStopsCleanly) {
+  std::shared_ptr<PluginSupervisor> s = Start("ok");
+  EXPECT_EQ(s->state(), PluginState::kAvailable);  // lazy: nothing runs yet
+  EXPECT_EQ(ProcessesWith(marker_), 0);
+  absl::StatusOr<CompareResult> r = Compare(s);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->kind, CompareResult::Kind::kLeaf);
+  EXPECT_EQ(r->node.summary(), "plugin ok");
+  EXPECT_EQ(s->state(), PluginState::kRunning);
+  EXPECT_EQ(ProcessesWith(marker_), 1);
+  EXPECT_EQ(*s->Health(), "SERVING");
+  EXPECT_EQ(s->counters().calls, 1u);
+  s->Shutdown();
+  EXPECT_EQ(ProcessesWith(marker_), 0);
+}
+
+TEST_F(SupervisorTest, HungCallIsKilledAtItsDeadline) {
+  std::shared_ptr<PluginSupervisor> s = Start("hang");
+  auto start = std::chrono::steady_clock::now();
+  absl::StatusOr<CompareResult> r = Compare(s);
+  auto elapsed = std::chrono::steady_clock::now() - start;
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(DiagnosticCodeOf(r.status(), ""), "plugin-timeout");
+  EXPECT_EQ(r.status().message(), "plugin bad-hang timed out after 300 ms on data.bad");
+  EXPECT_LT(elapsed, std::chrono::seconds(3));
+  EXPECT_EQ(ProcessesWith(marker_), 0);  // killed at once, not at shutdown
+  EXPECT_EQ(s->counters().timeouts, 1u);
+}
+
+TEST_F(SupervisorTest, CrashesSpendTheBudgetThenQuarantineFailsFast) {
+  options_.crash_budget = 3;
+  std::shared_ptr<PluginSupervisor> s = Start("segv");
+  for (int i = 0; i < 3; ++i) {
+    absl::StatusOr<CompareResult> r = Compare(s);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(DiagnosticCodeOf(r.status(), ""), "plugin-crash") << r.status();
+    EXPECT_NE(r.status().message().find("killed by signal SIGSEGV"), std::string::npos)
+        << r.status();
+  }
+  EXPECT_EQ(s->state(), PluginState::kQuarantined);
+  auto start = std::chrono::steady_clock::now();
+  absl::StatusOr<CompareResult> r = Compare(s);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, milliseconds(100));
+  EXPECT_EQ(DiagnosticCodeOf(r.status(), ""), "plugin-quarantined");
+  EXPECT_NE(r.status().message().find("3 failures within 60 s"), std::string::npos) << r.status();
+  EXPECT_EQ(s->counters().crashes, 3u);
+  EXPECT_EQ(s->counters().restarts, 2u);
+  EXPECT_EQ(ProcessesWith(marker_), 0);
+}
+
+TEST_F(SupervisorTest, StartFailuresDisableThePluginWithAPreciseReason) {
+  struct Case {
+    std::string mode, extra, reason;
+  };
+  const std::string wrong_sum(64, '0');
+  for (const Case& c : {
+           Case{"ok", absl::StrCat("sha256: ", wrong_sum, "\n"), "checksum mismatch for "},
+           Case{"wrong-protocol", "", "incompatible protocol version"},
+           Case{"no-socket", "limits: {startup_timeout: 300ms}\n",
+                "start-up timeout: no handshake within 300 ms"},
+       }) {
+    std::shared_ptr<PluginSupervisor> s = Start(c.mode, c.extra);
+    absl::StatusOr<CompareResult> r = Compare(s);
+    ASSERT_FALSE(r.ok()) << c.mode;
+    EXPECT_EQ(DiagnosticCodeOf(r.status(), ""), "plugin-unavailable");
+    EXPECT_EQ(s->state(), PluginState::kDisabled);
+    EXPECT_NE(s->reason().find(c.reason), std::string::npos) << s->reason();
+    EXPECT_EQ(ProcessesWith(marker_), 0) << c.mode;
+  }
+}
+
+TEST_F(SupervisorTest, ComparatorDeclaredButNotServed) {
+  std::string text = absl::StrCat(
+      "name: liar\nversion: 1\ncommand: ", BinPath("deltascope-test-plugin"),
+      "\nenv: {BAD_MARKER: ", marker_, "}\ncomparators:\n  - name: bad\n  - name: yaml\n");
+  absl::StatusOr<Manifest> m = ParseManifest(text, t_ / "liar.plugin.yaml");
+  ASSERT_TRUE(m.ok()) << m.status();
+  PluginSupervisor s(*m, options_);
+  EXPECT_FALSE(s.Describe().ok());
+  EXPECT_EQ(s.reason(), "plugin liar: comparator yaml declared in the manifest but not served");
+  EXPECT_EQ(ProcessesWith(marker_), 0);
+}
+
+TEST_F(SupervisorTest, MissingExecutable) {
+  absl::StatusOr<Manifest> m = ParseManifest(
+      "name: gone\nversion: 1\ncommand: /nonexistent/plugin\ncomparators:\n  - name: g\n",
+      t_ / "gone.plugin.yaml");
+  ASSERT_TRUE(m.ok());
+  PluginSupervisor s(*m, options_);
+  EXPECT_FALSE(s.Describe().ok());
+  EXPECT_EQ(s.reason(), "plugin gone: executable /nonexistent/plugin is missing");
+}
+
+TEST_F(SupervisorTest, ConcurrentCallsShareAtMostMaxInstances) {
+  std::shared_ptr<PluginSupervisor> s =
+      Start("ok", "limits: {startup_timeout: 2s, call_timeout: 2s, max_instances: 2}\n");
+  std::vector<std::thread> threads;
+  std::atomic<int> ok{0};
+  std::atomic<int> most{0};
+  for (int i = 0; i < 6; ++i) {
+    threads.emplace_back([&] {
+      for (int j = 0; j < 3; ++j) {
+        ok += Compare(s).ok();
+        int live = ProcessesWith(marker_);
+        most = std::max(most.load(), live);
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(ok, 18);
+  EXPECT_EQ(s->counters().calls, 18u);
+  EXPECT_LE(s->counters().instances, 2);
+  EXPECT_LE(most, 2);
+  s->Shutdown();
+  EXPECT_EQ(ProcessesWith(marker_), 0);
+}
+
+// The host's own descriptors: pipes, sockets and reader threads are all released per instance.
+TEST_F(SupervisorTest, NoFileDescriptorLeaks) {
+  auto run = [&](const std::string& mode) {
+    std::shared_ptr<PluginSupervisor> s = Start(mode);
+    (void)Compare(s);
+    s->Shutdown();
+  };
+  run("ok");  // warm up gRPC's process-wide pollers
+  int before = OpenFds();
+  for (const char* mode : {"ok", "segv", "hang", "exit3", "flood-stderr", "no-socket"}) run(mode);
+  int after = OpenFds();
+  for (int i = 0; i < 50 && after > before; ++i) {
+    std::this_thread::sleep_for(milliseconds(20));  // gRPC closes some sockets asynchronously
+    after = OpenFds();
+  }
+  EXPECT_EQ(after, before);
+  EXPECT_EQ(ProcessesWith(marker_), 0);
+}
+
+// Hostile responses are refused, never trusted.
+pluginpb::CompareResponse Leaf(const std::string& action) {
+  pluginpb::CompareResponse r;
+  r.set_outcome(pluginpb::CompareResponse::OUTCOME_LEAF);
+  r.mutable_node()->set_action(action);
+  return r;
+}
+
+TEST(ValidateResponseTest, RefusesHostileAnswers) {
+  pluginpb::CompareRequest req;
+  req.set_path("dir/x.json");
+  req.set_output_dir("/tmp/out");
+  EXPECT_TRUE(ValidateResponse(Leaf("modify"), req).ok());
+
+  pluginpb::CompareResponse unset;
+  EXPECT_EQ(ValidateResponse(unset, req).message(), "outcome not set");
+  EXPECT_EQ(ValidateResponse(Leaf("explode"), req).message(), "invalid action 'explode'");
+
+  pluginpb::CompareResponse escape = Leaf("modify");
+  escape.mutable_node()->add_children()->set_path("/etc/passwd");
+  EXPECT_EQ(ValidateResponse(escape, req).message(),
+            "child path '/etc/passwd' is not below 'dir/x.json'");
+  pluginpb::CompareResponse sibling = Leaf("modify");
+  sibling.mutable_node()->add_children()->set_path("dir/x.jsonl");  // a prefix, not a parent
+  EXPECT_FALSE(ValidateResponse(sibling, req).ok());
+
+  pluginpb::CompareResponse deep = Leaf("modify");
+  changeset::v1::DiffNode* node = deep.mutable_node();
+  for (int i = 0; i < 70; ++i) {
+    node = node->add_children();
+    node->set_path(absl::StrCat("dir/x.json/", i));
+  }
+  EXPECT_EQ(ValidateResponse(deep, req).message(), "nodes nested deeper than 64");
+
+  pluginpb::CompareResponse expand = Leaf("modify");
+  expand.set_outcome(pluginpb::CompareResponse::OUTCOME_EXPAND);
+  pluginpb::ChildPair* child = expand.add_children();
+  child->set_name("a");
+  child->set_left_path("sub/a");
+  EXPECT_TRUE(ValidateResponse(expand, req).ok());
+  child->set_right_path("../../etc/shadow");
+  EXPECT_EQ(ValidateResponse(expand, req).message(),
+            "child file '../../etc/shadow' is outside output_dir");
+  child->set_right_path("");
+  child->set_name("..");
+  EXPECT_EQ(ValidateResponse(expand, req).message(), "invalid child name '..'");
+  child->set_name("a");
+  req.clear_output_dir();
+  EXPECT_EQ(ValidateResponse(expand, req).message(),
+            "EXPAND children but no output_dir was offered");
+
+  pluginpb::CompareResponse no_node;
+  no_node.set_outcome(pluginpb::CompareResponse::OUTCOME_LEAF);
+  EXPECT_FALSE(ValidateResponse(no_node, req).ok());
+}
+
+}  // namespace
+}  // namespace deltascope
