@@ -60,6 +60,8 @@ absl::StatusOr<std::unique_ptr<PluginHost>> StartPluginHost(
   }
   std::vector<FoundPlugin> found;
   if (!flags.no_plugins) found = FindPlugins(SearchOptions(flags));
+  // Interrupting deltascope must not leave plugin processes behind.
+  if (!found.empty()) KillPluginsOnTerminationSignals();
   return PluginHost::Create(std::move(found), std::move(options));
 }
 
@@ -154,7 +156,7 @@ int Inspect(const PluginFlags& flags, const std::string& name) {
                 absl::StrJoin(c.descriptor.media_types, " ").c_str(),
                 !c.before.empty()  ? ("before " + c.before).c_str()
                 : !c.after.empty() ? ("after " + c.after).c_str()
-                                   : "before binary");
+                                   : "default (before text)");
   }
   return 0;
 }

@@ -13,6 +13,7 @@
 #include <condition_variable>
 #include <cstring>
 #include <future>
+#include <map>
 #include <queue>
 #include <random>
 
@@ -128,6 +129,23 @@ class Spawner {
   std::queue<Request> queue_;
 };
 
+// Every live plugin process of this host, for the termination-signal sweep.
+struct LiveProcesses {
+  std::mutex mu;
+  std::map<pid_t, std::string> tokens;  // pid → token
+  static LiveProcesses& Get() {
+    static LiveProcesses* live = new LiveProcesses();  // used until the very end: never freed
+    return *live;
+  }
+};
+
+int g_signal_pipe_write = -1;
+
+void OnTerminationSignal(int sig) {
+  const unsigned char byte = static_cast<unsigned char>(sig);
+  [[maybe_unused]] ssize_t n = ::write(g_signal_pipe_write, &byte, 1);
+}
+
 std::string DescribeExit(int status) {
   if (WIFSIGNALED(status)) return absl::StrCat("killed by signal ", SignalName(WTERMSIG(status)));
   if (WIFEXITED(status)) return absl::StrCat("exited with status ", WEXITSTATUS(status));
@@ -142,6 +160,36 @@ std::string SignalName(int sig) {
 }
 
 void BecomeSubreaper() { ::prctl(PR_SET_CHILD_SUBREAPER, 1); }
+
+void KillPluginsOnTerminationSignals() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    int fds[2];
+    if (::pipe2(fds, O_CLOEXEC) != 0) return;
+    g_signal_pipe_write = fds[1];
+    // The handler only writes a byte; this thread does the work outside signal context.
+    std::thread([read_fd = fds[0]] {
+      unsigned char sig = 0;
+      while (::read(read_fd, &sig, 1) != 1) {
+      }
+      {
+        std::lock_guard<std::mutex> lock(LiveProcesses::Get().mu);
+        for (const auto& [pid, token] : LiveProcesses::Get().tokens) {
+          ::kill(-pid, SIGKILL);
+          ::kill(pid, SIGKILL);
+          PluginProcess::KillByToken(token);
+        }
+      }
+      ::signal(sig, SIG_DFL);
+      ::kill(::getpid(), sig);  // die of the signal, as without plugins
+    }).detach();
+    struct sigaction action = {};
+    action.sa_handler = OnTerminationSignal;
+    sigemptyset(&action.sa_mask);
+    action.sa_flags = SA_RESTART;
+    for (int sig : {SIGINT, SIGTERM, SIGHUP}) ::sigaction(sig, &action, nullptr);
+  });
+}
 
 absl::StatusOr<std::unique_ptr<PluginProcess>> PluginProcess::Start(const ProcessSpec& spec) {
   const std::string& exe = spec.argv.at(0);
@@ -186,6 +234,10 @@ absl::StatusOr<std::unique_ptr<PluginProcess>> PluginProcess::Start(const Proces
   image.Finish();
   p->pid_ = Spawner::Get().Spawn(image);
   if (p->pid_ < 0) return absl::InternalError(absl::StrCat("fork: ", std::strerror(errno)));
+  {
+    std::lock_guard<std::mutex> lock(LiveProcesses::Get().mu);
+    LiveProcesses::Get().tokens[p->pid_] = p->token_;
+  }
   ready_w.Reset();
   out_w.Reset();
   err_w.Reset();
@@ -353,6 +405,10 @@ void PluginProcess::Reap() {
 PluginProcess::~PluginProcess() {
   Kill();
   Reap();
+  if (pid_ > 0) {
+    std::lock_guard<std::mutex> lock(LiveProcesses::Get().mu);
+    LiveProcesses::Get().tokens.erase(pid_);
+  }
   wake_.Reset();
   if (reader_.joinable()) reader_.join();
 }

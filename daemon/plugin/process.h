@@ -90,6 +90,11 @@ class PluginProcess {
 // can be reaped). Idempotent.
 void BecomeSubreaper();
 
+// On SIGINT, SIGTERM or SIGHUP: kills every plugin process of this host and everything they
+// started, then dies of that signal as it would have. For command-line runs (a daemon handles
+// its signals itself). Idempotent.
+void KillPluginsOnTerminationSignals();
+
 // "SIGSEGV", "SIGKILL", ... for a signal number.
 std::string SignalName(int sig);
 

@@ -1,0 +1,121 @@
+// `deltascope plugins register/unregister/list/inspect` and discovery through the environment:
+// a registered copy keeps working from the user folder, and diff picks it up without flags.
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <cstdlib>
+#include <map>
+#include <optional>
+
+#include "absl/strings/str_cat.h"
+#include "tests/support/process.h"
+#include "tests/support/tree.h"
+
+namespace deltascope::testing {
+namespace {
+
+class PluginCliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    // The command is relative to the manifest's folder, as users write it.
+    std::filesystem::path exe = BinPath("deltascope-test-plugin");
+    std::string relative = std::filesystem::relative(exe, t_ / "src").string();
+    t_.Write("src/bad.plugin.yaml",
+             absl::StrCat("name: bad-reg\nversion: 2.5\ncommand: ", relative,
+                          "\nenv: {BAD_MODE: ok}\ncomparators:\n  - name: bad\n"
+                          "    extensions: [.bad]\nsandbox: off\n"));
+    t_.Write("a/data.bad", "one\n");
+    t_.Write("b/data.bad", "two\n");
+    // Only the test's folders: the user plugins of the machine stay out (the children inherit
+    // this environment; appending to it would not override a variable already set).
+    SetEnv("XDG_CONFIG_HOME", (t_ / "xdg").string());
+    SetEnv("DELTASCOPE_PLUGIN_PATH", "");
+  }
+
+  void TearDown() override {
+    for (const auto& [name, value] : saved_) {
+      if (value) {
+        ::setenv(name.c_str(), value->c_str(), 1);
+      } else {
+        ::unsetenv(name.c_str());
+      }
+    }
+  }
+
+  void SetEnv(const std::string& name, const std::string& value) {
+    if (!saved_.count(name)) {
+      const char* old = std::getenv(name.c_str());
+      saved_[name] = old ? std::optional<std::string>(old) : std::nullopt;
+    }
+    ::setenv(name.c_str(), value.c_str(), 1);
+  }
+
+  ProcessResult Run(const std::vector<std::string>& args) { return RunDeltascope(args); }
+
+  ScratchTree t_;
+  std::map<std::string, std::optional<std::string>> saved_;
+};
+
+TEST_F(PluginCliTest, RegisterListInspectDiffUnregister) {
+  const std::string registered = (t_ / "xdg/deltascope/plugins.d/bad-reg.plugin.yaml").string();
+  ProcessResult reg = Run({"plugins", "register", (t_ / "src/bad.plugin.yaml").string()});
+  ASSERT_EQ(reg.exit_code, 0) << reg.err;
+  EXPECT_EQ(reg.out, absl::StrCat("registered bad-reg 2.5 in ", registered, "\n"));
+  // The copy names the executable absolutely: it resolves from the user folder.
+  EXPECT_NE(ReadFile(registered).find(absl::StrCat("command: ", BinPath("deltascope-test-plugin"))),
+            std::string::npos)
+      << ReadFile(registered);
+
+  ProcessResult list = Run({"plugins", "list"});
+  EXPECT_EQ(list.exit_code, 0) << list.err;
+  EXPECT_NE(list.out.find("bad-reg 2.5 [available]"), std::string::npos) << list.out;
+  EXPECT_NE(list.out.find(absl::StrCat("from: ", registered)), std::string::npos) << list.out;
+  EXPECT_NE(list.out.find("claims: bad (.bad)"), std::string::npos) << list.out;
+
+  ProcessResult inspect = Run({"plugins", "inspect", "bad-reg"});
+  EXPECT_EQ(inspect.exit_code, 0) << inspect.err;
+  EXPECT_NE(inspect.out.find("state: available"), std::string::npos) << inspect.out;
+  EXPECT_NE(inspect.out.find("position: default (before text)"), std::string::npos) << inspect.out;
+
+  ProcessResult check = Run({"plugins", "check", "bad-reg"});
+  EXPECT_EQ(check.exit_code, 0) << check.out << check.err;
+  EXPECT_NE(check.out.find("ok   bad-reg 2.5: comparator bad: start "), std::string::npos)
+      << check.out;
+
+  ProcessResult diff = Run({"diff", (t_ / "a").string(), (t_ / "b").string(), "--format", "json"});
+  EXPECT_EQ(diff.exit_code, 1) << diff.err;
+  EXPECT_NE(diff.out.find("\"summary\": \"plugin ok\""), std::string::npos) << diff.out;
+
+  ProcessResult unreg = Run({"plugins", "unregister", "bad-reg"});
+  EXPECT_EQ(unreg.exit_code, 0) << unreg.err;
+  EXPECT_FALSE(std::filesystem::exists(registered));
+  EXPECT_EQ(Run({"plugins", "inspect", "bad-reg"}).exit_code, 2);
+  ProcessResult again = Run({"plugins", "unregister", "bad-reg"});
+  EXPECT_EQ(again.exit_code, 2);
+  EXPECT_NE(again.err.find("no registered plugin named 'bad-reg'"), std::string::npos) << again.err;
+}
+
+TEST_F(PluginCliTest, RegisterRefusesAManifestWhoseCommandIsMissing) {
+  t_.Write("src/gone.plugin.yaml",
+           "name: gone\nversion: 1\ncommand: ./nothing-here\ncomparators:\n  - name: g\n");
+  ProcessResult reg = Run({"plugins", "register", (t_ / "src/gone.plugin.yaml").string()});
+  EXPECT_EQ(reg.exit_code, 2);
+  EXPECT_NE(reg.err.find("is missing or not executable"), std::string::npos) << reg.err;
+  EXPECT_FALSE(std::filesystem::exists(t_ / "xdg/deltascope/plugins.d/gone.plugin.yaml"));
+}
+
+TEST_F(PluginCliTest, PluginPathFromTheEnvironmentAndNoPlugins) {
+  SetEnv("DELTASCOPE_PLUGIN_PATH", absl::StrCat("/nonexistent:", (t_ / "src").string()));
+  ProcessResult list = Run({"plugins", "list"});
+  EXPECT_NE(list.out.find("bad-reg 2.5 [available]"), std::string::npos) << list.out;
+
+  ProcessResult with = Run({"diff", (t_ / "a").string(), (t_ / "b").string(), "--format", "json"});
+  EXPECT_NE(with.out.find("\"comparator\": \"bad\""), std::string::npos) << with.out;
+  ProcessResult without =
+      Run({"diff", (t_ / "a").string(), (t_ / "b").string(), "--format", "json", "--no-plugins"});
+  EXPECT_EQ(without.exit_code, 1);
+  EXPECT_EQ(without.out.find("\"comparator\": \"bad\""), std::string::npos) << without.out;
+}
+
+}  // namespace
+}  // namespace deltascope::testing
