@@ -13,6 +13,8 @@ class TempDir {
  public:
   // Creates $TMPDIR/<prefix>XXXXXX (or /tmp when TMPDIR is unset).
   static absl::StatusOr<TempDir> Create(const std::string& prefix);
+  // Takes ownership of an existing directory (e.g. a scratch directory): removed likewise.
+  static TempDir Adopt(std::filesystem::path path) { return TempDir(std::move(path)); }
 
   TempDir(TempDir&& other) noexcept : path_(std::move(other.path_)) { other.path_.clear(); }
   TempDir& operator=(TempDir&& other) noexcept;
