@@ -1,5 +1,6 @@
-// Content delivery to a real plugin (the json-cpp example): `content: stream` sends multi-MiB
-// files in 1 MiB chunks and must give exactly the answer `content: path` gives.
+// Content to and from real plugins: `content: stream` sends multi-MiB files in 1 MiB chunks and
+// must give exactly the answer `content: path` gives (json-cpp example); files a plugin writes
+// for EXPAND children are compared by the host's own pipeline (test plugin).
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -50,6 +51,28 @@ TEST(PluginContentTest, StreamedAndPathDeliveryAgree) {
   EXPECT_EQ(node["comparator"], "json") << by_path.dump(1);
   EXPECT_FALSE(by_path.contains("diagnostics")) << by_path.dump(1);
   EXPECT_EQ(streamed, by_path);
+}
+
+TEST(PluginContentTest, ExpandChildrenAreComparedByTheHost) {
+  ScratchTree t;
+  t.Write("plugins/bad.plugin.yaml",
+          absl::StrCat("name: bad\nversion: 1\ncommand: ", BinPath("deltascope-test-plugin"),
+                       "\nenv: {BAD_MODE: expand}\ncomparators:\n  - name: bad\n",
+                       "    extensions: [.bad]\nsandbox: off\n"));
+  t.Write("a/box.bad", "one\n");
+  t.Write("b/box.bad", "two\n");
+  ProcessResult r = RunDeltascope({"diff", (t / "a").string(), (t / "b").string(), "--format",
+                                   "json", "--plugin-dir", (t / "plugins").string()});
+  ASSERT_EQ(r.exit_code, 1) << r.err;
+  Json cs = Json::parse(r.out);
+  const Json& box = cs["root"]["children"][0];
+  EXPECT_EQ(box["path"], "box.bad");
+  EXPECT_EQ(box["comparator"], "bad");
+  EXPECT_EQ(box["item_type"], "bad-container");
+  ASSERT_EQ(box["children"].size(), 1u) << r.out;
+  EXPECT_EQ(box["children"][0]["path"], "box.bad/inner.txt");
+  EXPECT_EQ(box["children"][0]["comparator"], "text");  // the host's own comparator
+  EXPECT_FALSE(cs.contains("diagnostics")) << r.out;
 }
 
 }  // namespace

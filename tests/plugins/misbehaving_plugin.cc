@@ -3,8 +3,9 @@
 // variable by which a test finds every process this plugin started).
 //
 // Modes: ok, segv, abort, exit3, hang, slow, ignore-sigterm, grandchild, garbage-stdout,
-// flood-stderr, wrong-protocol, no-socket (SDK based); malformed, huge (a raw gRPC server that
-// bypasses the SDK's own response checks).
+// flood-stderr, wrong-protocol, no-socket, expand (SDK based; expand answers EXPAND with one
+// child file per side); malformed, huge (a raw gRPC server that bypasses the SDK's own response
+// checks).
 #include <grpcpp/grpcpp.h>
 #include <signal.h>
 #include <unistd.h>
@@ -14,6 +15,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <string>
 #include <thread>
 
@@ -43,7 +45,7 @@ class BadComparator : public deltascope::plugin::Comparator {
     return {.name = "bad", .extensions = {".bad"}};
   }
   deltascope::plugin::Result Compare(const deltascope::plugin::Pair& pair,
-                                     deltascope::plugin::Context&) override {
+                                     deltascope::plugin::Context& ctx) override {
     if (g_mode == "segv") std::raise(SIGSEGV);
     if (g_mode == "abort") std::abort();
     if (g_mode == "exit3") std::exit(3);
@@ -52,6 +54,15 @@ class BadComparator : public deltascope::plugin::Comparator {
     if (g_mode == "grandchild") {
       SpawnLingeringGrandchild();
       std::raise(SIGKILL);
+    }
+    if (g_mode == "expand") {
+      std::ofstream(ctx.output_dir() / "left.txt") << "inner one\n";
+      std::ofstream(ctx.output_dir() / "right.txt") << "inner two\n";
+      deltascope::plugin::DiffNode node;
+      node.set_action("modify");
+      node.set_item_type("bad-container");
+      return deltascope::plugin::Result::Expand(std::move(node),
+                                                {{"inner.txt", "left.txt", "right.txt"}});
     }
     if (g_mode == "flood-stderr") {
       std::string line(1 << 16, 'x');
