@@ -1,0 +1,289 @@
+#include "daemon/stdlib/csv_table.h"
+
+#include <xxhash.h>
+
+#include <algorithm>
+#include <numeric>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+
+namespace deltascope {
+namespace {
+
+constexpr uint32_t kCancelCheckRows = 1u << 16;
+
+void AppendValue(std::string_view value, std::string& out) {
+  const uint64_t size = value.size();
+  out.append(reinterpret_cast<const char*>(&size), sizeof(size));
+  out.append(value);
+}
+
+uint64_t HashCell(const std::vector<std::string>& fields, int position) {
+  if (position < 0 || static_cast<size_t>(position) >= fields.size()) return XXH3_64bits("", 0);
+  const std::string& v = fields[static_cast<size_t>(position)];
+  return XXH3_64bits(v.data(), v.size());
+}
+
+// Row indices ordered by (hash, index).
+std::vector<uint32_t> SortedOrder(const std::vector<uint64_t>& hashes) {
+  std::vector<uint32_t> order(hashes.size());
+  std::iota(order.begin(), order.end(), 0u);
+  std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
+    return hashes[a] != hashes[b] ? hashes[a] < hashes[b] : a < b;
+  });
+  return order;
+}
+
+}  // namespace
+
+absl::StatusOr<CsvDialect> SniffCsvFile(const std::filesystem::path& path,
+                                        std::string_view lower_path) {
+  absl::StatusOr<UniqueFd> fd = OpenForReading(path);
+  if (!fd.ok()) return fd.status();
+  std::string head(kCsvSniffBytes + 1, '\0');
+  absl::StatusOr<size_t> n = ReadFully(fd->get(), head.data(), head.size());
+  if (!n.ok()) return n.status();
+  const bool complete = *n <= kCsvSniffBytes;
+  head.resize(std::min(*n, kCsvSniffBytes));
+  return SniffCsvDialect(head, complete, PreferredDelimiter(lower_path));
+}
+
+absl::Status ReadCsvColumns(CsvTable& table) {
+  absl::StatusOr<CsvReader> reader = CsvReader::Open(table.path, table.dialect.delimiter);
+  if (!reader.ok()) return reader.status();
+  std::vector<std::string> first;
+  absl::StatusOr<bool> any = reader->Next(first);
+  if (!any.ok()) return any.status();
+  table.bom = reader->bom();
+  table.columns.clear();
+  if (!*any) return absl::OkStatus();
+  absl::flat_hash_map<std::string, int> seen;
+  for (size_t i = 0; i < first.size(); ++i) {
+    if (!table.dialect.header) {
+      table.columns.push_back(absl::StrCat(i + 1));
+      continue;
+    }
+    int n = ++seen[first[i]];
+    table.columns.push_back(n == 1 ? first[i] : absl::StrCat(first[i], "#", n));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<CsvScanInfo> ScanCsvRows(
+    const CsvTable& table, const CompareContext& context,
+    absl::FunctionRef<bool(uint32_t row, const std::vector<std::string>& fields)> visit) {
+  absl::StatusOr<CsvReader> reader = CsvReader::Open(table.path, table.dialect.delimiter);
+  if (!reader.ok()) return reader.status();
+  CsvScanInfo info;
+  std::vector<std::string> fields;
+  bool header = table.dialect.header;
+  while (true) {
+    absl::StatusOr<bool> more = reader->Next(fields);
+    if (!more.ok()) return more.status();
+    if (!*more) break;
+    if (header) {
+      header = false;
+      continue;
+    }
+    if (info.rows >= UINT32_MAX) {
+      return absl::FailedPreconditionError("more than 4294967295 rows");
+    }
+    const auto row = static_cast<uint32_t>(info.rows++);
+    if (row % kCancelCheckRows == 0 && context.cancelled()) {
+      return absl::CancelledError("diff cancelled");
+    }
+    if (!visit(row, fields)) break;
+  }
+  info.windows1252 = reader->used_windows1252();
+  return info;
+}
+
+std::vector<int> ColumnPositions(const CsvTable& table,
+                                 const std::vector<std::string>& column_ids) {
+  std::vector<int> positions;
+  for (const std::string& id : column_ids) {
+    auto it = std::find(table.columns.begin(), table.columns.end(), id);
+    positions.push_back(it == table.columns.end() ? -1
+                                                  : static_cast<int>(it - table.columns.begin()));
+  }
+  return positions;
+}
+
+uint64_t HashRow(const std::vector<std::string>& fields, const std::vector<int>& positions,
+                 size_t width, std::string& scratch) {
+  scratch.clear();
+  for (int p : positions) {
+    AppendValue(p >= 0 && static_cast<size_t>(p) < fields.size() ? fields[p] : "", scratch);
+  }
+  if (fields.size() > width) {
+    scratch.push_back('\x01');  // ragged tail
+    for (size_t i = width; i < fields.size(); ++i) AppendValue(fields[i], scratch);
+  }
+  return XXH3_64bits(scratch.data(), scratch.size());
+}
+
+void MatchMultiset(const std::vector<uint64_t>& left, const std::vector<uint64_t>& right,
+                   std::vector<bool>& left_matched, std::vector<bool>& right_matched) {
+  left_matched.assign(left.size(), false);
+  right_matched.assign(right.size(), false);
+  const std::vector<uint32_t> lo = SortedOrder(left);
+  const std::vector<uint32_t> ro = SortedOrder(right);
+  for (size_t i = 0, j = 0; i < lo.size() && j < ro.size();) {
+    const uint64_t a = left[lo[i]];
+    const uint64_t b = right[ro[j]];
+    if (a < b) {
+      ++i;
+    } else if (b < a) {
+      ++j;
+    } else {
+      left_matched[lo[i++]] = true;
+      right_matched[ro[j++]] = true;
+    }
+  }
+}
+
+std::vector<RowPair> PairUnmatched(const std::vector<bool>& left_matched,
+                                   const std::vector<bool>& right_matched) {
+  std::vector<RowPair> pairs;
+  // Moves `i` to the next unmatched row, counting the matched rows passed in `gap`.
+  auto advance = [](const std::vector<bool>& matched, size_t& i, uint64_t& gap) {
+    while (i < matched.size() && matched[i]) {
+      ++gap;
+      ++i;
+    }
+  };
+  size_t i = 0, j = 0;
+  uint64_t left_gap = 0, right_gap = 0;
+  while (true) {
+    advance(left_matched, i, left_gap);
+    advance(right_matched, j, right_gap);
+    if (i >= left_matched.size() || j >= right_matched.size()) break;
+    if (left_gap == right_gap) {
+      pairs.push_back({static_cast<uint32_t>(i++), static_cast<uint32_t>(j++)});
+    } else if (left_gap < right_gap) {
+      ++i;
+    } else {
+      ++j;
+    }
+  }
+  return pairs;
+}
+
+std::vector<RowPair> MatchByKey(const std::vector<uint64_t>& left_keys,
+                                const std::vector<uint64_t>& left_rows,
+                                const std::vector<uint64_t>& right_keys,
+                                const std::vector<uint64_t>& right_rows,
+                                std::vector<bool>& left_matched, std::vector<bool>& right_matched,
+                                uint64_t& duplicate_keys) {
+  left_matched.assign(left_keys.size(), false);
+  right_matched.assign(right_keys.size(), false);
+  const std::vector<uint32_t> lo = SortedOrder(left_keys);
+  const std::vector<uint32_t> ro = SortedOrder(right_keys);
+  auto repeats = [](const std::vector<uint32_t>& order, const std::vector<uint64_t>& keys) {
+    uint64_t n = 0;
+    for (size_t i = 1; i < order.size(); ++i) n += keys[order[i]] == keys[order[i - 1]];
+    return n;
+  };
+  duplicate_keys = repeats(lo, left_keys) + repeats(ro, right_keys);
+  std::vector<RowPair> modified;
+  for (size_t i = 0, j = 0; i < lo.size() && j < ro.size();) {
+    const uint64_t a = left_keys[lo[i]];
+    const uint64_t b = right_keys[ro[j]];
+    if (a < b) {
+      ++i;
+    } else if (b < a) {
+      ++j;
+    } else {
+      const uint32_t l = lo[i++];
+      const uint32_t r = ro[j++];
+      left_matched[l] = right_matched[r] = true;
+      if (left_rows[l] != right_rows[r]) modified.push_back({l, r});
+    }
+  }
+  std::sort(modified.begin(), modified.end(),
+            [](const RowPair& a, const RowPair& b) { return a.left < b.left; });
+  return modified;
+}
+
+absl::StatusOr<CellDiff> CompareCells(const CsvTable& left, const CsvTable& right,
+                                      const std::vector<std::string>& column_ids,
+                                      const std::vector<RowPair>& pairs, size_t max_examples,
+                                      bool reject_unlike, const CompareContext& context,
+                                      size_t cell_budget) {
+  const std::vector<int> lpos = ColumnPositions(left, column_ids);
+  const std::vector<int> rpos = ColumnPositions(right, column_ids);
+  const size_t ncols = column_ids.size();
+  const uint32_t tolerated = static_cast<uint32_t>(std::max<size_t>(1, ncols / 2));
+  CellDiff out;
+  out.changed.assign(pairs.size(), 0);
+  if (ncols == 0 || pairs.empty()) return out;
+  auto trim_examples = [&] {
+    std::sort(out.examples.begin(), out.examples.end(),
+              [](const CellDiff::Cell& a, const CellDiff::Cell& b) {
+                return a.pair != b.pair ? a.pair < b.pair : a.column < b.column;
+              });
+    if (out.examples.size() > max_examples) out.examples.resize(max_examples);
+  };
+  const size_t batch = std::max<size_t>(1, cell_budget / ncols);
+  for (size_t start = 0; start < pairs.size(); start += batch) {
+    const size_t end = std::min(pairs.size(), start + batch);
+    std::vector<uint64_t> cells((end - start) * ncols);
+    size_t k = start;
+    absl::StatusOr<CsvScanInfo> scan =
+        ScanCsvRows(left, context, [&](uint32_t row, const std::vector<std::string>& fields) {
+          if (pairs[k].left != row) return true;
+          for (size_t c = 0; c < ncols; ++c)
+            cells[(k - start) * ncols + c] = HashCell(fields, lpos[c]);
+          return ++k < end;
+        });
+    if (!scan.ok()) return scan.status();
+    std::vector<uint32_t> by_right(end - start);
+    std::iota(by_right.begin(), by_right.end(), static_cast<uint32_t>(start));
+    std::sort(by_right.begin(), by_right.end(),
+              [&](uint32_t a, uint32_t b) { return pairs[a].right < pairs[b].right; });
+    size_t m = 0;
+    scan = ScanCsvRows(right, context, [&](uint32_t row, const std::vector<std::string>& fields) {
+      const uint32_t p = by_right[m];
+      if (pairs[p].right != row) return true;
+      const uint64_t* before = &cells[(p - start) * ncols];
+      uint32_t changed = 0;
+      for (size_t c = 0; c < ncols; ++c) changed += before[c] != HashCell(fields, rpos[c]);
+      if (reject_unlike && changed > tolerated) {
+        out.changed[p] = CellDiff::kUnlike;
+      } else {
+        out.changed[p] = changed;
+        for (size_t c = 0; c < ncols && out.examples.size() < 2 * max_examples + ncols; ++c) {
+          if (before[c] != HashCell(fields, rpos[c])) {
+            out.examples.push_back({p, static_cast<uint32_t>(c)});
+          }
+        }
+        if (out.examples.size() >= 2 * max_examples) trim_examples();
+      }
+      return ++m < by_right.size();
+    });
+    if (!scan.ok()) return scan.status();
+  }
+  trim_examples();
+  return out;
+}
+
+absl::StatusOr<std::map<uint32_t, std::vector<std::string>>> FetchRows(
+    const CsvTable& table, std::vector<uint32_t> rows, const CompareContext& context) {
+  std::map<uint32_t, std::vector<std::string>> out;
+  std::sort(rows.begin(), rows.end());
+  rows.erase(std::unique(rows.begin(), rows.end()), rows.end());
+  if (rows.empty()) return out;
+  size_t k = 0;
+  absl::StatusOr<CsvScanInfo> scan =
+      ScanCsvRows(table, context, [&](uint32_t row, const std::vector<std::string>& fields) {
+        if (rows[k] != row) return true;
+        out.emplace(row, fields);
+        return ++k < rows.size();
+      });
+  if (!scan.ok()) return scan.status();
+  return out;
+}
+
+}  // namespace deltascope

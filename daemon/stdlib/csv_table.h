@@ -1,0 +1,113 @@
+// The row and cell machinery of the csv comparator, built to stream: a table is read once to
+// hash its rows (8 bytes a row), rows are matched on hashes alone, and the files are read again
+// only to compare the cells of paired rows and to fetch the text of the few examples reported.
+#ifndef DELTASCOPE_DAEMON_STDLIB_CSV_TABLE_H_
+#define DELTASCOPE_DAEMON_STDLIB_CSV_TABLE_H_
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/functional/function_ref.h"
+#include "absl/status/statusor.h"
+#include "daemon/engine/compare_context.h"
+#include "daemon/stdlib/csv_reader.h"
+
+namespace deltascope {
+
+// One side of a table comparison.
+struct CsvTable {
+  std::filesystem::path path;
+  CsvDialect dialect;
+  // Column ids in file order: the header's names ("name#2" for the second "name"), or "1", "2",
+  // ... without a header.
+  std::vector<std::string> columns;
+  bool bom = false;
+};
+
+// Sniffs the dialect of a file from its first bytes. FailedPrecondition: not a table.
+absl::StatusOr<CsvDialect> SniffCsvFile(const std::filesystem::path& path,
+                                        std::string_view lower_path);
+
+// Reads the header (or counts the first record's fields) and fills `table.columns`/`bom`.
+absl::Status ReadCsvColumns(CsvTable& table);
+
+// What a full pass over a table saw.
+struct CsvScanInfo {
+  uint64_t rows = 0;
+  bool windows1252 = false;  // some field was not UTF-8
+};
+
+// Calls `visit(row, fields)` for each data row in file order (row 0 follows the header) until it
+// returns false. Fails when the file cannot be read or the run is cancelled.
+absl::StatusOr<CsvScanInfo> ScanCsvRows(
+    const CsvTable& table, const CompareContext& context,
+    absl::FunctionRef<bool(uint32_t row, const std::vector<std::string>& fields)> visit);
+
+// Positions of `column_ids` in `table.columns` (each must be there).
+std::vector<int> ColumnPositions(const CsvTable& table, const std::vector<std::string>& column_ids);
+
+// Hash of a record's values at `positions` (a missing value counts as empty) followed by any
+// fields beyond `width` (ragged rows), so two rows hash equal iff those values are equal.
+uint64_t HashRow(const std::vector<std::string>& fields, const std::vector<int>& positions,
+                 size_t width, std::string& scratch);
+
+struct RowPair {
+  uint32_t left;
+  uint32_t right;
+};
+
+// Multiset matching: rows whose hash also occurs on the other side are marked matched, equal
+// hashes pairing up in file order.
+void MatchMultiset(const std::vector<uint64_t>& left, const std::vector<uint64_t>& right,
+                   std::vector<bool>& left_matched, std::vector<bool>& right_matched);
+
+// Pairs the unmatched rows of both sides that lie between the same matched rows (the i-th
+// unmatched row after k matched rows on the left with the i-th such row on the right). The
+// pairs increase on both sides.
+std::vector<RowPair> PairUnmatched(const std::vector<bool>& left_matched,
+                                   const std::vector<bool>& right_matched);
+
+// Keyed matching: rows with equal key hashes pair up (repeated keys in file order) and are
+// marked matched. Returns the pairs whose row hashes differ, by left row; counts the rows whose
+// key repeats an earlier key on their side.
+std::vector<RowPair> MatchByKey(const std::vector<uint64_t>& left_keys,
+                                const std::vector<uint64_t>& left_rows,
+                                const std::vector<uint64_t>& right_keys,
+                                const std::vector<uint64_t>& right_rows,
+                                std::vector<bool>& left_matched, std::vector<bool>& right_matched,
+                                uint64_t& duplicate_keys);
+
+// The cells of paired rows compared.
+struct CellDiff {
+  static constexpr uint32_t kUnlike = UINT32_MAX;
+  // Per pair: how many of the columns differ, or kUnlike when the pair was rejected.
+  std::vector<uint32_t> changed;
+  // The first changed cells by (pair, column), at most the number asked for.
+  struct Cell {
+    uint32_t pair;
+    uint32_t column;
+  };
+  std::vector<Cell> examples;
+};
+
+// Compares the values of `column_ids` in each pair (`pairs` sorted by left row). With
+// `reject_unlike`, a pair with more than max(1, columns/2) changed cells is rejected (they are
+// different rows, not an edited one). Holds at most `cell_budget` cell hashes at a time,
+// reading the files once more per batch.
+absl::StatusOr<CellDiff> CompareCells(const CsvTable& left, const CsvTable& right,
+                                      const std::vector<std::string>& column_ids,
+                                      const std::vector<RowPair>& pairs, size_t max_examples,
+                                      bool reject_unlike, const CompareContext& context,
+                                      size_t cell_budget = 4u << 20);
+
+// The fields of `rows` (any order, repeats allowed), read in one pass.
+absl::StatusOr<std::map<uint32_t, std::vector<std::string>>> FetchRows(
+    const CsvTable& table, std::vector<uint32_t> rows, const CompareContext& context);
+
+}  // namespace deltascope
+
+#endif  // DELTASCOPE_DAEMON_STDLIB_CSV_TABLE_H_

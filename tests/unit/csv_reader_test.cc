@@ -1,0 +1,147 @@
+// The csv comparator's dialect sniffer and streaming record parser.
+#include "daemon/stdlib/csv_reader.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "tests/support/tree.h"
+
+namespace deltascope {
+namespace {
+
+using Records = std::vector<std::vector<std::string>>;
+
+Records ReadAll(CsvReader& reader) {
+  Records out;
+  std::vector<std::string> fields;
+  while (true) {
+    absl::StatusOr<bool> more = reader.Next(fields);
+    EXPECT_TRUE(more.ok()) << more.status();
+    if (!more.ok() || !*more) break;
+    out.push_back(fields);
+  }
+  return out;
+}
+
+Records Parse(std::string data, char delimiter = ',') {
+  CsvReader reader = CsvReader::FromString(std::move(data), delimiter);
+  return ReadAll(reader);
+}
+
+CsvDialect Sniff(std::string_view head, char preferred = ',') {
+  absl::StatusOr<CsvDialect> d = SniffCsvDialect(head, /*complete=*/true, preferred);
+  EXPECT_TRUE(d.ok()) << d.status();
+  return d.ok() ? *d : CsvDialect{};
+}
+
+TEST(CsvParserTest, QuotedFieldsKeepEmbeddedNewlinesAndDelimiters) {
+  EXPECT_EQ(Parse("id,body\n1,\"line one\nline two, still\"\n2,x\n"),
+            (Records{{"id", "body"}, {"1", "line one\nline two, still"}, {"2", "x"}}));
+  EXPECT_EQ(Parse("a,\"crlf\r\ninside\"\r\n"), (Records{{"a", "crlf\r\ninside"}}));
+}
+
+TEST(CsvParserTest, DoubledQuotesAreLiteralQuotes) {
+  EXPECT_EQ(Parse("\"he said \"\"hi\"\"\",\"\"\"\",\"\"\n"),
+            (Records{{"he said \"hi\"", "\"", ""}}));
+  // Lenient: text after a closing quote is kept; a quote inside an unquoted field is literal.
+  EXPECT_EQ(Parse("\"ab\"cd,e\"f\n"), (Records{{"abcd", "e\"f"}}));
+}
+
+TEST(CsvParserTest, RaggedRowsKeepTheirFieldCounts) {
+  EXPECT_EQ(Parse("a,b,c\n1,2\n3,4,5,6\n7,8,\n"),
+            (Records{{"a", "b", "c"}, {"1", "2"}, {"3", "4", "5", "6"}, {"7", "8", ""}}));
+}
+
+TEST(CsvParserTest, LineEndingsBlankLinesAndMissingFinalNewline) {
+  EXPECT_EQ(Parse("a;b\r\n\r\n1;2\r3;4\n\n5;6", ';'),
+            (Records{{"a", "b"}, {"1", "2"}, {"3", "4"}, {"5", "6"}}));
+}
+
+TEST(CsvParserTest, NulBytesAreData) {
+  Records r = Parse(std::string("a\0b,c\n", 6));
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0][0], std::string("a\0b", 3));
+  EXPECT_EQ(r[0][1], "c");
+}
+
+TEST(CsvParserTest, BomIsDroppedAndWindows1252IsDecoded) {
+  CsvReader reader = CsvReader::FromString("\xEF\xBB\xBFname\nCaf\xE9 \x80\x39\n", ',');
+  EXPECT_EQ(ReadAll(reader), (Records{{"name"}, {"Café €9"}}));
+  EXPECT_TRUE(reader.bom());
+  EXPECT_TRUE(reader.used_windows1252());
+
+  CsvReader utf8 = CsvReader::FromString("name\nCafé\n", ',');
+  EXPECT_EQ(ReadAll(utf8), (Records{{"name"}, {"Café"}}));
+  EXPECT_FALSE(utf8.bom());
+  EXPECT_FALSE(utf8.used_windows1252());
+}
+
+TEST(CsvParserTest, UnterminatedQuoteRunsToTheEnd) {
+  CsvReader reader = CsvReader::FromString("a,\"open\nb,c\n", ',');
+  EXPECT_EQ(ReadAll(reader), (Records{{"a", "open\nb,c\n"}}));
+  EXPECT_TRUE(reader.unterminated_quote());
+}
+
+// From a file, so records cross the reader's 64 KB buffer boundaries.
+TEST(CsvParserTest, SingleOneMegabyteLineAndQuotesAcrossBufferBoundaries) {
+  testing::ScratchTree tree;
+  const std::string big(1 << 20, 'x');
+  std::string quoted;  // many "" pairs: some straddle a buffer boundary
+  for (int i = 0; i < 50000; ++i) quoted += "ab\"\"";
+  std::string expected_quoted;
+  for (int i = 0; i < 50000; ++i) expected_quoted += "ab\"";
+  tree.Write("big.csv", "h1,h2\n" + big + ",\"" + quoted + "\"\r\nlast,row");
+  absl::StatusOr<CsvReader> reader = CsvReader::Open(tree / "big.csv", ',');
+  ASSERT_TRUE(reader.ok()) << reader.status();
+  Records r = ReadAll(*reader);
+  ASSERT_EQ(r.size(), 3u);
+  EXPECT_EQ(r[1][0].size(), big.size());
+  EXPECT_EQ(r[1][0], big);
+  EXPECT_EQ(r[1][1], expected_quoted);
+  EXPECT_EQ(r[2], (std::vector<std::string>{"last", "row"}));
+}
+
+TEST(CsvParserTest, MissingFileIsAnError) {
+  EXPECT_FALSE(CsvReader::Open("/nonexistent/deltascope/x.csv", ',').ok());
+}
+
+TEST(CsvSnifferTest, FindsTheDelimiter) {
+  EXPECT_EQ(Sniff("a,b,c\n1,2,3\n4,5,6\n").delimiter, ',');
+  EXPECT_EQ(Sniff("a\tb\tc\n1\t2\t3\n").delimiter, '\t');
+  EXPECT_EQ(Sniff("a|b\n1|2\n").delimiter, '|');
+  // Decimal commas do not fool it: only ';' splits every record the same way.
+  EXPECT_EQ(Sniff("produit;prix\npommes;1,20\npoires;2,50\n").delimiter, ';');
+  // Quoted delimiters do not count.
+  EXPECT_EQ(Sniff("name;note\n\"a,b,c\";x\n\"d,e\";y\n").delimiter, ';');
+}
+
+TEST(CsvSnifferTest, TiesAndSingleColumnsFollowTheFileName) {
+  // Both ',' and '\t' split evenly: the .tsv name decides.
+  EXPECT_EQ(Sniff("last, first\tage\nDoe, J\t4\n", '\t').delimiter, '\t');
+  EXPECT_EQ(Sniff("last, first\tage\nDoe, J\t4\n", ',').delimiter, ',');
+  EXPECT_EQ(Sniff("id\n1\n2\n", '|').delimiter, '|');
+}
+
+TEST(CsvSnifferTest, DetectsHeaderRows) {
+  EXPECT_TRUE(Sniff("name,age\nbob,3\n").header);
+  EXPECT_TRUE(Sniff("a,b,c\n").header);         // header only
+  EXPECT_FALSE(Sniff("1,2\n3,4\n").header);     // numbers are data
+  EXPECT_FALSE(Sniff("a,,c\n1,2,3\n").header);  // an empty name
+  EXPECT_FALSE(Sniff("x,x\n1,2\n").header);     // repeated names
+  EXPECT_FALSE(Sniff("").header);
+}
+
+TEST(CsvSnifferTest, RejectsWhatIsNotATable) {
+  EXPECT_TRUE(absl::IsFailedPrecondition(
+      SniffCsvDialect(std::string("a,b\n1,\0\n", 8), true, ',').status()));
+  EXPECT_TRUE(absl::IsFailedPrecondition(SniffCsvDialect("a,b\n\"1,2\n3,4\n", true, ',').status()));
+  // The same cut-off head of a longer file may just end inside a quoted field.
+  EXPECT_TRUE(SniffCsvDialect("a,b\n1,\"2\n3,4\n", false, ',').ok());
+  EXPECT_TRUE(absl::IsFailedPrecondition(
+      SniffCsvDialect("hello\nfoo, bar, baz\nqux\none, two\nx,y,z,w,v\n", true, ',').status()));
+}
+
+}  // namespace
+}  // namespace deltascope

@@ -1,0 +1,130 @@
+// Row matching and cell comparison of the csv comparator, on hashes and on real files.
+#include "daemon/stdlib/csv_table.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "tests/support/tree.h"
+
+namespace deltascope {
+namespace {
+
+std::vector<uint32_t> Indices(const std::vector<bool>& matched, bool want) {
+  std::vector<uint32_t> out;
+  for (size_t i = 0; i < matched.size(); ++i) {
+    if (matched[i] == want) out.push_back(static_cast<uint32_t>(i));
+  }
+  return out;
+}
+
+std::vector<std::pair<uint32_t, uint32_t>> AsPairs(const std::vector<RowPair>& pairs) {
+  std::vector<std::pair<uint32_t, uint32_t>> out;
+  for (const RowPair& p : pairs) out.emplace_back(p.left, p.right);
+  return out;
+}
+
+TEST(CsvMatchTest, MultisetMatchesRepeatsInFileOrder) {
+  std::vector<bool> lm, rm;
+  MatchMultiset({7, 5, 7, 9}, {5, 7, 8}, lm, rm);
+  EXPECT_EQ(Indices(lm, false), (std::vector<uint32_t>{2, 3}));  // the second 7 and the 9
+  EXPECT_EQ(Indices(rm, false), (std::vector<uint32_t>{2}));
+}
+
+TEST(CsvMatchTest, PairsUnmatchedRowsBetweenTheSameMatchedRows) {
+  // Left rows 0..4; right has a new row at the top and row 4 edited.
+  std::vector<bool> lm, rm;
+  MatchMultiset({1, 2, 3, 4, 5}, {100, 1, 2, 3, 4, 55}, lm, rm);
+  EXPECT_EQ(AsPairs(PairUnmatched(lm, rm)), (std::vector<std::pair<uint32_t, uint32_t>>{{4, 5}}));
+  // Same row count, edits in place: positional pairs.
+  MatchMultiset({1, 2, 3, 4}, {1, 20, 3, 40}, lm, rm);
+  EXPECT_EQ(AsPairs(PairUnmatched(lm, rm)),
+            (std::vector<std::pair<uint32_t, uint32_t>>{{1, 1}, {3, 3}}));
+}
+
+TEST(CsvMatchTest, KeyedMatchReportsModifiedPairsAndDuplicates) {
+  std::vector<bool> lm, rm;
+  uint64_t duplicates = 0;
+  // keys:  left  a b c c      right  c b d
+  // rows:        1 2 3 4             3 9 5
+  std::vector<RowPair> modified =
+      MatchByKey({10, 11, 12, 12}, {1, 2, 3, 4}, {12, 11, 13}, {3, 9, 5}, lm, rm, duplicates);
+  EXPECT_EQ(AsPairs(modified), (std::vector<std::pair<uint32_t, uint32_t>>{{1, 1}}));
+  EXPECT_EQ(Indices(lm, false), (std::vector<uint32_t>{0, 3}));  // a, and the second c
+  EXPECT_EQ(Indices(rm, false), (std::vector<uint32_t>{2}));     // d
+  EXPECT_EQ(duplicates, 1u);
+}
+
+class CsvCellsTest : public ::testing::Test {
+ protected:
+  CsvTable Table(const std::string& name, const std::string& content) {
+    tree_.Write(name, content);
+    CsvTable t;
+    t.path = tree_ / name;
+    EXPECT_TRUE(ReadCsvColumns(t).ok());
+    return t;
+  }
+
+  testing::ScratchTree tree_;
+  DiffOptions options_;
+  CompareContext context_{options_, tree_.root()};
+};
+
+TEST_F(CsvCellsTest, ColumnsGetUniqueIds) {
+  EXPECT_EQ(Table("a.csv", "x,y,x,x\n").columns,
+            (std::vector<std::string>{"x", "y", "x#2", "x#3"}));
+}
+
+TEST_F(CsvCellsTest, ComparesCellsInBatchesAndRejectsUnlikeRows) {
+  CsvTable left = Table("l.csv", "id,a,b,c\n1,x,y,z\n2,x,y,z\n3,x,y,z\n4,x,y,z\n");
+  CsvTable right = Table("r.csv", "c,b,a,id\nz,y,X,1\nz,y,x,2\nZ,Y,X,3\nz,y,x,4\n");
+  const std::vector<std::string> columns = {"c", "b", "a", "id"};
+  const std::vector<RowPair> pairs = {{0, 0}, {1, 1}, {2, 2}, {3, 3}};
+  for (size_t budget : {1u, 4u, 1000u}) {  // one pair per batch up to all at once
+    absl::StatusOr<CellDiff> d =
+        CompareCells(left, right, columns, pairs, 8, /*reject_unlike=*/true, context_, budget);
+    ASSERT_TRUE(d.ok()) << d.status();
+    EXPECT_EQ(d->changed, (std::vector<uint32_t>{1, 0, CellDiff::kUnlike, 0})) << budget;
+    ASSERT_EQ(d->examples.size(), 1u);
+    EXPECT_EQ(d->examples[0].pair, 0u);
+    EXPECT_EQ(columns[d->examples[0].column], "a");
+  }
+  absl::StatusOr<CellDiff> all = CompareCells(left, right, columns, pairs, 2, false, context_);
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(all->changed, (std::vector<uint32_t>{1, 0, 3, 0}));
+  ASSERT_EQ(all->examples.size(), 2u);  // capped, in (row, column) order
+  EXPECT_EQ(all->examples[1].pair, 2u);
+  EXPECT_EQ(columns[all->examples[1].column], "c");
+}
+
+TEST_F(CsvCellsTest, RowHashesIgnoreColumnOrderButNotRaggedTails) {
+  CsvTable left = Table("l.csv", "a,b\n1,2\n1,2,extra\n");
+  CsvTable right = Table("r.csv", "b,a\n2,1\n");
+  const std::vector<std::string> canonical = {"a", "b"};
+  std::vector<uint64_t> lh, rh;
+  std::string scratch;
+  for (auto [t, out] : {std::pair{&left, &lh}, std::pair{&right, &rh}}) {
+    const std::vector<int> positions = ColumnPositions(*t, canonical);
+    ASSERT_TRUE(ScanCsvRows(*t, context_, [&](uint32_t, const std::vector<std::string>& f) {
+                  out->push_back(HashRow(f, positions, t->columns.size(), scratch));
+                  return true;
+                }).ok());
+  }
+  ASSERT_EQ(lh.size(), 2u);
+  EXPECT_EQ(lh[0], rh[0]);
+  EXPECT_NE(lh[1], rh[0]);
+}
+
+TEST_F(CsvCellsTest, FetchRowsReadsOnlyTheRowsAsked) {
+  CsvTable t = Table("t.csv", "k\nr0\nr1\nr2\nr3\n");
+  absl::StatusOr<std::map<uint32_t, std::vector<std::string>>> rows =
+      FetchRows(t, {3, 1, 3}, context_);
+  ASSERT_TRUE(rows.ok());
+  ASSERT_EQ(rows->size(), 2u);
+  EXPECT_EQ(rows->at(1), std::vector<std::string>{"r1"});
+  EXPECT_EQ(rows->at(3), std::vector<std::string>{"r3"});
+}
+
+}  // namespace
+}  // namespace deltascope
