@@ -341,7 +341,13 @@ void AddPluginsCommand(CLI::App& app, int* exit_code) {
   check->add_flag("--sandbox-report", *sandbox_report,
                   "List each sandbox layer as active or missing");
   AddPluginFlags(check, *flags);
-  check->callback([=] { *exit_code = Check(*flags, *names, *sandbox_report); });
+  // On `check`, a bare `--sandbox` also asks for the layer report (`--sandbox strict` too).
+  CLI::Option* sandbox = check->get_option("--sandbox");
+  sandbox->expected(0, 1);
+  check->callback([=] {
+    if (flags->sandbox.empty()) flags->sandbox = "standard";
+    *exit_code = Check(*flags, *names, *sandbox_report || sandbox->count() > 0);
+  });
 }
 
 }  // namespace deltascope::cli
