@@ -1,11 +1,293 @@
 #include "daemon/engine/moves.h"
 
+#include <xxhash.h>
+
+#include <algorithm>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "daemon/engine/node_util.h"
+
 namespace deltascope {
+namespace {
 
-void MoveTracker::Observe(const ItemPair& pair, bool identical) {}
+using Record = MoveTracker::Record;
 
-void MoveTracker::Rewrite(DiffNode& root) {}
+// Hashes a file record on first use (files on disk are hashed lazily, here).
+const std::optional<ContentHash>& HashOf(Record& record) {
+  if (record.item) {
+    absl::StatusOr<ContentHash> hash = record.item->Hash();
+    if (hash.ok()) record.hash = *hash;
+    record.item.reset();
+  }
+  return record.hash;
+}
 
-std::optional<ContentHash> MoveTracker::HashOf(Record& record) { return std::nullopt; }
+bool Prunable(const DiffNode& node) {
+  return node.children_size() == 0 && node.summary().empty() &&
+         (node.action().empty() || node.action() == "modify");
+}
+
+// Matches the records of one run against the nodes of its changeset tree and rewrites it.
+class Matcher {
+ public:
+  Matcher(std::vector<Record>& records, const std::map<ContentHash, std::string>& unchanged,
+          const std::set<uint64_t>& unchanged_sizes, const DiffNode& root)
+      : records_(records),
+        unchanged_(unchanged),
+        unchanged_sizes_(unchanged_sizes),
+        consumed_(records.size(), false) {
+    std::sort(records_.begin(), records_.end(),
+              [](const Record& a, const Record& b) { return a.path < b.path; });
+    for (size_t i = 0; i < records_.size(); ++i) {
+      (records_[i].added ? added_ : removed_).push_back(i);
+    }
+    IndexNodes(root);
+  }
+
+  void MatchFolders();
+  void MatchFiles();
+  // Replaces matched add nodes, deletes matched remove nodes, prunes emptied containers.
+  void Apply(DiffNode& node);
+
+ private:
+  void IndexNodes(const DiffNode& node);
+  // True when record `i` still may be matched: not consumed, and its node is in the tree.
+  bool Eligible(size_t i) const;
+  // Record indices below folder record `dir` on its side, in path order; with `same_depth`
+  // only those in the same archive (not members of archives inside it).
+  std::vector<size_t> Descendants(size_t dir, bool same_depth) const;
+  // Marks `i` and everything below it as matched.
+  void Consume(size_t i);
+  // A digest of a folder's shape (relative paths, kinds, sizes), or nothing when it holds no
+  // non-empty file.
+  std::optional<ContentHash> ShapeKey(size_t dir) const;
+  // True when folders `a` and `b` hold the same files with the same contents.
+  bool SameContent(size_t a, size_t b);
+  // Records that added item `to` is a move or copy of `source`.
+  void AddMatch(size_t to, const std::string& source, bool move);
+
+  std::vector<Record>& records_;
+  const std::map<ContentHash, std::string>& unchanged_;
+  const std::set<uint64_t>& unchanged_sizes_;
+  std::vector<bool> consumed_;
+  std::vector<size_t> added_, removed_;  // record indices, in path order
+  std::map<std::string, const DiffNode*> add_nodes_, remove_nodes_;
+  std::map<std::string, DiffNode> replacements_;  // by added path
+  std::set<std::string> deletions_;               // removed paths
+};
+
+void Matcher::IndexNodes(const DiffNode& node) {
+  if (node.action() == "add") add_nodes_.emplace(node.path(), &node);
+  if (node.action() == "remove") remove_nodes_.emplace(node.path(), &node);
+  for (const DiffNode& child : node.children()) IndexNodes(child);
+}
+
+bool Matcher::Eligible(size_t i) const {
+  if (consumed_[i]) return false;
+  const auto& nodes = records_[i].added ? add_nodes_ : remove_nodes_;
+  return nodes.count(records_[i].path) > 0;
+}
+
+std::vector<size_t> Matcher::Descendants(size_t dir, bool same_depth) const {
+  const Record& parent = records_[dir];
+  const std::vector<size_t>& side = parent.added ? added_ : removed_;
+  const std::string prefix = parent.path + "/";
+  auto it = std::lower_bound(side.begin(), side.end(), prefix,
+                             [&](size_t i, const std::string& p) { return records_[i].path < p; });
+  std::vector<size_t> out;
+  for (; it != side.end() && absl::StartsWith(records_[*it].path, prefix); ++it) {
+    if (!same_depth || records_[*it].depth == parent.depth) out.push_back(*it);
+  }
+  return out;
+}
+
+void Matcher::Consume(size_t i) {
+  consumed_[i] = true;
+  for (size_t d : Descendants(i, false)) consumed_[d] = true;
+}
+
+std::optional<ContentHash> Matcher::ShapeKey(size_t dir) const {
+  const size_t prefix = records_[dir].path.size() + 1;
+  XXH3_state_t* state = XXH3_createState();
+  XXH3_128bits_reset(state);
+  bool any_file = false;
+  for (size_t i : Descendants(dir, true)) {
+    const Record& r = records_[i];
+    // NUL cannot occur in a path: it separates the fields unambiguously.
+    const std::string entry = absl::StrCat(r.path.substr(prefix), absl::string_view("\0", 1),
+                                           r.directory ? "d" : "f", r.size, "\n");
+    XXH3_128bits_update(state, entry.data(), entry.size());
+    any_file = any_file || (!r.directory && r.size > 0);
+  }
+  XXH128_hash_t h = XXH3_128bits_digest(state);
+  XXH3_freeState(state);
+  if (!any_file) return std::nullopt;
+  return ContentHash{h.high64, h.low64};
+}
+
+bool Matcher::SameContent(size_t a, size_t b) {
+  const std::vector<size_t> left = Descendants(a, true);
+  const std::vector<size_t> right = Descendants(b, true);
+  if (left.size() != right.size()) return false;
+  const size_t prefix_a = records_[a].path.size() + 1;
+  const size_t prefix_b = records_[b].path.size() + 1;
+  for (size_t k = 0; k < left.size(); ++k) {
+    Record& x = records_[left[k]];
+    Record& y = records_[right[k]];
+    if (consumed_[left[k]] || consumed_[right[k]]) return false;
+    if (x.directory != y.directory || x.size != y.size ||
+        x.path.compare(prefix_a, std::string::npos, y.path, prefix_b) != 0) {
+      return false;
+    }
+    if (x.directory) continue;
+    const std::optional<ContentHash>& hx = HashOf(x);
+    const std::optional<ContentHash>& hy = HashOf(y);
+    if (!hx || !hy || *hx != *hy) return false;
+  }
+  return true;
+}
+
+void Matcher::AddMatch(size_t to, const std::string& source, bool move) {
+  const Record& dest = records_[to];
+  const DiffNode& added = *add_nodes_.at(dest.path);
+  DiffNode node = MakeNode(move ? "move" : "copy", added.item_type(), dest.path, "");
+  node.set_source_path(source);
+  if (dest.directory) {
+    int64_t files = 0;
+    for (size_t i : Descendants(to, true)) files += records_[i].directory ? 0 : 1;
+    node.set_summary(absl::StrCat("Folder moved with ", Plural(files, "file", "files")));
+    AddTag(node, "folder-move");
+    SetDetail(node, "files", files);
+  } else {
+    node.set_summary(move ? "Moved" : "Copied");
+    AddTag(node, move ? "file-move" : "file-copy");
+    SetDetail(node, "size", static_cast<int64_t>(dest.size));
+  }
+  replacements_[dest.path] = std::move(node);
+  if (move) deletions_.insert(source);
+}
+
+void Matcher::MatchFolders() {
+  // Removed folders by shape; a key's list stays in path order.
+  std::map<ContentHash, std::vector<size_t>> by_shape;
+  for (size_t r : removed_) {
+    if (!records_[r].directory || !Eligible(r)) continue;
+    if (std::optional<ContentHash> key = ShapeKey(r)) by_shape[*key].push_back(r);
+  }
+  if (by_shape.empty()) return;
+  // Parents come before their children in path order, so the outermost renamed folder wins.
+  for (size_t a : added_) {
+    if (!records_[a].directory || !Eligible(a)) continue;
+    std::optional<ContentHash> key = ShapeKey(a);
+    if (!key) continue;
+    auto it = by_shape.find(*key);
+    if (it == by_shape.end()) continue;
+    for (size_t r : it->second) {
+      if (!Eligible(r) || !SameContent(a, r)) continue;
+      AddMatch(a, records_[r].path, /*move=*/true);
+      Consume(a);
+      Consume(r);
+      break;
+    }
+  }
+}
+
+void Matcher::MatchFiles() {
+  std::map<uint64_t, std::vector<size_t>> removed_by_size;
+  for (size_t r : removed_) {
+    const Record& rec = records_[r];
+    if (!rec.directory && rec.size > 0 && Eligible(r)) removed_by_size[rec.size].push_back(r);
+  }
+  // Removed files by content, filled one size at a time, only for sizes an added file has.
+  std::map<ContentHash, std::vector<size_t>> removed_by_hash;
+  std::set<uint64_t> hashed_sizes;
+  for (size_t a : added_) {
+    Record& rec = records_[a];
+    if (rec.directory || rec.size == 0 || !Eligible(a)) continue;
+    auto same_size = removed_by_size.find(rec.size);
+    if (same_size == removed_by_size.end() && unchanged_sizes_.count(rec.size) == 0) continue;
+    if (same_size != removed_by_size.end() && hashed_sizes.insert(rec.size).second) {
+      for (size_t r : same_size->second) {
+        if (const std::optional<ContentHash>& h = HashOf(records_[r])) {
+          removed_by_hash[*h].push_back(r);
+        }
+      }
+    }
+    const std::optional<ContentHash> hash = HashOf(rec);
+    if (!hash) continue;
+    if (auto it = removed_by_hash.find(*hash); it != removed_by_hash.end()) {
+      auto unused = std::find_if(it->second.begin(), it->second.end(),
+                                 [&](size_t r) { return !consumed_[r]; });
+      const bool move = unused != it->second.end();
+      const size_t source = move ? *unused : it->second.front();
+      AddMatch(a, records_[source].path, move);
+      if (move) Consume(source);
+      Consume(a);
+    } else if (auto kept = unchanged_.find(*hash); kept != unchanged_.end()) {
+      AddMatch(a, kept->second, /*move=*/false);
+      Consume(a);
+    }
+  }
+}
+
+void Matcher::Apply(DiffNode& node) {
+  google::protobuf::RepeatedPtrField<DiffNode> kept;
+  for (DiffNode& child : *node.mutable_children()) {
+    if (child.action() == "remove" && deletions_.count(child.path()) > 0) continue;
+    if (child.action() == "add") {
+      if (auto it = replacements_.find(child.path()); it != replacements_.end()) {
+        *kept.Add() = std::move(it->second);
+        continue;
+      }
+    }
+    const bool container = child.children_size() > 0;
+    Apply(child);
+    if (container && Prunable(child)) continue;
+    *kept.Add() = std::move(child);
+  }
+  node.mutable_children()->Swap(&kept);
+}
+
+}  // namespace
+
+void MoveTracker::Observe(const ItemPair& pair, bool identical) {
+  if (pair.left && pair.right) {
+    if (!identical || !pair.right->is_file() || pair.right->size() == 0) return;
+    absl::StatusOr<ContentHash> hash = pair.right->Hash();  // cached: the engine compared it
+    if (!hash.ok()) return;
+    std::lock_guard<std::mutex> lock(mu_);
+    auto [it, inserted] = unchanged_.emplace(*hash, pair.path);
+    if (!inserted && pair.path < it->second) it->second = pair.path;
+    unchanged_sizes_.insert(pair.right->size());
+    return;
+  }
+  const std::shared_ptr<const Item>& side = pair.added() ? pair.right : pair.left;
+  if (!side->is_file() && !side->is_directory()) return;
+  Record record;
+  record.path = pair.path;
+  record.added = pair.added();
+  record.directory = side->is_directory();
+  record.depth = pair.archive_depth;
+  record.size = side->size();
+  if (side->is_file() && pair.archive_depth == 0) {
+    record.item = side;
+  } else if (side->is_file() && record.size > 0 && record.size <= kMaxEagerHashBytes) {
+    // An archive member: its extraction directory is removed once its archive is compared.
+    absl::StatusOr<ContentHash> hash = side->Hash();
+    if (hash.ok()) record.hash = *hash;
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  records_.push_back(std::move(record));
+}
+
+void MoveTracker::Rewrite(DiffNode& root) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (records_.empty()) return;
+  Matcher matcher(records_, unchanged_, unchanged_sizes_, root);
+  matcher.MatchFolders();
+  matcher.MatchFiles();
+  matcher.Apply(root);
+}
 
 }  // namespace deltascope

@@ -4,9 +4,12 @@
 #ifndef DELTASCOPE_DAEMON_ENGINE_MOVES_H_
 #define DELTASCOPE_DAEMON_ENGINE_MOVES_H_
 
+#include <cstdint>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -17,33 +20,40 @@ namespace deltascope {
 
 using changeset::v1::DiffNode;
 
+// Archive members larger than this are not hashed eagerly, so they never match: their
+// extraction directory is gone by the time the tree is rewritten.
+inline constexpr uint64_t kMaxEagerHashBytes = 64ull << 20;
+
 class MoveTracker {
  public:
   // Called by the engine for every pair it compares (thread-safe). Records added and removed
   // items, and the content of unchanged files (sources of copies). Archive members are hashed
-  // here, while their extraction directory still exists.
+  // here, while their extraction directory still exists; files on disk are hashed later, and
+  // only when a file of the same size exists on the other side.
   void Observe(const ItemPair& pair, bool identical);
 
   // Rewrites the changeset tree: pairs of add/remove nodes with equal content become moves,
-  // added duplicates of existing content become copies; emptied containers are pruned.
-  // Deterministic: candidates are matched in path order.
+  // added duplicates of existing content become copies, a removed and an added folder with the
+  // same files become one folder move; emptied containers are pruned. Deterministic: candidates
+  // are matched in path order. Empty files never match (any two would).
   void Rewrite(DiffNode& root);
 
- private:
   struct Record {
     std::string path;
     bool added = false;
     bool directory = false;
+    int depth = 0;  // archive depth
     uint64_t size = 0;
-    std::shared_ptr<const Item> item;  // null once hashed (archive members)
-    std::optional<ContentHash> hash;
+    std::shared_ptr<const Item> item;  // null once hashed
+    std::optional<ContentHash> hash;   // files only; absent when unreadable or too big
   };
-  std::optional<ContentHash> HashOf(Record& record);
 
+ private:
   std::mutex mu_;
   std::vector<Record> records_;
   // Content of files present, unchanged, in both snapshots: hash -> smallest path.
   std::map<ContentHash, std::string> unchanged_;
+  std::set<uint64_t> unchanged_sizes_;
 };
 
 }  // namespace deltascope

@@ -52,10 +52,17 @@ bool IsAddOrRemove(const DiffNode& node) {
   return node.action() == "add" || node.action() == "remove";
 }
 
+bool IsMoveOrCopy(const DiffNode& node) {
+  return node.action() == "move" || node.action() == "copy";
+}
+
 // A node is reported when it is a leaf, or a change of its own (added or removed folder, move,
-// reorder, ...). Children of added and removed containers are summarised by the container.
-void CollectBullets(const DiffNode& node, const std::string& root_label, std::vector<Bullet>& out) {
-  if (node.children_size() == 0 || !node.summary().empty()) {
+// reorder, ...). Children of added and removed containers are summarised by the container,
+// except moves and copies (`moves_only`): they say where content went.
+void CollectBullets(const DiffNode& node, const std::string& root_label, std::vector<Bullet>& out,
+                    bool moves_only = false) {
+  if ((node.children_size() == 0 || !node.summary().empty()) &&
+      (!moves_only || IsMoveOrCopy(node))) {
     std::string path = node.path().empty() ? root_label : node.path();
     std::string text = absl::StrCat("- **", EscapePath(path), "**: ", node.summary());
     if (!node.source_path().empty()) {
@@ -63,8 +70,8 @@ void CollectBullets(const DiffNode& node, const std::string& root_label, std::ve
     }
     out.push_back({&node, std::move(text)});
   }
-  if (IsAddOrRemove(node)) return;
-  for (const DiffNode& child : node.children()) CollectBullets(child, root_label, out);
+  const bool hidden = moves_only || IsAddOrRemove(node);
+  for (const DiffNode& child : node.children()) CollectBullets(child, root_label, out, hidden);
 }
 
 std::string SnapshotLabel(const std::string& s) { return s.empty() ? "(snapshot)" : s; }
