@@ -4,11 +4,13 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "cli/commands.h"
 #include "cli/daemon_client.h"
 #include "cli/output.h"
 #include "cli/progress.h"
+#include "daemon/config/config.h"
 #include "daemon/engine/engine.h"
 #include "daemon/engine/registry.h"
 #include "daemon/render/json.h"
@@ -28,6 +30,7 @@ struct RenderFlags {
   std::vector<std::string> outputs;
   bool quiet = false;
   bool group = false;
+  std::vector<MarkdownGroup> groups;  // from the config; empty: clerical vs substantive
 };
 
 void AddRenderFlags(CLI::App* cmd, RenderFlags& flags) {
@@ -57,7 +60,9 @@ bool Emit(const std::vector<Changeset>& changesets, const RenderFlags& flags) {
   }
   if (specs.empty() && !flags.quiet) specs.push_back({*format, "-"});
   MarkdownOptions markdown;
-  if (flags.group) markdown.groups = ClericalSubstantiveGroups();
+  if (flags.group) {
+    markdown.groups = flags.groups.empty() ? ClericalSubstantiveGroups() : flags.groups;
+  }
   if (absl::Status s = WriteOutputs(changesets, specs, markdown); !s.ok()) {
     PrintError(s.message());
     return false;
@@ -86,7 +91,32 @@ struct DiffFlags {
   std::string daemon;  // run in deltascoped at this target instead of in-process
   PluginFlags plugins;
   RenderFlags render;
+  std::string config_path;
+  Config config;
 };
+
+// Loads --config and fills in what the command line left unset. False (after printing why) on
+// trouble.
+bool MergeConfig(const CLI::App& cmd, DiffFlags& flags) {
+  if (flags.config_path.empty()) return true;
+  absl::StatusOr<Config> config = LoadConfig(flags.config_path);
+  if (!config.ok()) {
+    PrintError(config.status().message());
+    return false;
+  }
+  auto unset = [&cmd](const char* flag) { return cmd.count(flag) == 0; };
+  if (config->comparators && unset("--comparators")) {
+    flags.comparators = absl::StrJoin(*config->comparators, ",");
+  }
+  if (config->moves && unset("--no-moves")) flags.no_moves = !*config->moves;
+  if (config->output_format && unset("--format")) flags.render.format = *config->output_format;
+  if (unset("--group")) flags.render.group = config->GroupByDefault();
+  flags.render.groups = config->markdown_groups;
+  flags.plugins.enable = config->plugins_enable;
+  flags.plugins.disable = config->plugins_disable;
+  flags.config = *std::move(config);
+  return true;
+}
 
 int RunDiffInDaemon(const DiffFlags& flags) {
   DaemonDiffRequest request;
@@ -143,6 +173,7 @@ int RunDiff(const DiffFlags& flags) {
     return kExitTrouble;
   }
   DiffOptions options;
+  flags.config.ApplyTo(options);  // tables, archive limits
   options.jobs = flags.jobs;
   options.detect_moves = !flags.no_moves;
   Engine engine(*pipeline, options);
@@ -203,6 +234,8 @@ void AddDiffCommand(CLI::App& app, int* exit_code) {
                   "Comparators to use, in priority order, comma-separated (e.g. csv,text); "
                   "directory and binary are always appended as fallbacks");
   cmd->add_flag("--no-moves", flags->no_moves, "Do not detect moved and copied files");
+  cmd->add_option("--config", flags->config_path,
+                  "YAML config file (docs/config.md); command-line flags override it");
   AddPluginFlags(cmd, flags->plugins);
   cmd->add_option("--daemon", flags->daemon,
                   "Run the diff in deltascoped at unix:///path or dns:///host:port")
@@ -213,7 +246,9 @@ void AddDiffCommand(CLI::App& app, int* exit_code) {
       "  deltascope diff data-2024/ data-2025/\n"
       "  deltascope diff v1.zip v2.zip --format json\n"
       "  deltascope diff a/ b/ -o changes.json -o CHANGELOG.md --group");
-  cmd->callback([flags, exit_code] { *exit_code = RunDiff(*flags); });
+  cmd->callback([flags, exit_code, cmd] {
+    *exit_code = MergeConfig(*cmd, *flags) ? RunDiff(*flags) : kExitTrouble;
+  });
 }
 
 void AddChangelogCommand(CLI::App& app, int* exit_code) {

@@ -1,0 +1,297 @@
+#include "daemon/config/config.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <regex>
+#include <set>
+
+#include "absl/status/status.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
+#include "daemon/util/fd.h"
+
+namespace deltascope {
+namespace {
+
+// Builds "label:line: message" errors.
+class Errors {
+ public:
+  explicit Errors(std::string label) : label_(std::move(label)) {}
+  absl::Status At(const YAML::Node& node, absl::string_view message) const {
+    return AtLine(node.IsDefined() ? node.Mark().line : -1, message);
+  }
+  absl::Status AtLine(int zero_based_line, absl::string_view message) const {
+    const int line = zero_based_line >= 0 ? zero_based_line + 1 : 1;
+    return absl::InvalidArgumentError(absl::StrCat(label_, ":", line, ": ", message));
+  }
+
+ private:
+  std::string label_;
+};
+
+// Fails on a key of `map` outside `known` (in documented order), and on a repeated key.
+absl::Status CheckKeys(const YAML::Node& map, const std::vector<std::string>& known,
+                       absl::string_view where, const Errors& errors) {
+  if (!map.IsMap()) return errors.At(map, absl::StrCat(where, " must be a mapping"));
+  std::set<std::string> seen;
+  for (const auto& kv : map) {
+    if (!kv.first.IsScalar())
+      return errors.At(kv.first, absl::StrCat("keys ", where, " must be names"));
+    const std::string key = kv.first.Scalar();
+    if (std::find(known.begin(), known.end(), key) == known.end()) {
+      return errors.At(kv.first, absl::StrCat("unknown key '", key, "' ", where,
+                                              " (known: ", absl::StrJoin(known, ", "), ")"));
+    }
+    if (!seen.insert(key).second) {
+      return errors.At(kv.first, absl::StrCat("key '", key, "' repeated ", where));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> String(const YAML::Node& node, absl::string_view what,
+                                   const Errors& errors) {
+  if (!node.IsScalar()) return errors.At(node, absl::StrCat("'", what, "' must be a string"));
+  return node.Scalar();
+}
+
+// A list of strings; a lone string counts as a list of one.
+absl::StatusOr<std::vector<std::string>> Strings(const YAML::Node& node, absl::string_view what,
+                                                 const Errors& errors) {
+  if (node.IsScalar()) return std::vector<std::string>{node.Scalar()};
+  if (!node.IsSequence()) {
+    return errors.At(node, absl::StrCat("'", what, "' must be a list of strings"));
+  }
+  std::vector<std::string> out;
+  for (const auto& item : node) {
+    if (!item.IsScalar()) {
+      return errors.At(item, absl::StrCat("'", what, "' must be a list of strings"));
+    }
+    out.push_back(item.Scalar());
+  }
+  return out;
+}
+
+absl::StatusOr<bool> Bool(const YAML::Node& node, absl::string_view what, const Errors& errors) {
+  const std::string v = node.IsScalar() ? absl::AsciiStrToLower(node.Scalar()) : "";
+  if (v == "true" || v == "yes" || v == "on") return true;
+  if (v == "false" || v == "no" || v == "off") return false;
+  return errors.At(node, absl::StrCat("'", what, "' must be true or false"));
+}
+
+absl::StatusOr<uint64_t> Count(const YAML::Node& node, absl::string_view what, uint64_t min,
+                               const Errors& errors) {
+  uint64_t n = 0;
+  if (!node.IsScalar() || !absl::SimpleAtoi(node.Scalar(), &n) || n < min) {
+    return errors.At(node, absl::StrCat("'", what, "' must be a whole number of at least ", min));
+  }
+  return n;
+}
+
+// Bytes: a whole number, optionally with a 1024-based unit ("512 MiB", "8GB", "100 KB").
+absl::StatusOr<uint64_t> Bytes(const YAML::Node& node, absl::string_view what,
+                               const Errors& errors) {
+  static const std::regex re(R"(^\s*(\d+)\s*(B|K|KB|KiB|M|MB|MiB|G|GB|GiB|T|TB|TiB)?\s*$)");
+  std::smatch m;
+  const std::string text = node.IsScalar() ? node.Scalar() : "";
+  uint64_t n = 0;
+  if (!std::regex_match(text, m, re) || !absl::SimpleAtoi(m[1].str(), &n) || n == 0) {
+    return errors.At(node, absl::StrCat("'", what,
+                                        "' must be a positive size in bytes (e.g. 8589934592 or "
+                                        "\"8 GiB\")"));
+  }
+  const std::string unit = m[2].str();
+  int shift = 0;
+  if (!unit.empty()) shift = std::string("BKMGT").find(unit[0]) * 10;
+  if (shift > 0 && n > (UINT64_MAX >> shift)) return errors.At(node, "size too large");
+  return n << shift;
+}
+
+absl::Status ParseTables(const YAML::Node& list, Config& config, const Errors& errors) {
+  if (!list.IsSequence()) return errors.At(list, "'tables' must be a list");
+  for (const auto& entry : list) {
+    if (absl::Status s = CheckKeys(entry, {"path", "key"}, "in a 'tables' entry", errors);
+        !s.ok()) {
+      return s;
+    }
+    if (!entry["path"] || !entry["key"]) {
+      return errors.At(entry, "a 'tables' entry needs 'path' (a regex) and 'key' (columns)");
+    }
+    TableKey key;
+    absl::StatusOr<std::string> path = String(entry["path"], "path", errors);
+    if (!path.ok()) return path.status();
+    try {
+      std::regex compiled(*path);
+    } catch (const std::regex_error& e) {
+      return errors.At(entry["path"], absl::StrCat("bad regex '", *path, "': ", e.what()));
+    }
+    key.path_regex = *path;
+    absl::StatusOr<std::vector<std::string>> columns = Strings(entry["key"], "key", errors);
+    if (!columns.ok()) return columns.status();
+    if (columns->empty()) return errors.At(entry["key"], "'key' must name at least one column");
+    key.columns = *std::move(columns);
+    config.table_keys.push_back(std::move(key));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ParseMarkdown(const YAML::Node& map, Config& config, const Errors& errors) {
+  if (absl::Status s = CheckKeys(map, {"groups"}, "under 'markdown'", errors); !s.ok()) return s;
+  const YAML::Node groups = map["groups"];
+  if (!groups) return absl::OkStatus();
+  if (!groups.IsSequence()) return errors.At(groups, "'groups' must be a list");
+  for (const auto& entry : groups) {
+    if (absl::Status s = CheckKeys(entry, {"heading", "tags"}, "in a 'groups' entry", errors);
+        !s.ok()) {
+      return s;
+    }
+    if (!entry["heading"] || !entry["tags"]) {
+      return errors.At(entry, "a 'groups' entry needs 'heading' and 'tags'");
+    }
+    MarkdownGroup group;
+    absl::StatusOr<std::string> heading = String(entry["heading"], "heading", errors);
+    if (!heading.ok()) return heading.status();
+    absl::StatusOr<std::vector<std::string>> tags = Strings(entry["tags"], "tags", errors);
+    if (!tags.ok()) return tags.status();
+    group.heading = *std::move(heading);
+    group.tags = *std::move(tags);
+    config.markdown_groups.push_back(std::move(group));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ParseOutput(const YAML::Node& map, Config& config, const Errors& errors) {
+  if (absl::Status s = CheckKeys(map, {"format", "group"}, "under 'output'", errors); !s.ok()) {
+    return s;
+  }
+  if (const YAML::Node format = map["format"]) {
+    absl::StatusOr<std::string> name = String(format, "format", errors);
+    if (!name.ok()) return name.status();
+    const std::string lower = absl::AsciiStrToLower(*name);
+    if (lower != "markdown" && lower != "md" && lower != "json") {
+      return errors.At(format,
+                       absl::StrCat("unknown format '", *name, "' (expected markdown or json)"));
+    }
+    config.output_format = lower;
+  }
+  if (const YAML::Node group = map["group"]) {
+    absl::StatusOr<bool> on = Bool(group, "group", errors);
+    if (!on.ok()) return on.status();
+    config.output_group = *on;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ParseArchives(const YAML::Node& map, Config& config, const Errors& errors) {
+  if (absl::Status s =
+          CheckKeys(map, {"max_total_bytes", "max_ratio", "max_depth"}, "under 'archives'", errors);
+      !s.ok()) {
+    return s;
+  }
+  if (const YAML::Node n = map["max_total_bytes"]) {
+    absl::StatusOr<uint64_t> bytes = Bytes(n, "max_total_bytes", errors);
+    if (!bytes.ok()) return bytes.status();
+    config.archive_max_total_bytes = *bytes;
+  }
+  if (const YAML::Node n = map["max_ratio"]) {
+    absl::StatusOr<uint64_t> ratio = Count(n, "max_ratio", 1, errors);
+    if (!ratio.ok()) return ratio.status();
+    config.archive_max_ratio = *ratio;
+  }
+  if (const YAML::Node n = map["max_depth"]) {
+    absl::StatusOr<uint64_t> depth = Count(n, "max_depth", 0, errors);
+    if (!depth.ok()) return depth.status();
+    if (*depth > 64) return errors.At(n, "'max_depth' must be at most 64");
+    config.archive_max_depth = static_cast<int>(*depth);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ParsePlugins(const YAML::Node& map, Config& config, const Errors& errors) {
+  if (absl::Status s = CheckKeys(map, {"enable", "disable"}, "under 'plugins'", errors); !s.ok()) {
+    return s;
+  }
+  for (const auto& [key, out] : {std::pair{"enable", &config.plugins_enable},
+                                 std::pair{"disable", &config.plugins_disable}}) {
+    if (const YAML::Node n = map[key]) {
+      absl::StatusOr<std::vector<std::string>> patterns = Strings(n, key, errors);
+      if (!patterns.ok()) return patterns.status();
+      *out = *std::move(patterns);
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ParseTopLevel(const YAML::Node& root, Config& config, const Errors& errors) {
+  if (root.IsNull()) return absl::OkStatus();  // an empty file sets nothing
+  if (absl::Status s = CheckKeys(
+          root, {"comparators", "tables", "markdown", "output", "archives", "moves", "plugins"},
+          "at the top level", errors);
+      !s.ok()) {
+    return s;
+  }
+  if (const YAML::Node n = root["comparators"]) {
+    absl::StatusOr<std::vector<std::string>> names = Strings(n, "comparators", errors);
+    if (!names.ok()) return names.status();
+    for (const std::string& name : *names) {
+      if (name.empty()) return errors.At(n, "'comparators' holds an empty name");
+    }
+    config.comparators = *std::move(names);
+  }
+  if (const YAML::Node n = root["moves"]) {
+    absl::StatusOr<bool> on = Bool(n, "moves", errors);
+    if (!on.ok()) return on.status();
+    config.moves = *on;
+  }
+  struct Section {
+    const char* key;
+    absl::Status (*parse)(const YAML::Node&, Config&, const Errors&);
+  };
+  for (const Section& section : {Section{"tables", ParseTables}, Section{"markdown", ParseMarkdown},
+                                 Section{"output", ParseOutput}, Section{"archives", ParseArchives},
+                                 Section{"plugins", ParsePlugins}}) {
+    const YAML::Node n = root[section.key];
+    if (!n) continue;
+    if (absl::Status s = section.parse(n, config, errors); !s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+void Config::ApplyTo(DiffOptions& options) const {
+  if (comparators) options.comparators = *comparators;
+  options.table_keys.insert(options.table_keys.end(), table_keys.begin(), table_keys.end());
+  if (archive_max_total_bytes) options.archive_limits.max_total_bytes = *archive_max_total_bytes;
+  if (archive_max_ratio) options.archive_limits.max_ratio = *archive_max_ratio;
+  if (archive_max_depth) options.archive_limits.max_depth = *archive_max_depth;
+  if (moves) options.detect_moves = *moves;
+}
+
+bool Config::GroupByDefault() const { return output_group.value_or(!markdown_groups.empty()); }
+
+absl::StatusOr<Config> ParseConfig(const std::string& text, const std::string& label) {
+  const Errors errors(label);
+  Config config;
+  try {
+    const YAML::Node root = YAML::Load(text);
+    if (absl::Status s = ParseTopLevel(root, config, errors); !s.ok()) return s;
+  } catch (const YAML::Exception& e) {
+    return errors.AtLine(e.mark.line, absl::StrCat("malformed YAML: ", e.msg));
+  }
+  return config;
+}
+
+absl::StatusOr<Config> LoadConfig(const std::filesystem::path& path) {
+  absl::StatusOr<std::string> text = ReadFileToString(path);
+  if (!text.ok()) {
+    return absl::NotFoundError(
+        absl::StrCat(path.string(), ": cannot read the config file: ", text.status().message()));
+  }
+  return ParseConfig(*text, path.string());
+}
+
+}  // namespace deltascope

@@ -1,0 +1,49 @@
+// The config file (`deltascope diff --config FILE`, YAML): run settings that the command line
+// may override. The schema is documented in docs/config.md.
+#ifndef DELTASCOPE_DAEMON_CONFIG_CONFIG_H_
+#define DELTASCOPE_DAEMON_CONFIG_CONFIG_H_
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "daemon/engine/options.h"
+#include "daemon/render/markdown.h"
+
+namespace deltascope {
+
+// What a config file sets; absent fields leave the built-in defaults alone.
+struct Config {
+  std::optional<std::vector<std::string>> comparators;  // pipeline, by name, in order
+  std::vector<TableKey> table_keys;                     // regexes checked to compile
+  std::vector<MarkdownGroup> markdown_groups;           // empty: the default grouping
+  std::optional<std::string> output_format;             // "markdown" or "json"
+  std::optional<bool> output_group;
+  std::optional<uint64_t> archive_max_total_bytes;
+  std::optional<uint64_t> archive_max_ratio;
+  std::optional<int> archive_max_depth;
+  std::optional<bool> moves;
+  std::vector<std::string> plugins_enable;   // name patterns, reserved for the plugin host
+  std::vector<std::string> plugins_disable;  // name patterns, reserved for the plugin host
+
+  // Writes the engine settings (tables, archive limits, moves; comparators when set) into
+  // `options`.
+  void ApplyTo(DiffOptions& options) const;
+  // Grouping is on when output.group says so, or when markdown.groups is given and output.group
+  // is not.
+  bool GroupByDefault() const;
+};
+
+// Reads and validates `path`. Errors are one line naming the file and line:
+// "config.yaml:7: unknown key 'tabels' at the top level (known: ...)".
+absl::StatusOr<Config> LoadConfig(const std::filesystem::path& path);
+
+// Parses config text; `label` names it in errors (usually the file name).
+absl::StatusOr<Config> ParseConfig(const std::string& text, const std::string& label);
+
+}  // namespace deltascope
+
+#endif  // DELTASCOPE_DAEMON_CONFIG_CONFIG_H_
