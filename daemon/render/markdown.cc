@@ -123,19 +123,21 @@ void RenderOne(const Changeset& cs, const MarkdownOptions& options, std::string&
 
 const std::vector<std::string>& ClericalTags() {
   static const std::vector<std::string> tags = {
-      "column-reorder", "whitespace-change", "folder-rename", "encoding-change",
-      "file-move",      "file-copy",         "folder-move",   "key-order"};
+      "column-reorder", "whitespace-change", "folder-rename", "encoding-change", "file-move",
+      "file-copy",      "folder-move",       "key-order",     "row-reorder",     "format-change"};
   return tags;
 }
 
 std::vector<MarkdownGroup> ClericalSubstantiveGroups() {
   // Substantive first: a change carrying any non-clerical tag is substantive.
-  return {{"Substantive changes",
-           {"content-changed", "file-addition", "file-removal", "folder-addition", "folder-removal",
-            "row-addition", "row-removal", "column-addition", "column-removal", "cell-change",
-            "schema-change", "type-change", "link-change", "key-change", "value-change",
-            "table-addition", "table-removal"}},
-          {"Clerical changes", ClericalTags()}};
+  return {
+      {"Substantive changes",
+       {"content-changed", "file-addition", "file-removal",    "folder-addition", "folder-removal",
+        "row-addition",    "row-removal",   "column-addition", "column-removal",  "cell-change",
+        "schema-change",   "type-change",   "link-change",     "key-change",      "value-change",
+        "table-addition",  "table-removal", "key-addition",    "key-removal",     "item-addition",
+        "item-removal"}},
+      {"Clerical changes", ClericalTags()}};
 }
 
 std::string RenderMarkdown(const std::vector<Changeset>& changesets,

@@ -188,7 +188,8 @@ TEST(DaemonPluginTest, PluginsStayWarmReportMetricsAndStopWithTheDaemon) {
   // One warm instance served both requests: two calls, no restart.
   EXPECT_NE(status.out.find("instances 1  calls 2  failures 0"), std::string::npos) << status.out;
   EXPECT_NE(status.out.find("restarts 0"), std::string::npos) << status.out;
-  EXPECT_EQ(CountProcessesWith(marker), 1);
+  // The warm plugin (under bubblewrap: its bwrap parent and namespace init carry the marker too).
+  EXPECT_GE(CountProcessesWith(marker), 1);
   daemon.process().Signal(SIGHUP);  // reload: a new generation, the old one drains
   ::usleep(300000);
   ProcessResult after =
