@@ -146,10 +146,21 @@ int Inspect(const PluginFlags& flags, const std::string& name) {
               m.trusted   ? "off (trusted)"
               : m.sandbox ? SandboxModeName(*m.sandbox)
                           : "host default");
-  std::printf("limits: startup %lld ms, call %lld ms, memory %llu bytes, instances %d\n",
-              static_cast<long long>(m.limits.startup_timeout.count()),
-              static_cast<long long>(m.limits.call_timeout.count()),
-              static_cast<unsigned long long>(m.limits.memory_bytes), m.limits.max_instances);
+  PluginSupervisor* supervisor = (*host)->Find(m.name);
+  SandboxMode mode = supervisor ? supervisor->sandbox_mode() : SandboxMode::kStandard;
+  ResourceLimits rl = EffectiveResourceLimits(m.limits, mode);
+  auto limit = [](uint64_t v, const char* unit) {
+    return v == 0 ? std::string("unlimited") : absl::StrCat(v, unit);
+  };
+  std::printf(
+      "limits: startup %lld ms, call %lld ms, instances %d\n"
+      "resources (%s): memory %s, cpu %s, open files %s, file size %s, processes %s\n",
+      static_cast<long long>(m.limits.startup_timeout.count()),
+      static_cast<long long>(m.limits.call_timeout.count()), m.limits.max_instances,
+      SandboxModeName(mode), limit(rl.memory_bytes, " bytes").c_str(),
+      limit(rl.cpu_seconds, " s").c_str(), limit(rl.open_files, "").c_str(),
+      limit(rl.file_size_bytes, " bytes").c_str(),
+      rl.processes == 1 ? "1 (no child processes)" : limit(rl.processes, "").c_str());
   for (const ComparatorClaim& c : m.comparators) {
     std::printf("comparator: %s\n  extensions: %s\n  media types: %s\n  position: %s\n",
                 c.descriptor.name.c_str(), absl::StrJoin(c.descriptor.extensions, " ").c_str(),

@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <regex>
 #include <set>
+#include <tuple>
 
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
@@ -136,9 +137,25 @@ absl::Status ParseComparators(const YAML::Node& list, Manifest& m, const Errors&
   return absl::OkStatus();
 }
 
+}  // namespace
+
+ResourceLimits EffectiveResourceLimits(const PluginLimits& limits, SandboxMode mode) {
+  ResourceLimits out = DefaultResourceLimits(mode);
+  out.memory_bytes = limits.memory_bytes.value_or(out.memory_bytes);
+  out.cpu_seconds = limits.cpu_seconds.value_or(out.cpu_seconds);
+  out.open_files = limits.open_files.value_or(out.open_files);
+  out.file_size_bytes = limits.file_size_bytes.value_or(out.file_size_bytes);
+  out.processes = limits.processes.value_or(out.processes);
+  return out;
+}
+
+namespace {
+
 absl::Status ParseLimits(const YAML::Node& limits, Manifest& m, const Errors& errors) {
-  if (absl::Status s = CheckKeys(
-          limits, {"startup_timeout", "call_timeout", "memory", "max_instances"}, "limits", errors);
+  if (absl::Status s = CheckKeys(limits,
+                                 {"startup_timeout", "call_timeout", "memory", "max_instances",
+                                  "cpu", "open_files", "file_size", "processes"},
+                                 "limits", errors);
       !s.ok()) {
     return s;
   }
@@ -149,18 +166,40 @@ absl::Status ParseLimits(const YAML::Node& limits, Manifest& m, const Errors& er
     if (!d.ok()) return errors.At(limits[key], absl::StrCat(key, ": ", d.status().message()));
     *target = *d;
   }
-  if (limits["memory"]) {
-    absl::StatusOr<uint64_t> bytes = ParseByteSize(limits["memory"].as<std::string>());
-    if (!bytes.ok())
-      return errors.At(limits["memory"], absl::StrCat("memory: ", bytes.status().message()));
-    m.limits.memory_bytes = *bytes;
-  }
-  if (limits["max_instances"]) {
-    int n = 0;
-    if (!absl::SimpleAtoi(limits["max_instances"].as<std::string>(), &n) || n < 1 || n > 256) {
-      return errors.At(limits["max_instances"], "max_instances must be a number from 1 to 256");
+  for (auto [key, target] : {std::pair{"memory", &m.limits.memory_bytes},
+                             std::pair{"file_size", &m.limits.file_size_bytes}}) {
+    if (!limits[key]) continue;
+    absl::StatusOr<uint64_t> bytes = ParseByteSize(limits[key].as<std::string>());
+    if (!bytes.ok()) {
+      return errors.At(limits[key], absl::StrCat(key, ": ", bytes.status().message()));
     }
-    m.limits.max_instances = n;
+    *target = *bytes;
+  }
+  if (limits["cpu"]) {
+    absl::StatusOr<std::chrono::milliseconds> d = ParseDuration(limits["cpu"].as<std::string>());
+    if (!d.ok()) return errors.At(limits["cpu"], absl::StrCat("cpu: ", d.status().message()));
+    m.limits.cpu_seconds = static_cast<uint64_t>((d->count() + 999) / 1000);
+  }
+  // Whole numbers within [min, max].
+  auto count = [&](const char* key, int64_t min, int64_t max) -> absl::StatusOr<int64_t> {
+    int64_t n = 0;
+    if (!absl::SimpleAtoi(limits[key].as<std::string>(), &n) || n < min || n > max) {
+      return errors.At(limits[key], absl::StrCat(key, " must be a number from ", min, " to ", max));
+    }
+    return n;
+  };
+  if (limits["max_instances"]) {
+    absl::StatusOr<int64_t> n = count("max_instances", 1, 256);
+    if (!n.ok()) return n.status();
+    m.limits.max_instances = static_cast<int>(*n);
+  }
+  for (auto [key, min, max, target] :
+       {std::tuple{"open_files", 16, 1 << 20, &m.limits.open_files},
+        std::tuple{"processes", 1, 4096, &m.limits.processes}}) {
+    if (!limits[key]) continue;
+    absl::StatusOr<int64_t> n = count(key, min, max);
+    if (!n.ok()) return n.status();
+    *target = static_cast<uint64_t>(*n);
   }
   return absl::OkStatus();
 }

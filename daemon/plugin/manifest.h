@@ -26,8 +26,14 @@ struct ComparatorClaim {
 struct PluginLimits {
   std::chrono::milliseconds startup_timeout{10000};
   std::chrono::milliseconds call_timeout{10000};
-  uint64_t memory_bytes = 0;  // 0: unlimited
-  int max_instances = 0;      // 0: one per core
+  int max_instances = 0;  // 0: one per core
+  // Resource limits of each process; unset means the sandbox mode's default (see
+  // EffectiveResourceLimits), 0 means unlimited.
+  std::optional<uint64_t> memory_bytes;     // address space
+  std::optional<uint64_t> cpu_seconds;       // CPU time over the process's life
+  std::optional<uint64_t> open_files;        // descriptors
+  std::optional<uint64_t> file_size_bytes;   // largest file it may write
+  std::optional<uint64_t> processes;         // 1: no child processes (threads only)
 };
 
 enum class ContentDelivery { kPath, kStream };
@@ -52,6 +58,10 @@ struct Manifest {
   // Where the plugin came from: "manifest" or "entry-point (dist 1.0)".
   std::string source = "manifest";
 };
+
+// The resource limits a process of this plugin runs under in `mode`: the manifest's, else the
+// mode's defaults (DefaultResourceLimits).
+ResourceLimits EffectiveResourceLimits(const PluginLimits& limits, SandboxMode mode);
 
 // Parses a manifest file. Errors read "FILE:LINE: reason".
 absl::StatusOr<Manifest> ParseManifestFile(const std::filesystem::path& file);

@@ -222,7 +222,7 @@ absl::StatusOr<std::unique_ptr<PluginSupervisor::Instance>> PluginSupervisor::St
   if (!ec) spec.sandbox.read_only.push_back(real.parent_path().parent_path());
   spec.sandbox.read_write = {options_.runtime_dir};
   spec.sandbox.content = options_.content_roots;
-  spec.sandbox.limits.memory_bytes = manifest_.limits.memory_bytes;
+  spec.sandbox.limits = EffectiveResourceLimits(manifest_.limits, mode);
   spec.startup_timeout = manifest_.limits.startup_timeout;
   spec.log = options_.log;
   absl::StatusOr<std::unique_ptr<PluginProcess>> process = PluginProcess::Start(spec);

@@ -82,9 +82,11 @@ constexpr const char* kDeniedSyscalls[] = {
     "vhangup",
 };
 
-// Compiles the seccomp policy to a BPF program: denied syscalls and IP/packet/netlink-route
-// sockets fail with EPERM (a clean error the plugin can report), everything else is allowed.
-absl::StatusOr<std::string> CompileSeccompPolicy() {
+// Compiles the seccomp policy to a BPF program: denied syscalls and IP/packet sockets fail with
+// EPERM (a clean error the plugin can report), everything else is allowed. With `deny_fork`,
+// creating processes fails too (fork, vfork, clone without CLONE_THREAD); clone3 answers ENOSYS,
+// since its flags cannot be inspected, and C libraries then fall back to clone for threads.
+absl::StatusOr<std::string> CompileSeccompPolicy(bool deny_fork) {
   scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
   if (!ctx) return absl::InternalError("seccomp_init failed");
   struct Release {
@@ -104,6 +106,14 @@ absl::StatusOr<std::string> CompileSeccompPolicy() {
       return absl::InternalError("seccomp socket rule failed");
     }
   }
+  if (deny_fork) {
+    int rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(fork), 0);
+    rc |= seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(vfork), 0);
+    rc |= seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(clone), 1,
+                           SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, 0));
+    rc |= seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
+    if (rc != 0) return absl::InternalError("seccomp process rules failed");
+  }
   int memfd = ::memfd_create("deltascope-seccomp", MFD_CLOEXEC);
   if (memfd < 0) return absl::InternalError(absl::StrCat("memfd_create: ", std::strerror(errno)));
   UniqueFd fd(memfd);
@@ -116,10 +126,15 @@ absl::StatusOr<std::string> CompileSeccompPolicy() {
   return program;
 }
 
-const std::string* SeccompProgram(std::string* error) {
+const std::string* SeccompProgram(bool deny_fork, std::string* error) {
   static std::once_flag once;
-  static absl::StatusOr<std::string> program = absl::UnknownError("unset");
-  std::call_once(once, [] { program = CompileSeccompPolicy(); });
+  static absl::StatusOr<std::string> programs[2] = {absl::UnknownError("unset"),
+                                                   absl::UnknownError("unset")};
+  std::call_once(once, [] {
+    programs[0] = CompileSeccompPolicy(false);
+    programs[1] = CompileSeccompPolicy(true);
+  });
+  const absl::StatusOr<std::string>& program = programs[deny_fork ? 1 : 0];
   if (!program.ok()) {
     *error = std::string(program.status().message());
     return nullptr;
@@ -158,10 +173,12 @@ std::vector<LayerStatus> Probe() {
       {"namespaces", bwrap,
        bwrap ? "bubblewrap: user, pid, net (empty), ipc, uts and mount namespaces" : why});
   std::string seccomp_error;
-  bool seccomp = ::prctl(PR_GET_SECCOMP, 0, 0, 0, 0) >= 0 && SeccompProgram(&seccomp_error);
+  bool seccomp =
+      ::prctl(PR_GET_SECCOMP, 0, 0, 0, 0) >= 0 && SeccompProgram(false, &seccomp_error);
   layers.push_back({"seccomp", seccomp,
                     seccomp ? "ptrace, mount, bpf, keyctl, kexec, modules, setns, unshare, "
-                              "IP and packet sockets denied (EPERM)"
+                              "IP and packet sockets denied (EPERM); fork denied unless "
+                              "limits.processes > 1"
                             : absl::StrCat("seccomp unavailable: ", seccomp_error)});
   int abi = LandlockAbi();
   layers.push_back({"landlock", abi >= 6,
@@ -207,6 +224,25 @@ const char* SandboxModeName(SandboxMode mode) {
   return "off";
 }
 
+ResourceLimits DefaultResourceLimits(SandboxMode mode) {
+  ResourceLimits limits;
+  if (mode == SandboxMode::kOff) return limits;
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  limits.memory_bytes = 0;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+  limits.memory_bytes = 0;
+#else
+  limits.memory_bytes = 4ULL << 30;
+#endif
+#else
+  limits.memory_bytes = 4ULL << 30;
+#endif
+  limits.file_size_bytes = 1ULL << 30;
+  limits.processes = 1;
+  return limits;
+}
+
 const std::vector<LayerStatus>& ProbeSandboxLayers() {
   static const std::vector<LayerStatus> layers = Probe();
   return layers;
@@ -230,7 +266,7 @@ absl::StatusOr<SandboxedCommand> PrepareSandbox(const SandboxPolicy& policy,
           absl::StrCat("sandbox layer ", layer.name, " missing: ", layer.detail));
   }
   std::string seccomp_error;
-  const std::string* program = SeccompProgram(&seccomp_error);
+  const std::string* program = SeccompProgram(policy.limits.processes == 1, &seccomp_error);
   bool bwrap = probe[0].active;
   if (!bwrap) {
     out.argv = argv;
@@ -287,6 +323,7 @@ int ApplySandboxInChild(const SandboxPolicy& policy, const SandboxedCommand& com
   if (int e = set_limit(RLIMIT_CPU, policy.limits.cpu_seconds)) return e;
   if (int e = set_limit(RLIMIT_NOFILE, policy.limits.open_files)) return e;
   if (int e = set_limit(RLIMIT_FSIZE, policy.limits.file_size_bytes)) return e;
+
   struct rlimit no_core = {0, 0};
   ::setrlimit(RLIMIT_CORE, &no_core);
   if (policy.mode == SandboxMode::kOff) return 0;

@@ -27,11 +27,20 @@ absl::StatusOr<SandboxMode> ParseSandboxMode(const std::string& name);
 const char* SandboxModeName(SandboxMode mode);
 
 struct ResourceLimits {
-  uint64_t memory_bytes = 0;     // RLIMIT_AS; 0: unlimited (sanitizer builds need this)
+  uint64_t memory_bytes = 0;     // RLIMIT_AS; 0: unlimited
   uint64_t cpu_seconds = 0;      // RLIMIT_CPU; 0: unlimited
   uint64_t open_files = 1024;    // RLIMIT_NOFILE
   uint64_t file_size_bytes = 0;  // RLIMIT_FSIZE; 0: unlimited
+  // 1: no child processes, threads only (seccomp). Otherwise unlimited: RLIMIT_NPROC counts
+  // every process of the uid (and the kernel exempts root), so it cannot bound one plugin.
+  uint64_t processes = 0;
 };
+
+// What a plugin runs under when its manifest sets no limit. Sandboxed modes: 4 GiB of address
+// space, 1,024 descriptors, 1 GiB files, no child processes, no CPU-time cap (per-call deadlines
+// stop spinning plugins; a CPU cap would kill long-lived warm ones). Off: descriptors only.
+// Sanitizer builds set no address-space limit (AddressSanitizer cannot start under one).
+ResourceLimits DefaultResourceLimits(SandboxMode mode);
 
 struct SandboxPolicy {
   SandboxMode mode = SandboxMode::kStandard;

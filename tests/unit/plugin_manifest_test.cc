@@ -48,7 +48,7 @@ TEST(ManifestTest, ParsesEveryField) {
   EXPECT_EQ(m->comparators[1].after, "csv");
   EXPECT_EQ(m->limits.startup_timeout, std::chrono::milliseconds(5000));
   EXPECT_EQ(m->limits.call_timeout, std::chrono::milliseconds(500));
-  EXPECT_EQ(m->limits.memory_bytes, 512ull << 20);
+  EXPECT_EQ(m->limits.memory_bytes, std::optional<uint64_t>(512ull << 20));
   EXPECT_EQ(m->limits.max_instances, 2);
   EXPECT_EQ(m->content, ContentDelivery::kStream);
 }
