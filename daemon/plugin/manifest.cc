@@ -193,9 +193,8 @@ absl::Status ParseLimits(const YAML::Node& limits, Manifest& m, const Errors& er
     if (!n.ok()) return n.status();
     m.limits.max_instances = static_cast<int>(*n);
   }
-  for (auto [key, min, max, target] :
-       {std::tuple{"open_files", 16, 1 << 20, &m.limits.open_files},
-        std::tuple{"processes", 1, 4096, &m.limits.processes}}) {
+  for (auto [key, min, max, target] : {std::tuple{"open_files", 16, 1 << 20, &m.limits.open_files},
+                                       std::tuple{"processes", 1, 4096, &m.limits.processes}}) {
     if (!limits[key]) continue;
     absl::StatusOr<int64_t> n = count(key, min, max);
     if (!n.ok()) return n.status();

@@ -30,10 +30,10 @@ struct PluginLimits {
   // Resource limits of each process; unset means the sandbox mode's default (see
   // EffectiveResourceLimits), 0 means unlimited.
   std::optional<uint64_t> memory_bytes;     // address space
-  std::optional<uint64_t> cpu_seconds;       // CPU time over the process's life
-  std::optional<uint64_t> open_files;        // descriptors
-  std::optional<uint64_t> file_size_bytes;   // largest file it may write
-  std::optional<uint64_t> processes;         // 1: no child processes (threads only)
+  std::optional<uint64_t> cpu_seconds;      // CPU time over the process's life
+  std::optional<uint64_t> open_files;       // descriptors
+  std::optional<uint64_t> file_size_bytes;  // largest file it may write
+  std::optional<uint64_t> processes;        // 1: no child processes (threads only)
 };
 
 enum class ContentDelivery { kPath, kStream };

@@ -129,7 +129,7 @@ absl::StatusOr<std::string> CompileSeccompPolicy(bool deny_fork) {
 const std::string* SeccompProgram(bool deny_fork, std::string* error) {
   static std::once_flag once;
   static absl::StatusOr<std::string> programs[2] = {absl::UnknownError("unset"),
-                                                   absl::UnknownError("unset")};
+                                                    absl::UnknownError("unset")};
   std::call_once(once, [] {
     programs[0] = CompileSeccompPolicy(false);
     programs[1] = CompileSeccompPolicy(true);
@@ -173,8 +173,7 @@ std::vector<LayerStatus> Probe() {
       {"namespaces", bwrap,
        bwrap ? "bubblewrap: user, pid, net (empty), ipc, uts and mount namespaces" : why});
   std::string seccomp_error;
-  bool seccomp =
-      ::prctl(PR_GET_SECCOMP, 0, 0, 0, 0) >= 0 && SeccompProgram(false, &seccomp_error);
+  bool seccomp = ::prctl(PR_GET_SECCOMP, 0, 0, 0, 0) >= 0 && SeccompProgram(false, &seccomp_error);
   layers.push_back({"seccomp", seccomp,
                     seccomp ? "ptrace, mount, bpf, keyctl, kexec, modules, setns, unshare, "
                               "IP and packet sockets denied (EPERM); fork denied unless "

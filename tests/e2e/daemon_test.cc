@@ -153,17 +153,8 @@ TEST(DaemonTest, SigtermDrainsInFlightDiffsThenExits) {
 namespace deltascope::testing {
 namespace {
 
-// Live processes whose environment contains `marker`.
 int CountProcessesWith(const std::string& marker) {
-  int n = 0;
-  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
-    std::string name = entry.path().filename().string();
-    if (name.empty() || !isdigit(static_cast<unsigned char>(name[0]))) continue;
-    std::string env = ReadFile(entry.path() / "environ");
-    std::string stat = ReadFile(entry.path() / "stat");
-    if (env.find(marker) != std::string::npos && stat.find(") Z ") == std::string::npos) ++n;
-  }
-  return n;
+  return static_cast<int>(ProcessesWithEnv(marker).size());
 }
 
 TEST(DaemonPluginTest, PluginsStayWarmReportMetricsAndStopWithTheDaemon) {

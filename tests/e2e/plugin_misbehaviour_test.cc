@@ -2,7 +2,6 @@
 // protocol or sends hostile responses. For each: the diff completes with the right exit status,
 // the item is still reported (by the fallback) with the right diagnostic, and no process of the
 // plugin is left behind.
-#include <dirent.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -17,22 +16,6 @@ namespace deltascope::testing {
 namespace {
 
 using Json = nlohmann::json;
-
-// Pids of live processes whose environment contains `marker`.
-std::vector<int> ProcessesWith(const std::string& marker) {
-  std::vector<int> pids;
-  DIR* proc = ::opendir("/proc");
-  while (struct dirent* e = ::readdir(proc)) {
-    int pid = std::atoi(e->d_name);
-    if (pid <= 0) continue;
-    std::string cmdline = ReadFile(absl::StrCat("/proc/", pid, "/environ"));
-    std::string stat = ReadFile(absl::StrCat("/proc/", pid, "/stat"));
-    bool zombie = stat.find(") Z ") != std::string::npos;
-    if (cmdline.find(marker) != std::string::npos && !zombie) pids.push_back(pid);
-  }
-  ::closedir(proc);
-  return pids;
-}
 
 struct Case {
   std::string mode;
@@ -91,8 +74,8 @@ TEST_P(MisbehaviourTest, DiffCompletesItemIsReportedNothingLingers) {
   // The other item is unaffected.
   EXPECT_NE(r.out.find("\"other.txt\""), std::string::npos);
   // Nothing the plugin started survives the run (grandchildren included).
-  for (int i = 0; i < 50 && !ProcessesWith(marker).empty(); ++i) ::usleep(20000);
-  EXPECT_EQ(ProcessesWith(marker), std::vector<int>{}) << c.mode;
+  for (int i = 0; i < 50 && !ProcessesWithEnv(marker).empty(); ++i) ::usleep(20000);
+  EXPECT_EQ(ProcessesWithEnv(marker), std::vector<int>{}) << c.mode;
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -141,7 +124,7 @@ TEST(PluginQuarantineTest, CrashBudgetQuarantinesThePlugin) {
   EXPECT_EQ(crashes, 3);
   EXPECT_EQ(quarantined, 2);
   EXPECT_EQ(cs["root"]["children"].size(), 5u);  // every item still reported
-  EXPECT_EQ(ProcessesWith(marker), std::vector<int>{});
+  EXPECT_EQ(ProcessesWithEnv(marker), std::vector<int>{});
 }
 
 TEST(PluginCheckTest, NamesTheProblemOfEachBrokenPlugin) {
@@ -179,7 +162,7 @@ TEST(PluginCheckTest, NamesTheProblemOfEachBrokenPlugin) {
             std::string::npos)
       << list.out;
   EXPECT_NE(list.out.find("[disabled] - invalid manifest"), std::string::npos) << list.out;
-  EXPECT_EQ(ProcessesWith(marker), std::vector<int>{});
+  EXPECT_EQ(ProcessesWithEnv(marker), std::vector<int>{});
 }
 
 }  // namespace

@@ -10,6 +10,9 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
+
+#include "tests/support/tree.h"
 
 extern char** environ;
 
@@ -170,6 +173,21 @@ ProcessResult RunDeltascope(const std::vector<std::string>& args, const RunOptio
   std::vector<std::string> argv = {BinPath("deltascope")};
   argv.insert(argv.end(), args.begin(), args.end());
   return RunProcess(argv, options);
+}
+
+std::vector<int> ProcessesWithEnv(const std::string& marker) {
+  std::vector<int> pids;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
+    std::string name = entry.path().filename().string();
+    if (name.empty() || name[0] < '0' || name[0] > '9') continue;
+    std::string env = ReadFile(entry.path() / "environ");
+    std::string stat = ReadFile(entry.path() / "stat");
+    if (env.find(marker) != std::string::npos && stat.find(") Z ") == std::string::npos) {
+      pids.push_back(std::atoi(name.c_str()));
+    }
+  }
+  return pids;
 }
 
 }  // namespace deltascope::testing

@@ -51,6 +51,10 @@ class BackgroundProcess {
   std::string out_path_, err_path_;
 };
 
+// Pids of live (not zombie) processes whose environment contains `marker`: how tests find every
+// process a plugin started, grandchildren and escaped ones included.
+std::vector<int> ProcessesWithEnv(const std::string& marker);
+
 // Runs build/bin/deltascope with `args`.
 ProcessResult RunDeltascope(const std::vector<std::string>& args, const RunOptions& options = {});
 

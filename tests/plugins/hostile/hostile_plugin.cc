@@ -1,0 +1,225 @@
+// deltascope-hostile-plugin: a comparator plugin ("hostile", claims .hostile files) that, asked
+// to compare, attacks the host as $HOSTILE_ATTACK says, for the sandbox's hostile matrix
+// (tests/e2e/sandbox_hostile_test.cc). It answers with what the attack achieved, so a test can
+// both check the plugin's own account and verify independently that nothing happened.
+//
+// The item's content carries the targets, one "key=value" per line: port (a TCP listener of the
+// test on 127.0.0.1), victim (a pid the test owns), secret (a file outside the plugin's view),
+// outside (a path outside the plugin's tmp to create), setuid (a setuid-root executable).
+//
+// Attacks: network, read, write, fork-bomb, memory, cpu, ptrace, kill, fds, setuid. The fork bomb
+// and the allocation stop by themselves (2,000 processes, 10 GiB), so a broken sandbox cannot
+// take the machine down. With --report-privileges the program prints its euid and effective
+// capabilities and exits (what the setuid attack executes).
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/ptrace.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "deltascope/plugin/sdk.h"
+
+namespace {
+
+using deltascope::plugin::Context;
+using deltascope::plugin::DiffNode;
+using deltascope::plugin::Pair;
+using deltascope::plugin::Result;
+
+std::string ErrnoName(int e) {
+  const char* name = strerrorname_np(e);
+  return name ? name : std::to_string(e);
+}
+
+// "ok" when rc >= 0, else the errno's name.
+std::string Outcome(long rc) { return rc >= 0 ? "ok" : ErrnoName(errno); }
+
+std::string ReadSome(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY);
+  if (fd < 0) return ErrnoName(errno);
+  char buf[4096];
+  ssize_t n = ::read(fd, buf, sizeof(buf));
+  ::close(fd);
+  return n < 0 ? ErrnoName(errno) : "content=" + std::string(buf, static_cast<size_t>(n));
+}
+
+std::string Network(int port) {
+  int s = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (s < 0) return "socket " + ErrnoName(errno);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  int rc = ::connect(s, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  std::string out = rc == 0 ? "connected" : "connect " + ErrnoName(errno);
+  ::close(s);
+  return out;
+}
+
+std::string ForkBomb() {
+  std::vector<pid_t> children;
+  std::string stop = "limit";
+  while (children.size() < 2000) {
+    pid_t pid = ::fork();
+    if (pid < 0) {
+      stop = ErrnoName(errno);
+      break;
+    }
+    if (pid == 0) {
+      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+      ::pause();
+      _exit(0);
+    }
+    children.push_back(pid);
+  }
+  for (pid_t pid : children) ::kill(pid, SIGKILL);
+  for (pid_t pid : children) ::waitpid(pid, nullptr, 0);
+  return std::to_string(children.size()) + " children, then " + stop;
+}
+
+std::string Memory() {
+  constexpr size_t kChunk = 64 << 20;
+  std::vector<char*> chunks;
+  std::string stop = "limit";
+  while (chunks.size() * kChunk < (10ULL << 30)) {
+    char* p = static_cast<char*>(std::malloc(kChunk));
+    if (!p) {
+      stop = "ENOMEM";
+      break;
+    }
+    for (size_t i = 0; i < kChunk; i += 4096) p[i] = 1;  // make it resident
+    chunks.push_back(p);
+  }
+  size_t mib = chunks.size() * (kChunk >> 20);
+  for (char* p : chunks) std::free(p);
+  return std::to_string(mib) + " MiB, then " + stop;
+}
+
+std::string Fds() {
+  std::vector<int> fds;
+  std::string stop = "limit";
+  while (fds.size() < 100000) {
+    int fd = ::open("/dev/null", O_RDONLY);
+    if (fd < 0) {
+      stop = ErrnoName(errno);
+      break;
+    }
+    fds.push_back(fd);
+  }
+  for (int fd : fds) ::close(fd);
+  return std::to_string(fds.size()) + " fds, then " + stop;
+}
+
+// Runs the setuid executable and returns what it reports of its privileges.
+std::string Setuid(const std::string& path) {
+  int out[2];
+  if (::pipe(out) != 0) return "pipe " + ErrnoName(errno);
+  pid_t pid = ::fork();
+  if (pid < 0) return "fork " + ErrnoName(errno);
+  if (pid == 0) {
+    ::dup2(out[1], 1);
+    ::execl(path.c_str(), path.c_str(), "--report-privileges", nullptr);
+    std::printf("exec %s\n", ErrnoName(errno).c_str());
+    std::fflush(stdout);
+    _exit(127);
+  }
+  ::close(out[1]);
+  std::string text;
+  char buf[512];
+  ssize_t n;
+  while ((n = ::read(out[0], buf, sizeof(buf))) > 0) text.append(buf, static_cast<size_t>(n));
+  ::close(out[0]);
+  ::waitpid(pid, nullptr, 0);
+  while (!text.empty() && text.back() == '\n') text.pop_back();
+  return text;
+}
+
+int ReportPrivileges() {
+  std::ifstream status("/proc/self/status");
+  std::string line, capeff = "?";
+  while (std::getline(status, line)) {
+    if (line.rfind("CapEff:", 0) == 0) capeff = line.substr(line.find_first_not_of(" \t", 7));
+  }
+  std::printf("euid=%d capeff=%s\n", static_cast<int>(::geteuid()), capeff.c_str());
+  return 0;
+}
+
+class HostileComparator : public deltascope::plugin::Comparator {
+ public:
+  deltascope::plugin::Descriptor Describe() const override {
+    return {.name = "hostile", .extensions = {".hostile"}};
+  }
+
+  Result Compare(const Pair& pair, Context&) override {
+    std::map<std::string, std::string> targets;
+    std::ifstream in(pair.any().path);
+    for (std::string line; std::getline(in, line);) {
+      size_t eq = line.find('=');
+      if (eq != std::string::npos) targets[line.substr(0, eq)] = line.substr(eq + 1);
+    }
+    const char* env = std::getenv("HOSTILE_ATTACK");
+    const std::string attack = env ? env : "";
+    pid_t victim = static_cast<pid_t>(std::atoi(targets["victim"].c_str()));
+    std::string what;
+    if (attack == "network") {
+      what = Network(std::atoi(targets["port"].c_str()));
+    } else if (attack == "read") {
+      what = "shadow " + ReadSome("/etc/shadow") + "; secret " + ReadSome(targets["secret"]);
+    } else if (attack == "write") {
+      int fd = ::open(targets["outside"].c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      what = "outside " + Outcome(fd);
+      if (fd >= 0) ::close(fd);
+      fd = ::open(pair.any().path.c_str(), O_WRONLY | O_APPEND);
+      what += "; item " + Outcome(fd);
+      if (fd >= 0) {
+        (void)!::write(fd, "pwned\n", 6);
+        ::close(fd);
+      }
+    } else if (attack == "fork-bomb") {
+      what = ForkBomb();
+    } else if (attack == "memory") {
+      what = Memory();
+    } else if (attack == "cpu") {
+      while (true) asm volatile("");  // spins until the host's deadline kills it
+    } else if (attack == "ptrace") {
+      what = "victim " + Outcome(::ptrace(PTRACE_SEIZE, victim, nullptr, nullptr)) + "; parent " +
+             Outcome(::ptrace(PTRACE_SEIZE, ::getppid(), nullptr, nullptr));
+    } else if (attack == "kill") {
+      what = "victim " + Outcome(::kill(victim, SIGKILL)) + "; parent " +
+             Outcome(::kill(::getppid(), SIGKILL));
+    } else if (attack == "fds") {
+      what = Fds();
+    } else if (attack == "setuid") {
+      what = Setuid(targets["setuid"]);
+    } else {
+      what = "unknown attack";
+    }
+    DiffNode node;
+    node.set_action(pair.added() ? "add" : pair.removed() ? "remove" : "modify");
+    node.set_item_type("hostile");
+    node.set_summary(attack + ": " + what);
+    return Result::Leaf(std::move(node));
+  }
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc > 1 && std::string(argv[1]) == "--report-privileges") return ReportPrivileges();
+  return deltascope::plugin::Serve<HostileComparator>(argc, argv,
+                                                      {.name = "hostile", .version = "1.0"});
+}
