@@ -39,3 +39,11 @@ if ! "$VENV/bin/python" -c "import deltascope_plugin, deltascope_sqlite, pytest,
   "$VENV/bin/pip" install -q --disable-pip-version-check \
     -e "$ROOT/plugin-sdk-python" -e "$ROOT/examples/plugins/sqlite-python" "pytest>=7"
 fi
+# Wheels the end-to-end Python tests install into fresh virtual environments, offline.
+WHEELS="$VENV/wheels"
+if ! ls "$WHEELS"/grpcio-*.whl "$WHEELS"/protobuf-*.whl "$WHEELS"/setuptools-*.whl \
+  "$WHEELS"/wheel-*.whl >/dev/null 2>&1; then
+  echo "install-deps: downloading wheels for the fresh-venv tests into $WHEELS" >&2
+  "$VENV/bin/pip" download -q --disable-pip-version-check --only-binary=:all: -d "$WHEELS" \
+    grpcio protobuf "setuptools>=64" wheel
+fi

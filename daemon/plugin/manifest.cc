@@ -259,6 +259,17 @@ absl::StatusOr<uint64_t> ParseByteSize(const std::string& text) {
   return value << shift;
 }
 
+absl::Status ParsePluginLimits(const std::map<std::string, std::string>& limits,
+                               const std::string& where, PluginLimits& out) {
+  YAML::Node node(YAML::NodeType::Map);
+  for (const auto& [key, value] : limits) node[key] = value;
+  Manifest m;
+  m.limits = out;
+  if (absl::Status s = ParseLimits(node, m, Errors(where)); !s.ok()) return s;
+  out = m.limits;
+  return absl::OkStatus();
+}
+
 absl::StatusOr<Manifest> ParseManifest(const std::string& text, const std::filesystem::path& file) {
   Errors errors(file);
   YAML::Node root;

@@ -63,6 +63,11 @@ struct Manifest {
 // mode's defaults (DefaultResourceLimits).
 ResourceLimits EffectiveResourceLimits(const PluginLimits& limits, SandboxMode mode);
 
+// Parses limits given as in a manifest's `limits:` block (key → text, e.g. "call_timeout" →
+// "2s") into `out`, keeping what is not given. Errors name `where`.
+absl::Status ParsePluginLimits(const std::map<std::string, std::string>& limits,
+                               const std::string& where, PluginLimits& out);
+
 // Parses a manifest file. Errors read "FILE:LINE: reason".
 absl::StatusOr<Manifest> ParseManifestFile(const std::filesystem::path& file);
 // Parses manifest text; `file` names it in errors and anchors relative commands.

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/str_cat.h"
@@ -116,11 +117,21 @@ std::vector<FoundPlugin> FindPythonPlugins(const std::string& interpreter) {
                                                      : Scope::kFiles;
       m.comparators.push_back(std::move(claim));
     }
+    std::map<std::string, std::string> limits;
+    if (p.contains("limits") && p["limits"].is_object()) {
+      for (const auto& [key, value] : p["limits"].items()) {
+        limits[key] = value.is_string() ? value.get<std::string>() : value.dump();
+      }
+    }
+    absl::Status limits_ok = ParsePluginLimits(
+        limits, absl::StrCat(m.name, " (", p.value("value", ""), ") limits"), m.limits);
     if (p.contains("error")) {
       plugin.disabled_reason =
           absl::StrCat("cannot load ", p.value("value", ""), ": ", p["error"].get<std::string>());
     } else if (m.comparators.empty()) {
       plugin.disabled_reason = "provides no comparator";
+    } else if (!limits_ok.ok()) {
+      plugin.disabled_reason = std::string(limits_ok.message());
     }
     plugin.manifest = std::move(m);
     found.push_back(std::move(plugin));

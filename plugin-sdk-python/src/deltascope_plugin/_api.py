@@ -120,6 +120,10 @@ class Comparator:
     scope: str = "files"
     """``"files"``, ``"containers"`` (folders) or ``"any"``."""
     handles_identical: bool = False
+    limits: Mapping[str, str] = {}
+    """Limits of the plugin's process, as in a manifest's ``limits:`` block, e.g.
+    ``{"call_timeout": "30s", "memory": "2GiB", "processes": "4"}``. The comparators of one entry
+    point share a process: their limits are merged."""
 
     def compare(self, left: Optional[Side], right: Optional[Side], ctx: Context) -> Result:
         """Compares one pair; ``left`` is None for an added item, ``right`` for a removed one."""

@@ -75,6 +75,11 @@ def discover() -> Dict[str, Any]:
                  "media_types": list(c.media_types),
                  "scope": c.scope if c.scope in _SCOPES else "files"}
                 for c in loaded]
+            limits: Dict[str, str] = {}
+            for c in loaded:
+                limits.update({str(k): str(v) for k, v in dict(c.limits).items()})
+            if limits:
+                entry["limits"] = limits
         except Exception as e:  # a broken plugin is reported, not fatal
             entry["comparators"] = []
             entry["error"] = f"{type(e).__name__}: {e}"

@@ -1,0 +1,202 @@
+"""The plugin process: environment, handshake, the gRPC servicer (docs/plugin-protocol.md)."""
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import tempfile
+import threading
+import traceback
+from concurrent import futures
+from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Union
+
+import grpc
+
+from deltascope_plugin._api import ACTIONS, Comparator, Context, Result, Side
+from deltascope_plugin._gen.deltascope.plugin.v1 import comparator_pb2 as pb
+from deltascope_plugin._gen.deltascope.plugin.v1 import comparator_pb2_grpc as pb_grpc
+from deltascope_plugin._gen.grpc.health.v1 import health_pb2, health_pb2_grpc
+
+MAGIC_COOKIE = "d3lt4sc0pe-plugin-v1"
+PROTOCOL_VERSIONS = (1,)
+SERVICE_NAME = "deltascope.plugin.v1.Comparator"
+_SCOPES = {"files": pb.SCOPE_FILES, "containers": pb.SCOPE_CONTAINERS, "any": pb.SCOPE_ANY}
+_OUTCOMES = {"identical": pb.CompareResponse.OUTCOME_IDENTICAL, "leaf": pb.CompareResponse.OUTCOME_LEAF,
+             "expand": pb.CompareResponse.OUTCOME_EXPAND, "skip": pb.CompareResponse.OUTCOME_SKIP}
+
+
+def _as_instances(comparators: Iterable[Union[Comparator, type]]) -> List[Comparator]:
+    out = []
+    for c in comparators:
+        inst = c() if isinstance(c, type) else c
+        if not isinstance(inst, Comparator) or not inst.name:
+            raise TypeError(f"{c!r} is not a deltascope_plugin.Comparator with a name")
+        out.append(inst)
+    return out
+
+
+def comparator_info(c: Comparator) -> pb.ComparatorInfo:
+    return pb.ComparatorInfo(name=c.name, extensions=[e.lower() for e in c.extensions],
+                             media_types=list(c.media_types), scope=_SCOPES.get(c.scope, pb.SCOPE_FILES),
+                             handles_identical=c.handles_identical)
+
+
+def _side(item: pb.Item, path: str) -> Side:
+    return Side(logical_path=item.logical_path, path=path, size=item.size, media_type=item.media_type,
+                content_hash=item.content_hash, kind=item.kind or "file")
+
+
+def run_comparator(comparator: Comparator, request: pb.CompareRequest, left_path: Optional[str],
+                   right_path: Optional[str], cancelled: Optional[threading.Event] = None) -> pb.CompareResponse:
+    """Calls ``comparator.compare`` and turns its Result into a CompareResponse (validated)."""
+    ctx = Context(path=request.path, options=dict(request.options), max_examples=request.max_examples or 8,
+                  output_dir=request.output_dir, identical=request.identical)
+    if cancelled is not None:
+        ctx._cancelled = cancelled
+    left = _side(request.left, left_path) if left_path is not None else None
+    right = _side(request.right, right_path) if right_path is not None else None
+    result = comparator.compare(left, right, ctx)
+    if not isinstance(result, Result) or result.outcome not in _OUTCOMES:
+        raise TypeError(f"compare() must return identical(), skip(), changed(...) or expand(...), "
+                        f"not {result!r}")
+    response = pb.CompareResponse(outcome=_OUTCOMES[result.outcome])
+    if result.node is not None:
+        if result.node.action and result.node.action not in ACTIONS:
+            raise ValueError(f"invalid action {result.node.action!r}")
+        response.node.CopyFrom(result.node)
+        if not response.node.comparator:
+            response.node.comparator = comparator.name
+    for child in result.children:
+        response.children.add(name=child.name, left_path=child.left_path, right_path=child.right_path)
+    return response
+
+
+class _Servicer(pb_grpc.ComparatorServicer):
+    def __init__(self, name: str, version: str, protocol: int, comparators: Sequence[Comparator],
+                 stop: threading.Event):
+        self._name, self._version, self._protocol = name, version, protocol
+        self._by_name: Dict[str, Comparator] = {c.name: c for c in comparators}
+        self._stop = stop
+
+    def Describe(self, request, context):
+        return pb.DescribeResponse(protocol_version=self._protocol, name=self._name, version=self._version,
+                                   comparators=[comparator_info(c) for c in self._by_name.values()])
+
+    def _lookup(self, request, context) -> Comparator:
+        c = self._by_name.get(request.comparator)
+        if c is None:
+            context.abort(grpc.StatusCode.UNIMPLEMENTED, f"no comparator named {request.comparator!r}")
+        return c
+
+    def _call(self, c: Comparator, request, left_path, right_path, context):
+        cancelled = threading.Event()
+        context.add_callback(cancelled.set)
+        try:
+            return run_comparator(c, request, left_path, right_path, cancelled)
+        except Exception as e:  # a plugin bug becomes a clean error: the host falls back
+            traceback.print_exc(file=sys.stderr)
+            context.abort(grpc.StatusCode.INTERNAL, f"{type(e).__name__}: {e}")
+
+    def Compare(self, request, context):
+        c = self._lookup(request, context)
+        left = request.left.path if request.HasField("left") else None
+        right = request.right.path if request.HasField("right") else None
+        return self._call(c, request, left, right, context)
+
+    def CompareStream(self, request_iterator: Iterator[pb.CompareStreamMessage], context):
+        first = next(request_iterator, None)
+        if first is None or first.WhichOneof("message") != "request":
+            context.abort(grpc.StatusCode.INVALID_ARGUMENT, "CompareStream must start with a request")
+        request = first.request
+        c = self._lookup(request, context)
+        with tempfile.TemporaryDirectory(prefix="deltascope-plugin-") as tmp:
+            paths = {}
+            files = {}
+            try:
+                for msg in request_iterator:
+                    if msg.WhichOneof("message") != "chunk":
+                        context.abort(grpc.StatusCode.INVALID_ARGUMENT, "only chunks may follow the request")
+                    side = "left" if msg.chunk.side == pb.ContentChunk.SIDE_LEFT else "right"
+                    if side not in files:
+                        paths[side] = os.path.join(tmp, side)
+                        files[side] = open(paths[side], "wb")
+                    files[side].write(msg.chunk.data)
+                    if msg.chunk.last:
+                        files[side].close()
+            finally:
+                for f in files.values():
+                    f.close()
+            for side, has in (("left", request.HasField("left")), ("right", request.HasField("right"))):
+                if has and side not in paths:  # an empty file sends no chunk with data
+                    open(os.path.join(tmp, side), "wb").close()
+                    paths[side] = os.path.join(tmp, side)
+            left = paths.get("left") if request.HasField("left") else None
+            right = paths.get("right") if request.HasField("right") else None
+            return self._call(c, request, left, right, context)
+
+    def Shutdown(self, request, context):
+        self._stop.set()
+        return pb.ShutdownResponse()
+
+
+class _Health(health_pb2_grpc.HealthServicer):
+    def Check(self, request, context):
+        if request.service in ("", SERVICE_NAME):
+            return health_pb2.HealthCheckResponse(status=health_pb2.HealthCheckResponse.SERVING)
+        context.abort(grpc.StatusCode.NOT_FOUND, f"unknown service {request.service!r}")
+
+
+def _negotiate() -> int:
+    offered = os.environ.get("DELTASCOPE_PLUGIN_PROTOCOL_VERSIONS", "1")
+    try:
+        host = {int(v) for v in offered.split(",") if v.strip()}
+    except ValueError:
+        host = set()
+    common = host & set(PROTOCOL_VERSIONS)
+    return max(common) if common else 0
+
+
+def _write_handshake(version: int, socket_path: str) -> None:
+    fd = int(os.environ.get("DELTASCOPE_PLUGIN_READY_FD", "3"))
+    line = f"deltascope-plugin|{version}|unix|{socket_path}|grpc\n".encode()
+    try:
+        os.write(fd, line)
+    finally:
+        os.close(fd)
+
+
+def serve(*comparators: Union[Comparator, type], name: str = "", version: str = "0.0.0") -> int:
+    """Serves the comparators as a deltascope plugin until the host shuts it down. Returns an exit code.
+
+    Call it from your plugin's ``__main__``: ``raise SystemExit(serve(MyComparator(), name="my-plugin"))``.
+    """
+    instances = _as_instances(comparators)
+    if os.environ.get("DELTASCOPE_PLUGIN_MAGIC_COOKIE") != MAGIC_COOKIE:
+        print("This is a deltascope plugin; it is started by deltascope, not by hand.", file=sys.stderr)
+        return 1
+    socket_path = os.environ.get("DELTASCOPE_PLUGIN_SOCKET", "")
+    if not socket_path:
+        print("deltascope plugin: DELTASCOPE_PLUGIN_SOCKET is not set", file=sys.stderr)
+        return 1
+    protocol = _negotiate()
+    if protocol == 0:
+        print(f"deltascope plugin: no common protocol version (host offers "
+              f"{os.environ.get('DELTASCOPE_PLUGIN_PROTOCOL_VERSIONS')!r}, plugin speaks "
+              f"{','.join(map(str, PROTOCOL_VERSIONS))})", file=sys.stderr)
+        _write_handshake(0, socket_path)
+        return 1
+    stop = threading.Event()
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=max(4, os.cpu_count() or 1)))
+    pb_grpc.add_ComparatorServicer_to_server(
+        _Servicer(name or os.environ.get("DELTASCOPE_PLUGIN_NAME", "python-plugin"), version, protocol,
+                  instances, stop), server)
+    health_pb2_grpc.add_HealthServicer_to_server(_Health(), server)
+    if server.add_insecure_port(f"unix:{socket_path}") == 0:
+        print(f"deltascope plugin: cannot listen on {socket_path}", file=sys.stderr)
+        return 1
+    server.start()
+    _write_handshake(protocol, socket_path)
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    stop.wait()
+    server.stop(grace=1).wait()
+    return 0
