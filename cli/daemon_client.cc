@@ -38,6 +38,7 @@ absl::StatusOr<std::vector<changeset::v1::Changeset>> DiffViaDaemon(
   for (const std::string& c : request.comparators) rpc.add_comparators(c);
   rpc.set_jobs(static_cast<uint32_t>(request.jobs));
   rpc.set_detect_moves(request.detect_moves);
+  rpc.set_config_yaml(request.config_yaml);
 
   grpc::ClientContext context;
   std::unique_ptr<grpc::ClientReader<daemon::v1::DiffEvent>> reader = stub->Diff(&context, rpc);

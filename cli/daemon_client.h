@@ -17,6 +17,7 @@ struct DaemonDiffRequest {
   std::vector<std::string> comparators;
   int jobs = 0;
   bool detect_moves = true;
+  std::string config_yaml;  // the --config file's text, for its tables and archive limits
   // Called with (items compared, pair index) as progress events arrive.
   std::function<void(uint64_t, uint32_t)> on_progress;
 };

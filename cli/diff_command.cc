@@ -127,6 +127,14 @@ int RunDiffInDaemon(const DiffFlags& flags) {
   }
   request.jobs = flags.jobs;
   request.detect_moves = !flags.no_moves;
+  if (!flags.config_path.empty()) {
+    absl::StatusOr<std::string> text = ReadFileToString(flags.config_path);
+    if (!text.ok()) {
+      PrintError(absl::StrCat(flags.config_path, ": ", text.status().message()));
+      return kExitTrouble;
+    }
+    request.config_yaml = *std::move(text);
+  }
   absl::StatusOr<std::vector<Changeset>> changesets = DiffViaDaemon(request);
   if (!changesets.ok()) {
     PrintError(changesets.status().message());

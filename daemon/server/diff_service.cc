@@ -3,6 +3,7 @@
 #include <future>
 
 #include "absl/strings/str_cat.h"
+#include "daemon/config/config.h"
 #include "daemon/engine/engine.h"
 #include "daemon/server/log.h"
 
@@ -99,6 +100,13 @@ grpc::Status DiffService::Diff(grpc::ServerContext* context, const daemon::v1::D
   absl::StatusOr<std::vector<std::shared_ptr<Comparator>>> pipeline = registry->Pipeline(names);
   if (!pipeline.ok()) return ToGrpc(pipeline.status());
   DiffOptions options;
+  if (!request->config_yaml().empty() || !request->config_path().empty()) {
+    absl::StatusOr<Config> config = !request->config_yaml().empty()
+                                        ? ParseConfig(request->config_yaml(), "request config")
+                                        : LoadConfig(request->config_path());
+    if (!config.ok()) return ToGrpc(config.status());
+    config->ApplyTo(options);  // tables, archive limits
+  }
   options.jobs = request->jobs() > 0 ? static_cast<int>(request->jobs()) : limits_.jobs;
   options.detect_moves = request->detect_moves();
   Engine engine(*pipeline, options);

@@ -71,6 +71,31 @@ TEST(DaemonTest, ClientModeIsByteIdenticalToTheEmbeddedEngine) {
   EXPECT_EQ(RunDeltascope({"diff", "a", "a"}, env).exit_code, 0);
 }
 
+TEST(DaemonTest, ConfigFileReachesTheDaemon) {
+  ScratchTree t;
+  t.Write("a/people.csv", "id,name\n1,Ann\n2,Bob\n3,Cy\n");
+  t.Write("b/people.csv", "id,name\n3,Cy\n1,Ann\n2,Rob\n");
+  t.Write("keyed.yaml", "tables:\n  - {path: 'people\\.csv', key: id}\n");
+  Daemon daemon(t);
+  RunOptions in_tree;
+  in_tree.cwd = t.root();
+  ProcessResult local =
+      RunDeltascope({"diff", "a", "b", "--format", "json", "--config", "keyed.yaml"}, in_tree);
+  ProcessResult remote = RunDeltascope(
+      {"diff", "a", "b", "--format", "json", "--config", "keyed.yaml", "--daemon", daemon.target()},
+      in_tree);
+  ASSERT_EQ(local.exit_code, 1) << local.err;
+  EXPECT_NE(local.out.find("\"rows_modified\": 1"), std::string::npos) << local.out;  // keyed
+  EXPECT_EQ(remote.exit_code, 1) << remote.err;
+  EXPECT_EQ(remote.out, local.out);
+  // A bad config is refused by name, before the daemon is asked.
+  t.Write("bad.yaml", "tables: 3\n");
+  ProcessResult bad = RunDeltascope(
+      {"diff", "a", "b", "--config", "bad.yaml", "--daemon", daemon.target()}, in_tree);
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("bad.yaml"), std::string::npos) << bad.err;
+}
+
 TEST(DaemonTest, UnreachableDaemonIsOneClearLine) {
   ScratchTree t;
   MakeSmallPair(t);
