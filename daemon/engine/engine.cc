@@ -285,7 +285,11 @@ absl::StatusOr<Changeset> Engine::Diff(const std::filesystem::path& from,
   changeset.set_from_snapshot(from_label);
   changeset.set_to_snapshot(to_label);
   if (node) {
-    if (options_.detect_moves) tracker.Rewrite(*node);
+    if (options_.detect_moves) {
+      // Edits of renamed files are compared outside the tracker (it is being rewritten).
+      Run edits(pipeline_, context, pool, nullptr, nullptr);
+      tracker.Rewrite(*node, [&edits](const ItemPair& pair) { return edits.Compare(pair); });
+    }
     *changeset.mutable_root() = std::move(*node);
   }
   for (Diagnostic& d : context.SortedDiagnostics()) *changeset.add_diagnostics() = std::move(d);

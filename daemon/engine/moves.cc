@@ -3,10 +3,14 @@
 #include <xxhash.h>
 
 #include <algorithm>
+#include <filesystem>
+#include <tuple>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "daemon/engine/node_util.h"
+#include "daemon/engine/similar_files.h"
 
 namespace deltascope {
 namespace {
@@ -47,6 +51,7 @@ class Matcher {
 
   void MatchFolders();
   void MatchFiles();
+  void MatchSimilar(const EditComparer& compare_edit);
   // Replaces matched add nodes, deletes matched remove nodes, prunes emptied containers.
   void Apply(DiffNode& node);
 
@@ -66,6 +71,8 @@ class Matcher {
   bool SameContent(size_t a, size_t b);
   // Records that added item `to` is a move or copy of `source`.
   void AddMatch(size_t to, const std::string& source, bool move);
+  // Unmatched text files on disk of one side, in path order (at most kMaxSimilarCandidates).
+  std::vector<size_t> SimilarityCandidates(const std::vector<size_t>& side) const;
 
   std::vector<Record>& records_;
   const std::map<ContentHash, std::string>& unchanged_;
@@ -231,6 +238,87 @@ void Matcher::MatchFiles() {
   }
 }
 
+// As Binoc: a bound on the quadratic pairing, and on the bytes read per file.
+constexpr size_t kMaxSimilarCandidates = 400;
+constexpr uint64_t kMaxSimilarBytes = 4ull << 20;
+
+std::string LowerExtension(const std::string& path) {
+  std::string name = std::filesystem::path(path).filename().string();
+  size_t dot = name.rfind('.');
+  return dot == std::string::npos || dot == 0 ? "" : absl::AsciiStrToLower(name.substr(dot));
+}
+
+std::vector<size_t> Matcher::SimilarityCandidates(const std::vector<size_t>& side) const {
+  std::vector<size_t> out;
+  for (size_t i : side) {
+    const Record& r = records_[i];
+    if (r.directory || !r.file || r.size == 0 || r.size > kMaxSimilarBytes || !Eligible(i)) {
+      continue;
+    }
+    if (!absl::StartsWith(r.file->MediaType(), "text/")) continue;
+    out.push_back(i);
+    if (out.size() == kMaxSimilarCandidates) break;
+  }
+  return out;
+}
+
+void Matcher::MatchSimilar(const EditComparer& compare_edit) {
+  std::vector<size_t> added = SimilarityCandidates(added_);
+  std::vector<size_t> removed = SimilarityCandidates(removed_);
+  if (added.empty() || removed.empty()) return;
+  std::map<size_t, std::optional<std::vector<uint64_t>>> prints;
+  auto print = [&](size_t i) -> const std::optional<std::vector<uint64_t>>& {
+    auto it = prints.find(i);
+    if (it == prints.end())
+      it = prints.emplace(i, LineFingerprint(records_[i].file->physical())).first;
+    return it->second;
+  };
+  struct Candidate {
+    double similarity;
+    size_t removed, added;
+  };
+  std::vector<Candidate> candidates;
+  for (size_t a : added) {
+    for (size_t r : removed) {
+      const uint64_t small = std::min(records_[a].size, records_[r].size);
+      const uint64_t big = std::max(records_[a].size, records_[r].size);
+      if (static_cast<double>(small) < kRenameSimilarity * static_cast<double>(big)) continue;
+      if (LowerExtension(records_[a].path) != LowerExtension(records_[r].path)) continue;
+      const auto& pa = print(a);
+      const auto& pr = print(r);
+      if (!pa || !pr) continue;
+      double similarity = LineSimilarity(*pa, *pr);
+      if (similarity >= kRenameSimilarity) candidates.push_back({similarity, r, a});
+    }
+  }
+  // Most similar first; ties in path order (record indices follow paths).
+  std::sort(candidates.begin(), candidates.end(), [](const Candidate& x, const Candidate& y) {
+    if (x.similarity != y.similarity) return x.similarity > y.similarity;
+    return std::tie(x.removed, x.added) < std::tie(y.removed, y.added);
+  });
+  for (const Candidate& c : candidates) {
+    if (consumed_[c.removed] || consumed_[c.added]) continue;
+    const Record& from = records_[c.removed];
+    const Record& to = records_[c.added];
+    std::optional<DiffNode> edit = compare_edit(ItemPair{to.path, from.file, to.file, 0});
+    if (!edit) continue;
+    DiffNode node = MakeNode("move", edit->item_type(), to.path, "");
+    node.set_source_path(from.path);
+    node.set_comparator(edit->comparator());
+    node.set_summary(edit->summary().empty() ? "Moved and edited"
+                                             : absl::StrCat("Moved and edited: ", edit->summary()));
+    AddTag(node, "file-move");
+    for (const std::string& tag : edit->tags()) AddTag(node, tag);
+    *node.mutable_details() = edit->details();
+    SetDetail(node, "similarity_percent", static_cast<int64_t>(c.similarity * 100));
+    *node.mutable_children() = edit->children();
+    replacements_[to.path] = std::move(node);
+    deletions_.insert(from.path);
+    Consume(c.removed);
+    Consume(c.added);
+  }
+}
+
 void Matcher::Apply(DiffNode& node) {
   google::protobuf::RepeatedPtrField<DiffNode> kept;
   for (DiffNode& child : *node.mutable_children()) {
@@ -272,6 +360,7 @@ void MoveTracker::Observe(const ItemPair& pair, bool identical) {
   record.size = side->size();
   if (side->is_file() && pair.archive_depth == 0) {
     record.item = side;
+    record.file = side;
   } else if (side->is_file() && record.size > 0 && record.size <= kMaxEagerHashBytes) {
     // An archive member: its extraction directory is removed once its archive is compared.
     absl::StatusOr<ContentHash> hash = side->Hash();
@@ -281,12 +370,13 @@ void MoveTracker::Observe(const ItemPair& pair, bool identical) {
   records_.push_back(std::move(record));
 }
 
-void MoveTracker::Rewrite(DiffNode& root) {
+void MoveTracker::Rewrite(DiffNode& root, const EditComparer& compare_edit) {
   std::lock_guard<std::mutex> lock(mu_);
   if (records_.empty()) return;
   Matcher matcher(records_, unchanged_, unchanged_sizes_, root);
   matcher.MatchFolders();
   matcher.MatchFiles();
+  if (compare_edit) matcher.MatchSimilar(compare_edit);
   matcher.Apply(root);
 }
 

@@ -5,6 +5,7 @@
 #define DELTASCOPE_DAEMON_ENGINE_MOVES_H_
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -24,6 +25,13 @@ using changeset::v1::DiffNode;
 // extraction directory is gone by the time the tree is rewritten.
 inline constexpr uint64_t kMaxEagerHashBytes = 64ull << 20;
 
+// Renamed-and-edited text files are paired when at least this share of their lines is common.
+inline constexpr double kRenameSimilarity = 0.5;
+
+// Compares a removed and an added item as one modified pair (at the added path); nothing when
+// the comparators find no difference.
+using EditComparer = std::function<std::optional<DiffNode>(const ItemPair&)>;
+
 class MoveTracker {
  public:
   // Called by the engine for every pair it compares (thread-safe). Records added and removed
@@ -35,8 +43,10 @@ class MoveTracker {
   // Rewrites the changeset tree: pairs of add/remove nodes with equal content become moves,
   // added duplicates of existing content become copies, a removed and an added folder with the
   // same files become one folder move; emptied containers are pruned. Deterministic: candidates
-  // are matched in path order. Empty files never match (any two would).
-  void Rewrite(DiffNode& root);
+  // are matched in path order. Empty files never match (any two would). With `compare_edit`, a
+  // removed and an added text file on disk with the same extension and similar lines (see
+  // kRenameSimilarity; most similar first) become one move that also describes the edit.
+  void Rewrite(DiffNode& root, const EditComparer& compare_edit = nullptr);
 
   struct Record {
     std::string path;
@@ -45,6 +55,7 @@ class MoveTracker {
     int depth = 0;  // archive depth
     uint64_t size = 0;
     std::shared_ptr<const Item> item;  // null once hashed
+    std::shared_ptr<const Item> file;  // files on disk (not archive members), for similarity
     std::optional<ContentHash> hash;   // files only; absent when unreadable or too big
   };
 

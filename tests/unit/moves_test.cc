@@ -186,14 +186,18 @@ TEST_F(MovesTest, FolderWithOneEditedFileIsNotAFolderMove) {
   EXPECT_TRUE(HasTag(*moves[0], "file-move"));
 }
 
-TEST_F(MovesTest, MoveWithEditIsNotAMove) {
+TEST_F(MovesTest, MoveWithEditIsOneMoveThatTheDataComparatorDescribes) {
   tree_.Write("a/x.csv", kRows);
   tree_.Write("b/y.csv", kRows + "4,delta\n");
   changeset::v1::Changeset cs = Diff();
-  EXPECT_TRUE(WithAction(cs, "move").empty()) << cs.DebugString();
+  std::vector<const DiffNode*> moves = WithAction(cs, "move");
+  ASSERT_EQ(moves.size(), 1u) << cs.DebugString();
+  EXPECT_EQ(moves[0]->source_path(), "x.csv");
+  EXPECT_EQ(moves[0]->comparator(), "csv");
+  EXPECT_EQ(moves[0]->summary(), "Moved and edited: 1 row added");
   EXPECT_TRUE(WithAction(cs, "copy").empty());
-  EXPECT_EQ(WithAction(cs, "add").size(), 1u);
-  EXPECT_EQ(WithAction(cs, "remove").size(), 1u);
+  EXPECT_TRUE(WithAction(cs, "add").empty());
+  EXPECT_TRUE(WithAction(cs, "remove").empty());
 }
 
 TEST_F(MovesTest, FileMovedOutOfAnArchiveIsAMove) {
@@ -227,6 +231,44 @@ TEST_F(MovesTest, EmptyFilesNeverMatch) {
   tree_.Write("b/empty-b", "");
   changeset::v1::Changeset cs = Diff();
   EXPECT_TRUE(WithAction(cs, "move").empty()) << cs.DebugString();
+}
+
+// Twenty numbered lines, with line `edited` replaced.
+std::string Lines(int edited = -1) {
+  std::string out;
+  for (int i = 0; i < 20; ++i) absl::StrAppend(&out, i == edited ? "edited" : "line", " ", i, "\n");
+  return out;
+}
+
+TEST_F(MovesTest, RenamedAndEditedTextFileIsOneMoveDescribingTheEdit) {
+  tree_.Write("a/docs/report.txt", Lines());
+  tree_.Write("b/notes/summary.txt", Lines(5) + "one more\n");
+  tree_.Write("a/gone.txt", "nothing in common\n");
+  tree_.Write("b/new.txt", "with anything else\n");
+  changeset::v1::Changeset cs = Diff();
+  std::vector<const DiffNode*> moves = WithAction(cs, "move");
+  ASSERT_EQ(moves.size(), 1u) << cs.DebugString();
+  EXPECT_EQ(moves[0]->path(), "notes/summary.txt");
+  EXPECT_EQ(moves[0]->source_path(), "docs/report.txt");
+  EXPECT_EQ(moves[0]->comparator(), "text");
+  EXPECT_EQ(moves[0]->summary(), "Moved and edited: 2 lines added, 1 removed");
+  EXPECT_EQ(moves[0]->details().fields().at("similarity_percent").number_value(), 86);
+  // Dissimilar files stay an addition and a removal.
+  EXPECT_EQ(WithAction(cs, "add").size(), 2u);     // notes/ (the folder) and new.txt
+  EXPECT_EQ(WithAction(cs, "remove").size(), 2u);  // docs/ and gone.txt
+  EXPECT_TRUE(WithAction(Diff(/*detect_moves=*/false), "move").empty());
+}
+
+TEST_F(MovesTest, MostSimilarPairsWinAndExtensionsMustAgree) {
+  tree_.Write("a/one.txt", Lines());
+  tree_.Write("b/close.txt", Lines(3));  // 18 of 22 lines shared
+  tree_.Write("b/far.txt", Lines(3) + "x\ny\nz\n");
+  tree_.Write("b/other.md", Lines(4));  // as similar, but another extension: a new file
+  changeset::v1::Changeset cs = Diff();
+  std::vector<const DiffNode*> moves = WithAction(cs, "move");
+  ASSERT_EQ(moves.size(), 1u) << cs.DebugString();
+  EXPECT_EQ(moves[0]->path(), "close.txt");
+  EXPECT_EQ(moves[0]->source_path(), "one.txt");
 }
 
 TEST_F(MovesTest, SameResultWhateverTheThreadOrder) {

@@ -132,6 +132,13 @@ def main():
     write_case("archive-add-remove", "b", {
         "new.tar": tar_bytes([("x/one.txt", "1\n"), ("x/two.txt", "2\n")])})
 
+    # A renamed archive (same bytes) is one move, not its members; a renamed and repacked one
+    # (same members, other bytes) is an added and a removed archive.
+    renamed = zip_bytes([("inventory.csv", CSV_A), ("README.txt", README_A)])
+    write_case("archive-renamed", "a", {"2024/data.zip": renamed, "survey.tar.gz": tar_bytes(tar_a, "w:gz")})
+    write_case("archive-renamed", "b", {"archive/data-2024.zip": renamed,
+                                        "survey-final.tar": tar_bytes(tar_a, "w")})
+
     # Unsafe members (zip-slip, absolute path): refused with a diagnostic; the rest is compared.
     write_case("archive-zip-slip", "a", {"upload.zip": zip_bytes([("ok.txt", "safe\n")])})
     write_case("archive-zip-slip", "b", {"upload.zip": zip_bytes([
