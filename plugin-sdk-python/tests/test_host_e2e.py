@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -43,6 +44,12 @@ def write_package(root: Path, name: str, version: str, files: Dict[str, str],
         (root / rel).parent.mkdir(parents=True, exist_ok=True)
         (root / rel).write_text(textwrap.dedent(text))
     return root
+
+
+def copy_of(package: Path, into: Path) -> Path:
+    """A copy of a source tree, so that building it leaves nothing in the repository."""
+    return Path(shutil.copytree(package, into / package.name, ignore=shutil.ignore_patterns(
+        "build", "*.egg-info", "__pycache__", "tests")))
 
 
 def make_venv(path: Path, packages: List[Path]) -> Path:
@@ -115,14 +122,15 @@ def venvs(tmp_path_factory):
     if not list(WHEELS.glob("grpcio-*.whl")):
         pytest.fail(f"no wheels in {WHEELS}: run scripts/install-deps.sh")
     root = tmp_path_factory.mktemp("venvs")
-    sdk = REPO / "plugin-sdk-python"
+    sdk = copy_of(REPO / "plugin-sdk-python", root)
+    sqlite = copy_of(REPO / "examples/plugins/sqlite-python", root)
     a = write_package(root / "src-a", "ds-e2e-plugins-a", "1.0", {"ds_e2e_a/__init__.py": PLUGINS_A},
                       ["deltascope-plugin", "dslib==1.0"],
                       {"raiser": "ds_e2e_a:Raiser", "sleeper": "ds_e2e_a:Sleeper",
                        "lib-a": "ds_e2e_a:LibA"})
     b = write_package(root / "src-b", "ds-e2e-plugins-b", "1.0", {"ds_e2e_b/__init__.py": PLUGINS_B},
                       ["deltascope-plugin", "dslib==2.0"], {"lib-b": "ds_e2e_b:LibB"})
-    python_a = make_venv(root / "venv-a", [sdk, REPO / "examples/plugins/sqlite-python",
+    python_a = make_venv(root / "venv-a", [sdk, sqlite,
                                             dslib(root, "1.0"), a])
     python_b = make_venv(root / "venv-b", [sdk, dslib(root, "2.0"), b])
     return python_a, python_b
