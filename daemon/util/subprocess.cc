@@ -18,6 +18,33 @@ extern char** environ;
 
 namespace deltascope {
 
+bool DrainPipes(int out_fd, int err_fd, std::string& out, std::string& err,
+                std::chrono::steady_clock::time_point deadline) {
+  pollfd fds[2] = {{out_fd, POLLIN, 0}, {err_fd, POLLIN, 0}};
+  std::string* sinks[2] = {&out, &err};
+  int open_count = 2;
+  char buf[65536];
+  while (open_count > 0) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                    deadline - std::chrono::steady_clock::now())
+                    .count();
+    if (left <= 0) return false;
+    int r = ::poll(fds, 2, static_cast<int>(left));
+    if (r < 0 && errno == EINTR) continue;
+    for (int i = 0; i < 2; ++i) {
+      if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+      ssize_t n = ::read(fds[i].fd, buf, sizeof(buf));
+      if (n > 0) {
+        sinks[i]->append(buf, static_cast<size_t>(n));
+      } else if (n == 0 || errno != EINTR) {
+        fds[i].fd = -1;
+        --open_count;
+      }
+    }
+  }
+  return true;
+}
+
 absl::StatusOr<CommandOutput> RunCommand(const std::vector<std::string>& argv,
                                          std::chrono::milliseconds timeout) {
   int out[2], err[2];
@@ -41,33 +68,8 @@ absl::StatusOr<CommandOutput> RunCommand(const std::vector<std::string>& argv,
   out_w.Reset();
   err_w.Reset();
   CommandOutput result;
-  pollfd fds[2] = {{out_r.get(), POLLIN, 0}, {err_r.get(), POLLIN, 0}};
-  std::string* sinks[2] = {&result.out, &result.err};
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  int open_count = 2;
-  char buf[65536];
-  bool timed_out = false;
-  while (open_count > 0) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-                    deadline - std::chrono::steady_clock::now())
-                    .count();
-    if (left <= 0) {
-      timed_out = true;
-      break;
-    }
-    int r = ::poll(fds, 2, static_cast<int>(left));
-    if (r < 0 && errno == EINTR) continue;
-    for (int i = 0; i < 2; ++i) {
-      if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
-      ssize_t n = ::read(fds[i].fd, buf, sizeof(buf));
-      if (n > 0) {
-        sinks[i]->append(buf, static_cast<size_t>(n));
-      } else {
-        fds[i].fd = -1;
-        --open_count;
-      }
-    }
-  }
+  const bool timed_out = !DrainPipes(out_r.get(), err_r.get(), result.out, result.err,
+                                     std::chrono::steady_clock::now() + timeout);
   if (timed_out) ::kill(pid, SIGKILL);
   int status = 0;
   ::waitpid(pid, &status, 0);

@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <grp.h>
-#include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -12,6 +11,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "daemon/util/subprocess.h"
 #include "tests/support/tree.h"
 
 extern char** environ;
@@ -72,38 +72,14 @@ ProcessResult RunProcess(const std::vector<std::string>& argv, const RunOptions&
   }
   ::close(out_pipe[1]);
   ::close(err_pipe[1]);
-  const auto deadline =
-      std::chrono::steady_clock::now() + std::chrono::seconds(options.timeout_seconds);
-  pollfd fds[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
-  std::string* sinks[2] = {&result.out, &result.err};
-  int open_count = 2;
-  char buf[65536];
-  while (open_count > 0) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-                    deadline - std::chrono::steady_clock::now())
-                    .count();
-    if (left <= 0) {
-      ::kill(-pid, SIGKILL);
-      ::kill(pid, SIGKILL);
-      break;
-    }
-    int r = ::poll(fds, 2, static_cast<int>(left));
-    if (r < 0 && errno == EINTR) continue;
-    for (int i = 0; i < 2; ++i) {
-      if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
-      ssize_t n = ::read(fds[i].fd, buf, sizeof(buf));
-      if (n > 0) {
-        sinks[i]->append(buf, static_cast<size_t>(n));
-      } else {
-        ::close(fds[i].fd);
-        fds[i].fd = -1;
-        --open_count;
-      }
-    }
+  if (!DrainPipes(
+          out_pipe[0], err_pipe[0], result.out, result.err,
+          std::chrono::steady_clock::now() + std::chrono::seconds(options.timeout_seconds))) {
+    ::kill(-pid, SIGKILL);
+    ::kill(pid, SIGKILL);
   }
-  for (auto& f : fds) {
-    if (f.fd >= 0) ::close(f.fd);
-  }
+  ::close(out_pipe[0]);
+  ::close(err_pipe[0]);
   int status = 0;
   ::waitpid(pid, &status, 0);
   if (WIFEXITED(status)) result.exit_code = WEXITSTATUS(status);
