@@ -1,5 +1,6 @@
 #include "daemon/server/diff_service.h"
 
+#include <algorithm>
 #include <future>
 
 #include "absl/strings/str_cat.h"
@@ -24,6 +25,23 @@ int ExitStatusOf(const std::vector<Changeset>& changesets) {
     if (cs.has_root()) status = 1;
   }
   return status;
+}
+
+// Protobuf parsers (every gRPC client's, in every language) refuse messages nested more than
+// 100 levels deep, and a gRPC C++ client whose stream message fails to parse waits forever in
+// Finish(). A changeset's root node sits 2 levels down in a DiffEvent and a leaf's details take
+// up to 8 more, so trees deeper than this are refused with a clear error instead.
+constexpr int kMaxSendableTreeDepth = 88;
+
+// Depth of the tree under `node`, counted no further than `limit` levels.
+int TreeDepth(const DiffNode& node, int limit) {
+  if (limit <= 0) return 1;
+  int deepest = 0;
+  for (const DiffNode& child : node.children()) {
+    deepest = std::max(deepest, TreeDepth(child, limit - 1));
+    if (deepest >= limit) break;
+  }
+  return deepest + 1;
 }
 
 }  // namespace
@@ -130,6 +148,14 @@ grpc::Status DiffService::Diff(grpc::ServerContext* context, const daemon::v1::D
       return grpc::Status(grpc::StatusCode::CANCELLED, "client went away");
     }
     if (!cs.ok()) return ToGrpc(cs.status());
+    if (int depth = TreeDepth(cs->root(), kMaxSendableTreeDepth); depth > kMaxSendableTreeDepth) {
+      return grpc::Status(
+          grpc::StatusCode::UNIMPLEMENTED,
+          absl::StrCat("the changeset of ", label(i), " → ", label(i + 1), " is nested more than ",
+                       kMaxSendableTreeDepth,
+                       " levels deep, more than a gRPC client can read; run the diff without "
+                       "the daemon"));
+    }
     daemon::v1::DiffEvent event;
     *event.mutable_changeset() = *cs;
     changesets.push_back(std::move(*cs));

@@ -54,6 +54,15 @@ class BackgroundProcess {
 // Runs build/bin/deltascope with `args`.
 ProcessResult RunDeltascope(const std::vector<std::string>& args, const RunOptions& options = {});
 
+// --- Watching processes through /proc (leak checks) ---
+
+// Pids of live (not zombie) processes whose environment contains `marker`.
+std::vector<int> ProcessesWithEnv(const std::string& marker);
+// Number of open file descriptors of `pid` (-1 when it cannot be read).
+int OpenFdCount(int pid);
+// Resident set size of `pid` in KiB (-1 when it cannot be read).
+long RssKb(int pid);
+
 }  // namespace deltascope::testing
 
 #endif  // DELTASCOPE_TESTS_SUPPORT_PROCESS_H_
