@@ -51,9 +51,9 @@ long EnvLong(const char* name, long fallback) {
   return v && *v ? std::atol(v) : fallback;
 }
 
-// The flaky mode's fault schedule: one generator per process, seeded from $BAD_SEED and the
-// process's private socket path (unique per instance even inside a PID namespace), so a run's
-// faults can be replayed from the seed it logs.
+// The flaky mode's fault schedule: one generator per process, seeded from $BAD_SEED, the pid and
+// the private socket path (so restarts and instances each draw their own sequence, even inside
+// a PID namespace); each fault is logged with the seed, so a process's faults can be replayed.
 class Faults {
  public:
   enum class Fault { kNone, kCrash, kHang };
@@ -62,7 +62,8 @@ class Faults {
       : crash_every_(EnvLong("BAD_CRASH_EVERY", 50)), hang_every_(EnvLong("BAD_HANG_EVERY", 200)) {
     const char* socket = std::getenv("DELTASCOPE_PLUGIN_SOCKET");
     seed_ = static_cast<uint64_t>(EnvLong("BAD_SEED", 1)) ^
-            std::hash<std::string>{}(socket ? socket : "");
+            std::hash<std::string>{}(socket ? socket : "") ^
+            (static_cast<uint64_t>(::getpid()) << 32);
     rng_.seed(seed_);
   }
 
