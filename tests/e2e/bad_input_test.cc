@@ -122,15 +122,32 @@ INSTANTIATE_TEST_SUITE_P(
                     "$FILE:1: the manifest must be a mapping"}),
     [](const ::testing::TestParamInfo<BadManifest>& info) { return info.param.name; });
 
-TEST(BadManifestTest, ManifestThatIsAFolderOrUnreadable) {
+TEST(BadManifestTest, ManifestThatIsAFolder) {
   ScratchTree t;
   t.Mkdir("plugins/folder.plugin.yaml");
   t.Write("a/x.bad", "one\n");
   t.Write("b/x.bad", "two\n");
   ProcessResult raw;
   Json cs = DiffJson(t, 1, {"--plugin-dir", (t / "plugins").string()}, {}, &raw);
-  ExpectErrorLine(raw.err, (t / "plugins/folder.plugin.yaml").string());
+  ExpectErrorLine(raw.err, absl::StrCat((t / "plugins/folder.plugin.yaml").string(),
+                                        ": not a regular file (a folder)"));
   ExpectReported(cs, {"x.bad"});
+}
+
+// The checksum is the one of the file execve() runs: a command reached through a link (say
+// /usr/bin/python3 -> python3.11) used to be refused ("Too many levels of symbolic links").
+TEST(BadManifestTest, Sha256OfALinkedCommandIsTheChecksumOfItsTarget) {
+  ScratchTree t;
+  ProcessResult sum = RunProcess({"/usr/bin/sha256sum", BinPath("deltascope-test-plugin")});
+  ASSERT_EQ(sum.exit_code, 0) << sum.err;
+  ASSERT_EQ(::symlink(BinPath("deltascope-test-plugin").c_str(), (t / "linked-plugin").c_str()), 0);
+  t.Write("plugins/linked.plugin.yaml",
+          Manifest(absl::StrCat("command: ", (t / "linked-plugin").string(),
+                                "\nsha256: ", sum.out.substr(0, 64), "\nsandbox: off\n")));
+  t.Write("a/x.bad", "one\n");
+  t.Write("b/x.bad", "two\n");
+  Json cs = DiffJson(t, 1, {"--plugin-dir", (t / "plugins").string()});
+  EXPECT_EQ(NodesByPath(cs)["x.bad"]["comparator"], "bad") << cs.dump(1);
 }
 
 // ---------------------------------------------------------------------------------------------
