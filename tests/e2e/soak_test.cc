@@ -237,9 +237,13 @@ TEST(SoakTest, DaemonUnderPluginFaultsLosesNothingAndLeaksNothing) {
   EXPECT_EQ(tally.items_lost, 0) << tally.first_problem;
   EXPECT_EQ(tally.unexplained, 0) << tally.first_problem;
   EXPECT_GT(crashes + hangs, 0);  // faults were injected...
-  // ...and each one that hit a call was reported on that call's item.
-  EXPECT_EQ(tally.diagnostics["plugin-crash"], crashes) << faults;
-  EXPECT_EQ(tally.diagnostics["plugin-timeout"], hangs) << faults;
+  // ...and each one was reported on its call's item: a hang as a timeout, a crash as a crash
+  // (or, should the dying process outlast the deadline, as a timeout).
+  EXPECT_EQ(tally.diagnostics["plugin-crash"] + tally.diagnostics["plugin-timeout"],
+            crashes + hangs)
+      << faults;
+  EXPECT_LE(tally.diagnostics["plugin-crash"], crashes) << faults;
+  EXPECT_GE(tally.diagnostics["plugin-timeout"], hangs) << faults;
   EXPECT_LE(max_plugin_processes.load(), kMaxInstances * 8);
   EXPECT_EQ(left_after_exit, 0u);
   EXPECT_EQ(daemon_exit, 0) << daemon.process().Stderr().substr(0, 4000);
