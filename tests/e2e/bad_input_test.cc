@@ -382,6 +382,27 @@ TEST(BadTreeTest, NamesThatAreNotUtf8LocallyAndThroughTheDaemon) {
   EXPECT_EQ(remote.out, local.out);
 }
 
+// A changeset over gRPC's default 4 MiB message cap (cheaply: 600 links with 4,000-byte
+// targets) used to be refused by the client ("Received message larger than max").
+TEST(BadTreeTest, ChangesetOverFourMebibytesThroughTheDaemon) {
+  ScratchTree t;
+  t.Mkdir("a");
+  t.Mkdir("b");
+  for (int i = 0; i < 600; ++i) {
+    for (const char* side : {"a", "b"}) {
+      const std::string target = absl::StrCat(side, "/", std::string(4000, 'x'));
+      ASSERT_EQ(::symlink(target.c_str(), (t / side / absl::StrCat("link", i)).c_str()), 0);
+    }
+  }
+  ProcessResult local;
+  DiffJson(t, 1, {}, {}, &local);
+  ASSERT_GT(local.out.size(), 8u << 20);
+  TestDaemon daemon(t / "d.sock");
+  ProcessResult remote;
+  DiffJson(t, 1, {"--daemon", daemon.target()}, {}, &remote);
+  EXPECT_TRUE(remote.out == local.out) << remote.err;
+}
+
 TEST(BadTreeTest, SymlinkLoopsAndLinksOutOfTheSnapshotAreNeverFollowed) {
   ScratchTree t;
   t.Write("outside/secret.txt", "TOP-SECRET\n");
