@@ -382,6 +382,22 @@ TEST(BadTreeTest, NamesThatAreNotUtf8LocallyAndThroughTheDaemon) {
   EXPECT_EQ(remote.out, local.out);
 }
 
+// Past PATH_MAX (4,096 bytes) entries cannot even be lstat'ed: that is trouble (exit 2, an
+// error naming the entry and the reason), not "vanished" and exit 0 as it used to be.
+TEST(BadTreeTest, PathsLongerThanPathMaxAreTroubleNotNoChange) {
+  ScratchTree t;
+  const std::string name(250, 'x');
+  MakeDeep(t, "a", name, 20, "old\n");
+  MakeDeep(t, "b", name, 20, "new\n");
+  Json cs = DiffJson(t, 2);
+  bool named = false;
+  for (const Json& d : cs.value("diagnostics", Json::array())) {
+    named = named || (d["code"] == "unreadable" && d["severity"] == "error" &&
+                      absl::StrContains(d["message"].get<std::string>(), "File name too long"));
+  }
+  EXPECT_TRUE(named) << cs.dump(1).substr(0, 3000);
+}
+
 // A changeset over gRPC's default 4 MiB message cap (cheaply: 600 links with 4,000-byte
 // targets) used to be refused by the client ("Received message larger than max").
 TEST(BadTreeTest, ChangesetOverFourMebibytesThroughTheDaemon) {
