@@ -20,8 +20,12 @@ absl::StatusOr<std::vector<changeset::v1::Changeset>> DiffViaDaemon(
                                                  ": no socket at ", socket, " (is it running?)"));
     }
   }
+  // A changeset is one message: gRPC's default 4 MiB receive cap refused every diff of more than
+  // some 15,000 changed files.
+  grpc::ChannelArguments arguments;
+  arguments.SetMaxReceiveMessageSize(-1);
   std::shared_ptr<grpc::Channel> channel =
-      grpc::CreateChannel(request.target, grpc::InsecureChannelCredentials());
+      grpc::CreateCustomChannel(request.target, grpc::InsecureChannelCredentials(), arguments);
   if (!channel->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(5))) {
     return absl::UnavailableError(
         absl::StrCat("cannot reach deltascoped at ", request.target, " (is it running?)"));

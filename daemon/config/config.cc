@@ -1,5 +1,6 @@
 #include "daemon/config/config.h"
 
+#include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/yaml.h>
 
 #include <regex>
@@ -279,6 +280,9 @@ absl::StatusOr<Config> ParseConfig(const std::string& text, const std::string& l
   try {
     const YAML::Node root = YAML::Load(text);
     if (absl::Status s = ParseTopLevel(root, config, errors); !s.ok()) return s;
+  } catch (const YAML::DeepRecursion& e) {  // its message is yaml-cpp's misleading "bad file"
+    return errors.AtLine(
+        e.mark.line, absl::StrCat("malformed YAML: nested more than ", e.depth(), " levels deep"));
   } catch (const YAML::Exception& e) {
     return errors.AtLine(e.mark.line, absl::StrCat("malformed YAML: ", e.msg));
   }

@@ -42,7 +42,12 @@ std::string ContentHash::Hex() const { return absl::StrFormat("%016x%016x", high
 absl::StatusOr<std::shared_ptr<Item>> Item::FromPath(const std::filesystem::path& physical) {
   struct stat st;
   if (::lstat(physical.c_str(), &st) != 0) {
-    return absl::NotFoundError(absl::StrCat(physical.string(), ": ", std::strerror(errno)));
+    const int err = errno;
+    std::string message = absl::StrCat(physical.string(), ": ", std::strerror(err));
+    // Only a missing entry has vanished; anything else (a path longer than PATH_MAX, permission
+    // denied on a parent) is an entry that exists but cannot be read.
+    if (err == ENOENT || err == ENOTDIR) return absl::NotFoundError(message);
+    return absl::UnavailableError(message);
   }
   std::shared_ptr<Item> item(new Item());
   item->physical_ = physical;

@@ -1,6 +1,7 @@
 #include "daemon/plugin/manifest.h"
 
 #include <unistd.h>
+#include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/yaml.h>
 
 #include <cstdlib>
@@ -275,6 +276,10 @@ absl::StatusOr<Manifest> ParseManifest(const std::string& text, const std::files
   YAML::Node root;
   try {
     root = YAML::Load(text);
+  } catch (const YAML::DeepRecursion& e) {  // its message is yaml-cpp's misleading "bad file"
+    return absl::InvalidArgumentError(absl::StrCat(file.string(), ":", e.mark.line + 1,
+                                                   ": invalid YAML: nested more than ", e.depth(),
+                                                   " levels deep"));
   } catch (const YAML::ParserException& e) {
     return absl::InvalidArgumentError(
         absl::StrCat(file.string(), ":", e.mark.line + 1, ": invalid YAML: ", e.msg));
@@ -340,6 +345,13 @@ absl::StatusOr<Manifest> ParseManifest(const std::string& text, const std::files
       if (absl::Status s = ParseSandbox(root["sandbox"], m, errors); !s.ok()) return s;
     }
     return m;
+  } catch (const YAML::BadConversion& e) {
+    // yaml-cpp says only "bad conversion": a list or mapping where one value belongs, or a
+    // value that is not true/false where a boolean does.
+    return absl::InvalidArgumentError(
+        absl::StrCat(file.string(), ":", e.mark.line + 1,
+                     ": wrong type: expected a single value (a string, a number or true/false), "
+                     "not a list or mapping"));
   } catch (const YAML::Exception& e) {
     return absl::InvalidArgumentError(
         absl::StrCat(file.string(), ":", e.mark.line + 1, ": ", e.msg));

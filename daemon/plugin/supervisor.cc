@@ -29,7 +29,11 @@ absl::Status Coded(absl::Status status, const char* code) {
 }
 
 absl::StatusOr<std::string> Sha256OfFile(const std::filesystem::path& path) {
-  absl::StatusOr<UniqueFd> fd = OpenForReading(path);
+  // execve() follows links (/usr/bin/python3 -> python3.11): hash the file that will run, which
+  // OpenForReading, refusing links, would not open.
+  std::error_code ec;
+  const std::filesystem::path target = std::filesystem::canonical(path, ec);
+  absl::StatusOr<UniqueFd> fd = OpenForReading(ec ? path : target);
   if (!fd.ok()) return fd.status();
   std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
   EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr);

@@ -1,10 +1,14 @@
 #include "daemon/server/diff_service.h"
 
+#include <algorithm>
 #include <future>
+#include <nlohmann/json.hpp>
+#include <string>
 
 #include "absl/strings/str_cat.h"
 #include "daemon/config/config.h"
 #include "daemon/engine/engine.h"
+#include "daemon/engine/media_type.h"
 #include "daemon/server/log.h"
 
 namespace deltascope {
@@ -25,6 +29,65 @@ int ExitStatusOf(const std::vector<Changeset>& changesets) {
     if (cs.has_root()) status = 1;
   }
   return status;
+}
+
+// Protobuf parsers (every gRPC client's, in every language) refuse messages nested more than
+// 100 levels deep, and a gRPC C++ client whose stream message fails to parse waits forever in
+// Finish(). A changeset's root node sits 2 levels down in a DiffEvent and a leaf's details take
+// up to 8 more, so trees deeper than this are refused with a clear error instead.
+constexpr int kMaxSendableTreeDepth = 88;
+
+// Depth of the tree under `node`, counted no further than `limit` levels.
+int TreeDepth(const DiffNode& node, int limit) {
+  if (limit <= 0) return 1;
+  int deepest = 0;
+  for (const DiffNode& child : node.children()) {
+    deepest = std::max(deepest, TreeDepth(child, limit - 1));
+    if (deepest >= limit) break;
+  }
+  return deepest + 1;
+}
+
+// proto3 strings must be valid UTF-8: a changeset holding a file name that is not (it is bytes
+// on Linux) could not be sent, and the client waited forever. Such strings are replaced the way
+// the JSON renderer replaces them, so client output stays byte-identical to a local run's.
+void MakeUtf8(std::string& s) {
+  if (IsValidUtf8(s)) return;
+  s = nlohmann::json::parse(
+          nlohmann::json(s).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace))
+          .get<std::string>();
+}
+
+void MakeUtf8(google::protobuf::Value& value) {
+  if (value.has_string_value()) MakeUtf8(*value.mutable_string_value());
+  if (value.has_list_value()) {
+    for (auto& v : *value.mutable_list_value()->mutable_values()) MakeUtf8(v);
+  }
+  if (value.has_struct_value()) {
+    for (auto& [key, v] : *value.mutable_struct_value()->mutable_fields()) MakeUtf8(v);
+  }
+}
+
+void MakeUtf8(DiffNode& node) {
+  for (std::string* s :
+       {node.mutable_path(), node.mutable_source_path(), node.mutable_summary(),
+        node.mutable_action(), node.mutable_item_type(), node.mutable_comparator()}) {
+    MakeUtf8(*s);
+  }
+  for (std::string& tag : *node.mutable_tags()) MakeUtf8(tag);
+  for (auto& [key, v] : *node.mutable_details()->mutable_fields()) MakeUtf8(v);
+  for (DiffNode& child : *node.mutable_children()) MakeUtf8(child);
+}
+
+void MakeUtf8(Changeset& cs) {
+  MakeUtf8(*cs.mutable_from_snapshot());
+  MakeUtf8(*cs.mutable_to_snapshot());
+  if (cs.has_root()) MakeUtf8(*cs.mutable_root());
+  for (auto& d : *cs.mutable_diagnostics()) {
+    MakeUtf8(*d.mutable_code());
+    MakeUtf8(*d.mutable_message());
+    MakeUtf8(*d.mutable_path());
+  }
 }
 
 }  // namespace
@@ -138,6 +201,15 @@ grpc::Status DiffService::Diff(grpc::ServerContext* context, const daemon::v1::D
       return grpc::Status(grpc::StatusCode::CANCELLED, "client went away");
     }
     if (!cs.ok()) return ToGrpc(cs.status());
+    if (int depth = TreeDepth(cs->root(), kMaxSendableTreeDepth); depth > kMaxSendableTreeDepth) {
+      return grpc::Status(
+          grpc::StatusCode::UNIMPLEMENTED,
+          absl::StrCat("the changeset of ", label(i), " → ", label(i + 1), " is nested more than ",
+                       kMaxSendableTreeDepth,
+                       " levels deep, more than a gRPC client can read; run the diff without "
+                       "the daemon"));
+    }
+    MakeUtf8(*cs);
     daemon::v1::DiffEvent event;
     *event.mutable_changeset() = *cs;
     changesets.push_back(std::move(*cs));

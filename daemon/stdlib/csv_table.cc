@@ -102,11 +102,17 @@ absl::StatusOr<CsvScanInfo> ScanCsvRows(
 
 std::vector<int> ColumnPositions(const CsvTable& table,
                                  const std::vector<std::string>& column_ids) {
+  // A hash index, not a search per column: a header of 100,000 columns took minutes (quadratic).
+  absl::flat_hash_map<absl::string_view, int> first;  // name -> first position, like std::find
+  first.reserve(table.columns.size());
+  for (size_t i = 0; i < table.columns.size(); ++i) {
+    first.emplace(absl::string_view(table.columns[i]), static_cast<int>(i));
+  }
   std::vector<int> positions;
+  positions.reserve(column_ids.size());
   for (const std::string& id : column_ids) {
-    auto it = std::find(table.columns.begin(), table.columns.end(), id);
-    positions.push_back(it == table.columns.end() ? -1
-                                                  : static_cast<int>(it - table.columns.begin()));
+    auto it = first.find(absl::string_view(id));
+    positions.push_back(it == first.end() ? -1 : it->second);
   }
   return positions;
 }

@@ -55,12 +55,19 @@ class DirectoryComparator : public Comparator {
       }
       for (const std::string& name : *names) {
         absl::StatusOr<std::shared_ptr<Item>> item = Item::FromPath(side->physical() / name);
-        if (!item.ok()) {
+        if (absl::IsNotFound(item.status())) {
           context.AddDiagnostic(
               changeset::v1::SEVERITY_WARNING, "vanished",
               absl::StrCat(JoinLogicalPath(pair.path, name),
                            " vanished during the diff: ", item.status().message()),
               JoinLogicalPath(pair.path, name));
+          continue;
+        }
+        if (!item.ok()) {  // it is there but cannot be described: trouble, not "no change"
+          context.AddDiagnostic(changeset::v1::SEVERITY_ERROR, "unreadable",
+                                absl::StrCat("cannot read ", JoinLogicalPath(pair.path, name), ": ",
+                                             item.status().message()),
+                                JoinLogicalPath(pair.path, name));
           continue;
         }
         auto& slot = entries[name];

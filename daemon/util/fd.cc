@@ -1,6 +1,7 @@
 #include "daemon/util/fd.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -16,16 +17,46 @@ void UniqueFd::Reset(int fd) {
   fd_ = fd;
 }
 
+namespace {
+
+const char* KindOf(mode_t mode) {
+  if (S_ISDIR(mode)) return "a folder";
+  if (S_ISFIFO(mode)) return "a FIFO";
+  if (S_ISSOCK(mode)) return "a socket";
+  if (S_ISCHR(mode) || S_ISBLK(mode)) return "a device";
+  return "a special file";
+}
+
+}  // namespace
+
 absl::StatusOr<UniqueFd> OpenForReading(const std::filesystem::path& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  // O_NONBLOCK: opening a FIFO (say a file replaced by one while a diff runs) must not wait
+  // for a writer. The descriptor is checked and made blocking again below.
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
   if (fd < 0) {
     int err = errno;
     std::string message = absl::StrCat(path.string(), ": ", std::strerror(err));
     if (err == EACCES || err == EPERM) return absl::PermissionDeniedError(message);
     if (err == ENOENT) return absl::NotFoundError(message);
+    if (err == ELOOP) {
+      return absl::UnavailableError(
+          absl::StrCat(path.string(), ": not a regular file (a symbolic link)"));
+    }
     return absl::UnavailableError(message);
   }
-  return UniqueFd(fd);
+  UniqueFd owned(fd);
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    return absl::UnavailableError(absl::StrCat(path.string(), ": ", std::strerror(errno)));
+  }
+  if (!S_ISREG(st.st_mode)) {
+    return absl::UnavailableError(
+        absl::StrCat(path.string(), ": not a regular file (", KindOf(st.st_mode), ")"));
+  }
+  if (::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK) != 0) {
+    return absl::UnavailableError(absl::StrCat(path.string(), ": ", std::strerror(errno)));
+  }
+  return owned;
 }
 
 absl::StatusOr<size_t> ReadFully(int fd, char* buf, size_t size) {

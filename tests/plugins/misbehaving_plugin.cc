@@ -5,9 +5,14 @@
 // Modes: ok, segv, abort, exit3, hang, slow, ignore-sigterm, grandchild, garbage-stdout,
 // flood-stderr, wrong-protocol, no-socket, expand (SDK based; expand answers EXPAND with one
 // child file per side); malformed, huge (a raw gRPC server that bypasses the SDK's own response
-// checks).
+// checks); flaky (crashes on about 1 call in $BAD_CRASH_EVERY and hangs on about 1 in
+// $BAD_HANG_EVERY, from a generator seeded per process, each fault logged to $BAD_FAULT_LOG);
+// script (runs $BAD_SCRIPT with /bin/sh on its first call, e.g. to change the snapshot under
+// the diff's feet, then answers like ok).
+#include <fcntl.h>
 #include <grpcpp/grpcpp.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -16,6 +21,9 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <functional>
+#include <mutex>
+#include <random>
 #include <string>
 #include <thread>
 
@@ -39,6 +47,58 @@ void SpawnLingeringGrandchild() {
   }
 }
 
+long EnvLong(const char* name, long fallback) {
+  const char* v = std::getenv(name);
+  return v && *v ? std::atol(v) : fallback;
+}
+
+// The flaky mode's fault schedule: one generator per process, seeded from $BAD_SEED, the pid and
+// the private socket path (so restarts and instances each draw their own sequence, even inside
+// a PID namespace); each fault is logged with the seed, so a process's faults can be replayed.
+class Faults {
+ public:
+  enum class Fault { kNone, kCrash, kHang };
+
+  Faults()
+      : crash_every_(EnvLong("BAD_CRASH_EVERY", 50)), hang_every_(EnvLong("BAD_HANG_EVERY", 200)) {
+    const char* socket = std::getenv("DELTASCOPE_PLUGIN_SOCKET");
+    seed_ = static_cast<uint64_t>(EnvLong("BAD_SEED", 1)) ^
+            std::hash<std::string>{}(socket ? socket : "") ^
+            (static_cast<uint64_t>(::getpid()) << 32);
+    rng_.seed(seed_);
+  }
+
+  // Draws the fate of the next call and logs a fault before it happens.
+  Fault Next(const std::string& path) {
+    std::lock_guard<std::mutex> lock(mu_);
+    uint64_t draw = rng_();
+    Fault fault = Fault::kNone;
+    if (crash_every_ > 0 && draw % static_cast<uint64_t>(crash_every_) == 0) {
+      fault = Fault::kCrash;
+    } else if (hang_every_ > 0 && (draw >> 32) % static_cast<uint64_t>(hang_every_) == 0) {
+      fault = Fault::kHang;
+    }
+    if (fault != Fault::kNone) Log(fault == Fault::kCrash ? "crash" : "hang", path);
+    return fault;
+  }
+
+ private:
+  void Log(const char* what, const std::string& path) const {
+    const char* file = std::getenv("BAD_FAULT_LOG");
+    if (!file) return;
+    int fd = ::open(file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) return;
+    std::string line = std::string(what) + " " + path + " seed " + std::to_string(seed_) + "\n";
+    (void)::write(fd, line.data(), line.size());  // one write: lines never interleave
+    ::close(fd);
+  }
+
+  const long crash_every_, hang_every_;
+  uint64_t seed_ = 0;
+  std::mutex mu_;
+  std::mt19937_64 rng_;
+};
+
 class BadComparator : public deltascope::plugin::Comparator {
  public:
   deltascope::plugin::Descriptor Describe() const override {
@@ -46,6 +106,19 @@ class BadComparator : public deltascope::plugin::Comparator {
   }
   deltascope::plugin::Result Compare(const deltascope::plugin::Pair& pair,
                                      deltascope::plugin::Context& ctx) override {
+    if (g_mode == "flaky") {
+      static Faults faults;
+      Faults::Fault fault = faults.Next(pair.path);
+      if (fault == Faults::Fault::kCrash) std::raise(SIGSEGV);
+      if (fault == Faults::Fault::kHang) SleepForever();
+    }
+    if (g_mode == "script") {
+      static std::once_flag once;
+      std::call_once(once, [] {
+        const char* script = std::getenv("BAD_SCRIPT");
+        if (script) (void)std::system(script);
+      });
+    }
     if (g_mode == "segv") std::raise(SIGSEGV);
     if (g_mode == "abort") std::abort();
     if (g_mode == "exit3") std::exit(3);
@@ -128,6 +201,9 @@ int main(int argc, char** argv) {
   if (g_mode == "no-socket") SleepForever();
   if (g_mode == "wrong-protocol") ::setenv("DELTASCOPE_PLUGIN_PROTOCOL_VERSIONS", "99", 1);
   if (g_mode == "ignore-sigterm") ::signal(SIGTERM, SIG_IGN);
+  // No core dumps: writing one (or piping it to a crash handler) can outlast the host's call
+  // deadline and turn a crash into a timeout.
+  if (g_mode == "flaky") ::prctl(PR_SET_DUMPABLE, 0);
   if (g_mode == "garbage-stdout") {
     std::printf("garbage before the handshake |||\n\x01\x02 not a handshake\n");
     std::fflush(stdout);

@@ -1,5 +1,6 @@
 #include "tests/support/process.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <signal.h>
@@ -9,10 +10,9 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
-#include <filesystem>
+#include <sstream>
 
 #include "daemon/util/subprocess.h"
-#include "tests/support/tree.h"
 
 extern char** environ;
 
@@ -153,17 +153,38 @@ ProcessResult RunDeltascope(const std::vector<std::string>& args, const RunOptio
 
 std::vector<int> ProcessesWithEnv(const std::string& marker) {
   std::vector<int> pids;
-  std::error_code ec;
-  for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
-    std::string name = entry.path().filename().string();
-    if (name.empty() || name[0] < '0' || name[0] > '9') continue;
-    std::string env = ReadFile(entry.path() / "environ");
-    std::string stat = ReadFile(entry.path() / "stat");
-    if (env.find(marker) != std::string::npos && stat.find(") Z ") == std::string::npos) {
-      pids.push_back(std::atoi(name.c_str()));
-    }
+  DIR* proc = ::opendir("/proc");
+  if (!proc) return pids;
+  while (struct dirent* e = ::readdir(proc)) {
+    int pid = std::atoi(e->d_name);
+    if (pid <= 0) continue;
+    const std::string dir = "/proc/" + std::to_string(pid);
+    std::string stat = Slurp(dir + "/stat");
+    if (stat.find(") Z ") != std::string::npos) continue;  // zombie: already dead
+    if (Slurp(dir + "/environ").find(marker) != std::string::npos) pids.push_back(pid);
   }
+  ::closedir(proc);
   return pids;
+}
+
+int OpenFdCount(int pid) {
+  DIR* dir = ::opendir(("/proc/" + std::to_string(pid) + "/fd").c_str());
+  if (!dir) return -1;
+  int n = 0;
+  while (struct dirent* e = ::readdir(dir)) {
+    if (e->d_name[0] != '.') ++n;
+  }
+  ::closedir(dir);
+  return n;
+}
+
+long RssKb(int pid) {
+  std::istringstream status(Slurp("/proc/" + std::to_string(pid) + "/status"));
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::atol(line.c_str() + 6);
+  }
+  return -1;
 }
 
 }  // namespace deltascope::testing

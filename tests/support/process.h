@@ -51,12 +51,18 @@ class BackgroundProcess {
   std::string out_path_, err_path_;
 };
 
+// Runs build/bin/deltascope with `args`.
+ProcessResult RunDeltascope(const std::vector<std::string>& args, const RunOptions& options = {});
+
+// --- Watching processes through /proc (leak checks) ---
+
 // Pids of live (not zombie) processes whose environment contains `marker`: how tests find every
 // process a plugin started, grandchildren and escaped ones included.
 std::vector<int> ProcessesWithEnv(const std::string& marker);
-
-// Runs build/bin/deltascope with `args`.
-ProcessResult RunDeltascope(const std::vector<std::string>& args, const RunOptions& options = {});
+// Number of open file descriptors of `pid` (-1 when it cannot be read).
+int OpenFdCount(int pid);
+// Resident set size of `pid` in KiB (-1 when it cannot be read).
+long RssKb(int pid);
 
 }  // namespace deltascope::testing
 
