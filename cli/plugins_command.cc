@@ -110,6 +110,10 @@ int List(const PluginFlags& flags) {
                   p.manifest->version.c_str(), state.c_str(),
                   reason.empty() ? "" : ("- " + reason).c_str(), p.file.string().c_str(),
                   p.manifest->source.c_str(), Claims(*p.manifest).c_str());
+      if (p.manifest->attached()) {
+        std::printf("  attached: %s (already running; connected to, never started)\n",
+                    p.manifest->endpoint.c_str());
+      }
     } else {
       std::printf("%s [%s] - %s\n", p.file.string().c_str(), state.c_str(), reason.c_str());
     }
@@ -140,27 +144,36 @@ int Inspect(const PluginFlags& flags, const std::string& name) {
   std::printf("name: %s\nversion: %s\nsource: %s\nmanifest: %s\nstate: %s\n", m.name.c_str(),
               m.version.c_str(), m.source.c_str(), p->file.string().c_str(), state.c_str());
   if (!reason.empty()) std::printf("reason: %s\n", reason.c_str());
-  std::printf("command: %s %s\nprotocol: %d\ncontent: %s\nsandbox: %s\n", m.command.c_str(),
-              absl::StrJoin(m.args, " ").c_str(), m.protocol,
+  if (m.attached()) {
+    std::printf("endpoint: %s (attached)\n", m.endpoint.c_str());
+  } else {
+    std::printf("command: %s %s\n", m.command.c_str(), absl::StrJoin(m.args, " ").c_str());
+  }
+  std::printf("protocol: %d\ncontent: %s\nsandbox: %s\n", m.protocol,
               m.content == ContentDelivery::kPath ? "path" : "stream",
-              m.trusted   ? "off (trusted)"
-              : m.sandbox ? SandboxModeName(*m.sandbox)
-                          : "host default");
+              m.attached() ? "none here (attached: it runs outside this host's control)"
+              : m.trusted  ? "off (trusted)"
+              : m.sandbox  ? SandboxModeName(*m.sandbox)
+                           : "host default");
   PluginSupervisor* supervisor = (*host)->Find(m.name);
   SandboxMode mode = supervisor ? supervisor->sandbox_mode() : SandboxMode::kStandard;
   ResourceLimits rl = EffectiveResourceLimits(m.limits, mode);
   auto limit = [](uint64_t v, const char* unit) {
     return v == 0 ? std::string("unlimited") : absl::StrCat(v, unit);
   };
-  std::printf(
-      "limits: startup %lld ms, call %lld ms, instances %d\n"
-      "resources (%s): memory %s, cpu %s, open files %s, file size %s, processes %s\n",
-      static_cast<long long>(m.limits.startup_timeout.count()),
-      static_cast<long long>(m.limits.call_timeout.count()), m.limits.max_instances,
-      SandboxModeName(mode), limit(rl.memory_bytes, " bytes").c_str(),
-      limit(rl.cpu_seconds, " s").c_str(), limit(rl.open_files, "").c_str(),
-      limit(rl.file_size_bytes, " bytes").c_str(),
-      rl.processes == 1 ? "1 (no child processes)" : limit(rl.processes, "").c_str());
+  std::printf("limits: startup %lld ms, call %lld ms, instances %d
+",
+              static_cast<long long>(m.limits.startup_timeout.count()),
+              static_cast<long long>(m.limits.call_timeout.count()), m.limits.max_instances);
+  if (!m.attached()) {
+    std::printf(
+        "resources (%s): memory %s, cpu %s, open files %s, file size %s, processes %s
+",
+        SandboxModeName(mode), limit(rl.memory_bytes, " bytes").c_str(),
+        limit(rl.cpu_seconds, " s").c_str(), limit(rl.open_files, "").c_str(),
+        limit(rl.file_size_bytes, " bytes").c_str(),
+        rl.processes == 1 ? "1 (no child processes)" : limit(rl.processes, "").c_str());
+  }
   for (const ComparatorClaim& c : m.comparators) {
     std::printf("comparator: %s\n  extensions: %s\n  media types: %s\n  position: %s\n",
                 c.descriptor.name.c_str(), absl::StrJoin(c.descriptor.extensions, " ").c_str(),
@@ -178,7 +191,7 @@ int Register(const std::string& path) {
     PrintError(m.status().message());
     return kExitTrouble;
   }
-  if (::access(m->command.c_str(), X_OK) != 0) {
+  if (!m->attached() && ::access(m->command.c_str(), X_OK) != 0) {
     PrintError(
         absl::StrCat(path, ": executable ", m->command.string(), " is missing or not executable"));
     return kExitTrouble;
@@ -192,7 +205,7 @@ int Register(const std::string& path) {
   std::filesystem::path target = dir / absl::StrCat(m->name, ".plugin.yaml");
   std::ofstream out(target);
   for (absl::string_view line : absl::StrSplit(text, '\n')) {
-    if (absl::StartsWith(line, "command:")) {
+    if (absl::StartsWith(line, "command:") && !m->attached()) {
       out << "command: " << m->command.string() << "\n";
     } else {
       out << line << "\n";
@@ -278,9 +291,9 @@ bool CheckOne(PluginHost& host, const FoundPlugin& p) {
       ok = false;
       continue;
     }
-    std::printf("ok   %s %s: comparator %s: start %.1f ms, health %.1f ms, probe %.1f ms (%s)\n",
+    std::printf("ok   %s %s: comparator %s: %s %.1f ms, health %.1f ms, probe %.1f ms (%s)\n",
                 p.manifest->name.c_str(), p.manifest->version.c_str(), c.descriptor.name.c_str(),
-                start_ms, health_ms, probe_ms,
+                p.manifest->attached() ? "connect" : "start", start_ms, health_ms, probe_ms,
                 pluginpb::CompareResponse::Outcome_Name(r->outcome()).c_str());
   }
   for (const std::string& w : s->sandbox_warnings())

@@ -233,7 +233,55 @@ absl::Status ParseSandbox(const YAML::Node& node, Manifest& m, const Errors& err
   return absl::OkStatus();
 }
 
+// `command` (a plugin deltascope starts) or `endpoint` (one already running), exactly one.
+absl::Status ParseLaunch(const YAML::Node& root, Manifest& m, const Errors& errors) {
+  if (root["command"] && root["endpoint"]) {
+    return errors.At(root["endpoint"],
+                     "give either 'command' (a plugin deltascope starts) or 'endpoint' (one "
+                     "already running), not both");
+  }
+  if (!root["command"] && !root["endpoint"]) {
+    return errors.At(root,
+                     "missing required key 'command' (a plugin deltascope starts) or "
+                     "'endpoint' (one already running)");
+  }
+  if (root["command"]) {
+    absl::StatusOr<std::string> command = Scalar(root["command"], "command", errors);
+    if (!command.ok()) return command.status();
+    m.command = ResolveCommand(*command, errors.file().parent_path());
+    return absl::OkStatus();
+  }
+  absl::StatusOr<std::string> endpoint = Scalar(root["endpoint"], "endpoint", errors);
+  if (!endpoint.ok()) return endpoint.status();
+  if (absl::Status s = ValidateEndpoint(*endpoint); !s.ok()) {
+    return errors.At(root["endpoint"], std::string(s.message()));
+  }
+  m.endpoint = *endpoint;
+  // What only makes sense for a process we start.
+  for (const char* key : {"args", "env", "sha256", "sandbox"}) {
+    if (root[key]) {
+      return errors.At(root[key], absl::StrCat("'", key,
+                                               "' applies only to plugins deltascope starts "
+                                               "('command'), not to an attached 'endpoint'"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
+
+absl::Status ValidateEndpoint(const std::string& endpoint) {
+  static const std::regex unix_re(R"(^unix:///\S+$)");
+  static const std::regex dns_re(R"(^dns:///(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9._-]+):([0-9]{1,5})$)");
+  std::smatch m;
+  if (std::regex_match(endpoint, unix_re)) return absl::OkStatus();
+  if (std::regex_match(endpoint, m, dns_re)) {
+    int port = std::stoi(m[2]);
+    if (port >= 1 && port <= 65535) return absl::OkStatus();
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat("endpoint '", endpoint, "' must be unix:///absolute/path or dns:///host:port"));
+}
 
 absl::StatusOr<std::chrono::milliseconds> ParseDuration(const std::string& text) {
   static const std::regex re(R"(^\s*(\d+(?:\.\d+)?)\s*(ms|s|m)?\s*$)");
@@ -286,15 +334,15 @@ absl::StatusOr<Manifest> ParseManifest(const std::string& text, const std::files
   }
   try {
     if (absl::Status s = CheckKeys(root,
-                                   {"name", "version", "protocol", "command", "args", "env",
-                                    "sha256", "comparators", "limits", "content", "sandbox"},
+                                   {"name", "version", "protocol", "command", "endpoint", "args",
+                                    "env", "sha256", "comparators", "limits", "content", "sandbox"},
                                    "the manifest", errors);
         !s.ok()) {
       return s;
     }
     Manifest m;
     m.file = file;
-    for (const char* required : {"name", "version", "command", "comparators"}) {
+    for (const char* required : {"name", "version", "comparators"}) {
       if (!root[required])
         return errors.At(root, absl::StrCat("missing required key '", required, "'"));
     }
@@ -310,7 +358,7 @@ absl::StatusOr<Manifest> ParseManifest(const std::string& text, const std::files
         return errors.At(root["protocol"], "protocol must be a number");
       }
     }
-    m.command = ResolveCommand(root["command"].as<std::string>(), file.parent_path());
+    if (absl::Status s = ParseLaunch(root, m, errors); !s.ok()) return s;
     if (root["args"]) {
       absl::StatusOr<std::vector<std::string>> args = StringList(root["args"], "args", errors);
       if (!args.ok()) return args.status();
@@ -331,9 +379,14 @@ absl::StatusOr<Manifest> ParseManifest(const std::string& text, const std::files
     if (root["limits"]) {
       if (absl::Status s = ParseLimits(root["limits"], m, errors); !s.ok()) return s;
     }
+    if (m.attached()) m.content = ContentDelivery::kStream;  // it cannot see our files
     if (root["content"]) {
       std::string content = root["content"].as<std::string>();
-      if (content == "path") {
+      if (content == "path" && m.attached()) {
+        return errors.At(root["content"],
+                         "content: path is impossible for an attached plugin (it cannot see this "
+                         "machine's files); remove it or use 'stream'");
+      } else if (content == "path") {
         m.content = ContentDelivery::kPath;
       } else if (content == "stream") {
         m.content = ContentDelivery::kStream;

@@ -43,8 +43,11 @@ struct Manifest {
   std::string name;
   std::string version;
   int protocol = 1;
-  // Absolute executable (resolved against the manifest's folder or PATH); or an endpoint.
+  // Absolute executable (resolved against the manifest's folder or PATH); empty when attached.
   std::filesystem::path command;
+  // An attached plugin's address ("unix:///path" or "dns:///host:port"): it is already running
+  // and is connected to, never started. Empty for plugins deltascope spawns.
+  std::string endpoint;
   std::vector<std::string> args;
   std::map<std::string, std::string> env;
   std::string sha256;  // optional, lower-case hex
@@ -57,6 +60,8 @@ struct Manifest {
   std::vector<std::filesystem::path> sandbox_read_only;  // extra read-only paths it needs
   // Where the plugin came from: "manifest" or "entry-point (dist 1.0)".
   std::string source = "manifest";
+
+  bool attached() const { return !endpoint.empty(); }
 };
 
 // The resource limits a process of this plugin runs under in `mode`: the manifest's, else the
@@ -67,6 +72,9 @@ ResourceLimits EffectiveResourceLimits(const PluginLimits& limits, SandboxMode m
 // "2s") into `out`, keeping what is not given. Errors name `where`.
 absl::Status ParsePluginLimits(const std::map<std::string, std::string>& limits,
                                const std::string& where, PluginLimits& out);
+
+// Checks an `endpoint` value: "unix:///absolute/path" or "dns:///host:port".
+absl::Status ValidateEndpoint(const std::string& endpoint);
 
 // Parses a manifest file. Errors read "FILE:LINE: reason".
 absl::StatusOr<Manifest> ParseManifestFile(const std::filesystem::path& file);

@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "daemon/engine/comparator.h"
+#include "daemon/plugin/attached.h"
 #include "daemon/util/fd.h"
 #include "deltascope/plugin/v1/comparator.grpc.pb.h"
 #include "grpc/health/v1/health.grpc.pb.h"
@@ -99,6 +100,8 @@ const char* PluginStateName(PluginState state) {
       return "disabled";
     case PluginState::kQuarantined:
       return "quarantined";
+    case PluginState::kUnreachable:
+      return "unreachable";
   }
   return "unknown";
 }
@@ -174,6 +177,9 @@ std::vector<std::string> PluginSupervisor::sandbox_warnings() const {
 }
 
 absl::Status PluginSupervisor::Unusable() const {
+  if (state_ == PluginState::kUnreachable) {
+    return Coded(absl::UnavailableError(reason_), "plugin-unavailable");
+  }
   if (state_ == PluginState::kQuarantined) {
     return Coded(absl::UnavailableError(
                      absl::StrCat("plugin ", manifest_.name, " is quarantined: ", reason_)),
@@ -186,6 +192,7 @@ absl::Status PluginSupervisor::Unusable() const {
 
 absl::StatusOr<std::unique_ptr<PluginSupervisor::Instance>> PluginSupervisor::StartInstance(
     int index) {
+  if (manifest_.attached()) return ConnectInstance();
   if (!manifest_.sha256.empty()) {
     absl::StatusOr<std::string> digest = Sha256OfFile(manifest_.command);
     if (!digest.ok()) return digest.status();
@@ -249,21 +256,7 @@ absl::StatusOr<std::unique_ptr<PluginSupervisor::Instance>> PluginSupervisor::St
                                                ": Describe failed: ", s.error_message(),
                                                "; stderr: ", instance->process->LastStderr()));
   }
-  if (instance->description.protocol_version() != 1) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "plugin ", manifest_.name, ": incompatible protocol version ",
-        instance->description.protocol_version(), " in Describe (this host speaks 1)"));
-  }
-  for (const ComparatorClaim& claim : manifest_.comparators) {
-    bool served = std::any_of(
-        instance->description.comparators().begin(), instance->description.comparators().end(),
-        [&](const pluginpb::ComparatorInfo& c) { return c.name() == claim.descriptor.name; });
-    if (!served) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("plugin ", manifest_.name, ": comparator ", claim.descriptor.name,
-                       " declared in the manifest but not served"));
-    }
-  }
+  if (absl::Status s = CheckDescription(manifest_, instance->description); !s.ok()) return s;
   {
     std::lock_guard<std::mutex> lock(mu_);
     sandbox_warnings_ = instance->process->sandbox_warnings();
@@ -274,6 +267,9 @@ absl::StatusOr<std::unique_ptr<PluginSupervisor::Instance>> PluginSupervisor::St
 absl::StatusOr<std::unique_ptr<PluginSupervisor::Instance>> PluginSupervisor::Acquire() {
   std::unique_lock<std::mutex> lock(mu_);
   while (true) {
+    if (manifest_.attached()) {
+      if (absl::Status s = AttachedGate(); !s.ok()) return s;
+    }
     if (state_ == PluginState::kDisabled || state_ == PluginState::kQuarantined) return Unusable();
     if (!idle_.empty()) {
       std::unique_ptr<Instance> instance = std::move(idle_.back());
@@ -288,9 +284,15 @@ absl::StatusOr<std::unique_ptr<PluginSupervisor::Instance>> PluginSupervisor::Ac
   auto wait_until = next_start_;
   bool restart = consecutive_failures_ > 0;
   lock.unlock();
-  std::this_thread::sleep_until(wait_until);  // restart backoff after a crash
+  if (!manifest_.attached()) std::this_thread::sleep_until(wait_until);  // restart backoff
   absl::StatusOr<std::unique_ptr<Instance>> instance = StartInstance(index);
   lock.lock();
+  if (!instance.ok() && manifest_.attached()) {
+    --live_;
+    MarkUnreachable(std::string(instance.status().message()));
+    cv_.notify_all();
+    return Unusable();
+  }
   if (!instance.ok()) {
     --live_;
     state_ = PluginState::kDisabled;
@@ -418,7 +420,8 @@ absl::StatusOr<pluginpb::CompareResponse> PluginSupervisor::Compare(
     return response;
   }
   if (status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
-    instance->process->Kill();
+    // An attached plugin cannot be killed: the deadline cancelled the call, the channel goes.
+    if (instance->process) instance->process->Kill();
     {
       std::lock_guard<std::mutex> lock(mu_);
       ++counters_.timeouts;
@@ -430,8 +433,22 @@ absl::StatusOr<pluginpb::CompareResponse> PluginSupervisor::Compare(
     return Coded(absl::DeadlineExceededError(absl::StrCat("plugin ", manifest_.name, " ", what)),
                  "plugin-timeout");
   }
+  if (!instance->process && status.error_code() == grpc::StatusCode::UNAVAILABLE) {
+    // The attached plugin went away: not a crash we caused, so no quarantine; fall back now
+    // and reconnect on a later call.
+    std::string what =
+        absl::StrCat("plugin ", manifest_.name, " at ", manifest_.endpoint, " went away on ", where,
+                     ": ", status.error_message().substr(0, 300));
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      MarkUnreachable(what);
+      retry_at_ = std::chrono::steady_clock::now();  // the next call may reconnect at once
+    }
+    Release(std::move(instance), false);
+    return Coded(absl::UnavailableError(what), "plugin-unavailable");
+  }
   std::string how;
-  if (instance->process->WaitForExit(std::chrono::milliseconds(300), &how)) {
+  if (instance->process && instance->process->WaitForExit(std::chrono::milliseconds(300), &how)) {
     std::string tail = instance->process->LastStderr(std::chrono::milliseconds(300));
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -496,6 +513,7 @@ void PluginSupervisor::Shutdown() {
     live_ -= static_cast<int>(instances.size());
   }
   for (auto& instance : instances) {
+    if (!instance->process) continue;  // attached: not ours to stop
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(500));
     pluginpb::ShutdownResponse resp;
@@ -503,9 +521,42 @@ void PluginSupervisor::Shutdown() {
   }
   for (auto& instance : instances) {
     std::string how;
-    instance->process->WaitForExit(options_.shutdown_grace, &how);
+    if (instance->process) instance->process->WaitForExit(options_.shutdown_grace, &how);
   }
   instances.clear();  // ~PluginProcess kills whatever is left and reaps it
+}
+
+// --- Attached plugins (manifest `endpoint`, see attached.h) ---
+
+absl::Status PluginSupervisor::AttachedGate() {
+  auto now = std::chrono::steady_clock::now();
+  // The host cannot restart an attached plugin, so a quarantine ends with its crash window.
+  if (state_ == PluginState::kQuarantined && !failures_.empty() &&
+      now - failures_.back() >= options_.crash_window) {
+    failures_.clear();
+    consecutive_failures_ = 0;
+    state_ = PluginState::kAvailable;
+  }
+  if (state_ == PluginState::kUnreachable && now < retry_at_) return Unusable();
+  return absl::OkStatus();
+}
+
+void PluginSupervisor::MarkUnreachable(const std::string& why) {
+  state_ = PluginState::kUnreachable;
+  reason_ = why;
+  retry_at_ = std::chrono::steady_clock::now() + kAttachedRetryInterval;
+  live_ -= static_cast<int>(idle_.size());
+  idle_.clear();  // their channels are broken too
+}
+
+absl::StatusOr<std::unique_ptr<PluginSupervisor::Instance>> PluginSupervisor::ConnectInstance() {
+  absl::StatusOr<AttachedConnection> c = ConnectAttached(manifest_);
+  if (!c.ok()) return c.status();
+  auto instance = std::make_unique<Instance>();
+  instance->channel = std::move(c->channel);
+  instance->stub = std::move(c->stub);
+  instance->description = std::move(c->description);
+  return instance;
 }
 
 }  // namespace deltascope

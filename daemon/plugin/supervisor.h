@@ -33,7 +33,8 @@ struct HostOptions {
   std::chrono::milliseconds shutdown_grace{2000};
 };
 
-enum class PluginState { kAvailable, kRunning, kDisabled, kQuarantined };
+// kUnreachable: an attached plugin that cannot be reached now; it is tried again later.
+enum class PluginState { kAvailable, kRunning, kDisabled, kQuarantined, kUnreachable };
 const char* PluginStateName(PluginState state);
 
 struct PluginCounters {
@@ -83,6 +84,11 @@ class PluginSupervisor {
   // Counts a crash or timeout against the budget; may quarantine.
   void RecordFailure(const std::string& what);
   absl::Status Unusable() const;  // the error while disabled or quarantined
+  // Attached plugins (attached.cc), with mu_ held: whether a call may go ahead now (lifts a
+  // quarantine once the crash window has passed), and marking the plugin unreachable.
+  absl::Status AttachedGate();
+  void MarkUnreachable(const std::string& why);
+  absl::StatusOr<std::unique_ptr<Instance>> ConnectInstance();
   absl::StatusOr<pluginpb::CompareResponse> CallOnce(Instance& instance,
                                                      const pluginpb::CompareRequest& request,
                                                      const ItemPair& pair, bool stream,
@@ -104,6 +110,7 @@ class PluginSupervisor {
   int consecutive_failures_ = 0;
   PluginCounters counters_;
   std::vector<std::string> sandbox_warnings_;
+  std::chrono::steady_clock::time_point retry_at_{};  // attached: next connection attempt
 };
 
 // Checks a served response against the request: outcome set, valid actions, child paths below

@@ -69,7 +69,8 @@ std::vector<daemon::v1::PluginInfo> PluginComparatorSource::Plugins() {
     if (p.manifest) {
       info.set_name(p.manifest->name);
       info.set_version(p.manifest->version);
-      info.set_source(p.manifest->source);
+      info.set_source(p.manifest->attached() ? "endpoint " + p.manifest->endpoint
+                                             : p.manifest->source);
       for (const ComparatorClaim& c : p.manifest->comparators)
         info.add_comparators(c.descriptor.name);
       if (p.disabled_reason.empty()) {

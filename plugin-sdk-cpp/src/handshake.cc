@@ -28,6 +28,26 @@ std::string HandshakeLine(uint32_t version, std::string_view socket_path) {
                       absl::string_view(socket_path.data(), socket_path.size()), "|grpc\n");
 }
 
+absl::StatusOr<ListenAddress> ParseListenAddress(std::string_view text) {
+  absl::string_view t(text.data(), text.size());
+  absl::string_view path = t;
+  if (absl::ConsumePrefix(&path, "unix://") || absl::ConsumePrefix(&path, "unix:")) {
+    if (!path.empty() && path[0] == '/') {
+      return ListenAddress{absl::StrCat("unix:", path), std::string(path)};
+    }
+  } else {
+    size_t colon = t.rfind(':');
+    uint32_t port = 0;
+    if (colon != absl::string_view::npos && colon > 0 &&
+        absl::SimpleAtoi(t.substr(colon + 1), &port) && port > 0 && port < 65536 &&
+        t.find('/') == absl::string_view::npos) {
+      return ListenAddress{std::string(t), ""};
+    }
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat(kListenEnv, " '", t, "' must be unix:///absolute/path or host:port"));
+}
+
 absl::StatusOr<int> ParseFd(std::string_view text) {
   int fd = -1;
   if (!absl::SimpleAtoi(absl::string_view(text.data(), text.size()), &fd) || fd < 0) {

@@ -15,6 +15,8 @@ inline constexpr char kMagicCookie[] = "d3lt4sc0pe-plugin-v1";
 inline constexpr char kSocketEnv[] = "DELTASCOPE_PLUGIN_SOCKET";
 inline constexpr char kVersionsEnv[] = "DELTASCOPE_PLUGIN_PROTOCOL_VERSIONS";
 inline constexpr char kReadyFdEnv[] = "DELTASCOPE_PLUGIN_READY_FD";
+// Listen mode (attached plugins): serve on this address without a host or handshake.
+inline constexpr char kListenEnv[] = "DELTASCOPE_PLUGIN_LISTEN";
 inline constexpr char kServiceName[] = "deltascope.plugin.v1.Comparator";
 
 // Protocol versions this SDK speaks, highest first.
@@ -25,6 +27,14 @@ uint32_t NegotiateVersion(std::string_view host_versions);
 
 // "deltascope-plugin|<version>|unix|<socket>|grpc\n".
 std::string HandshakeLine(uint32_t version, std::string_view socket_path);
+
+struct ListenAddress {
+  std::string grpc_address;  // for grpc::ServerBuilder
+  std::string socket_path;   // the Unix socket's path (a stale one is removed), else empty
+};
+
+// "unix:///abs/path" (or "unix:/abs/path") or "host:port" (e.g. "0.0.0.0:50051").
+absl::StatusOr<ListenAddress> ParseListenAddress(std::string_view text);
 
 // Parses DELTASCOPE_PLUGIN_READY_FD.
 absl::StatusOr<int> ParseFd(std::string_view text);

@@ -83,6 +83,9 @@ class StopSignal {
   bool stopped_ = false;
 };
 
+int ServeOn(std::vector<std::unique_ptr<Comparator>> comparators, const PluginInfo& info,
+            uint32_t version, const internal::ListenAddress& address, int ready_fd);
+
 }  // namespace
 
 std::string Context::option(const std::string& key, const std::string& fallback) const {
@@ -93,15 +96,36 @@ std::string Context::option(const std::string& key, const std::string& fallback)
 int Serve(std::vector<std::unique_ptr<Comparator>> comparators, int argc, char** argv,
           const PluginInfo& info) {
   const std::string self = info.name.empty() ? "plugin" : info.name;
+  // Listen mode serves an attached plugin: no host, no handshake, just the address. A process
+  // the host spawned (it has the cookie) ignores a DELTASCOPE_PLUGIN_LISTEN it inherited.
+  const bool spawned = Env(internal::kMagicCookieEnv) == internal::kMagicCookie;
+  std::string listen = spawned ? "" : Env(internal::kListenEnv);
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
+    if (arg == "--listen" && i + 1 < argc) {
+      listen = argv[++i];
+      continue;
+    }
+    if (arg.rfind("--listen=", 0) == 0) {
+      listen = arg.substr(9);
+      continue;
+    }
     if (arg == "--describe") return PrintDescriptor(comparators, info);
     if (arg == "--version") {
       std::cout << self << " " << info.version << "\n";
       return 0;
     }
-    std::cerr << self << ": unknown argument '" << arg << "' (only --describe, --version)\n";
+    std::cerr << self << ": unknown argument '" << arg
+              << "' (only --describe, --version, --listen ADDRESS)\n";
     return 2;
+  }
+  if (!listen.empty()) {
+    absl::StatusOr<internal::ListenAddress> address = internal::ParseListenAddress(listen);
+    if (!address.ok()) {
+      std::cerr << self << ": " << address.status().message() << "\n";
+      return 2;
+    }
+    return ServeOn(std::move(comparators), info, kSupportedVersions[0], *address, -1);
   }
 
   if (Env(internal::kMagicCookieEnv) != internal::kMagicCookie) {
@@ -123,6 +147,16 @@ int Serve(std::vector<std::unique_ptr<Comparator>> comparators, int argc, char**
     WriteReadyLine(*ready_fd, internal::HandshakeLine(0, socket_path));
     return 1;
   }
+  return ServeOn(std::move(comparators), info, version,
+                 {.grpc_address = "unix:" + socket_path, .socket_path = socket_path}, *ready_fd);
+}
+
+namespace {
+
+int ServeOn(std::vector<std::unique_ptr<Comparator>> comparators, const PluginInfo& info,
+            uint32_t version, const internal::ListenAddress& address, int ready_fd) {
+  const std::string self = info.name.empty() ? "plugin" : info.name;
+  const std::string& socket_path = address.socket_path;
 
   // Termination signals are handled by one thread (sigwait), so block them before gRPC starts
   // its threads, which inherit the mask.
@@ -139,20 +173,22 @@ int Serve(std::vector<std::unique_ptr<Comparator>> comparators, int argc, char**
   internal::HealthService health(&stopping);
 
   struct stat st;
-  if (::lstat(socket_path.c_str(), &st) == 0 && S_ISSOCK(st.st_mode)) {
+  if (!socket_path.empty() && ::lstat(socket_path.c_str(), &st) == 0 && S_ISSOCK(st.st_mode)) {
     ::unlink(socket_path.c_str());  // a stale socket from a crashed predecessor
   }
   grpc::ServerBuilder builder;
-  builder.AddListeningPort("unix:" + socket_path, grpc::InsecureServerCredentials());
+  builder.AddListeningPort(address.grpc_address, grpc::InsecureServerCredentials());
   builder.RegisterService(&service);
   builder.RegisterService(&health);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (!server) {
-    std::cerr << self << ": cannot listen on unix:" << socket_path << "\n";
-    ::close(*ready_fd);
+    std::cerr << self << ": cannot listen on " << address.grpc_address << "\n";
+    if (ready_fd >= 0) ::close(ready_fd);
     return 1;
   }
-  if (!WriteReadyLine(*ready_fd, internal::HandshakeLine(version, socket_path))) {
+  if (ready_fd < 0) {
+    std::cerr << self << ": listening on " << address.grpc_address << " (attached mode)\n";
+  } else if (!WriteReadyLine(ready_fd, internal::HandshakeLine(version, socket_path))) {
     std::cerr << self << ": cannot write the handshake line: " << std::strerror(errno) << "\n";
     server->Shutdown();
     return 1;
@@ -172,10 +208,12 @@ int Serve(std::vector<std::unique_ptr<Comparator>> comparators, int argc, char**
   }
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(200));
   server->Wait();
-  ::unlink(socket_path.c_str());
+  if (!socket_path.empty()) ::unlink(socket_path.c_str());
   pthread_kill(signal_thread.native_handle(), SIGTERM);  // wakes sigwait if still waiting
   signal_thread.join();
   return 0;
 }
+
+}  // namespace
 
 }  // namespace deltascope::plugin

@@ -99,3 +99,49 @@ def test_no_common_protocol_version(plugin_factory, sample_plugin_argv):
     assert p.handshake.startswith("deltascope-plugin|0|")
     assert p.proc.wait(timeout=10) == 1
     assert b"no common protocol version" in p.proc.stderr.read()
+
+
+def test_listen_mode_serves_on_the_address_without_a_host(sample_plugin_argv, tmp_path):
+    """An attached plugin: DELTASCOPE_PLUGIN_LISTEN, no cookie, no handshake; SIGTERM stops it."""
+    import signal
+    import subprocess
+
+    sock = tmp_path / "listen.sock"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DELTASCOPE_")}
+    bad = subprocess.run(sample_plugin_argv, env=dict(env, DELTASCOPE_PLUGIN_LISTEN="http://x"),
+                         capture_output=True, text=True, timeout=30)
+    assert bad.returncode == 2
+    assert "must be unix:///absolute/path or host:port" in bad.stderr
+    proc = subprocess.Popen(sample_plugin_argv, env=dict(env, DELTASCOPE_PLUGIN_LISTEN=f"unix://{sock}"),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        channel = grpc.insecure_channel(f"unix:{sock}")
+        grpc.channel_ready_future(channel).result(timeout=20)
+        from deltascope_plugin._gen.deltascope.plugin.v1 import comparator_pb2_grpc as pb_grpc
+        from deltascope_plugin._gen.grpc.health.v1 import health_pb2_grpc
+        assert health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest()).status == \
+            health_pb2.HealthCheckResponse.SERVING
+        stub = pb_grpc.ComparatorStub(channel)
+        assert stub.Describe(pb.DescribeRequest(host_protocol_versions=[1])).name == "words-test"
+        # Content streamed, as the host does for attached plugins.
+        head = pb.CompareStreamMessage(request=pb.CompareRequest(
+            comparator="words", path="x.words", left=pb.Item(logical_path="x.words", size=3),
+            right=pb.Item(logical_path="x.words", size=5)))
+        chunks = [head,
+                  pb.CompareStreamMessage(chunk=pb.ContentChunk(side=pb.ContentChunk.SIDE_LEFT, data=b"a b",
+                                                                last=True)),
+                  pb.CompareStreamMessage(chunk=pb.ContentChunk(side=pb.ContentChunk.SIDE_RIGHT, data=b"a b c",
+                                                                last=True))]
+        r = stub.CompareStream(iter(chunks), timeout=10)
+        assert r.node.summary == "1 words added"
+        channel.close()
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=20) == 0
+        assert b"attached mode" in proc.stderr.read()
+        assert not sock.exists()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=10)
+        proc.stdout.close()
+        proc.stderr.close()

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import signal
+import stat
 import sys
 import tempfile
 import threading
@@ -165,13 +166,68 @@ def _write_handshake(version: int, socket_path: str) -> None:
         os.close(fd)
 
 
-def serve(*comparators: Union[Comparator, type], name: str = "", version: str = "0.0.0") -> int:
+def _listen_address(listen: str) -> "tuple[str, str]":
+    """Maps ``unix:///abs/path`` or ``host:port`` to (gRPC address, Unix socket path or "")."""
+    for prefix in ("unix://", "unix:"):
+        if listen.startswith(prefix) and listen[len(prefix):].startswith("/"):
+            path = listen[len(prefix):]
+            return f"unix:{path}", path
+    host, _, port = listen.rpartition(":")
+    if host and "/" not in listen and port.isdigit() and 0 < int(port) < 65536:
+        return listen, ""
+    raise ValueError(f"DELTASCOPE_PLUGIN_LISTEN {listen!r} must be unix:///absolute/path or host:port")
+
+
+def _run(instances: List[Comparator], name: str, version: str, protocol: int, address: str, socket_path: str,
+         handshake: bool) -> int:
+    stop = threading.Event()
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=max(4, os.cpu_count() or 1)))
+    pb_grpc.add_ComparatorServicer_to_server(
+        _Servicer(name or os.environ.get("DELTASCOPE_PLUGIN_NAME", "python-plugin"), version, protocol,
+                  instances, stop), server)
+    health_pb2_grpc.add_HealthServicer_to_server(_Health(), server)
+    if socket_path and os.path.exists(socket_path) and stat.S_ISSOCK(os.lstat(socket_path).st_mode):
+        os.unlink(socket_path)  # a stale socket from an earlier run
+    if server.add_insecure_port(address) == 0:
+        print(f"deltascope plugin: cannot listen on {address}", file=sys.stderr)
+        return 1
+    server.start()
+    if handshake:
+        _write_handshake(protocol, socket_path)
+    else:
+        print(f"deltascope plugin: listening on {address} (attached mode)", file=sys.stderr, flush=True)
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    if not handshake:
+        signal.signal(signal.SIGINT, lambda *_: stop.set())
+    stop.wait()
+    server.stop(grace=1).wait()
+    if not handshake and socket_path and os.path.exists(socket_path):
+        os.unlink(socket_path)
+    return 0
+
+
+def serve(*comparators: Union[Comparator, type], name: str = "", version: str = "0.0.0",
+          listen: Optional[str] = None) -> int:
     """Serves the comparators as a deltascope plugin until the host shuts it down. Returns an exit code.
 
     Call it from your plugin's ``__main__``: ``raise SystemExit(serve(MyComparator(), name="my-plugin"))``.
+
+    Listen mode (an attached plugin, named by a manifest ``endpoint``): with ``listen="unix:///path"`` or
+    ``"host:port"``, or ``$DELTASCOPE_PLUGIN_LISTEN``, it serves there without a host or handshake until
+    SIGTERM or SIGINT.
     """
     instances = _as_instances(comparators)
-    if os.environ.get("DELTASCOPE_PLUGIN_MAGIC_COOKIE") != MAGIC_COOKIE:
+    spawned = os.environ.get("DELTASCOPE_PLUGIN_MAGIC_COOKIE") == MAGIC_COOKIE
+    # A process the host spawned ignores a DELTASCOPE_PLUGIN_LISTEN it inherited.
+    listen = listen or ("" if spawned else os.environ.get("DELTASCOPE_PLUGIN_LISTEN", ""))
+    if listen:
+        try:
+            address, socket_path = _listen_address(listen)
+        except ValueError as e:
+            print(f"deltascope plugin: {e}", file=sys.stderr)
+            return 2
+        return _run(instances, name, version, PROTOCOL_VERSIONS[0], address, socket_path, handshake=False)
+    if not spawned:
         print("This is a deltascope plugin; it is started by deltascope, not by hand.", file=sys.stderr)
         return 1
     socket_path = os.environ.get("DELTASCOPE_PLUGIN_SOCKET", "")
@@ -185,18 +241,4 @@ def serve(*comparators: Union[Comparator, type], name: str = "", version: str = 
               f"{','.join(map(str, PROTOCOL_VERSIONS))})", file=sys.stderr)
         _write_handshake(0, socket_path)
         return 1
-    stop = threading.Event()
-    server = grpc.server(futures.ThreadPoolExecutor(max_workers=max(4, os.cpu_count() or 1)))
-    pb_grpc.add_ComparatorServicer_to_server(
-        _Servicer(name or os.environ.get("DELTASCOPE_PLUGIN_NAME", "python-plugin"), version, protocol,
-                  instances, stop), server)
-    health_pb2_grpc.add_HealthServicer_to_server(_Health(), server)
-    if server.add_insecure_port(f"unix:{socket_path}") == 0:
-        print(f"deltascope plugin: cannot listen on {socket_path}", file=sys.stderr)
-        return 1
-    server.start()
-    _write_handshake(protocol, socket_path)
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    stop.wait()
-    server.stop(grace=1).wait()
-    return 0
+    return _run(instances, name, version, protocol, f"unix:{socket_path}", socket_path, handshake=True)

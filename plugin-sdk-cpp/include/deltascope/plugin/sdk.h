@@ -138,6 +138,9 @@ struct PluginInfo {
 };
 
 // Runs the plugin until the host calls Shutdown (returns 0) or start-up fails (returns 1).
+// Listen mode, for attached plugins (a manifest `endpoint`): with `--listen ADDRESS` or
+// $DELTASCOPE_PLUGIN_LISTEN ("unix:///abs/path" or "host:port") it serves there without a host
+// or handshake until SIGTERM/SIGINT (returns 0), or returns 2 for a bad address.
 int Serve(std::vector<std::unique_ptr<Comparator>> comparators, int argc, char** argv,
           const PluginInfo& info);
 

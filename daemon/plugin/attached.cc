@@ -1,0 +1,79 @@
+#include "daemon/plugin/attached.h"
+
+#include <algorithm>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "daemon/plugin/supervisor.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+
+namespace deltascope {
+
+namespace pluginpb = ::deltascope::plugin::v1;
+
+absl::Status CheckDescription(const Manifest& manifest,
+                              const pluginpb::DescribeResponse& description) {
+  if (description.protocol_version() != 1) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("plugin ", manifest.name, ": incompatible protocol version ",
+                     description.protocol_version(), " in Describe (this host speaks 1)"));
+  }
+  for (const ComparatorClaim& claim : manifest.comparators) {
+    bool served = std::any_of(
+        description.comparators().begin(), description.comparators().end(),
+        [&](const pluginpb::ComparatorInfo& c) { return c.name() == claim.descriptor.name; });
+    if (!served) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("plugin ", manifest.name, ": comparator ", claim.descriptor.name,
+                       " declared in the manifest but not served"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<AttachedConnection> ConnectAttached(const Manifest& manifest) {
+  const std::string who = absl::StrCat("plugin ", manifest.name, " at ", manifest.endpoint);
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(kMaxPluginResponseBytes);
+  // A private subchannel: a shared one may still sit in the backoff of the connection that
+  // broke, and the plugin would look down for long after it came back.
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
+  AttachedConnection c;
+  c.channel =
+      grpc::CreateCustomChannel(manifest.endpoint, grpc::InsecureChannelCredentials(), args);
+  const auto deadline = std::chrono::system_clock::now() + manifest.limits.startup_timeout;
+
+  auto health = grpc::health::v1::Health::NewStub(c.channel);
+  grpc::ClientContext health_ctx;
+  health_ctx.set_deadline(deadline);
+  grpc::health::v1::HealthCheckRequest health_req;
+  grpc::health::v1::HealthCheckResponse health_resp;
+  grpc::Status s = health->Check(&health_ctx, health_req, &health_resp);
+  if (!s.ok()) {
+    return absl::UnavailableError(
+        absl::StrCat(who, " is unreachable: ", s.error_message().substr(0, 300)));
+  }
+  if (health_resp.status() != grpc::health::v1::HealthCheckResponse::SERVING) {
+    return absl::UnavailableError(absl::StrCat(
+        who, " is not serving (health: ",
+        grpc::health::v1::HealthCheckResponse::ServingStatus_Name(health_resp.status()), ")"));
+  }
+
+  c.stub = pluginpb::Comparator::NewStub(c.channel);
+  grpc::ClientContext ctx;
+  ctx.set_deadline(deadline);
+  pluginpb::DescribeRequest req;
+  req.add_host_protocol_versions(1);
+  s = c.stub->Describe(&ctx, req, &c.description);
+  if (!s.ok()) {
+    return absl::UnavailableError(
+        absl::StrCat(who, ": Describe failed: ", s.error_message().substr(0, 300)));
+  }
+  if (absl::Status valid = CheckDescription(manifest, c.description); !valid.ok()) return valid;
+  return c;
+}
+
+}  // namespace deltascope

@@ -1,0 +1,193 @@
+// deltascoped: SIGHUP during an in-flight diff, and TCP with TLS and client certificates (real
+// certificates made by openssl, a real gRPC client).
+#include <arpa/inet.h>
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "absl/strings/str_cat.h"
+#include "deltascope/daemon/v1/daemon.grpc.pb.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "tests/support/process.h"
+#include "tests/support/tree.h"
+
+namespace deltascope::testing {
+namespace {
+
+using Json = nlohmann::json;
+
+std::unique_ptr<BackgroundProcess> StartDaemon(const ScratchTree& t,
+                                               std::vector<std::string> extra) {
+  std::vector<std::string> argv = {BinPath("deltascoped"), "--listen",
+                                   "unix://" + (t / "d.sock").string()};
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  auto daemon = std::make_unique<BackgroundProcess>(argv);
+  for (int i = 0; i < 500 && !std::filesystem::exists(t / "d.sock"); ++i) ::usleep(10000);
+  return daemon;
+}
+
+// The comparator that described `path` in a JSON changeset ("" when absent).
+std::string ComparatorOf(const std::string& json, const std::string& path) {
+  Json cs = Json::parse(json, nullptr, false);
+  if (cs.is_discarded()) return "";
+  for (const Json& child : cs["root"]["children"]) {
+    if (child["path"] == path) return child.value("comparator", "");
+  }
+  return "";
+}
+
+TEST(DaemonReloadTest, ReloadDuringADiffKeepsItsPluginsTheNextDiffSeesTheNewSet) {
+  ScratchTree t;
+  t.Write(
+      "plugins/bad-ok.plugin.yaml",
+      absl::StrCat("name: bad-ok\nversion: 1.0\ncommand: ", BinPath("deltascope-test-plugin"),
+                   "\nenv: {BAD_MODE: ok}\ncomparators:\n  - name: bad\n    extensions: [.bad]\n",
+                   "limits: {max_instances: 1}\nsandbox: off\n"));
+  // A slow diff: a large sparse file (slow to compare, instant to create), then a .bad file.
+  for (const char* side : {"slow-a", "slow-b"}) {
+    t.Write(std::string(side) + "/big.bin", "");
+    std::filesystem::resize_file(t / side / "big.bin", 4ull << 30);
+    std::fstream f(t / side / "big.bin", std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp((4ll << 30) - 1);
+    f.put(side[5]);
+  }
+  t.Write("slow-a/x.bad", "1\n");
+  t.Write("slow-b/x.bad", "2\n");
+  t.Write("a/x.bad", "1\n");
+  t.Write("b/x.bad", "2\n");
+  auto daemon = StartDaemon(t, {"--plugin-dir", (t / "plugins").string(), "--jobs", "1"});
+  const std::string target = "unix://" + (t / "d.sock").string();
+
+  BackgroundProcess slow({BinPath("deltascope"), "diff", (t / "slow-a").string(),
+                          (t / "slow-b").string(), "--format", "json", "--daemon", target});
+  // Wait until the daemon has the diff in flight.
+  bool in_flight = false;
+  for (int i = 0; i < 500 && !in_flight; ++i) {
+    ProcessResult s = RunDeltascope({"daemon", "status", "--daemon", target});
+    in_flight = s.out.find(" 1 in flight") != std::string::npos;
+    if (!in_flight) ::usleep(10000);
+  }
+  ASSERT_TRUE(in_flight) << daemon->Stderr();
+
+  // The plugin is removed and the daemon reloads while that diff runs.
+  std::filesystem::remove(t / "plugins/bad-ok.plugin.yaml");
+  daemon->Signal(SIGHUP);
+  for (int i = 0; i < 500 && daemon->Stderr().find("\"msg\":\"reloaded\"") == std::string::npos;
+       ++i) {
+    ::usleep(10000);
+  }
+  ASSERT_NE(daemon->Stderr().find("\"msg\":\"reloaded\""), std::string::npos) << daemon->Stderr();
+
+  // A new diff sees the new (empty) plugin set: no plugin, no diagnostic.
+  ProcessResult next = RunDeltascope(
+      {"diff", (t / "a").string(), (t / "b").string(), "--format", "json", "--daemon", target});
+  EXPECT_EQ(next.exit_code, 1) << next.err;
+  EXPECT_NE(ComparatorOf(next.out, "x.bad"), "bad") << next.out;
+  EXPECT_EQ(next.out.find("diagnostics"), std::string::npos) << next.out;
+
+  // The diff in flight finished with the generation it started with.
+  EXPECT_EQ(slow.Wait(120), 1) << slow.Stderr();
+  EXPECT_EQ(ComparatorOf(slow.Stdout(), "x.bad"), "bad") << slow.Stdout();
+  EXPECT_NE(slow.Stdout().find("\"summary\": \"plugin ok\""), std::string::npos);
+  EXPECT_EQ(slow.Stdout().find("diagnostics"), std::string::npos) << slow.Stdout();
+
+  daemon->Signal(SIGTERM);
+  EXPECT_EQ(daemon->Wait(60), 0) << daemon->Stderr();
+}
+
+// A port that was free a moment ago.
+int FreePort() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  socklen_t len = sizeof(addr);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+// A CA, a server certificate for localhost and a client certificate, made by openssl.
+void MakeCertificates(const ScratchTree& t) {
+  const std::string dir = t.root().string();
+  const std::string script = absl::StrCat(
+      "set -e; cd ", dir,
+      "\nopenssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=test-ca"
+      " -keyout ca.key -out ca.pem 2>/dev/null"
+      "\nfor who in server client; do"
+      "\n  openssl req -newkey rsa:2048 -nodes -subj /CN=$who -keyout $who.key -out $who.csr"
+      " 2>/dev/null"
+      "\n  printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\\n' > $who.ext"
+      "\n  openssl x509 -req -in $who.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2"
+      " -extfile $who.ext -out $who.pem 2>/dev/null"
+      "\ndone\n");
+  ProcessResult r = RunProcess({"/bin/sh", "-c", script});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+}
+
+grpc::Status HealthOver(const std::shared_ptr<grpc::ChannelCredentials>& creds, int port,
+                        std::string* serving) {
+  grpc::ChannelArguments args;
+  auto channel = grpc::CreateCustomChannel(absl::StrCat("localhost:", port), creds, args);
+  auto stub = grpc::health::v1::Health::NewStub(channel);
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  grpc::health::v1::HealthCheckRequest req;
+  grpc::health::v1::HealthCheckResponse resp;
+  grpc::Status s = stub->Check(&ctx, req, &resp);
+  if (s.ok()) *serving = grpc::health::v1::HealthCheckResponse::ServingStatus_Name(resp.status());
+  return s;
+}
+
+TEST(DaemonTlsTest, TcpWithTlsServesClientsWithACertificateAndRefusesOthers) {
+  ScratchTree t;
+  MakeCertificates(t);
+  const int port = FreePort();
+  auto daemon =
+      StartDaemon(t, {"--no-plugins", "--tcp", absl::StrCat("127.0.0.1:", port), "--tls-cert",
+                      (t / "server.pem").string(), "--tls-key", (t / "server.key").string(),
+                      "--tls-client-ca", (t / "ca.pem").string()});
+  ASSERT_TRUE(std::filesystem::exists(t / "d.sock")) << daemon->Stderr();
+
+  grpc::SslCredentialsOptions with_cert;
+  with_cert.pem_root_certs = ReadFile(t / "ca.pem");
+  with_cert.pem_private_key = ReadFile(t / "client.key");
+  with_cert.pem_cert_chain = ReadFile(t / "client.pem");
+  std::string serving;
+  grpc::Status ok = HealthOver(grpc::SslCredentials(with_cert), port, &serving);
+  ASSERT_TRUE(ok.ok()) << ok.error_message() << "\n" << daemon->Stderr();
+  EXPECT_EQ(serving, "SERVING");
+
+  // The daemon's own API over the same authenticated channel.
+  auto channel =
+      grpc::CreateChannel(absl::StrCat("localhost:", port), grpc::SslCredentials(with_cert));
+  auto api = ::deltascope::daemon::v1::Deltascope::NewStub(channel);
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  ::deltascope::daemon::v1::PluginStatusRequest req;
+  ::deltascope::daemon::v1::PluginStatusResponse resp;
+  grpc::Status status = api->PluginStatus(&ctx, req, &resp);
+  EXPECT_TRUE(status.ok()) << status.error_message();
+
+  // Without a client certificate, and without TLS at all: refused.
+  grpc::SslCredentialsOptions no_cert;
+  no_cert.pem_root_certs = ReadFile(t / "ca.pem");
+  serving.clear();
+  EXPECT_FALSE(HealthOver(grpc::SslCredentials(no_cert), port, &serving).ok());
+  EXPECT_EQ(serving, "");
+  EXPECT_FALSE(HealthOver(grpc::InsecureChannelCredentials(), port, &serving).ok());
+  EXPECT_EQ(serving, "");
+
+  daemon->Signal(SIGTERM);
+  EXPECT_EQ(daemon->Wait(60), 0) << daemon->Stderr();
+}
+
+}  // namespace
+}  // namespace deltascope::testing
