@@ -2,61 +2,38 @@
 """Runs every benchmark and prints one table of ratios, also written to docs/performance.md.
 
     bash bench/run.sh            # full sizes (what docs/performance.md reports)
-    bash bench/run.sh --quick    # small sizes, for checking the harness
+    bash bench/run.sh --quick    # small sizes, for checking the harness (writes nothing)
 
 Each figure is the median of several runs measured in this one run, on the same generated
-inputs, for deltascope and its peer; a ratio from two tools that disagree on the set of
-changed paths is reported as such, not as a result.
+inputs, for deltascope and its peer (their runs alternate, so both see the same load); a ratio
+from two tools that disagree on the set of changed paths is reported as such, not as a result.
 """
 import argparse
+import datetime
 import json
+import math
 import os
-import platform
-import statistics
+import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from benchlib import (dir_bytes, git_commit, human, interleaved, loadavg, machine, measure,  # noqa: E402
+                      median_runs, mem_available, table)
+
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "bench" / "data"
-DELTASCOPE = ROOT / "build-release" / "bin" / "deltascope"
+BIN = ROOT / "build-release" / "bin"
+DELTASCOPE = BIN / "deltascope"
 BINOC = ROOT / "bench" / ".venv" / "bin" / "binoc"
+VENV_PYTHON = ROOT / ".venv" / "bin" / "python"
 
 
-def measure(argv, cwd=None):
-    """Wall seconds and peak RSS (bytes) of one run of argv; its stdout."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(argv, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    out = proc.stdout.read()
-    err = proc.stderr.read()
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - start
-    code = os.waitstatus_to_exitcode(status)
-    if code not in (0, 1):
-        raise RuntimeError(f"{argv[0]} exited {code}: {err.decode(errors='replace')[-2000:]}")
-    return wall, usage.ru_maxrss * 1024, out
-
-
-def median_run(argv, runs, cwd=None):
-    walls, rss, out = [], [], b""
-    for _ in range(runs):
-        w, r, out = measure(argv, cwd)
-        walls.append(w)
-        rss.append(r)
-    return statistics.median(walls), statistics.median(rss), out
-
-
-def leaf_paths(node, out):
-    """Paths of changed files (leaves), the common ground of both tools' trees."""
-    if not node:
-        return out
-    children = node.get("children") or []
-    if not children and node.get("item_type") != "directory":
-        out.add(node["path"])
-    for c in children:
-        leaf_paths(c, out)
-    return out
+def log(msg):
+    print(f"[bench {time.strftime('%H:%M:%S')} load {loadavg()}] {msg}", file=sys.stderr, flush=True)
 
 
 def generate(case, size):
@@ -65,148 +42,311 @@ def generate(case, size):
     return dest
 
 
-def dir_bytes(path):
-    return sum(f.stat().st_size for f in Path(path).rglob("*") if f.is_file())
+def changed_paths(changeset):
+    """The paths of changed files (leaves below the root), the common ground of both tools'
+    trees, with archive members spelled a.zip/x.csv. A list of changesets contributes its first."""
+    if isinstance(changeset, list):
+        changeset = changeset[0]
+    out = set()
+
+    def walk(node):
+        children = node.get("children") or []
+        if not children and node.get("item_type") != "directory" and node.get("path"):
+            out.add(node["path"].replace("/>", "/"))  # Binoc writes archive members as a.zip/>x
+        for c in children:
+            walk(c)
+
+    if changeset.get("root"):
+        walk(changeset["root"])
+    return out
 
 
-def human(n):
-    for unit in ("B", "KB", "MB", "GB"):
-        if n < 1024 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
+def fmt_ratio(value, target):
+    return f"{value:.2f}x" + (" ✅" if value <= target else " ❌")
 
 
-def vs_binoc(rows, label, case, size, runs, target_wall, target_rss):
+# ---- against Binoc ------------------------------------------------------------------------
+
+def vs_binoc(summary, details, label, case, size, runs, target):
     dest = generate(case, size)
+    log(f"vs Binoc: {label}")
     ds = [str(DELTASCOPE), "diff", "a", "b", "--format", "json"]
     bn = [str(BINOC), "diff", "a", "b", "--format", "json"]
-    d_wall, d_rss, d_out = median_run(ds, runs, cwd=dest)
-    b_wall, b_rss, b_out = median_run(bn, runs, cwd=dest)
-    d_paths = leaf_paths(json.loads(d_out).get("root"), set())
-    b_json = json.loads(b_out)
-    b_root = b_json[0].get("root") if isinstance(b_json, list) else b_json.get("root")
-    b_paths = leaf_paths(b_root, set())
-    agree = "yes" if d_paths == b_paths else f"NO ({len(d_paths ^ b_paths)} paths differ)"
-    rows.append([label, f"{d_wall:.2f} s / {b_wall:.2f} s", f"{d_wall / b_wall:.2f}x (≤ {target_wall}x)",
-                 f"{human(d_rss)} / {human(b_rss)}", f"{d_rss / b_rss:.2f}x (≤ {target_rss}x)", agree])
+    # Binoc holds whole tables in memory (about 18x the input): cap it below what the machine
+    # has free, so that a run too big for it fails cleanly and is reported as such.
+    limit = max(2 << 30, mem_available() - (3 << 30))
+    try:
+        d, b = interleaved([ds, bn], runs, cwd=dest, memory_limit=limit)
+    except RuntimeError as e:
+        log(f"vs Binoc: {label}: {e}")
+        details.append([label, human(dir_bytes(dest / "a") + dir_bytes(dest / "b")),
+                        f"Binoc failed under a {human(limit)} memory limit", "", "", ""])
+        summary.append([f"{label}", "", "Binoc failed", "—", f"≤ {target}x"])
+        return
+    d_paths, b_paths = changed_paths(json.loads(d.out)), changed_paths(json.loads(b.out))
+    if d_paths == b_paths:
+        agree = f"yes ({len(d_paths)} paths)"
+    else:
+        only_d, only_b = sorted(d_paths - b_paths), sorted(b_paths - d_paths)
+        agree = (f"NO: {len(only_d)} only in deltascope (e.g. {only_d[:2]}), "
+                 f"{len(only_b)} only in Binoc (e.g. {only_b[:2]})")
+    details.append([label, human(dir_bytes(dest / "a") + dir_bytes(dest / "b")),
+                    f"{d.wall:.2f} s / {b.wall:.2f} s", f"{d.cpu:.2f} s / {b.cpu:.2f} s",
+                    f"{human(d.rss)} / {human(b.rss)}", agree])
+    valid = d_paths == b_paths
+    for what, dv, bv, unit in (("wall", d.wall, b.wall, "s"), ("peak RSS", d.rss, b.rss, "B")):
+        shown = (lambda v: f"{v:.2f} s") if unit == "s" else human
+        ratio = dv / bv
+        summary.append([f"{label}: {what}", shown(dv), f"Binoc {shown(bv)}",
+                        fmt_ratio(ratio, target) if valid else f"{ratio:.2f}x (tools disagree)",
+                        f"≤ {target}x"])
 
 
-def scale(rows, label, case, size, runs):
-    dest = generate(case, size)
-    wall, rss, _ = median_run([str(DELTASCOPE), "diff", "a", "b", "--format", "json"], runs, cwd=dest)
-    total = dir_bytes(dest / "a") + dir_bytes(dest / "b")
-    rows.append([label, human(total), f"{wall:.2f} s", human(rss), f"{human(total / wall)}/s"])
+# ---- plugins --------------------------------------------------------------------------------
 
-
-def plugin_rows(rows):
-    """Plugin overhead: ratios to the raw socketpair ping-pong of this same run."""
-    bindir = ROOT / "build-release" / "bin"
-    mdir = DATA / "plugins"
+def write_manifests(mdir):
     mdir.mkdir(parents=True, exist_ok=True)
-    venv_python = ROOT / ".venv" / "bin" / "python"
     (mdir / "json-cpp.plugin.yaml").write_text(
-        f"name: json-cpp\nversion: 0.1.0\ncommand: {bindir / 'deltascope-plugin-json'}\n"
+        f"name: json-cpp\nversion: 0.1.0\ncommand: {BIN / 'deltascope-plugin-json'}\n"
         "comparators:\n  - name: json\n    extensions: [.json]\nlimits: {max_instances: 2}\n")
     (mdir / "words-python.plugin.yaml").write_text(
-        f"name: words-python\nversion: 1.0\ncommand: {venv_python}\n"
+        f"name: words-python\nversion: '1.0'\ncommand: {VENV_PYTHON}\n"
         f"args: [{ROOT / 'bench' / 'plugins' / 'words.py'}]\n"
-        f"comparators:\n  - name: words\n    extensions: [.words]\n"
+        "comparators:\n  - name: words\n    extensions: [.words]\n"
         f"sandbox: {{read_only: [{ROOT}]}}\n")
     (mdir / "hang.plugin.yaml").write_text(
-        f"name: hang\nversion: 1\ncommand: {bindir / 'deltascope-test-plugin'}\nenv: {{BAD_MODE: hang}}\n"
+        f"name: hang\nversion: '1'\ncommand: {BIN / 'deltascope-test-plugin'}\nenv: {{BAD_MODE: hang}}\n"
         "comparators:\n  - name: bad\n    extensions: [.bad]\nlimits: {call_timeout: 200ms}\n")
-    ping = subprocess.run([str(bindir / "pingpong")], capture_output=True, text=True, check=True).stdout.split()
+
+
+def plugin_rows(summary, details, quick):
+    mdir = DATA / "plugins"
+    write_manifests(mdir / "all")
+    # One manifest per folder, so that each host sees only the plugin it measures.
+    for name in ("json-cpp", "words-python", "hang"):
+        (mdir / name).mkdir(parents=True, exist_ok=True)
+        (mdir / name / f"{name}.plugin.yaml").write_text((mdir / "all" / f"{name}.plugin.yaml").read_text())
+    log("ping-pong")
+    ping = subprocess.run([str(BIN / "pingpong"), "2000" if quick else "50000"], capture_output=True,
+                          text=True, check=True).stdout.split()
     ping_p50, ping_p99 = float(ping[1]), float(ping[2])
-    out = subprocess.run([str(bindir / "plugin_bench"), str(mdir)], capture_output=True, text=True,
-                         check=True).stdout
-    facts = {}
-    for line in out.splitlines():
-        parts = line.split()
-        if parts[0] == "startup_ms":
-            facts[f"startup {parts[1]} {parts[2]}"] = float(parts[3])
-        if parts[0] == "items_per_s":
-            facts[f"items {parts[1]}"] = float(parts[2])
-        if parts[0] == "deadline_overshoot_ms":
-            facts["overshoot"] = float(parts[1])
-        if parts[0] == "inprocess_us":
-            facts["inprocess"] = (float(parts[1]), float(parts[2]))
-        if parts[0] == "plugin_call_us":
-            facts[f"call {parts[1]}"] = (float(parts[2]), float(parts[3]))
-    rows.append(["raw socketpair ping-pong (64 B)", f"p50 {ping_p50:.1f} µs, p99 {ping_p99:.1f} µs", "1.00x", "the floor"])
-    ip50, ip99 = facts["inprocess"]
-    rows.append(["in-process comparator call", f"p50 {ip50:.3f} µs, p99 {ip99:.3f} µs", f"{ip50 / ping_p50:.3f}x", "—"])
-    for lang in ("cpp", "python"):
-        p50, p99 = facts[f"call {lang}"]
-        target = "≤ 1.5x" if lang == "cpp" else "—"
-        rows.append([f"{'C++' if lang == 'cpp' else 'Python'} plugin call (gRPC, Unix socket)",
-                     f"p50 {p50:.1f} µs, p99 {p99:.1f} µs", f"{p50 / ping_p50:.2f}x", target])
-    rows.append(["items/s through one C++ instance", f"{facts['items 1']:.0f}", "—", "—"])
-    rows.append(["items/s through the pool (2 instances, 2 callers)", f"{facts['items 2']:.0f}",
-                 f"{facts['items 2'] / facts['items 1']:.2f}x of one", "—"])
-    for lang, target in (("cpp", 10), ("python", 250)):
+    log("plugin_bench")
+    argv = [str(BIN / "plugin_bench"), str(mdir / "all")] + (["--quick"] if quick else [])
+    # plugin_bench looks the manifests up by file name inside the folder it is given.
+    out = subprocess.run(argv, capture_output=True, text=True)
+    if out.returncode != 0:
+        raise RuntimeError(f"plugin_bench failed: {out.stderr[-3000:]}")
+    # "key label values..." lines (deadline_overshoot_ms has no label); startup_ms has two.
+    f, startup = {}, {}
+    for line in out.stdout.splitlines():
+        p = line.split()
+        if p[0] == "startup_ms":
+            startup[(p[1], p[2])] = [float(x) for x in p[3:]]
+        elif p[0] == "deadline_overshoot_ms":
+            f[(p[0],)] = [float(x) for x in p[1:]]
+        else:
+            f[(p[0], p[1])] = [float(x) for x in p[2:]]
+    rows = [["raw socketpair ping-pong, 64 B (pingpong.c)", f"{ping_p50:.1f}", f"{ping_p99:.1f}", "1.00x"]]
+    ip50, ip99 = f[("inprocess_us", "binary")]
+    rows.append(["in-process comparator call (binary)", f"{ip50:.2f}", f"{ip99:.2f}", f"{ip50 / ping_p50:.2f}x"])
+    g50, g99 = f[("grpc_empty_us", "cpp-off")]
+    rows.append(["empty gRPC call on the plugin's channel (health check)", f"{g50:.1f}", f"{g99:.1f}",
+                 f"{g50 / ping_p50:.2f}x"])
+    names = {"cpp-off": "C++ plugin call (json), no sandbox",
+             "cpp-standard": "C++ plugin call (json), sandbox standard",
+             "cpp-strict": "C++ plugin call (json), sandbox strict (content streamed)",
+             "python-off": "Python plugin call (words), no sandbox",
+             "python-standard": "Python plugin call (words), sandbox standard"}
+    for key, name in names.items():
+        p50, p99 = f[("plugin_call_us", key)]
+        rows.append([name, f"{p50:.1f}", f"{p99:.1f}", f"{p50 / ping_p50:.2f}x"])
+    c50 = f[("plugin_call_us", "cpp-off")][0]
+    summary.append(["C++ plugin call p50 vs raw ping-pong", f"{c50:.1f} µs", f"ping-pong {ping_p50:.1f} µs",
+                    fmt_ratio(c50 / ping_p50, 1.5), "≤ 1.5x"])
+    s50 = f[("plugin_call_us", "cpp-standard")][0]
+    summary.append(["C++ plugin call p50, sandboxed vs not", f"{s50:.1f} µs", f"unsandboxed {c50:.1f} µs",
+                    f"{s50 / c50:.2f}x", "(reported)"])
+    py50 = f[("plugin_call_us", "python-off")][0]
+    summary.append(["Python plugin call p50 vs raw ping-pong", f"{py50:.1f} µs", f"ping-pong {ping_p50:.1f} µs",
+                    f"{py50 / ping_p50:.2f}x", "(reported)"])
+    one, two = f[("items_per_s", "1")][0], f[("items_per_s", "2")][0]
+    rows.append(["items/s through one C++ instance (1 caller)", f"{one:.0f}/s", "", ""])
+    rows.append(["items/s through the pool (2 instances, 2 callers)", f"{two:.0f}/s", "", f"{two / one:.2f}x of one"])
+    summary.append(["items/s, pool of 2 vs one instance", f"{two:.0f}/s", f"one {one:.0f}/s", f"{two / one:.2f}x",
+                    "(reported)"])
+    details.append(("latency", rows))
+
+    srows = []
+    for lang, target in (("cpp", 10.0), ("python", 250.0)):
         for mode in ("off", "standard"):
-            v = facts[f"startup {lang} {mode}"]
-            rows.append([f"start-up, {'C++' if lang == 'cpp' else 'Python'} plugin, sandbox {mode}",
-                         f"{v:.1f} ms", "—", f"≤ {target} ms ({'met' if v <= target else 'missed'})"])
-    o = facts["overshoot"]
-    rows.append(["deadline overshoot (hung plugin, 200 ms deadline)", f"{o:.1f} ms", "—",
-                 f"≤ 100 ms ({'met' if o <= 100 else 'missed'})"])
+            med, lo, hi = startup[(lang, mode)]
+            name = f"{'C++' if lang == 'cpp' else 'Python'} plugin start-up, sandbox {mode}"
+            srows.append([name, f"{med:.1f}", f"{lo:.1f} – {hi:.1f}"])
+            summary.append([name, f"{med:.1f} ms", "", fmt_ratio(med / target, 1.0), f"≤ {target:.0f} ms"])
+    details.append(("startup", srows))
+    o_med, o_lo, o_hi, deadline = f[("deadline_overshoot_ms",)]
+    summary.append([f"deadline overshoot (hung plugin, {deadline:.0f} ms deadline)", f"{o_med:.1f} ms", "",
+                    fmt_ratio(o_med / 100.0, 1.0), "≤ 100 ms"])
+    details.append(("deadline", [[f"{deadline:.0f} ms", f"{o_med:.1f}", f"{o_lo:.1f} – {o_hi:.1f}"]]))
 
 
-def table(header, rows):
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(str(c) for c in r) + " |" for r in rows]
-    return "\n".join(lines)
+# ---- daemon: warm plugins -------------------------------------------------------------------
+
+def daemon_rows(summary, details, runs):
+    """A diff whose one changed file goes to the Python plugin: the CLI starts the plugin each
+    time, the daemon keeps it warm between requests."""
+    dest = DATA / "daemon-words"
+    for side, words in (("a", "alpha beta gamma"), ("b", "alpha beta gamma delta")):
+        (dest / side).mkdir(parents=True, exist_ok=True)
+        (dest / side / "list.words").write_text(words + "\n")
+        (dest / side / "same.txt").write_text("unchanged\n")
+    mdir = DATA / "plugins" / "words-python"
+    log("daemon vs CLI")
+    with tempfile.TemporaryDirectory(prefix="deltascope-bench-daemon-") as tmp:
+        sock = f"unix://{tmp}/d.sock"
+        daemon = subprocess.Popen([str(BIN / "deltascoped"), "--listen", sock, "--plugin-dir", str(mdir)],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            for _ in range(100):
+                if os.path.exists(f"{tmp}/d.sock"):
+                    break
+                time.sleep(0.05)
+            cli = [str(DELTASCOPE), "diff", "a", "b", "--format", "json", "--plugin-dir", str(mdir)]
+            client = [str(DELTASCOPE), "diff", "a", "b", "--format", "json", "--daemon", sock]
+            first = measure(client, cwd=dest)  # starts the plugin in the daemon
+            c, w = interleaved([cli, client], runs, cwd=dest)
+            same = "yes" if c.out == w.out else "NO"
+            if b"words" not in c.out:
+                same += " (but the Python plugin did not answer)"
+        finally:
+            daemon.send_signal(signal.SIGTERM)
+            daemon.wait(timeout=30)
+    details.append([f"{c.wall * 1000:.0f} ms", f"{first.wall * 1000:.0f} ms", f"{w.wall * 1000:.0f} ms", same])
+    summary.append(["diff with the Python plugin: warm daemon vs CLI", f"{w.wall * 1000:.0f} ms",
+                    f"CLI {c.wall * 1000:.0f} ms", f"{w.wall / c.wall:.2f}x", "start-up skipped"])
 
 
-def machine():
-    cpu = "unknown CPU"
-    try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    return f"{os.cpu_count()} cores ({cpu}), {human(mem)} RAM, Linux {platform.release()}"
+# ---- scale ----------------------------------------------------------------------------------
 
+def scale(rows, label, case, size, unit_count, unit):
+    dest = generate(case, size)
+    log(f"scale: {label}")
+    r = median_runs([measure([str(DELTASCOPE), "diff", "a", "b", "--format", "json", "-q"], cwd=dest)])
+    total = dir_bytes(dest / "a") + dir_bytes(dest / "b")
+    rows.append({"label": label, "bytes": total, "units": unit_count, "unit": unit, "run": r})
+
+
+def scale_table(rows, summary):
+    out = []
+    prev = {}
+    for row in rows:
+        r, unit = row["run"], row["unit"]
+        per_unit = r.wall / row["units"] * 1e6
+        growth = "—"
+        if unit in prev:
+            p = prev[unit]
+            growth = f"{math.log(r.wall / p['run'].wall) / math.log(row['units'] / p['units']):.2f}"
+        prev[unit] = row
+        out.append([row["label"], human(row["bytes"]), f"{r.wall:.2f} s", f"{r.cpu:.2f} s", human(r.rss),
+                    f"{human(row['bytes'] / r.wall)}/s", f"{per_unit:.2f} µs/{unit}", growth])
+    csv_rows = [r for r in rows if r["unit"] == "row"]
+    if csv_rows:
+        big = csv_rows[-1]
+        summary.append([f"peak RSS, {big['label']}", human(big["run"].rss), "",
+                        fmt_ratio(big["run"].rss / (256 * 2**20), 1.0), "≤ 256 MB"])
+    for unit in ("file", "row"):
+        series = [r for r in rows if r["unit"] == unit]
+        if len(series) >= 2:
+            e = math.log(series[-1]["run"].wall / series[0]["run"].wall) / math.log(
+                series[-1]["units"] / series[0]["units"])
+            summary.append([f"cost growth, {series[0]['label']} → {series[-1]['label']}",
+                            f"exponent {e:.2f}", "", "", "1.0 (linear)"])
+    return out
+
+
+def csv_rows_count(size):
+    return int(size / 48)  # gen.py rows average ~48 bytes
+
+
+# ---- report ---------------------------------------------------------------------------------
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--quick", action="store_true", help="small sizes (checks the harness)")
+    parser.add_argument("--quick", action="store_true", help="small sizes (checks the harness; writes nothing)")
+    parser.add_argument("--runs", type=int, default=0, help="runs per median (default 5, quick 1)")
+    parser.add_argument("--skip-scale", action="store_true", help="leave out the scale rows")
     args = parser.parse_args()
     q = args.quick
-    runs = 1 if q else 3
+    runs = args.runs or (1 if q else 5)
+    started = datetime.datetime.now(datetime.timezone.utc)
+    load_start = loadavg()
+    summary, peers, plugin_details, daemon_details, grow = [], [], [], [], []
 
-    peers = []
-    vs_binoc(peers, "(a) 20,000 small files, 1% changed", "small-files", 2000 if q else 20000, runs, 0.5, 0.5)
-    vs_binoc(peers, "(b) CSV pair, 1% of rows changed", "csv", (5 if q else 500) * 2**20, runs, 0.5, 0.5)
-    vs_binoc(peers, "(c) nested zips holding CSVs", "nested-zips", 4 if q else 40, runs, 0.5, 0.5)
-    vs_binoc(peers, "(d) identical trees (20,000 files)", "identical", 2000 if q else 20000, runs, 0.25, 0.25)
+    n_small = 2000 if q else 20000
+    vs_binoc(summary, peers, f"(a) {n_small:,} small files, 1% changed", "small-files", n_small, runs, 0.5)
+    csv_mb = 5 if q else 500
+    vs_binoc(summary, peers, f"(b) {csv_mb} MB CSV pair, 1% of rows changed", "csv", csv_mb * 2**20,
+             runs if q else 3, 0.5)
+    vs_binoc(summary, peers, "(c) nested zips holding CSVs", "nested-zips", 4 if q else 40, runs, 0.5)
+    vs_binoc(summary, peers, f"(d) identical trees ({n_small:,} files)", "identical", n_small, runs, 0.25)
 
-    plugins = []
-    plugin_rows(plugins)
+    plugin_rows(summary, plugin_details, q)
+    daemon_rows(summary, daemon_details, 3 if q else 7)
 
-    grow = []
-    for n in ([1000, 10000] if q else [10000, 100000, 1000000]):
-        scale(grow, f"{n:,} files, 1% changed", "small-files", n, 1)
-    for mb in ([1, 10] if q else [10, 100, 1024]):
-        scale(grow, f"CSV pair, {mb} MB each", "csv", mb * 2**20, 1)
+    if not args.skip_scale:
+        for n in ([1000, 10000] if q else [10000, 100000, 1000000]):
+            scale(grow, f"{n:,} files", "small-files", n, n, "file")
+        for mb in ([1, 10] if q else [10, 100, 1024]):
+            size = mb * 2**20
+            scale(grow, f"{mb} MB CSV pair" if mb < 1024 else "1 GB CSV pair", "csv", size,
+                  csv_rows_count(size), "row")
+    scale_rows = scale_table(grow, summary)
 
+    latency = dict(plugin_details)
+    finished = datetime.datetime.now(datetime.timezone.utc)
     report = "\n\n".join([
         "# Performance",
-        "Generated by `bash bench/run.sh`" + (" --quick" if q else "") + f" on {machine()}.",
-        "## Against Binoc 0.2 (deltascope / Binoc; medians of " + str(runs) + " runs)",
-        table(["case", "wall", "wall ratio (target)", "peak RSS", "RSS ratio (target)", "same changed paths"], peers),
-        "## Plugin overhead (this run's ratios to the raw ping-pong)",
-        table(["what", "measured", "ratio to ping-pong", "target"], plugins),
-        "## How cost grows with size (deltascope)",
-        table(["input", "bytes (both sides)", "wall", "peak RSS", "throughput"], grow),
+        "Generated by `bash bench/run.sh`" + (" --quick" if q else "") +
+        f" at commit `{git_commit(ROOT)}` on {started:%Y-%m-%d}, {started:%H:%M}–{finished:%H:%M} UTC.",
+        f"Machine: {machine()}. Load average (1 min) {load_start} at the start, {loadavg()} at the end: "
+        "other users shared the cores, so absolute times carry their noise; each ratio compares two "
+        "figures measured side by side in this run (alternating runs), which keeps it meaningful.",
+        f"Build: `build-release/` (CMake RelWithDebInfo: -O2, NDEBUG, symbols kept for profiling). "
+        f"Binoc {binoc_version()} from PyPI in `bench/.venv`. Medians of {runs} runs unless said otherwise; "
+        "✅ target met, ❌ missed (see [the analysis](#where-the-time-and-memory-go)).",
+        "## Summary: every target, measured",
+        table(["what", "deltascope", "reference", "ratio", "target"], summary),
+        "## Against Binoc (deltascope / Binoc)",
+        table(["case", "input (both sides)", "wall", "CPU (user+sys)", "peak RSS", "same changed paths"], peers),
+        "## Plugin call overhead (µs per call; ratios to this run's raw ping-pong)",
+        table(["what", "p50 µs", "p99 µs", "p50 / ping-pong"], latency["latency"]),
+        "## Plugin start-up (spawn to ready: handshake and Describe answered; ms)",
+        table(["what", "median ms", "min – max"], latency["startup"]),
+        "## Deadline precision (a plugin that never answers)",
+        table(["deadline", "median overshoot ms", "min – max"], latency["deadline"]),
+        "## Warm daemon vs CLI (one changed `.words` file for the Python plugin)",
+        table(["CLI diff (starts the plugin)", "daemon, first request", "daemon, warm", "same output"],
+              daemon_details),
+        "## How cost grows with size (deltascope, one run each)",
+        table(["input", "bytes (both sides)", "wall", "CPU", "peak RSS", "throughput", "wall per unit",
+               "growth exponent vs previous"], scale_rows),
     ]) + "\n"
     print(report)
     if not q:
-        (ROOT / "docs" / "performance.md").write_text(report)
+        analysis = ROOT / "bench" / "analysis.md"
+        text = report + ("\n" + analysis.read_text() if analysis.exists() else "")
+        (ROOT / "docs" / "performance.md").write_text(text)
+        log("wrote docs/performance.md")
+
+
+def binoc_version():
+    try:
+        out = subprocess.run([str(BINOC.parent / "python"), "-c",
+                              "import importlib.metadata as m; print(m.version('binoc'))"],
+                             capture_output=True, text=True, check=True)
+        return out.stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "?"
 
 
 if __name__ == "__main__":

@@ -1,12 +1,14 @@
-// Plugin overhead, measured in one run: per-call latency (p50, p99) of an out-of-process
-// plugin against an in-process comparator call, throughput through one instance and through
-// the pool, start-up (spawn to ready) with and without the sandbox, and deadline precision.
-// Prints "key value..." lines for bench/bench.py.
+// Plugin overhead, measured in one run: per-call latency (p50, p99) of an out-of-process plugin
+// against an in-process comparator call and against gRPC's own floor (an empty health-check
+// call on the same instance), unsandboxed and sandboxed; throughput through one instance and
+// through the pool; start-up (spawn to ready) with and without the sandbox; and deadline
+// precision. Prints "key value..." lines for bench/bench.py.
 //
-//   plugin_bench MANIFEST_DIR      (the folder holding the benchmark plugins' manifests)
+//   plugin_bench MANIFEST_DIR [--quick]   (the folder holding the benchmark plugins' manifests)
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <thread>
 
@@ -27,6 +29,11 @@ double Pct(std::vector<double> v, double p) {
   return v.empty() ? 0 : v[std::min(v.size() - 1, static_cast<size_t>(p * v.size()))];
 }
 
+void PrintLatencies(const char* key, const std::string& label, const std::vector<double>& us) {
+  std::printf("%s %s %.2f %.2f\n", key, label.c_str(), Pct(us, 0.5), Pct(us, 0.99));
+  std::fflush(stdout);
+}
+
 ItemPair MakePair(const TempDir& dir, const std::string& ext) {
   std::ofstream(dir.path() / ("a" + ext)) << "{\"a\": 1, \"b\": [1, 2]}\n";
   std::ofstream(dir.path() / ("b" + ext)) << "{\"a\": 2, \"b\": [1, 2, 3]}\n";
@@ -37,13 +44,23 @@ ItemPair MakePair(const TempDir& dir, const std::string& ext) {
   return pair;
 }
 
-std::unique_ptr<PluginHost> Host(const std::filesystem::path& manifest, SandboxMode mode) {
+// A host for one manifest; `content_root` is what a standard-sandboxed plugin may read.
+std::unique_ptr<PluginHost> Host(const std::filesystem::path& manifest, SandboxMode mode,
+                                 const std::filesystem::path& content_root = {}) {
   PluginSearchOptions search;
   search.plugin_dirs = {manifest};
   search.use_environment = search.use_user_dir = search.use_system_dir = false;
   HostOptions options;
   options.sandbox = mode;
-  return *PluginHost::Create(FindPlugins(search), options);
+  if (!content_root.empty()) options.content_roots = {content_root};
+  options.crash_budget = 1000;  // the deadline benchmark kills the same plugin repeatedly
+  absl::StatusOr<std::unique_ptr<PluginHost>> host =
+      PluginHost::Create(FindPlugins(search), options);
+  if (!host.ok()) {
+    std::fprintf(stderr, "plugin host: %s\n", std::string(host.status().message()).c_str());
+    std::exit(1);
+  }
+  return std::move(*host);
 }
 
 // Scratch space for the calls' output folders, removed at exit.
@@ -56,14 +73,29 @@ const std::filesystem::path& Scratch() {
 std::vector<double> CallLatencies(Comparator& comparator, const ItemPair& pair, int n) {
   DiffOptions options;
   CompareContext context(options, Scratch());
-  for (int i = 0; i < 50; ++i) (void)comparator.Compare(pair, context);
+  for (int i = 0; i < std::min(n, 200); ++i) (void)comparator.Compare(pair, context);
   std::vector<double> us;
+  us.reserve(n);
   for (int i = 0; i < n; ++i) {
     auto t0 = Clock::now();
     absl::StatusOr<CompareResult> r = comparator.Compare(pair, context);
     us.push_back(Us(Clock::now() - t0));
-    if (!r.ok())
+    if (!r.ok()) {
       std::fprintf(stderr, "call failed: %s\n", std::string(r.status().message()).c_str());
+      std::exit(1);
+    }
+  }
+  return us;
+}
+
+// Latencies of an empty gRPC call (health check) on the plugin's warm instance.
+std::vector<double> HealthLatencies(PluginSupervisor& supervisor, int n) {
+  for (int i = 0; i < std::min(n, 200); ++i) (void)supervisor.Health();
+  std::vector<double> us;
+  for (int i = 0; i < n; ++i) {
+    auto t0 = Clock::now();
+    (void)supervisor.Health();
+    us.push_back(Us(Clock::now() - t0));
   }
   return us;
 }
@@ -71,75 +103,111 @@ std::vector<double> CallLatencies(Comparator& comparator, const ItemPair& pair, 
 std::shared_ptr<Comparator> Registered(PluginHost& host, const std::string& name) {
   ComparatorRegistry registry;
   host.RegisterComparators(registry);
-  return registry.Find(name);
+  std::shared_ptr<Comparator> c = registry.Find(name);
+  if (!c) {
+    std::fprintf(stderr, "comparator %s not registered\n", name.c_str());
+    std::exit(1);
+  }
+  return c;
 }
 
-void Startup(const std::filesystem::path& manifest, const std::string& label) {
+void Startup(const std::filesystem::path& manifest, const std::string& label, int runs) {
   for (SandboxMode mode : {SandboxMode::kOff, SandboxMode::kStandard}) {
     std::vector<double> ms;
-    for (int i = 0; i < 5; ++i) {
+    for (int i = 0; i < runs; ++i) {
       std::unique_ptr<PluginHost> host = Host(manifest, mode);
       auto t0 = Clock::now();
       absl::StatusOr<pluginpb::DescribeResponse> d = host->supervisors()[0]->Describe();
       ms.push_back(Us(Clock::now() - t0) / 1000);
-      if (!d.ok()) std::fprintf(stderr, "%s\n", std::string(d.status().message()).c_str());
+      if (!d.ok()) {
+        std::fprintf(stderr, "%s\n", std::string(d.status().message()).c_str());
+        std::exit(1);
+      }
     }
-    std::printf("startup_ms %s %s %.1f\n", label.c_str(), SandboxModeName(mode), Pct(ms, 0.5));
+    std::printf("startup_ms %s %s %.1f %.1f %.1f\n", label.c_str(), SandboxModeName(mode),
+                Pct(ms, 0.5), *std::min_element(ms.begin(), ms.end()),
+                *std::max_element(ms.begin(), ms.end()));
+    std::fflush(stdout);
   }
 }
 
-int Main(const std::filesystem::path& dir) {
+// Items per second through `threads` callers sharing one comparator (its pool).
+void Throughput(Comparator& json, const ItemPair& pair, int threads, int per_thread) {
+  DiffOptions options;
+  CompareContext context(options, Scratch());
+  for (int i = 0; i < 2 * threads; ++i) (void)json.Compare(pair, context);  // start the pool
+  auto t0 = Clock::now();
+  std::vector<std::thread> workers;
+  for (int t = 0; t < threads; ++t) {
+    workers.emplace_back([&] {
+      for (int i = 0; i < per_thread; ++i) (void)json.Compare(pair, context);
+    });
+  }
+  for (auto& w : workers) w.join();
+  double s = Us(Clock::now() - t0) / 1e6;
+  std::printf("items_per_s %d %.0f\n", threads, threads * per_thread / s);
+  std::fflush(stdout);
+}
+
+// Deadline precision: time from a hung plugin's deadline to its item being reported. The
+// instance is started before the clock runs (Describe), so only the call is timed.
+void Deadline(const std::filesystem::path& manifest, const TempDir& tmp, int runs) {
+  std::unique_ptr<PluginHost> hang = Host(manifest, SandboxMode::kOff);
+  std::shared_ptr<Comparator> hung = Registered(*hang, "bad");
+  PluginSupervisor& supervisor = *hang->supervisors()[0];
+  const double deadline_ms =
+      std::chrono::duration<double, std::milli>(supervisor.manifest().limits.call_timeout).count();
+  ItemPair bad = MakePair(tmp, ".bad");
+  std::vector<double> overshoot;
+  for (int i = 0; i < runs; ++i) {
+    if (!supervisor.Describe().ok()) std::exit(1);  // a warm instance (after any backoff)
+    DiffOptions options;
+    CompareContext context(options, Scratch());
+    auto t0 = Clock::now();
+    absl::StatusOr<CompareResult> r = hung->Compare(bad, context);
+    overshoot.push_back(Us(Clock::now() - t0) / 1000 - deadline_ms);
+    if (r.ok()) std::fprintf(stderr, "the hung plugin answered?\n");
+  }
+  std::printf("deadline_overshoot_ms %.1f %.1f %.1f %.0f\n", Pct(overshoot, 0.5),
+              *std::min_element(overshoot.begin(), overshoot.end()),
+              *std::max_element(overshoot.begin(), overshoot.end()), deadline_ms);
+  std::fflush(stdout);
+}
+
+int Main(const std::filesystem::path& dir, bool quick) {
+  const int calls = quick ? 500 : 5000;
   absl::StatusOr<TempDir> tmp = TempDir::Create("deltascope-bench-");
   ItemPair pair = MakePair(*tmp, ".json");
 
   ComparatorRegistry builtins;
   (void)RegisterStdlibComparators(builtins);
-  std::vector<double> in_process = CallLatencies(*builtins.Find("binary"), pair, 20000);
-  std::printf("inprocess_us %.3f %.3f\n", Pct(in_process, 0.5), Pct(in_process, 0.99));
+  PrintLatencies("inprocess_us", "binary", CallLatencies(*builtins.Find("binary"), pair, calls));
 
-  std::unique_ptr<PluginHost> cpp = Host(dir / "json-cpp.plugin.yaml", SandboxMode::kOff);
-  std::vector<double> calls = CallLatencies(*Registered(*cpp, "json"), pair, 5000);
-  std::printf("plugin_call_us cpp %.2f %.2f\n", Pct(calls, 0.5), Pct(calls, 0.99));
-
-  std::unique_ptr<PluginHost> py = Host(dir / "words-python.plugin.yaml", SandboxMode::kOff);
-  ItemPair words = MakePair(*tmp, ".words");
-  std::vector<double> py_calls = CallLatencies(*Registered(*py, "words"), words, 2000);
-  std::printf("plugin_call_us python %.2f %.2f\n", Pct(py_calls, 0.5), Pct(py_calls, 0.99));
-
-  // Items per second through one instance, then through a pool of two with two callers.
-  for (int threads : {1, 2}) {
+  const std::filesystem::path json_manifest = dir / "json-cpp.plugin.yaml";
+  const std::filesystem::path words_manifest = dir / "words-python.plugin.yaml";
+  {
+    std::unique_ptr<PluginHost> cpp = Host(json_manifest, SandboxMode::kOff);
     std::shared_ptr<Comparator> json = Registered(*cpp, "json");
-    DiffOptions options;
-    CompareContext context(options, Scratch());
-    const int per_thread = 3000;
-    auto t0 = Clock::now();
-    std::vector<std::thread> workers;
-    for (int t = 0; t < threads; ++t) {
-      workers.emplace_back([&] {
-        for (int i = 0; i < per_thread; ++i) (void)json->Compare(pair, context);
-      });
-    }
-    for (auto& w : workers) w.join();
-    double s = Us(Clock::now() - t0) / 1e6;
-    std::printf("items_per_s %d %.0f\n", threads, threads * per_thread / s);
+    PrintLatencies("plugin_call_us", "cpp-off", CallLatencies(*json, pair, calls));
+    PrintLatencies("grpc_empty_us", "cpp-off", HealthLatencies(*cpp->supervisors()[0], calls));
+    Throughput(*json, pair, 1, calls);
+    Throughput(*json, pair, 2, calls);
+  }
+  for (SandboxMode mode : {SandboxMode::kStandard, SandboxMode::kStrict}) {
+    std::unique_ptr<PluginHost> cpp = Host(json_manifest, mode, tmp->path());
+    PrintLatencies("plugin_call_us", std::string("cpp-") + SandboxModeName(mode),
+                   CallLatencies(*Registered(*cpp, "json"), pair, calls));
+  }
+  ItemPair words = MakePair(*tmp, ".words");
+  for (SandboxMode mode : {SandboxMode::kOff, SandboxMode::kStandard}) {
+    std::unique_ptr<PluginHost> py = Host(words_manifest, mode, tmp->path());
+    PrintLatencies("plugin_call_us", std::string("python-") + SandboxModeName(mode),
+                   CallLatencies(*Registered(*py, "words"), words, calls / 2));
   }
 
-  Startup(dir / "json-cpp.plugin.yaml", "cpp");
-  Startup(dir / "words-python.plugin.yaml", "python");
-
-  // Deadline precision: a plugin that never answers, call timeout 200 ms.
-  std::unique_ptr<PluginHost> hang = Host(dir / "hang.plugin.yaml", SandboxMode::kOff);
-  std::shared_ptr<Comparator> hung = Registered(*hang, "bad");
-  ItemPair bad = MakePair(*tmp, ".bad");
-  std::vector<double> overshoot;
-  for (int i = 0; i < 3; ++i) {
-    DiffOptions options;
-    CompareContext context(options, Scratch());
-    auto t0 = Clock::now();
-    (void)hung->Compare(bad, context);
-    overshoot.push_back(Us(Clock::now() - t0) / 1000 - 200);
-  }
-  std::printf("deadline_overshoot_ms %.1f\n", Pct(overshoot, 0.5));
+  Startup(json_manifest, "cpp", quick ? 3 : 9);
+  Startup(words_manifest, "python", quick ? 3 : 7);
+  Deadline(dir / "hang.plugin.yaml", *tmp, quick ? 3 : 7);
   return 0;
 }
 
@@ -147,6 +215,9 @@ int Main(const std::filesystem::path& dir) {
 }  // namespace deltascope
 
 int main(int argc, char** argv) {
-  if (argc < 2) return 2;
-  return deltascope::Main(argv[1]);
+  if (argc < 2) {
+    std::fprintf(stderr, "usage: plugin_bench MANIFEST_DIR [--quick]\n");
+    return 2;
+  }
+  return deltascope::Main(argv[1], argc > 2 && std::strcmp(argv[2], "--quick") == 0);
 }

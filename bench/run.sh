@@ -1,15 +1,23 @@
 #!/usr/bin/env bash
-# Builds a Release deltascope, installs Binoc 0.2 into bench/.venv, generates the datasets and
-# runs every benchmark (bench/bench.py). Arguments go to bench.py (e.g. --quick).
+# Builds an optimised deltascope into build-release/, installs Binoc 0.2 into bench/.venv,
+# generates the datasets (seeded, into bench/data/) and runs every benchmark (bench/bench.py),
+# printing one table of ratios and writing docs/performance.md. Arguments go to bench.py:
+#   bash bench/run.sh            # the full run (about 20-30 minutes on 2 quiet cores)
+#   bash bench/run.sh --quick    # small sizes, to check the harness (writes nothing)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 export CCACHE_DIR="${CCACHE_DIR:-$PWD/.ccache}"
-cmake -S . -B build-release -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build build-release --target deltascope deltascope-plugin-json deltascope-test-plugin \
-  pingpong plugin_bench >/dev/null
+# RelWithDebInfo: -O2 and NDEBUG like Release, with symbols so that perf/callgrind name functions;
+# the flags match scripts/build.sh, so ccache shares the objects.
+cmake -S . -B build-release -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDELTASCOPE_WERROR=ON >/dev/null
+cmake --build build-release --target deltascope deltascoped deltascope-plugin-json \
+  deltascope-test-plugin pingpong plugin_bench >/dev/null
 if [ ! -x bench/.venv/bin/binoc ]; then
   python3 -m venv bench/.venv
   bench/.venv/bin/pip install -q --disable-pip-version-check "binoc>=0.2,<0.3"
 fi
+# The SDK is installed editable (scripts/install-deps.sh): byte-compile it as a regular
+# `pip install` would, so Python plugin start-up is measured as users get it.
+.venv/bin/python -m compileall -q plugin-sdk-python/src examples/plugins/sqlite-python >/dev/null
 exec python3 bench/bench.py "$@"

@@ -392,6 +392,13 @@ void PluginProcess::Kill() {
   KillByToken(token_);
 }
 
+void PluginProcess::KillGroupAndReap() {
+  if (pid_ <= 0 || reaped_) return;
+  ::kill(-pid_, SIGKILL);
+  ::kill(pid_, SIGKILL);
+  Reap();
+}
+
 void PluginProcess::Reap() {
   if (pid_ > 0 && !reaped_) {
     int status = 0;

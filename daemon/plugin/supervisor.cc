@@ -243,6 +243,9 @@ absl::StatusOr<std::unique_ptr<PluginSupervisor::Instance>> PluginSupervisor::St
   instance->process = std::move(*process);
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(kMaxPluginResponseBytes);
+  // A plugin call is never retried (a deadline or a crash is the answer); without the retry
+  // filter each call allocates and copies less.
+  args.SetInt(GRPC_ARG_ENABLE_RETRIES, 0);
   instance->channel = grpc::CreateCustomChannel(absl::StrCat("unix:", spec.socket.string()),
                                                 grpc::InsecureChannelCredentials(), args);
   instance->stub = pluginpb::Comparator::NewStub(instance->channel);
@@ -317,6 +320,18 @@ void PluginSupervisor::Release(std::unique_ptr<Instance> instance, bool healthy)
     }
   }
   cv_.notify_all();
+  if (dead) DisposeLater(std::move(dead));
+}
+
+void PluginSupervisor::DisposeLater(std::unique_ptr<Instance> instance) {
+  std::future<void> done = std::async(std::launch::async, [dead = std::move(instance)]() mutable {
+    dead.reset();  // ~PluginProcess: kill, sweep, reap, join the reader
+  });
+  std::lock_guard<std::mutex> lock(mu_);
+  std::erase_if(disposals_, [](const std::future<void>& f) {
+    return f.wait_for(std::chrono::seconds(0)) == std::future_status::ready;
+  });
+  disposals_.push_back(std::move(done));
 }
 
 void PluginSupervisor::RecordFailure(const std::string& what) {
@@ -420,8 +435,9 @@ absl::StatusOr<pluginpb::CompareResponse> PluginSupervisor::Compare(
     return response;
   }
   if (status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
+    // Dead before the item is reported; the sweep for escaped descendants follows off this path.
     // An attached plugin cannot be killed: the deadline cancelled the call, the channel goes.
-    if (instance->process) instance->process->Kill();
+    if (instance->process) instance->process->KillGroupAndReap();
     {
       std::lock_guard<std::mutex> lock(mu_);
       ++counters_.timeouts;
@@ -524,6 +540,12 @@ void PluginSupervisor::Shutdown() {
     if (instance->process) instance->process->WaitForExit(options_.shutdown_grace, &how);
   }
   instances.clear();  // ~PluginProcess kills whatever is left and reaps it
+  std::vector<std::future<void>> disposals;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    disposals.swap(disposals_);
+  }
+  for (std::future<void>& f : disposals) f.wait();
 }
 
 // --- Attached plugins (manifest `endpoint`, see attached.h) ---

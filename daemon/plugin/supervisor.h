@@ -8,6 +8,7 @@
 #include <condition_variable>
 #include <deque>
 #include <filesystem>
+#include <future>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -81,6 +82,9 @@ class PluginSupervisor {
   absl::StatusOr<std::unique_ptr<Instance>> StartInstance(int index);
   absl::StatusOr<std::unique_ptr<Instance>> Acquire();
   void Release(std::unique_ptr<Instance> instance, bool healthy);
+  // Tears a dead instance down (the /proc sweep for escaped descendants, channel, reader thread)
+  // off the caller's path, so a failed item is reported at once. Shutdown() waits for these.
+  void DisposeLater(std::unique_ptr<Instance> instance);
   // Counts a crash or timeout against the budget; may quarantine.
   void RecordFailure(const std::string& what);
   absl::Status Unusable() const;  // the error while disabled or quarantined
@@ -111,6 +115,7 @@ class PluginSupervisor {
   PluginCounters counters_;
   std::vector<std::string> sandbox_warnings_;
   std::chrono::steady_clock::time_point retry_at_{};  // attached: next connection attempt
+  std::vector<std::future<void>> disposals_;  // DisposeLater's, not yet waited for
 };
 
 // Checks a served response against the request: outcome set, valid actions, child paths below

@@ -1,8 +1,13 @@
 // csv: delimited tables (.csv, .tsv, .tab, .psv). Column-aware (added, removed, reordered) and
 // row-aware (rows added and removed as a multiset, edited cells of aligned rows, or a keyed diff
-// when the options name key columns). Streams both files: memory grows by a few words per row.
+// when the options name key columns). Streams both files: memory grows by 8 bytes a row of the
+// smaller file (a few words a row with key columns).
 // A file that is not a table is skipped, left to text and binary.
+#include <xxhash.h>
+
 #include <algorithm>
+#include <array>
+#include <memory>
 #include <optional>
 #include <regex>
 #include <set>
@@ -188,37 +193,122 @@ void DiffColumns(const CsvTable& l, const CsvTable& r, TableDiff& d) {
   d.columns_reordered = common_left_order != d.common;
 }
 
-// Row matching: hashes (pass 1), then pairs compared cell by cell (pass 2).
-absl::Status DiffRows(Side& left, Side& right, size_t max_examples, CompareContext& context,
-                      TableDiff& d) {
-  std::vector<std::string> canonical = d.common;  // column order must not change a row's hash
-  std::sort(canonical.begin(), canonical.end());
+// Hashes a side's rows: the common columns in canonical order, then any ragged tail.
+struct RowHasher {
+  RowHasher(const CsvTable& table, const std::vector<std::string>& canonical)
+      : positions(ColumnPositions(table, canonical)), width(table.columns.size()) {}
+  uint64_t operator()(const std::vector<std::string>& fields) {
+    return HashRow(fields, positions, width, scratch);
+  }
+  std::vector<int> positions;
+  size_t width;
+  std::string scratch;
+};
+
+// An order-sensitive digest of a side's row hashes: equal digests (and row counts) mean the
+// same rows in the same order, without keeping the hashes in file order.
+class RowOrderDigest {
+ public:
+  RowOrderDigest() : state_(XXH3_createState(), XXH3_freeState) {
+    XXH3_128bits_reset(state_.get());
+  }
+  void Add(uint64_t hash) {
+    buffer_[size_++] = hash;
+    if (size_ == buffer_.size()) Flush();
+  }
+  XXH128_hash_t Finish() {
+    Flush();
+    return XXH3_128bits_digest(state_.get());
+  }
+
+ private:
+  void Flush() {
+    XXH3_128bits_update(state_.get(), buffer_.data(), size_ * sizeof(uint64_t));
+    size_ = 0;
+  }
+  std::unique_ptr<XXH3_state_t, decltype(&XXH3_freeState)> state_;
+  std::array<uint64_t, 512> buffer_;
+  size_t size_ = 0;
+};
+
+// Room for a table's row hashes: reserved, not touched, so an overestimate costs no memory.
+size_t EstimatedRows(const CsvTable& table) {
+  std::error_code ec;
+  const uintmax_t bytes = std::filesystem::file_size(table.path, ec);
+  return ec ? 0 : static_cast<size_t>(std::min<uintmax_t>(bytes / 24 + 1024, uintmax_t{1} << 27));
+}
+
+// Keyed matching: key and row hashes of both sides in memory.
+absl::Status MatchRowsByKey(Side& left, Side& right, const std::vector<std::string>& canonical,
+                            const CompareContext& context, TableDiff& d) {
   std::vector<uint64_t> lrows, rrows, lkeys, rkeys;
   for (auto [side, rows, keys] :
        {std::tuple{&left, &lrows, &lkeys}, std::tuple{&right, &rrows, &rkeys}}) {
-    const std::vector<int> positions = ColumnPositions(side->table, canonical);
-    const std::vector<int> key_positions =
-        d.key ? ColumnPositions(side->table, *d.key) : std::vector<int>{};
-    const size_t width = side->table.columns.size();
-    std::string scratch;
+    RowHasher row_hash(side->table, canonical);
+    const std::vector<int> key_positions = ColumnPositions(side->table, *d.key);
     absl::Status s = Scan(*side, context, [&](const std::vector<std::string>& fields) {
-      rows->push_back(HashRow(fields, positions, width, scratch));
-      if (d.key) keys->push_back(HashRow(fields, key_positions, SIZE_MAX, scratch));
+      rows->push_back(row_hash(fields));
+      keys->push_back(HashRow(fields, key_positions, SIZE_MAX, row_hash.scratch));
     });
     if (!s.ok()) return s;
   }
   d.same_row_order = lrows == rrows;
-  if (d.key) {
-    d.pairs =
-        MatchByKey(lkeys, lrows, rkeys, rrows, d.left_matched, d.right_matched, d.duplicate_keys);
+  d.pairs =
+      MatchByKey(lkeys, lrows, rkeys, rrows, d.left_matched, d.right_matched, d.duplicate_keys);
+  return absl::OkStatus();
+}
+
+// Multiset matching in bounded memory (SortedMultisetMatcher): the smaller file's row hashes
+// are held sorted, the other file streams past them, then the held file is read once more.
+// Peak memory: 8 bytes a row of the smaller file, plus bits.
+absl::Status MatchRowsMultiset(Side& left, Side& right, const std::vector<std::string>& canonical,
+                               const CompareContext& context, TableDiff& d) {
+  std::error_code ec;
+  const bool hold_left = std::filesystem::file_size(left.table.path, ec) <
+                         std::filesystem::file_size(right.table.path, ec);
+  Side& held = hold_left ? left : right;
+  Side& streamed = hold_left ? right : left;
+  std::vector<bool>& held_matched = hold_left ? d.left_matched : d.right_matched;
+  std::vector<bool>& streamed_matched = hold_left ? d.right_matched : d.left_matched;
+  RowHasher held_hash(held.table, canonical), streamed_hash(streamed.table, canonical);
+  RowOrderDigest held_order, streamed_order;
+
+  std::vector<uint64_t> hashes;
+  hashes.reserve(EstimatedRows(held.table));
+  absl::Status s = Scan(held, context, [&](const std::vector<std::string>& fields) {
+    hashes.push_back(held_hash(fields));
+    held_order.Add(hashes.back());
+  });
+  if (!s.ok()) return s;
+  SortedMultisetMatcher matcher(std::move(hashes));
+  s = Scan(streamed, context, [&](const std::vector<std::string>& fields) {
+    const uint64_t h = streamed_hash(fields);
+    streamed_order.Add(h);
+    streamed_matched.push_back(matcher.MatchStreamed(h));
+  });
+  if (!s.ok()) return s;
+  if (matcher.AllHeldMatched()) {
+    held_matched.assign(matcher.held_rows(), true);
   } else {
-    MatchMultiset(lrows, rrows, d.left_matched, d.right_matched);
-    d.pairs = PairUnmatched(d.left_matched, d.right_matched);
+    s = Scan(held, context, [&](const std::vector<std::string>& fields) {
+      held_matched.push_back(matcher.HeldMatched(held_hash(fields)));
+    });
+    if (!s.ok()) return s;
   }
-  std::vector<uint64_t>().swap(lrows);  // free before the next passes
-  std::vector<uint64_t>().swap(rrows);
-  std::vector<uint64_t>().swap(lkeys);
-  std::vector<uint64_t>().swap(rkeys);
+  d.same_row_order = held.scan.rows == streamed.scan.rows &&
+                     XXH128_isEqual(held_order.Finish(), streamed_order.Finish());
+  d.pairs = PairUnmatched(d.left_matched, d.right_matched);
+  return absl::OkStatus();
+}
+
+// Row matching on hashes, then the aligned pairs compared cell by cell.
+absl::Status DiffRows(Side& left, Side& right, size_t max_examples, CompareContext& context,
+                      TableDiff& d) {
+  std::vector<std::string> canonical = d.common;  // column order must not change a row's hash
+  std::sort(canonical.begin(), canonical.end());
+  absl::Status s = d.key ? MatchRowsByKey(left, right, canonical, context, d)
+                         : MatchRowsMultiset(left, right, canonical, context, d);
+  if (!s.ok()) return s;
   absl::StatusOr<CellDiff> cells = CompareCells(left.table, right.table, d.common, d.pairs,
                                                 max_examples, !d.key.has_value(), context);
   if (!cells.ok()) return cells.status();

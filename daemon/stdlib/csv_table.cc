@@ -13,6 +13,8 @@ namespace deltascope {
 namespace {
 
 constexpr uint32_t kCancelCheckRows = 1u << 16;
+// Runs of equal row hashes longer than this are tracked by a count, not by bits.
+constexpr uint32_t kShortRun = 64;
 
 void AppendValue(std::string_view value, std::string& out) {
   const uint64_t size = value.size();
@@ -148,6 +150,74 @@ void MatchMultiset(const std::vector<uint64_t>& left, const std::vector<uint64_t
       right_matched[ro[j++]] = true;
     }
   }
+}
+
+SortedMultisetMatcher::SortedMultisetMatcher(std::vector<uint64_t> held)
+    : hashes_(std::move(held)) {
+  std::sort(hashes_.begin(), hashes_.end());
+  // About 16 hashes a bucket: a lookup reads one directory entry and a cache line or two.
+  int bits = 0;
+  while (bits < 24 && (size_t{16} << bits) < hashes_.size()) ++bits;
+  shift_ = 64 - bits;
+  const size_t buckets = size_t{1} << bits;
+  directory_.assign(buckets + 1, static_cast<uint32_t>(hashes_.size()));
+  size_t b = 0;
+  for (size_t i = 0; i < hashes_.size(); ++i) {
+    const size_t bucket = bits == 0 ? 0 : static_cast<size_t>(hashes_[i] >> shift_);
+    while (b <= bucket) directory_[b++] = static_cast<uint32_t>(i);
+  }
+  for (Claims* c : {&paired_, &seen_}) c->bits.assign((hashes_.size() + 63) / 64, 0);
+}
+
+bool SortedMultisetMatcher::Find(uint64_t hash, uint32_t& lo, uint32_t& hi) const {
+  const size_t bucket = shift_ == 64 ? 0 : static_cast<size_t>(hash >> shift_);
+  const auto first = hashes_.begin() + directory_[bucket];
+  const auto last = hashes_.begin() + directory_[bucket + 1];
+  const auto it = std::lower_bound(first, last, hash);
+  if (it == last || *it != hash) return false;
+  lo = static_cast<uint32_t>(it - hashes_.begin());
+  hi = static_cast<uint32_t>(std::upper_bound(it, last, hash) - hashes_.begin());
+  return true;
+}
+
+int64_t SortedMultisetMatcher::Claims::Take(uint32_t lo, uint32_t hi) {
+  if (hi - lo > kShortRun) {
+    uint32_t& taken = long_runs[lo];
+    return taken < hi - lo ? int64_t{lo} + taken++ : -1;
+  }
+  for (uint32_t p = lo; p < hi; ++p) {
+    uint64_t& word = bits[p / 64];
+    const uint64_t bit = uint64_t{1} << (p % 64);
+    if (!(word & bit)) {
+      word |= bit;
+      return p;
+    }
+  }
+  return -1;
+}
+
+bool SortedMultisetMatcher::Claims::Taken(uint32_t pos, uint32_t lo, uint32_t hi) const {
+  if (hi - lo > kShortRun) {
+    auto it = long_runs.find(lo);
+    return it != long_runs.end() && pos - lo < it->second;
+  }
+  return bits[pos / 64] & (uint64_t{1} << (pos % 64));
+}
+
+bool SortedMultisetMatcher::MatchStreamed(uint64_t hash) {
+  uint32_t lo, hi;
+  if (!Find(hash, lo, hi) || paired_.Take(lo, hi) < 0) return false;
+  ++paired_count_;
+  return true;
+}
+
+bool SortedMultisetMatcher::HeldMatched(uint64_t hash) {
+  uint32_t lo, hi;
+  if (!Find(hash, lo, hi)) return false;  // cannot happen for a held row
+  // The k-th held row (in file order) with this hash matched iff k < the run's paired count:
+  // pairs were taken from the run's start, so that is position lo + k.
+  const int64_t pos = seen_.Take(lo, hi);
+  return pos >= 0 && paired_.Taken(static_cast<uint32_t>(pos), lo, hi);
 }
 
 std::vector<RowPair> PairUnmatched(const std::vector<bool>& left_matched,

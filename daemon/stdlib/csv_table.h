@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "daemon/engine/compare_context.h"
@@ -64,6 +65,43 @@ struct RowPair {
 // hashes pairing up in file order.
 void MatchMultiset(const std::vector<uint64_t>& left, const std::vector<uint64_t>& right,
                    std::vector<bool>& left_matched, std::vector<bool>& right_matched);
+
+// The same multiset matching in bounded memory, for tables too large to keep both sides' hashes:
+// the row hashes of one side (the held side) are kept sorted, 8 bytes a row plus a few bits;
+// the other side's rows are streamed past them in file order, then the held side's rows are
+// streamed again, in file order, to learn which of them matched. Equal hashes pair up in file
+// order, so the result is exactly MatchMultiset's.
+class SortedMultisetMatcher {
+ public:
+  explicit SortedMultisetMatcher(std::vector<uint64_t> held);  // any order; sorted here
+
+  // The streamed side's rows, in file order: true when the row pairs with a held row.
+  bool MatchStreamed(uint64_t hash);
+  // Then the held side's rows, in file order: true when the row was paired.
+  bool HeldMatched(uint64_t hash);
+  // True when every held row was paired (the second pass over the held side can be skipped).
+  bool AllHeldMatched() const { return paired_count_ == hashes_.size(); }
+  size_t held_rows() const { return hashes_.size(); }
+
+ private:
+  // Positions taken from runs of equal hashes, always in order from the run's start: a bit per
+  // position for short runs, a count per run for long ones (so claiming stays O(1)).
+  struct Claims {
+    std::vector<uint64_t> bits;
+    absl::flat_hash_map<uint32_t, uint32_t> long_runs;  // run start -> positions taken
+    // The next free position of [lo, hi), taken; -1 when the run is used up.
+    int64_t Take(uint32_t lo, uint32_t hi);
+    bool Taken(uint32_t pos, uint32_t lo, uint32_t hi) const;
+  };
+  // The run [lo, hi) of `hash` in hashes_; false when absent.
+  bool Find(uint64_t hash, uint32_t& lo, uint32_t& hi) const;
+
+  std::vector<uint64_t> hashes_;     // sorted
+  std::vector<uint32_t> directory_;  // by top bits: first position of each bucket, then size
+  int shift_ = 64;                   // hash >> shift_ is the bucket (64: one bucket)
+  Claims paired_, seen_;             // held positions paired (pass 2), visited (pass 3)
+  size_t paired_count_ = 0;
+};
 
 // Pairs the unmatched rows of both sides that lie between the same matched rows (the i-th
 // unmatched row after k matched rows on the left with the i-th such row on the right). The

@@ -6,23 +6,29 @@
 """
 from __future__ import annotations
 
-import argparse
-import os
 import sys
-import tempfile
 
 from deltascope_plugin import discovery
 from deltascope_plugin._server import serve
-from deltascope_plugin.testing import compare_files
 
 
 def _run(name: str) -> int:
+    # Plugin start-up is on the host's clock: the fast lookup avoids importing importlib.metadata.
+    fast = discovery.find_fast(name)
+    if fast is not None:
+        value, version = fast
+        return serve(*discovery.load_value(value), name=name, version=version)
     ep = discovery.find(name)
     dist = getattr(ep, "dist", None)
     return serve(*discovery.load(ep), name=name, version=dist.version if dist else "0.0.0")
 
 
 def _check(names) -> int:
+    import os
+    import tempfile
+
+    from deltascope_plugin.testing import compare_files
+
     report = discovery.discover()
     problems = 0
     for plugin in report["plugins"]:
@@ -65,6 +71,11 @@ def _check(names) -> int:
 
 
 def main(argv=None) -> int:
+    words = sys.argv[1:] if argv is None else list(argv)
+    if len(words) == 2 and words[0] == "run" and not words[1].startswith("-"):
+        return _run(words[1])  # the host's command line: no argparse on the start-up path
+    import argparse
+
     parser = argparse.ArgumentParser(prog="python -m deltascope_plugin")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("discover", help="print this interpreter's plugins as JSON")

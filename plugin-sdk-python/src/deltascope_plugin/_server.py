@@ -5,9 +5,7 @@ import os
 import signal
 import stat
 import sys
-import tempfile
 import threading
-import traceback
 from concurrent import futures
 from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Union
 
@@ -95,6 +93,8 @@ class _Servicer(pb_grpc.ComparatorServicer):
         try:
             return run_comparator(c, request, left_path, right_path, cancelled)
         except Exception as e:  # a plugin bug becomes a clean error: the host falls back
+            import traceback
+
             traceback.print_exc(file=sys.stderr)
             context.abort(grpc.StatusCode.INTERNAL, f"{type(e).__name__}: {e}")
 
@@ -110,6 +110,8 @@ class _Servicer(pb_grpc.ComparatorServicer):
             context.abort(grpc.StatusCode.INVALID_ARGUMENT, "CompareStream must start with a request")
         request = first.request
         c = self._lookup(request, context)
+        import tempfile  # not on the start-up path: most plugins read paths
+
         with tempfile.TemporaryDirectory(prefix="deltascope-plugin-") as tmp:
             paths = {}
             files = {}
