@@ -161,14 +161,12 @@ int Inspect(const PluginFlags& flags, const std::string& name) {
   auto limit = [](uint64_t v, const char* unit) {
     return v == 0 ? std::string("unlimited") : absl::StrCat(v, unit);
   };
-  std::printf("limits: startup %lld ms, call %lld ms, instances %d
-",
+  std::printf("limits: startup %lld ms, call %lld ms, instances %d\n",
               static_cast<long long>(m.limits.startup_timeout.count()),
               static_cast<long long>(m.limits.call_timeout.count()), m.limits.max_instances);
   if (!m.attached()) {
     std::printf(
-        "resources (%s): memory %s, cpu %s, open files %s, file size %s, processes %s
-",
+        "resources (%s): memory %s, cpu %s, open files %s, file size %s, processes %s\n",
         SandboxModeName(mode), limit(rl.memory_bytes, " bytes").c_str(),
         limit(rl.cpu_seconds, " s").c_str(), limit(rl.open_files, "").c_str(),
         limit(rl.file_size_bytes, " bytes").c_str(),
