@@ -86,7 +86,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadManifest{"YamlSyntaxError", "name: broken\nversion: [1.0\ncommand: x\n",
                     "$FILE:3: invalid YAML"},
         BadManifest{"ListWhereAStringBelongs", Manifest("command: [$PLUGIN]\n"),
-                    "$FILE:3: wrong type: expected a single value"},
+                    "$FILE:3: 'command' must be a string"},
         BadManifest{
             "StringWhereAListBelongs",
             Manifest("command: $PLUGIN\n", "comparators:\n  - name: bad\n    extensions: .bad\n"),
