@@ -27,16 +27,20 @@ std::filesystem::path CacheDir() {
   return std::filesystem::path(home ? home : "/tmp") / ".cache" / "deltascope";
 }
 
-// The modification times of the interpreter and of every folder it imports from.
+// The modification times of the interpreter (the link itself too: a virtual environment made
+// again at the same path has new links to the same interpreter), of its environment's
+// pyvenv.cfg, and of every folder it imports from.
 std::string Fingerprint(const std::string& interpreter, const Json& paths) {
   std::string fp;
-  auto add = [&](const std::string& p) {
+  auto add = [&](const std::string& p, bool follow = true) {
     struct stat st;
-    if (::stat(p.c_str(), &st) == 0) {
-      absl::StrAppend(&fp, p, ":", st.st_mtim.tv_sec, ".", st.st_mtim.tv_nsec, ";");
+    if ((follow ? ::stat(p.c_str(), &st) : ::lstat(p.c_str(), &st)) == 0) {
+      absl::StrAppend(&fp, p, ":", st.st_ino, ":", st.st_mtim.tv_sec, ".", st.st_mtim.tv_nsec, ";");
     }
   };
   add(interpreter);
+  add(interpreter, /*follow=*/false);
+  add((std::filesystem::path(interpreter).parent_path().parent_path() / "pyvenv.cfg").string());
   if (paths.is_array()) {
     for (const Json& p : paths) {
       if (p.is_string()) add(p.get<std::string>());
