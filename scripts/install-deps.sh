@@ -47,3 +47,15 @@ if ! ls "$WHEELS"/grpcio-*.whl "$WHEELS"/protobuf-*.whl "$WHEELS"/setuptools-*.w
   "$VENV/bin/pip" download -q --disable-pip-version-check --only-binary=:all: -d "$WHEELS" \
     grpcio protobuf "setuptools>=64" wheel
 fi
+
+# deploy_validate: `systemd-analyze verify` checks deploy/systemd/deltascoped.service. Debian 12
+# containers often lack systemd; it is one small apt install (the test skips that check, saying
+# so, if this fails). The Go validator needs only the Go toolchain and the module proxy.
+if ! command -v systemd-analyze >/dev/null 2>&1; then
+  echo "install-deps: installing systemd (for systemd-analyze verify)" >&2
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+  { $SUDO apt-get update -qq &&
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends systemd \
+      >/dev/null; } || echo "install-deps: could not install systemd; skipping that check" >&2
+fi
