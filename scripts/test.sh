@@ -6,3 +6,8 @@ bash scripts/install-deps.sh
 bash scripts/build.sh
 cd build
 ctest --output-on-failure --timeout 600 -j "$(nproc)"
+cd ..
+# The same suite under ASan+UBSan (and the concurrency-heavy tests under TSan), then every
+# fuzzer for a bounded time, reusing the ASan+UBSan build (docs/testing.md).
+bash scripts/test-sanitizers.sh
+FUZZ_BUILD_DIR=build-asan bash scripts/fuzz.sh
