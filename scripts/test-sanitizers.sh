@@ -74,7 +74,7 @@ for stage in "${STAGES[@]}"; do
       ;;
     tsan)
       configure build-tsan thread
-      cmake --build build-tsan --target unit_tests e2e_tests
+      cmake --build build-tsan --target unit_tests e2e_concurrency_tests
       echo "test-sanitizers: tsan build took $((SECONDS - start)) s" >&2
       export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$ROOT/tests/tsan.supp:log_path=$ROOT/build-tsan/sanitizer-reports/tsan"
       run_ctest build-tsan -R "$TSAN_TESTS"

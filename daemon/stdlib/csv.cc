@@ -201,9 +201,12 @@ absl::Status DiffRows(Side& left, Side& right, size_t max_examples, CompareConte
         d.key ? ColumnPositions(side->table, *d.key) : std::vector<int>{};
     const size_t width = side->table.columns.size();
     std::string scratch;
+    // Plain pointers for the lambda: clang before 16 cannot capture structured bindings.
+    std::vector<uint64_t>* row_hashes = rows;
+    std::vector<uint64_t>* key_hashes = keys;
     absl::Status s = Scan(*side, context, [&](const std::vector<std::string>& fields) {
-      rows->push_back(HashRow(fields, positions, width, scratch));
-      if (d.key) keys->push_back(HashRow(fields, key_positions, SIZE_MAX, scratch));
+      row_hashes->push_back(HashRow(fields, positions, width, scratch));
+      if (d.key) key_hashes->push_back(HashRow(fields, key_positions, SIZE_MAX, scratch));
     });
     if (!s.ok()) return s;
   }
