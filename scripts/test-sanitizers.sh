@@ -4,7 +4,8 @@
 #         Also built with libFuzzer coverage, so scripts/fuzz.sh reuses this build.
 #   tsan  build-tsan/, clang, ThreadSanitizer: only the test binaries of the concurrency-heavy
 #         tests (plugin supervisor and host, task pool, daemon), and only those tests.
-# Usage: scripts/test-sanitizers.sh [asan] [tsan]   (default: both). Reports from any process
+# Usage: scripts/test-sanitizers.sh [asan] [tsan]   (default: both; CI runs asan only until the
+# tsan stage has been brought to green, see docs/testing.md). Reports from any process
 # (tests, the CLI, the daemon, plugins inside the sandbox) land in build-*/sanitizer-reports/;
 # a stage fails when its tests fail or when any report was written.
 set -euo pipefail
