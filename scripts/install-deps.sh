@@ -10,6 +10,7 @@ APT_PACKAGES=(
   libgtest-dev libgmock-dev
   libarchive-dev libxxhash-dev libssl-dev zlib1g-dev libseccomp-dev libsqlite3-dev
   bubblewrap python3 python3-venv python3-pip
+  clang libclang-rt-14-dev
 )
 
 missing=()

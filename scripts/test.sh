@@ -6,3 +6,8 @@ bash scripts/install-deps.sh
 bash scripts/build.sh
 cd build
 ctest --output-on-failure --timeout 600 -j "$(nproc)"
+cd ..
+# The same suite under ASan+UBSan, then every fuzzer for a bounded time, reusing that build
+# (docs/testing.md). The TSan stage (scripts/test-sanitizers.sh tsan) is not in CI yet.
+bash scripts/test-sanitizers.sh asan
+FUZZ_BUILD_DIR=build-asan bash scripts/fuzz.sh

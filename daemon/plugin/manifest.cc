@@ -268,6 +268,11 @@ absl::Status ParseLaunch(const YAML::Node& root, Manifest& m, const Errors& erro
   return absl::OkStatus();
 }
 
+// Longer values are refused before the regex runs.
+constexpr size_t kMaxValueChars = 64;
+// A year: far beyond any sensible timeout, far below what int64 milliseconds hold.
+constexpr double kMaxDurationMs = 365.0 * 24 * 3600 * 1000;
+
 }  // namespace
 
 absl::Status ValidateEndpoint(const std::string& endpoint) {
@@ -286,25 +291,35 @@ absl::Status ValidateEndpoint(const std::string& endpoint) {
 absl::StatusOr<std::chrono::milliseconds> ParseDuration(const std::string& text) {
   static const std::regex re(R"(^\s*(\d+(?:\.\d+)?)\s*(ms|s|m)?\s*$)");
   std::smatch m;
-  if (!std::regex_match(text, m, re)) {
+  // The length cap keeps libstdc++'s recursive regex matcher off deep recursion.
+  if (text.size() > kMaxValueChars || !std::regex_match(text, m, re)) {
     return absl::InvalidArgumentError(
-        absl::StrCat("'", text, "' is not a duration like 10s or 500ms"));
+        absl::StrCat("'", text.substr(0, kMaxValueChars), "' is not a duration like 10s or 500ms"));
   }
-  double value = std::stod(m[1]);
+  // strtod, not stod: more digits than a double holds must be an error, not an exception.
+  double value = std::strtod(m[1].str().c_str(), nullptr);
   std::string unit = m[2].matched ? m[2].str() : "s";
   double ms = unit == "ms" ? value : unit == "s" ? value * 1000 : value * 60000;
+  if (!(ms <= kMaxDurationMs)) {  // also false for inf; casting such a double would be UB
+    return absl::InvalidArgumentError(absl::StrCat("'", text, "' is too long a duration"));
+  }
   return std::chrono::milliseconds(static_cast<int64_t>(ms));
 }
 
 absl::StatusOr<uint64_t> ParseByteSize(const std::string& text) {
   static const std::regex re(R"(^\s*(\d+)\s*(B|K|KB|KiB|M|MB|MiB|G|GB|GiB)?\s*$)");
   std::smatch m;
-  if (!std::regex_match(text, m, re)) {
-    return absl::InvalidArgumentError(absl::StrCat("'", text, "' is not a size like 512MiB or 1G"));
+  if (text.size() > kMaxValueChars || !std::regex_match(text, m, re)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("'", text.substr(0, kMaxValueChars), "' is not a size like 512MiB or 1G"));
   }
-  uint64_t value = std::stoull(m[1]);
   std::string unit = m[2].matched ? m[2].str() : "B";
   int shift = unit[0] == 'K' ? 10 : unit[0] == 'M' ? 20 : unit[0] == 'G' ? 30 : 0;
+  // SimpleAtoi, not stoull: too many digits is an error, not an exception; and no wrap-around.
+  uint64_t value = 0;
+  if (!absl::SimpleAtoi(m[1].str(), &value) || value > (UINT64_MAX >> shift)) {
+    return absl::InvalidArgumentError(absl::StrCat("'", text, "' is too large a size"));
+  }
   return value << shift;
 }
 

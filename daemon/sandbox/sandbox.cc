@@ -14,9 +14,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <mutex>
 #include <set>
+#include <string_view>
 
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
@@ -187,7 +190,11 @@ std::vector<LayerStatus> Probe() {
                         ? absl::StrCat("ABI ", abi, ": TCP denial only (scoping needs ABI 6)")
                         : absl::StrCat("Landlock ABI ", abi, " (need 4 or more)")});
   layers.push_back({"no_new_privs", true, "setuid binaries cannot raise privileges"});
-  layers.push_back({"rlimits", true, "memory (address space), CPU seconds, open files, file size"});
+  layers.push_back(
+      {"rlimits", true,
+       kMemoryLimitEnforced
+           ? "memory (address space), CPU seconds, open files, file size"
+           : "CPU seconds, open files, file size (memory not enforced: sanitizer build)"});
   bool pid_ns = bwrap;
   layers.push_back({"pid_namespace", pid_ns,
                     pid_ns ? "the plugin cannot see or signal host processes"
@@ -199,6 +206,22 @@ void AddBind(std::vector<std::string>& argv, const char* kind, const std::filesy
   std::error_code ec;
   if (!std::filesystem::exists(p, ec)) return;
   argv.insert(argv.end(), {kind, p.string(), p.string()});
+}
+
+// Sanitizer builds: see kSanitizerReportsEnv.
+void AddSanitizerEnv(std::vector<std::string>& env) {
+  if (!kSanitizerBuild) return;
+  for (const char* name : {"ASAN_OPTIONS", "UBSAN_OPTIONS", "TSAN_OPTIONS"}) {
+    const char* value = std::getenv(name);
+    const std::string prefix = absl::StrCat(name, "=");
+    if (value == nullptr || std::any_of(env.begin(), env.end(), [&](const std::string& kv) {
+          return absl::StartsWith(kv, prefix);
+        })) {
+      continue;
+    }
+    env.push_back(absl::StrCat(name, "=", value,
+                               std::string_view(name) == "ASAN_OPTIONS" ? ":detect_leaks=0" : ""));
+  }
 }
 
 }  // namespace
@@ -226,17 +249,7 @@ const char* SandboxModeName(SandboxMode mode) {
 ResourceLimits DefaultResourceLimits(SandboxMode mode) {
   ResourceLimits limits;
   if (mode == SandboxMode::kOff) return limits;
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-  limits.memory_bytes = 0;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-  limits.memory_bytes = 0;
-#else
-  limits.memory_bytes = 4ULL << 30;
-#endif
-#else
-  limits.memory_bytes = 4ULL << 30;
-#endif
+  limits.memory_bytes = kMemoryLimitEnforced ? 4ULL << 30 : 0;
   limits.file_size_bytes = 1ULL << 30;
   limits.processes = 1;
   return limits;
@@ -252,6 +265,11 @@ absl::StatusOr<SandboxedCommand> PrepareSandbox(const SandboxPolicy& policy,
   if (argv.empty()) return absl::InvalidArgumentError("empty command");
   SandboxedCommand out;
   out.env = policy.env;
+  AddSanitizerEnv(out.env);
+  if (!kMemoryLimitEnforced && policy.limits.memory_bytes != 0) {
+    out.warnings.push_back(
+        "memory limit not enforced: RLIMIT_AS cannot coexist with a sanitizer build");
+  }
   if (policy.mode == SandboxMode::kOff) {
     out.argv = argv;
     out.layers.push_back({"rlimits", true, "limits only: the plugin is trusted"});
@@ -293,7 +311,10 @@ absl::StatusOr<SandboxedCommand> PrepareSandbox(const SandboxPolicy& policy,
     for (const auto& p : policy.content) AddBind(a, "--ro-bind", p);
   }
   for (const auto& p : policy.read_write) AddBind(a, "--bind", p);
-  for (const std::string& kv : policy.env) {
+  if (const char* reports = std::getenv(kSanitizerReportsEnv); kSanitizerBuild && reports) {
+    AddBind(a, "--bind", reports);
+  }
+  for (const std::string& kv : out.env) {
     size_t eq = kv.find('=');
     if (eq == std::string::npos) continue;
     a.insert(a.end(), {"--setenv", kv.substr(0, eq), kv.substr(eq + 1)});
@@ -318,7 +339,9 @@ int ApplySandboxInChild(const SandboxPolicy& policy, const SandboxedCommand& com
     struct rlimit rl = {static_cast<rlim_t>(value), static_cast<rlim_t>(value)};
     return ::setrlimit(resource, &rl) == 0 ? 0 : errno;
   };
-  if (int e = set_limit(RLIMIT_AS, policy.limits.memory_bytes)) return e;
+  if (kMemoryLimitEnforced) {
+    if (int e = set_limit(RLIMIT_AS, policy.limits.memory_bytes)) return e;
+  }
   if (int e = set_limit(RLIMIT_CPU, policy.limits.cpu_seconds)) return e;
   if (int e = set_limit(RLIMIT_NOFILE, policy.limits.open_files)) return e;
   if (int e = set_limit(RLIMIT_FSIZE, policy.limits.file_size_bytes)) return e;

@@ -26,8 +26,24 @@ enum class SandboxMode {
 absl::StatusOr<SandboxMode> ParseSandboxMode(const std::string& name);
 const char* SandboxModeName(SandboxMode mode);
 
+// ASan and TSan reserve terabytes of shadow address space, so a sanitized plugin under RLIMIT_AS
+// aborts at start-up: sanitizer builds (DELTASCOPE_SANITIZED) leave the memory limit unset and
+// PrepareSandbox says so in its warnings.
+#ifdef DELTASCOPE_SANITIZED
+inline constexpr bool kSanitizerBuild = true;
+#else
+inline constexpr bool kSanitizerBuild = false;
+#endif
+inline constexpr bool kMemoryLimitEnforced = !kSanitizerBuild;
+
+// Sanitizer builds only: the sanitizers' *SAN_OPTIONS pass through the environment scrubbing
+// (with detect_leaks=0: LeakSanitizer needs ptrace, which seccomp denies), and the folder named
+// by DELTASCOPE_SANITIZER_REPORTS is writable in the sandbox, so a plugin's reports reach the
+// log_path the test scripts check.
+inline constexpr char kSanitizerReportsEnv[] = "DELTASCOPE_SANITIZER_REPORTS";
+
 struct ResourceLimits {
-  uint64_t memory_bytes = 0;     // RLIMIT_AS; 0: unlimited
+  uint64_t memory_bytes = 0;     // RLIMIT_AS; 0: unlimited (not set at all in sanitizer builds)
   uint64_t cpu_seconds = 0;      // RLIMIT_CPU; 0: unlimited
   uint64_t open_files = 1024;    // RLIMIT_NOFILE
   uint64_t file_size_bytes = 0;  // RLIMIT_FSIZE; 0: unlimited

@@ -157,6 +157,8 @@ grpc::Status DiffService::Diff(grpc::ServerContext* context, const daemon::v1::D
     DiffService* service;
     ~Slot() { service->Release(); }
   } slot{this};
+  // Lets operators (and the tests, instead of guessing with sleeps) see a diff take its slot.
+  LogInfo("diff started", {{"from", request->snapshots(0)}});
 
   std::shared_ptr<const ComparatorRegistry> registry = source_->Current();
   std::vector<std::string> names(request->comparators().begin(), request->comparators().end());

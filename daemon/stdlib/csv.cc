@@ -246,9 +246,12 @@ absl::Status MatchRowsByKey(Side& left, Side& right, const std::vector<std::stri
        {std::tuple{&left, &lrows, &lkeys}, std::tuple{&right, &rrows, &rkeys}}) {
     RowHasher row_hash(side->table, canonical);
     const std::vector<int> key_positions = ColumnPositions(side->table, *d.key);
+    // Plain pointers for the lambda: clang before 16 cannot capture structured bindings.
+    std::vector<uint64_t>* row_hashes = rows;
+    std::vector<uint64_t>* key_hashes = keys;
     absl::Status s = Scan(*side, context, [&](const std::vector<std::string>& fields) {
-      rows->push_back(row_hash(fields));
-      keys->push_back(HashRow(fields, key_positions, SIZE_MAX, row_hash.scratch));
+      row_hashes->push_back(row_hash(fields));
+      key_hashes->push_back(HashRow(fields, key_positions, SIZE_MAX, row_hash.scratch));
     });
     if (!s.ok()) return s;
   }

@@ -81,6 +81,11 @@ TEST(CsvMemoryTest, PeakMemoryGrowsByAFewBytesPerRow) {
   ASSERT_EQ(big.exit_code, 1) << big.out;
   EXPECT_NE(big.out.find("t.csv**: 100 rows removed; 199 cells changed"), std::string::npos)
       << big.out;
+#ifdef DELTASCOPE_SANITIZED
+  // ASan keeps freed memory in quarantine and pads every allocation, so RSS says nothing about
+  // the comparator's own footprint there; the normal build asserts the budget.
+  GTEST_SKIP() << "peak RSS is not measurable under sanitizers (" << big.max_rss_kb << " KB)";
+#endif
   // Both files together hold 2M rows: allow 32 bytes a row over the small run's baseline.
   const long budget_kb = 2L * kRows * 32 / 1024;
   EXPECT_LT(big.max_rss_kb - small.max_rss_kb, budget_kb)

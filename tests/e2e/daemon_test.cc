@@ -13,6 +13,20 @@
 namespace deltascope::testing {
 namespace {
 
+// Waits until `p` has logged `message` at least `count` times (up to a minute: sanitizer builds
+// on a busy machine are slow). Replaces fixed sleeps, which raced with slow start-ups.
+bool WaitForLog(const BackgroundProcess& p, const std::string& message, int count = 1) {
+  const std::string needle = absl::StrCat("\"msg\":\"", message, "\"");
+  for (int i = 0; i < 6000; ++i) {
+    const std::string err = p.Stderr();
+    int n = 0;
+    for (size_t at = err.find(needle); at != std::string::npos; at = err.find(needle, at + 1)) ++n;
+    if (n >= count) return true;
+    ::usleep(10000);
+  }
+  return false;
+}
+
 // A daemon on a private socket, stopped at the end of the test.
 class Daemon {
  public:
@@ -21,7 +35,7 @@ class Daemon {
     std::vector<std::string> argv = {BinPath("deltascoped"), "--listen", target()};
     argv.insert(argv.end(), extra.begin(), extra.end());
     process_ = std::make_unique<BackgroundProcess>(argv);
-    for (int i = 0; i < 500 && !std::filesystem::exists(socket_); ++i) ::usleep(10000);
+    EXPECT_TRUE(WaitForLog(*process_, "deltascoped ready")) << process_->Stderr();
   }
   std::string target() const { return "unix://" + socket_; }
   BackgroundProcess& process() { return *process_; }
@@ -131,7 +145,7 @@ TEST(DaemonTest, FullQueueIsRefusedWithResourceExhausted) {
   Daemon daemon(t, {"--max-concurrent", "1", "--max-queued", "0"});
   BackgroundProcess slow({BinPath("deltascope"), "diff", (t / "slow-a").string(),
                           (t / "slow-b").string(), "--daemon", daemon.target()});
-  ::usleep(300000);  // let the slow diff take the only slot
+  ASSERT_TRUE(WaitForLog(daemon.process(), "diff started"));  // the slow diff has the only slot
   ProcessResult refused =
       RunDeltascope({"diff", (t / "a").string(), (t / "b").string(), "--daemon", daemon.target()});
   EXPECT_EQ(refused.exit_code, 2);
@@ -147,7 +161,7 @@ TEST(DaemonTest, ClientThatDisconnectsMidDiffDoesNotBlockOthers) {
   {
     BackgroundProcess slow({BinPath("deltascope"), "diff", (t / "slow-a").string(),
                             (t / "slow-b").string(), "--daemon", daemon.target()});
-    ::usleep(300000);
+    ASSERT_TRUE(WaitForLog(daemon.process(), "diff started"));
   }  // killed: the daemon must cancel its diff and free the slot
   ProcessResult next =
       RunDeltascope({"diff", (t / "a").string(), (t / "b").string(), "--daemon", daemon.target()});
@@ -164,7 +178,7 @@ TEST(DaemonTest, SigtermDrainsInFlightDiffsThenExits) {
   Daemon daemon(t);
   BackgroundProcess client({BinPath("deltascope"), "diff", (t / "slow-a").string(),
                             (t / "slow-b").string(), "--daemon", daemon.target()});
-  ::usleep(300000);
+  ASSERT_TRUE(WaitForLog(daemon.process(), "diff started"));
   daemon.process().Signal(SIGTERM);
   EXPECT_EQ(client.Wait(60), 1) << client.Stderr();  // the in-flight diff finished
   EXPECT_EQ(daemon.process().Wait(60), 0) << daemon.process().Stderr();
@@ -207,7 +221,7 @@ TEST(DaemonPluginTest, PluginsStayWarmReportMetricsAndStopWithTheDaemon) {
   // The warm plugin (under bubblewrap: its bwrap parent and namespace init carry the marker too).
   EXPECT_GE(CountProcessesWith(marker), 1);
   daemon.process().Signal(SIGHUP);  // reload: a new generation, the old one drains
-  ::usleep(300000);
+  ASSERT_TRUE(WaitForLog(daemon.process(), "reloaded"));
   ProcessResult after =
       RunDeltascope({"diff", (t / "a").string(), (t / "b").string(), "--daemon", daemon.target()});
   EXPECT_EQ(after.exit_code, 1) << after.err;

@@ -20,6 +20,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "daemon/sandbox/sandbox.h"
 #include "tests/support/process.h"
 #include "tests/support/tree.h"
 

@@ -184,7 +184,7 @@ TEST_F(ArchiveExtractTest, RatioCapSparesOrdinaryData) {
   options_.limits.ratio_floor_bytes = 1 << 10;
   options_.limits.max_ratio = 100;
   std::string text;
-  for (int i = 0; text.size() < (4 << 20); ++i) text += std::to_string(i * 7919) + ",row\n";
+  for (uint64_t i = 0; text.size() < (4 << 20); ++i) text += std::to_string(i * 7919) + ",row\n";
   absl::StatusOr<Extraction> x = Extract("tar.gz", {File("data.csv", text)});
   ASSERT_TRUE(x.ok()) << x.status();
   EXPECT_EQ(x->bytes, text.size());

@@ -104,7 +104,10 @@ TEST_F(CsvCellsTest, RowHashesIgnoreColumnOrderButNotRaggedTails) {
   const std::vector<std::string> canonical = {"a", "b"};
   std::vector<uint64_t> lh, rh;
   std::string scratch;
-  for (auto [t, out] : {std::pair{&left, &lh}, std::pair{&right, &rh}}) {
+  for (auto [table, hashes] : {std::pair{&left, &lh}, std::pair{&right, &rh}}) {
+    // Plain pointers for the lambda: clang before 16 cannot capture structured bindings.
+    CsvTable* t = table;
+    std::vector<uint64_t>* out = hashes;
     const std::vector<int> positions = ColumnPositions(*t, canonical);
     ASSERT_TRUE(ScanCsvRows(*t, context_, [&](uint32_t, const std::vector<std::string>& f) {
                   out->push_back(HashRow(f, positions, t->columns.size(), scratch));

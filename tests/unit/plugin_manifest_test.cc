@@ -127,6 +127,16 @@ TEST(ManifestTest, DurationsAndSizes) {
   EXPECT_FALSE(ParseByteSize("lots").ok());
 }
 
+// Found while fuzzing the manifest parser: these threw out of the parser (stod/stoull) or
+// overflowed.
+TEST(ManifestTest, HugeDurationsAndSizesAreErrors) {
+  EXPECT_FALSE(ParseDuration(std::string(400, '9') + "s").ok());
+  EXPECT_FALSE(ParseDuration("99999999999999999999999s").ok());
+  EXPECT_FALSE(ParseByteSize("99999999999999999999999").ok());
+  EXPECT_FALSE(ParseByteSize("17179869184G").ok());  // 2^34 GiB = 2^64 bytes
+  EXPECT_EQ(*ParseByteSize("17179869183G"), 17179869183ull << 30);
+}
+
 std::string ManifestText(const std::string& name, const std::string& version) {
   return absl::StrCat("name: ", name, "\nversion: ", version,
                       "\ncommand: /bin/true\ncomparators:\n  - name: ", name, "\n");
