@@ -23,6 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from benchlib import (dir_bytes, git_commit, human, interleaved, loadavg, machine, measure,  # noqa: E402
                       median_runs, mem_available, table)
+import startup_cpu  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "bench" / "data"
@@ -275,6 +276,9 @@ def main():
     parser.add_argument("--quick", action="store_true", help="small sizes (checks the harness; writes nothing)")
     parser.add_argument("--runs", type=int, default=0, help="runs per median (default 5, quick 1)")
     parser.add_argument("--skip-scale", action="store_true", help="leave out the scale rows")
+    parser.add_argument("--csv-runs", type=int, default=0, help="runs for the CSV case (b) (default 3)")
+    parser.add_argument("--csv-mb", type=int, default=0, help="size of each CSV of case (b) (default 500)")
+    parser.add_argument("--scale-files", default="", help="file-tree sizes, e.g. 10000,100000")
     args = parser.parse_args()
     q = args.quick
     runs = args.runs or (1 if q else 5)
@@ -284,22 +288,27 @@ def main():
 
     n_small = 2000 if q else 20000
     vs_binoc(summary, peers, f"(a) {n_small:,} small files, 1% changed", "small-files", n_small, runs, 0.5)
-    csv_mb = 5 if q else 500
-    vs_binoc(summary, peers, f"(b) {csv_mb} MB CSV pair, 1% of rows changed", "csv", csv_mb * 2**20,
-             runs if q else 3, 0.5)
+    csv_mb = args.csv_mb or (5 if q else 500)
+    csv_runs = args.csv_runs or (runs if q else 3)
+    vs_binoc(summary, peers, f"(b) {csv_mb} MB CSV pair, 1% of rows changed ({csv_runs} run"
+             f"{'s' if csv_runs > 1 else ''})", "csv", csv_mb * 2**20, csv_runs, 0.5)
     vs_binoc(summary, peers, "(c) nested zips holding CSVs", "nested-zips", 4 if q else 40, runs, 0.5)
     vs_binoc(summary, peers, f"(d) identical trees ({n_small:,} files)", "identical", n_small, runs, 0.25)
 
     plugin_rows(summary, plugin_details, q)
+    log("start-up CPU")
+    cpu_rows = startup_cpu.rows(3 if q else 7)
     daemon_rows(summary, daemon_details, 3 if q else 7)
 
     if not args.skip_scale:
-        for n in ([1000, 10000] if q else [10000, 100000, 1000000]):
-            scale(grow, f"{n:,} files", "small-files", n, n, "file")
         for mb in ([1, 10] if q else [10, 100, 1024]):
             size = mb * 2**20
             scale(grow, f"{mb} MB CSV pair" if mb < 1024 else "1 GB CSV pair", "csv", size,
                   csv_rows_count(size), "row")
+        sizes = [int(n) for n in args.scale_files.split(",")] if args.scale_files else (
+            [1000, 10000] if q else [10000, 100000, 1000000])
+        for n in sizes:
+            scale(grow, f"{n:,} files", "small-files", n, n, "file")
     scale_rows = scale_table(grow, summary)
 
     latency = dict(plugin_details)
@@ -322,6 +331,9 @@ def main():
         table(["what", "p50 µs", "p99 µs", "p50 / ping-pong"], latency["latency"]),
         "## Plugin start-up (spawn to ready: handshake and Describe answered; ms)",
         table(["what", "median ms", "min – max"], latency["startup"]),
+        "CPU time of the plugin process itself from exec to its handshake line (bench/startup_cpu.py; "
+        "independent of how long it waited for a core):",
+        table(["plugin", "CPU ms to handshake (median)", "wall ms to handshake (median)"], cpu_rows),
         "## Deadline precision (a plugin that never answers)",
         table(["deadline", "median overshoot ms", "min – max"], latency["deadline"]),
         "## Warm daemon vs CLI (one changed `.words` file for the Python plugin)",
