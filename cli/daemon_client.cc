@@ -2,35 +2,83 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <CLI/CLI.hpp>
 #include <filesystem>
 
 #include "absl/strings/str_cat.h"
+#include "daemon/util/fd.h"
 #include "deltascope/daemon/v1/daemon.grpc.pb.h"
 
 namespace deltascope::cli {
 
-absl::StatusOr<std::vector<changeset::v1::Changeset>> DiffViaDaemon(
-    const DaemonDiffRequest& request) {
+CLI::Option* AddDaemonFlags(CLI::App* cmd, DaemonTarget& target) {
+  CLI::Option* daemon =
+      cmd->add_option("--daemon", target.target, "deltascoped at unix:///path or dns:///host:port")
+          ->envname("DELTASCOPE_DAEMON");
+  cmd->add_option("--tls-ca", target.tls_ca,
+                  "TCP with TLS: PEM file of the CA that signed the daemon's certificate")
+      ->envname("DELTASCOPE_DAEMON_TLS_CA")
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--tls-cert", target.tls_cert,
+                  "TCP with TLS: this client's PEM certificate (daemons with --tls-client-ca)")
+      ->envname("DELTASCOPE_DAEMON_TLS_CERT")
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--tls-key", target.tls_key, "TCP with TLS: the client certificate's PEM key")
+      ->envname("DELTASCOPE_DAEMON_TLS_KEY")
+      ->check(CLI::ExistingFile);
+  return daemon;
+}
+
+absl::StatusOr<std::shared_ptr<grpc::Channel>> ConnectDaemon(const DaemonTarget& target) {
   constexpr std::string_view kUnix = "unix://";
-  if (request.target.rfind(kUnix, 0) == 0) {
-    std::string socket = request.target.substr(kUnix.size());
+  if (target.target.rfind(kUnix, 0) == 0) {
+    std::string socket = target.target.substr(kUnix.size());
     std::error_code ec;
     if (!std::filesystem::exists(socket, ec)) {
-      return absl::UnavailableError(absl::StrCat("cannot reach deltascoped at ", request.target,
+      return absl::UnavailableError(absl::StrCat("cannot reach deltascoped at ", target.target,
                                                  ": no socket at ", socket, " (is it running?)"));
     }
+  }
+  if (target.tls_cert.empty() != target.tls_key.empty()) {
+    return absl::InvalidArgumentError("--tls-cert and --tls-key go together");
+  }
+  if (target.tls_ca.empty() && !target.tls_cert.empty()) {
+    return absl::InvalidArgumentError("--tls-cert needs --tls-ca (the CA of the daemon)");
+  }
+  std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::InsecureChannelCredentials();
+  if (!target.tls_ca.empty()) {
+    grpc::SslCredentialsOptions tls;
+    for (auto [path, pem] : {std::pair{&target.tls_ca, &tls.pem_root_certs},
+                             std::pair{&target.tls_cert, &tls.pem_cert_chain},
+                             std::pair{&target.tls_key, &tls.pem_private_key}}) {
+      if (path->empty()) continue;
+      absl::StatusOr<std::string> text = ReadFileToString(*path);
+      if (!text.ok())
+        return absl::InvalidArgumentError(absl::StrCat(*path, ": ", text.status().message()));
+      *pem = *std::move(text);
+    }
+    credentials = grpc::SslCredentials(tls);
   }
   // A changeset is one message: gRPC's default 4 MiB receive cap refused every diff of more than
   // some 15,000 changed files.
   grpc::ChannelArguments arguments;
   arguments.SetMaxReceiveMessageSize(-1);
   std::shared_ptr<grpc::Channel> channel =
-      grpc::CreateCustomChannel(request.target, grpc::InsecureChannelCredentials(), arguments);
+      grpc::CreateCustomChannel(target.target, credentials, arguments);
   if (!channel->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(5))) {
-    return absl::UnavailableError(
-        absl::StrCat("cannot reach deltascoped at ", request.target, " (is it running?)"));
+    return absl::UnavailableError(absl::StrCat(
+        "cannot reach deltascoped at ", target.target,
+        target.tls_ca.empty() ? " (is it running?)"
+                              : " (is it running? does it accept this CA and certificate?)"));
   }
-  auto stub = daemon::v1::Deltascope::NewStub(channel);
+  return channel;
+}
+
+absl::StatusOr<std::vector<changeset::v1::Changeset>> DiffViaDaemon(
+    const DaemonDiffRequest& request) {
+  absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = ConnectDaemon(request.daemon);
+  if (!channel.ok()) return channel.status();
+  auto stub = daemon::v1::Deltascope::NewStub(*channel);
   daemon::v1::DiffRequest rpc;
   for (const std::string& s : request.snapshots) {
     // The daemon has its own working directory: send absolute paths, keep the given labels.
@@ -59,7 +107,7 @@ absl::StatusOr<std::vector<changeset::v1::Changeset>> DiffViaDaemon(
   if (!status.ok()) {
     return absl::Status(
         static_cast<absl::StatusCode>(status.error_code()),
-        absl::StrCat("deltascoped at ", request.target, ": ", status.error_message()));
+        absl::StrCat("deltascoped at ", request.daemon.target, ": ", status.error_message()));
   }
   return changesets;
 }

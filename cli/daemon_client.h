@@ -3,16 +3,40 @@
 #ifndef DELTASCOPE_CLI_DAEMON_CLIENT_H_
 #define DELTASCOPE_CLI_DAEMON_CLIENT_H_
 
+#include <grpcpp/grpcpp.h>
+
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "deltascope/changeset/v1/changeset.pb.h"
 
+namespace CLI {
+class App;
+class Option;
+}
+
 namespace deltascope::cli {
 
+// Where a daemon listens and, for TCP with TLS, the client's PEM files.
+struct DaemonTarget {
+  std::string target;    // unix:///path or dns:///host:port
+  std::string tls_ca;    // CA that signed the daemon's certificate; setting it turns TLS on
+  std::string tls_cert;  // client certificate, for daemons that require one (--tls-client-ca)
+  std::string tls_key;   // its private key
+};
+
+// Adds --daemon (or $DELTASCOPE_DAEMON) and --tls-ca/--tls-cert/--tls-key (or
+// $DELTASCOPE_DAEMON_TLS_CA, ..._CERT, ..._KEY) to a command.
+CLI::Option* AddDaemonFlags(CLI::App* cmd, DaemonTarget& target);
+
+// A connected channel to the daemon; fails with one clear line (unreachable, unreadable PEM,
+// refused handshake) naming the target.
+absl::StatusOr<std::shared_ptr<grpc::Channel>> ConnectDaemon(const DaemonTarget& target);
+
 struct DaemonDiffRequest {
-  std::string target;                  // unix:///path or dns:///host:port
+  DaemonTarget daemon;
   std::vector<std::string> snapshots;  // as given on the command line (used as labels)
   std::vector<std::string> comparators;
   int jobs = 0;

@@ -5,20 +5,25 @@
 
 #include "absl/strings/str_cat.h"
 #include "cli/commands.h"
+#include "cli/daemon_client.h"
 #include "deltascope/daemon/v1/daemon.grpc.pb.h"
 
 namespace deltascope::cli {
 namespace {
 
-int Status(const std::string& target) {
-  auto channel = grpc::CreateChannel(target, grpc::InsecureChannelCredentials());
-  auto stub = daemon::v1::Deltascope::NewStub(channel);
+int Status(const DaemonTarget& target) {
+  absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = ConnectDaemon(target);
+  if (!channel.ok()) {
+    PrintError(channel.status().message());
+    return kExitTrouble;
+  }
+  auto stub = daemon::v1::Deltascope::NewStub(*channel);
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
   daemon::v1::PluginStatusResponse status;
   grpc::Status s = stub->PluginStatus(&ctx, daemon::v1::PluginStatusRequest(), &status);
   if (!s.ok()) {
-    PrintError(absl::StrCat("deltascoped at ", target, ": ", s.error_message()));
+    PrintError(absl::StrCat("deltascoped at ", target.target, ": ", s.error_message()));
     return kExitTrouble;
   }
   std::printf("uptime %.0f s, %llu diffs served, %u in flight\n", status.uptime_seconds(),
@@ -43,11 +48,9 @@ int Status(const std::string& target) {
 void AddDaemonCommand(CLI::App& app, int* exit_code) {
   CLI::App* daemon = app.add_subcommand("daemon", "Talk to a running deltascoped");
   daemon->require_subcommand(1);
-  auto target = std::make_shared<std::string>();
+  auto target = std::make_shared<DaemonTarget>();
   CLI::App* status = daemon->add_subcommand("status", "Requests and per-plugin metrics");
-  status->add_option("--daemon", *target, "unix:///path or dns:///host:port")
-      ->envname("DELTASCOPE_DAEMON")
-      ->required();
+  AddDaemonFlags(status, *target)->required();
   status->callback([=] { *exit_code = Status(*target); });
 }
 

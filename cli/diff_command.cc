@@ -88,7 +88,7 @@ struct DiffFlags {
   int jobs = 0;
   std::string comparators;
   bool no_moves = false;
-  std::string daemon;  // run in deltascoped at this target instead of in-process
+  DaemonTarget daemon;  // run in deltascoped at this target instead of in-process
   PluginFlags plugins;
   RenderFlags render;
   std::string config_path;
@@ -120,7 +120,7 @@ bool MergeConfig(const CLI::App& cmd, DiffFlags& flags) {
 
 int RunDiffInDaemon(const DiffFlags& flags) {
   DaemonDiffRequest request;
-  request.target = flags.daemon;
+  request.daemon = flags.daemon;
   request.snapshots = flags.snapshots;
   if (!flags.comparators.empty()) {
     request.comparators = absl::StrSplit(flags.comparators, ',', absl::SkipWhitespace());
@@ -145,7 +145,7 @@ int RunDiffInDaemon(const DiffFlags& flags) {
 }
 
 int RunDiff(const DiffFlags& flags) {
-  if (!flags.daemon.empty()) return RunDiffInDaemon(flags);
+  if (!flags.daemon.target.empty()) return RunDiffInDaemon(flags);
   ComparatorRegistry registry;
   if (absl::Status s = RegisterStdlibComparators(registry); !s.ok()) {
     PrintError(s.message());
@@ -245,9 +245,7 @@ void AddDiffCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--config", flags->config_path,
                   "YAML config file (docs/config.md); command-line flags override it");
   AddPluginFlags(cmd, flags->plugins);
-  cmd->add_option("--daemon", flags->daemon,
-                  "Run the diff in deltascoped at unix:///path or dns:///host:port")
-      ->envname("DELTASCOPE_DAEMON");
+  AddDaemonFlags(cmd, flags->daemon);
   AddRenderFlags(cmd, flags->render);
   cmd->footer(
       "Examples:\n"

@@ -112,6 +112,7 @@ int Run(const Flags& flags) {
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   builder.AddListeningPort(listen, grpc::InsecureServerCredentials());
+  int tcp_port = 0;  // the port bound (`--tcp HOST:0` picks a free one); 0 when binding failed
   if (!flags.tcp.empty()) {
     if (flags.tls_cert.empty() != flags.tls_key.empty()) {
       LogError("--tls-cert and --tls-key go together", {});
@@ -137,16 +138,18 @@ int Run(const Flags& flags) {
       LogWarning("TCP without TLS: anyone who can reach the port can run diffs",
                  {{"tcp", flags.tcp}});
     }
-    builder.AddListeningPort(flags.tcp, creds);
+    builder.AddListeningPort(flags.tcp, creds, &tcp_port);
   }
   builder.RegisterService(&service);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
-  if (!server) {
+  if (!server || (!flags.tcp.empty() && tcp_port == 0)) {
     LogError("cannot listen", {{"listen", listen}, {"tcp", flags.tcp}});
     return 2;
   }
   ::chmod(socket_path.c_str(), 0600);
-  LogInfo("deltascoped ready", {{"listen", listen}, {"tcp", flags.tcp}});
+  LogInfo("deltascoped ready", {{"listen", listen},
+                                {"tcp", flags.tcp},
+                                {"tcp_port", tcp_port ? std::to_string(tcp_port) : ""}});
 
   // Signals are taken by this thread only (blocked everywhere else before any thread started).
   sigset_t signals;

@@ -28,7 +28,11 @@ std::unique_ptr<BackgroundProcess> StartDaemon(const ScratchTree& t,
                                    "unix://" + (t / "d.sock").string()};
   argv.insert(argv.end(), extra.begin(), extra.end());
   auto daemon = std::make_unique<BackgroundProcess>(argv);
-  for (int i = 0; i < 500 && !std::filesystem::exists(t / "d.sock"); ++i) ::usleep(10000);
+  // Not the socket file: it appears at bind(), before the server listens on every port.
+  for (int i = 0; i < 1000 && daemon->Stderr().find("deltascoped ready") == std::string::npos;
+       ++i) {
+    ::usleep(10000);
+  }
   return daemon;
 }
 
@@ -102,16 +106,11 @@ TEST(DaemonReloadTest, ReloadDuringADiffKeepsItsPluginsTheNextDiffSeesTheNewSet)
 }
 
 // A port that was free a moment ago.
-int FreePort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-  socklen_t len = sizeof(addr);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
+// The TCP port a daemon started with `--tcp 127.0.0.1:0` bound, from its ready line (0: none).
+int TcpPortOf(const BackgroundProcess& daemon) {
+  const std::string log = daemon.Stderr();
+  size_t at = log.find("\"tcp_port\":\"");
+  return at == std::string::npos ? 0 : std::atoi(log.c_str() + at + 12);
 }
 
 // A CA, a server certificate for localhost and a client certificate, made by openssl.
@@ -149,12 +148,11 @@ grpc::Status HealthOver(const std::shared_ptr<grpc::ChannelCredentials>& creds, 
 TEST(DaemonTlsTest, TcpWithTlsServesClientsWithACertificateAndRefusesOthers) {
   ScratchTree t;
   MakeCertificates(t);
-  const int port = FreePort();
-  auto daemon =
-      StartDaemon(t, {"--no-plugins", "--tcp", absl::StrCat("127.0.0.1:", port), "--tls-cert",
-                      (t / "server.pem").string(), "--tls-key", (t / "server.key").string(),
-                      "--tls-client-ca", (t / "ca.pem").string()});
-  ASSERT_TRUE(std::filesystem::exists(t / "d.sock")) << daemon->Stderr();
+  auto daemon = StartDaemon(
+      t, {"--no-plugins", "--tcp", "127.0.0.1:0", "--tls-cert", (t / "server.pem").string(),
+          "--tls-key", (t / "server.key").string(), "--tls-client-ca", (t / "ca.pem").string()});
+  const int port = TcpPortOf(*daemon);
+  ASSERT_GT(port, 0) << daemon->Stderr();
 
   grpc::SslCredentialsOptions with_cert;
   with_cert.pem_root_certs = ReadFile(t / "ca.pem");
@@ -184,6 +182,37 @@ TEST(DaemonTlsTest, TcpWithTlsServesClientsWithACertificateAndRefusesOthers) {
   EXPECT_EQ(serving, "");
   EXPECT_FALSE(HealthOver(grpc::InsecureChannelCredentials(), port, &serving).ok());
   EXPECT_EQ(serving, "");
+
+  // The CLI in client mode over TLS: the same bytes as the embedded engine; no certificate, or
+  // an unreadable one, is one clear line and exit 2.
+  t.Write("a/x.txt", "one\n");
+  t.Write("b/x.txt", "two\n");
+  RunOptions in_tree;
+  in_tree.cwd = t.root();
+  const std::string target = absl::StrCat("dns:///localhost:", port);
+  ProcessResult local = RunDeltascope({"diff", "a", "b", "--format", "json"}, in_tree);
+  ProcessResult remote =
+      RunDeltascope({"diff", "a", "b", "--format", "json", "--daemon", target, "--tls-ca", "ca.pem",
+                     "--tls-cert", "client.pem", "--tls-key", "client.key"},
+                    in_tree);
+  EXPECT_EQ(remote.exit_code, 1) << remote.err;
+  EXPECT_EQ(remote.out, local.out);
+  ProcessResult refused =
+      RunDeltascope({"diff", "a", "b", "--daemon", target, "--tls-ca", "ca.pem"}, in_tree);
+  EXPECT_EQ(refused.exit_code, 2);
+  EXPECT_NE(refused.err.find("cannot reach deltascoped at " + target), std::string::npos)
+      << refused.err;
+  ProcessResult half = RunDeltascope(
+      {"diff", "a", "b", "--daemon", target, "--tls-ca", "ca.pem", "--tls-cert", "client.pem"},
+      in_tree);
+  EXPECT_EQ(half.exit_code, 2);
+  EXPECT_NE(half.err.find("--tls-cert and --tls-key go together"), std::string::npos) << half.err;
+  ProcessResult daemon_status =
+      RunDeltascope({"daemon", "status", "--daemon", target, "--tls-ca", "ca.pem", "--tls-cert",
+                     "client.pem", "--tls-key", "client.key"},
+                    in_tree);
+  EXPECT_EQ(daemon_status.exit_code, 0) << daemon_status.err;
+  EXPECT_NE(daemon_status.out.find("diffs served"), std::string::npos) << daemon_status.out;
 
   daemon->Signal(SIGTERM);
   EXPECT_EQ(daemon->Wait(60), 0) << daemon->Stderr();
