@@ -116,7 +116,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadManifest{"BinaryGarbage",
                     std::string("\x7f"
                                 "ELF\x02\x01\x01\0\0\0\xff\xfe",
-                                14),
+                                12),  // the literal's 12 bytes, NULs included
                     "$FILE:"},
         BadManifest{"NotAMapping", "- just\n- a list\n",
                     "$FILE:1: the manifest must be a mapping"}),
