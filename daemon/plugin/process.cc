@@ -426,9 +426,10 @@ std::string PluginProcess::LastStderr(std::chrono::milliseconds drain) const {
   return absl::StrJoin(last_stderr_, " | ");
 }
 
-int PluginProcess::KillByToken(const std::string& token) {
-  if (token.empty()) return 0;
-  const std::string needle = absl::StrCat("DELTASCOPE_PLUGIN_TOKEN=", token);
+namespace {
+
+// One pass over /proc: SIGKILLs every process whose environment holds `needle`.
+int KillByTokenOnce(const std::string& needle) {
   int killed = 0;
   DIR* proc = ::opendir("/proc");
   if (!proc) return 0;
@@ -455,6 +456,22 @@ int PluginProcess::KillByToken(const std::string& token) {
   }
   ::closedir(proc);
   return killed;
+}
+
+}  // namespace
+
+int PluginProcess::KillByToken(const std::string& token) {
+  if (token.empty()) return 0;
+  const std::string needle = absl::StrCat("DELTASCOPE_PLUGIN_TOKEN=", token);
+  // A process forked while a pass was reading /proc can land behind its cursor: sweep again
+  // until a pass finds nothing (a killed process cannot fork, so this ends quickly).
+  int total = 0;
+  for (int pass = 0; pass < 8; ++pass) {
+    const int killed = KillByTokenOnce(needle);
+    if (killed == 0) break;
+    total += killed;
+  }
+  return total;
 }
 
 }  // namespace deltascope
