@@ -46,6 +46,7 @@ struct Flags {
   int max_queued = 16;
   int jobs = 0;
   int drain_seconds = 30;
+  int quarantine_seconds = 300;
   std::vector<std::string> plugin_dirs;
   std::vector<std::string> python;
   std::string sandbox = "standard";
@@ -88,6 +89,7 @@ int Run(const Flags& flags) {
       return 2;
     }
     host.sandbox = *mode;
+    host.quarantine_period = std::chrono::seconds(flags.quarantine_seconds);
     host.log = [](const std::string& plugin, int instance, const char* stream,
                   const std::string& line) {
       LogInfo(line,
@@ -209,6 +211,10 @@ int main(int argc, char** argv) {
       ->check(CLI::NonNegativeNumber);
   app.add_option("--jobs", flags.jobs, "Worker threads per diff (default: one per core)");
   app.add_option("--drain-seconds", flags.drain_seconds, "Grace period for in-flight calls");
+  app.add_option("--quarantine-seconds", flags.quarantine_seconds,
+                 "How long a failing plugin is quarantined before it is tried again (doubling "
+                 "each time, up to 16x); 0: until the next reload")
+      ->check(CLI::NonNegativeNumber);
   app.add_option("--plugin-dir", flags.plugin_dirs,
                  "Folder of *.plugin.yaml manifests; repeatable");
   app.add_option("--python", flags.python,

@@ -70,7 +70,7 @@ for stage in "${STAGES[@]}"; do
       # Signals stay signals (handle_*=0): tests kill plugins on purpose and check how they died.
       export ASAN_OPTIONS="halt_on_error=1:abort_on_error=0:handle_segv=0:handle_abort=0:handle_sigbus=0:handle_sigfpe=0:handle_sigill=0:detect_stack_use_after_return=0:log_path=$ROOT/build-asan/sanitizer-reports/asan"
       export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:log_path=$ROOT/build-asan/sanitizer-reports/ubsan"
-      export LSAN_OPTIONS="suppressions=$ROOT/tests/lsan.supp"
+      export LSAN_OPTIONS="suppressions=$ROOT/tests/lsan.supp:print_suppressions=0"
       run_ctest build-asan
       unset ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS
       ;;

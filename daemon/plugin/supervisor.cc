@@ -273,6 +273,7 @@ absl::StatusOr<std::unique_ptr<PluginSupervisor::Instance>> PluginSupervisor::Ac
     if (manifest_.attached()) {
       if (absl::Status s = AttachedGate(); !s.ok()) return s;
     }
+    LiftExpiredQuarantine(std::chrono::steady_clock::now());
     if (state_ == PluginState::kDisabled || state_ == PluginState::kQuarantined) return Unusable();
     if (!idle_.empty()) {
       std::unique_ptr<Instance> instance = std::move(idle_.back());
@@ -347,8 +348,27 @@ void PluginSupervisor::RecordFailure(const std::string& what) {
     state_ = PluginState::kQuarantined;
     reason_ = absl::StrCat(failures_.size(), " failures within ", options_.crash_window.count(),
                            " s (last: ", what, ")");
+    if (options_.quarantine_period.count() > 0 && !manifest_.attached()) {
+      const auto period = options_.quarantine_period * (1 << std::min(quarantines_, 4));
+      quarantined_until_ = now + period;
+      absl::StrAppend(&reason_, "; tried again in ", period.count(), " s");
+    }
+    ++quarantines_;
     cv_.notify_all();
   }
+}
+
+void PluginSupervisor::LiftExpiredQuarantine(std::chrono::steady_clock::time_point now) {
+  if (state_ != PluginState::kQuarantined || options_.quarantine_period.count() == 0 ||
+      manifest_.attached() || now < quarantined_until_) {
+    return;
+  }
+  // On probation: the failure window starts afresh, but the restart backoff stays long, and a
+  // failure on probation quarantines again for twice as long.
+  failures_.clear();
+  for (int i = 1; i < options_.crash_budget; ++i) failures_.push_back(now);
+  state_ = PluginState::kAvailable;
+  reason_.clear();
 }
 
 absl::StatusOr<pluginpb::CompareResponse> PluginSupervisor::CallOnce(

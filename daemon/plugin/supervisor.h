@@ -31,6 +31,10 @@ struct HostOptions {
   PluginLogSink log;
   int crash_budget = 3;
   std::chrono::seconds crash_window{60};
+  // How long a quarantine lasts; 0 = for the host's lifetime (one CLI run). A long-lived host
+  // (the daemon) then tries the plugin again; each new quarantine lasts twice the last, up to
+  // 16x. Attached plugins, which the host cannot restart, come back after crash_window.
+  std::chrono::seconds quarantine_period{0};
   std::chrono::milliseconds shutdown_grace{2000};
 };
 
@@ -88,6 +92,8 @@ class PluginSupervisor {
   // Counts a crash or timeout against the budget; may quarantine.
   void RecordFailure(const std::string& what);
   absl::Status Unusable() const;  // the error while disabled or quarantined
+  // With mu_ held: ends a quarantine whose period has passed (quarantine_period).
+  void LiftExpiredQuarantine(std::chrono::steady_clock::time_point now);
   // Attached plugins (attached.cc), with mu_ held: whether a call may go ahead now (lifts a
   // quarantine once the crash window has passed), and marking the plugin unreachable.
   absl::Status AttachedGate();
@@ -112,10 +118,12 @@ class PluginSupervisor {
   std::deque<std::chrono::steady_clock::time_point> failures_;
   std::chrono::steady_clock::time_point next_start_{};
   int consecutive_failures_ = 0;
+  int quarantines_ = 0;                                        // how many so far
+  std::chrono::steady_clock::time_point quarantined_until_{};  // with quarantine_period
   PluginCounters counters_;
   std::vector<std::string> sandbox_warnings_;
   std::chrono::steady_clock::time_point retry_at_{};  // attached: next connection attempt
-  std::vector<std::future<void>> disposals_;  // DisposeLater's, not yet waited for
+  std::vector<std::future<void>> disposals_;          // DisposeLater's, not yet waited for
 };
 
 // Checks a served response against the request: outcome set, valid actions, child paths below

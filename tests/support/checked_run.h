@@ -21,7 +21,11 @@ namespace deltascope::testing {
 
 // Runs deltascope; a crash or a hang (killed at the timeout) fails the test.
 inline ProcessResult RunChecked(const std::vector<std::string>& args, RunOptions options = {}) {
+#ifdef DELTASCOPE_SANITIZED
+  options.timeout_seconds = 600;  // ASan's 2-5x slowdown, on a loaded CI machine
+#else
   options.timeout_seconds = 120;
+#endif
   ProcessResult r = RunDeltascope(args, options);
   EXPECT_EQ(r.signal, 0) << "killed by signal " << r.signal
                          << " (SIGKILL = the harness's timeout: a hang)\n"

@@ -138,6 +138,27 @@ TEST_F(SupervisorTest, CrashesSpendTheBudgetThenQuarantineFailsFast) {
   EXPECT_EQ(ProcessesWith(marker_), 0);
 }
 
+TEST_F(SupervisorTest, QuarantineEndsAfterItsPeriodAndDoublesOnAFailureOnProbation) {
+  options_.crash_budget = 2;
+  options_.quarantine_period = std::chrono::seconds(1);  // the daemon's --quarantine-seconds
+  std::shared_ptr<PluginSupervisor> s = Start("segv");
+  for (int i = 0; i < 2; ++i) EXPECT_FALSE(Compare(s).ok());
+  ASSERT_EQ(s->state(), PluginState::kQuarantined);
+  EXPECT_NE(s->reason().find("tried again in 1 s"), std::string::npos) << s->reason();
+  EXPECT_EQ(DiagnosticCodeOf(Compare(s).status(), ""), "plugin-quarantined");
+  EXPECT_EQ(s->counters().crashes, 2u);
+
+  std::this_thread::sleep_for(milliseconds(1100));  // the period passes: on probation
+  absl::StatusOr<CompareResult> r = Compare(s);
+  EXPECT_EQ(DiagnosticCodeOf(r.status(), ""), "plugin-crash") << r.status();  // it was called
+  EXPECT_EQ(s->counters().crashes, 3u);
+  // One failure on probation is enough, and the next quarantine lasts twice as long.
+  ASSERT_EQ(s->state(), PluginState::kQuarantined);
+  EXPECT_NE(s->reason().find("tried again in 2 s"), std::string::npos) << s->reason();
+  EXPECT_EQ(DiagnosticCodeOf(Compare(s).status(), ""), "plugin-quarantined");
+  EXPECT_EQ(ProcessesWith(marker_), 0);
+}
+
 TEST_F(SupervisorTest, StartFailuresDisableThePluginWithAPreciseReason) {
   struct Case {
     std::string mode, extra, reason;
