@@ -24,6 +24,8 @@
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 
 namespace deltascope {
 namespace {
@@ -224,6 +226,23 @@ void AddSanitizerEnv(std::vector<std::string>& env) {
   }
 }
 
+// Sanitizer builds: the suppressions files named in *SAN_OPTIONS, which the sanitizer runtime
+// in a sandboxed plugin must be able to read (it aborts at start-up otherwise).
+std::vector<std::string> SanitizerSuppressionFiles() {
+  std::vector<std::string> files;
+  if (!kSanitizerBuild) return files;
+  for (const char* name : {"ASAN_OPTIONS", "UBSAN_OPTIONS", "TSAN_OPTIONS", "LSAN_OPTIONS"}) {
+    const char* value = std::getenv(name);
+    if (value == nullptr) continue;
+    for (absl::string_view option : absl::StrSplit(value, ':')) {
+      if (absl::ConsumePrefix(&option, "suppressions=") && !option.empty()) {
+        files.emplace_back(option);
+      }
+    }
+  }
+  return files;
+}
+
 }  // namespace
 
 absl::StatusOr<SandboxMode> ParseSandboxMode(const std::string& name) {
@@ -314,6 +333,7 @@ absl::StatusOr<SandboxedCommand> PrepareSandbox(const SandboxPolicy& policy,
   if (const char* reports = std::getenv(kSanitizerReportsEnv); kSanitizerBuild && reports) {
     AddBind(a, "--bind", reports);
   }
+  for (const std::string& file : SanitizerSuppressionFiles()) AddBind(a, "--ro-bind", file);
   for (const std::string& kv : out.env) {
     size_t eq = kv.find('=');
     if (eq == std::string::npos) continue;
