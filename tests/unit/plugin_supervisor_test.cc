@@ -106,13 +106,10 @@ TEST_F(SupervisorTest, WellBehavedPluginAnswersAndStopsCleanly) {
 
 TEST_F(SupervisorTest, HungCallIsKilledAtItsDeadline) {
   std::shared_ptr<PluginSupervisor> s = Start("hang");
-  auto start = std::chrono::steady_clock::now();
-  absl::StatusOr<CompareResult> r = Compare(s);
-  auto elapsed = std::chrono::steady_clock::now() - start;
+  absl::StatusOr<CompareResult> r = Compare(s);  // a deadline that never fired would hang here
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(DiagnosticCodeOf(r.status(), ""), "plugin-timeout");
   EXPECT_EQ(r.status().message(), "plugin bad-hang timed out after 300 ms on data.bad");
-  EXPECT_LT(elapsed, std::chrono::seconds(3));
   EXPECT_EQ(ProcessesWith(marker_), 0);  // killed at once, not at shutdown
   EXPECT_EQ(s->counters().timeouts, 1u);
 }
@@ -128,11 +125,10 @@ TEST_F(SupervisorTest, CrashesSpendTheBudgetThenQuarantineFailsFast) {
         << r.status();
   }
   EXPECT_EQ(s->state(), PluginState::kQuarantined);
-  auto start = std::chrono::steady_clock::now();
-  absl::StatusOr<CompareResult> r = Compare(s);
-  EXPECT_LT(std::chrono::steady_clock::now() - start, milliseconds(100));
+  absl::StatusOr<CompareResult> r = Compare(s);  // fails fast: no start, no call
   EXPECT_EQ(DiagnosticCodeOf(r.status(), ""), "plugin-quarantined");
   EXPECT_NE(r.status().message().find("3 failures within 60 s"), std::string::npos) << r.status();
+  EXPECT_EQ(s->counters().calls, 3u);  // the quarantined attempt reached no process
   EXPECT_EQ(s->counters().crashes, 3u);
   EXPECT_EQ(s->counters().restarts, 2u);
   EXPECT_EQ(ProcessesWith(marker_), 0);
