@@ -10,9 +10,10 @@
 #     (lib<name>.a) next to its shared library, where one exists; libraries without an archive stay
 #     shared. This changes the imported targets for the whole project (they are global to it).
 #
-#   deltascope_static_pkg_config(PkgConfig::LIBARCHIVE LIBARCHIVE)
+#   deltascope_static_pkg_config(PkgConfig::LIBARCHIVE LIBARCHIVE [KEEP_SHARED xml2 ...])
 #     The same for a pkg_check_modules(... IMPORTED_TARGET ...) target, with the private
-#     dependencies its static archive needs (pkg-config --static).
+#     dependencies its static archive needs (pkg-config --static); KEEP_SHARED names dependencies
+#     to link as shared libraries even when they have an archive.
 #
 #   deltascope_static_executable(my-plugin [INTERFACE])
 #     Link options for a shipped executable (INTERFACE: for every executable linking a library): libstdc++ and libgcc linked in, unused sections
@@ -117,11 +118,15 @@ function(deltascope_prefer_static_archives)
 endfunction()
 
 function(deltascope_static_pkg_config target prefix)
+  cmake_parse_arguments(PARSE_ARGV 2 ARG "" "" "KEEP_SHARED")
   set(libs)
   foreach(name ${${prefix}_STATIC_LIBRARIES})
     # The archive when there is one, else the shared library: Debian ships no libzstd.a, liblz4.a
     # or libacl.a, and without their -dev packages not even libzstd.so, only libzstd.so.1.
-    _deltascope_static_archive_for(${name} "${${prefix}_STATIC_LIBRARY_DIRS}" archive)
+    set(archive "")
+    if(NOT name IN_LIST ARG_KEEP_SHARED)
+      _deltascope_static_archive_for(${name} "${${prefix}_STATIC_LIBRARY_DIRS}" archive)
+    endif()
     if(NOT archive AND NOT name IN_LIST _DELTASCOPE_GLIBC_LIBS)
       unset(shared)
       find_library(shared NAMES lib${name}.so HINTS ${${prefix}_STATIC_LIBRARY_DIRS} NO_CACHE)
