@@ -5,6 +5,7 @@ import platform
 import resource
 import statistics
 import subprocess
+import tempfile
 import threading
 import time
 from dataclasses import dataclass
@@ -19,14 +20,25 @@ class Run:
     out: bytes
 
 
+GNU_TIME = "/usr/bin/time"
+
+
 def measure(argv, cwd=None, ok_codes=(0, 1), env=None, memory_limit=0):
-    """One run of argv: wall time, and the CPU time and peak RSS that wait4 reports. A
+    """One run of argv: wall time, the CPU time that wait4 reports, and the command's peak RSS. A
     memory_limit (bytes of address space) makes a run that needs more fail instead of pushing
     the shared machine into its OOM killer."""
     def limit():
         if memory_limit:
             resource.setrlimit(resource.RLIMIT_AS, (memory_limit, memory_limit))
 
+    # wait4's ru_maxrss keeps the high-water mark of the forked child from before its exec, i.e.
+    # this Python harness's own RSS (~14 MB): a smaller command would be reported at that floor.
+    # GNU time forks the command from a small process and reports the command's own peak.
+    rss_file = None
+    if os.access(GNU_TIME, os.X_OK):
+        fd, rss_file = tempfile.mkstemp(prefix="deltascope-rss-")
+        os.close(fd)
+        argv = [GNU_TIME, "-f", "%M", "-o", rss_file, "--"] + [str(a) for a in argv]
     start = time.perf_counter()
     proc = subprocess.Popen(argv, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
                             preexec_fn=limit)
@@ -50,7 +62,12 @@ def measure(argv, cwd=None, ok_codes=(0, 1), env=None, memory_limit=0):
     if proc.returncode not in ok_codes:
         raise RuntimeError(f"{' '.join(map(str, argv))} exited {proc.returncode}: "
                            f"{err.decode(errors='replace')[-2000:]}")
-    return Run(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss * 1024, out)
+    rss = usage.ru_maxrss * 1024
+    if rss_file:
+        with open(rss_file) as f:  # "Command exited with non-zero status 1" may come first
+            rss = int(f.read().split()[-1]) * 1024
+        os.unlink(rss_file)
+    return Run(wall, usage.ru_utime + usage.ru_stime, rss, out)
 
 
 def median_runs(runs):

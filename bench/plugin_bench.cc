@@ -5,9 +5,11 @@
 // precision. Prints "key value..." lines for bench/bench.py.
 //
 //   plugin_bench MANIFEST_DIR [--quick]   (the folder holding the benchmark plugins' manifests)
+//   plugin_bench MANIFEST_DIR --startup-only RUNS   (the C++ plugin's start-up only, with samples)
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <thread>
@@ -111,7 +113,10 @@ std::shared_ptr<Comparator> Registered(PluginHost& host, const std::string& name
   return c;
 }
 
-void Startup(const std::filesystem::path& manifest, const std::string& label, int runs) {
+// Start-up samples, one "startup_ms LABEL MODE median min max" line per sandbox mode; with
+// `samples`, one "startup_samples_ms LABEL MODE ms..." line too (for side-by-side comparisons).
+void Startup(const std::filesystem::path& manifest, const std::string& label, int runs,
+             bool samples = false) {
   for (SandboxMode mode : {SandboxMode::kOff, SandboxMode::kStandard}) {
     std::vector<double> ms;
     for (int i = 0; i < runs; ++i) {
@@ -127,6 +132,11 @@ void Startup(const std::filesystem::path& manifest, const std::string& label, in
     std::printf("startup_ms %s %s %.1f %.1f %.1f\n", label.c_str(), SandboxModeName(mode),
                 Pct(ms, 0.5), *std::min_element(ms.begin(), ms.end()),
                 *std::max_element(ms.begin(), ms.end()));
+    if (samples) {
+      std::printf("startup_samples_ms %s %s", label.c_str(), SandboxModeName(mode));
+      for (double v : ms) std::printf(" %.2f", v);
+      std::printf("\n");
+    }
     std::fflush(stdout);
   }
 }
@@ -174,7 +184,11 @@ void Deadline(const std::filesystem::path& manifest, const TempDir& tmp, int run
   std::fflush(stdout);
 }
 
-int Main(const std::filesystem::path& dir, bool quick) {
+int Main(const std::filesystem::path& dir, bool quick, int startup_only) {
+  if (startup_only > 0) {  // only the C++ plugin's start-up (e.g. to compare two builds of it)
+    Startup(dir / "json-cpp.plugin.yaml", "cpp", startup_only, /*samples=*/true);
+    return 0;
+  }
   const int calls = quick ? 500 : 5000;
   absl::StatusOr<TempDir> tmp = TempDir::Create("deltascope-bench-");
   ItemPair pair = MakePair(*tmp, ".json");
@@ -216,8 +230,10 @@ int Main(const std::filesystem::path& dir, bool quick) {
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: plugin_bench MANIFEST_DIR [--quick]\n");
+    std::fprintf(stderr, "usage: plugin_bench MANIFEST_DIR [--quick | --startup-only RUNS]\n");
     return 2;
   }
-  return deltascope::Main(argv[1], argc > 2 && std::strcmp(argv[2], "--quick") == 0);
+  const bool startup_only = argc > 3 && std::strcmp(argv[2], "--startup-only") == 0;
+  return deltascope::Main(argv[1], argc > 2 && std::strcmp(argv[2], "--quick") == 0,
+                          startup_only ? std::atoi(argv[3]) : 0);
 }
