@@ -35,8 +35,9 @@ bool Prunable(const DiffNode& node) {
 // Matches the records of one run against the nodes of its changeset tree and rewrites it.
 class Matcher {
  public:
-  Matcher(std::vector<Record>& records, const std::map<ContentHash, std::string>& unchanged,
-          const std::set<uint64_t>& unchanged_sizes, const DiffNode& root)
+  Matcher(std::vector<Record>& records,
+          const absl::flat_hash_map<ContentHash, std::string>& unchanged,
+          const absl::flat_hash_set<uint64_t>& unchanged_sizes, const DiffNode& root)
       : records_(records),
         unchanged_(unchanged),
         unchanged_sizes_(unchanged_sizes),
@@ -75,8 +76,8 @@ class Matcher {
   std::vector<size_t> SimilarityCandidates(const std::vector<size_t>& side) const;
 
   std::vector<Record>& records_;
-  const std::map<ContentHash, std::string>& unchanged_;
-  const std::set<uint64_t>& unchanged_sizes_;
+  const absl::flat_hash_map<ContentHash, std::string>& unchanged_;
+  const absl::flat_hash_set<uint64_t>& unchanged_sizes_;
   std::vector<bool> consumed_;
   std::vector<size_t> added_, removed_;  // record indices, in path order
   std::map<std::string, const DiffNode*> add_nodes_, remove_nodes_;

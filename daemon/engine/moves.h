@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "daemon/engine/item.h"
 #include "deltascope/changeset/v1/changeset.pb.h"
 
@@ -62,9 +64,11 @@ class MoveTracker {
  private:
   std::mutex mu_;
   std::vector<Record> records_;
-  // Content of files present, unchanged, in both snapshots: hash -> smallest path.
-  std::map<ContentHash, std::string> unchanged_;
-  std::set<uint64_t> unchanged_sizes_;
+  // Content of files present, unchanged, in both snapshots: hash -> smallest path. Hashed
+  // (one insert per unchanged file, ~all of a big tree): only ever looked up, never iterated,
+  // so the output does not depend on their order.
+  absl::flat_hash_map<ContentHash, std::string> unchanged_;
+  absl::flat_hash_set<uint64_t> unchanged_sizes_;
 };
 
 }  // namespace deltascope
