@@ -61,7 +61,12 @@ class Run {
         context_(context),
         pool_(pool),
         tracker_(tracker),
-        progress_(progress) {}
+        progress_(progress),
+        identical_files_handled_(
+            std::any_of(pipeline.begin(), pipeline.end(), [](const std::shared_ptr<Comparator>& c) {
+              return c->descriptor().handles_identical &&
+                     c->descriptor().scope != Scope::kContainers;
+            })) {}
 
   // The changed node for `pair`, or nothing when it is identical.
   std::optional<DiffNode> Compare(const ItemPair& pair);
@@ -78,6 +83,9 @@ class Run {
   TaskPool& pool_;
   MoveTracker* tracker_;  // null when move detection is off
   DiffProgress* progress_;
+  // False when no comparator may claim a pair of identical files: then they are settled
+  // without asking which comparator claims them (sniffing media types opens both files).
+  const bool identical_files_handled_;
 };
 
 std::optional<DiffNode> Run::Compare(const ItemPair& pair) {
@@ -166,6 +174,8 @@ std::optional<DiffNode> Run::CompareLinksOrTypeChange(const ItemPair& pair) {
 }
 
 std::optional<DiffNode> Run::Dispatch(const ItemPair& pair, bool identical) {
+  // The loop below would return nothing for them too: at the first claim or after the last.
+  if (identical && !identical_files_handled_) return std::nullopt;
   const std::string lower_path = absl::AsciiStrToLower(pair.path);
   for (const std::shared_ptr<Comparator>& comparator : pipeline_) {
     const ComparatorDescriptor& d = comparator->descriptor();

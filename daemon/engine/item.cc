@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <cerrno>
+#include <climits>
 #include <cstring>
 #include <vector>
 
@@ -20,6 +21,32 @@ namespace deltascope {
 namespace {
 
 std::atomic<uint64_t> g_bytes_hashed{0};
+
+constexpr size_t kReadBufferBytes = 1 << 16;
+
+// One read buffer per thread, allocated (and zeroed) once instead of once per file.
+char* ReadBuffer() {
+  thread_local std::unique_ptr<char[]> buffer = std::make_unique<char[]>(kReadBufferBytes);
+  return buffer.get();
+}
+
+struct FreeState {
+  void operator()(XXH3_state_t* state) const { XXH3_freeState(state); }
+};
+
+// One streaming hash state per thread (null when out of memory), for files of several buffers.
+XXH3_state_t* StreamingState() {
+  thread_local std::unique_ptr<XXH3_state_t, FreeState> state(XXH3_createState());
+  return state.get();
+}
+
+absl::Status StatError(const std::filesystem::path& physical, int err) {
+  std::string message = absl::StrCat(physical.string(), ": ", std::strerror(err));
+  // Only a missing entry has vanished; anything else (a path longer than PATH_MAX, permission
+  // denied on a parent) is an entry that exists but cannot be read.
+  if (err == ENOENT || err == ENOTDIR) return absl::NotFoundError(message);
+  return absl::UnavailableError(message);
+}
 
 }  // namespace
 
@@ -41,83 +68,119 @@ std::string ContentHash::Hex() const { return absl::StrFormat("%016x%016x", high
 
 absl::StatusOr<std::shared_ptr<Item>> Item::FromPath(const std::filesystem::path& physical) {
   struct stat st;
-  if (::lstat(physical.c_str(), &st) != 0) {
-    const int err = errno;
-    std::string message = absl::StrCat(physical.string(), ": ", std::strerror(err));
-    // Only a missing entry has vanished; anything else (a path longer than PATH_MAX, permission
-    // denied on a parent) is an entry that exists but cannot be read.
-    if (err == ENOENT || err == ENOTDIR) return absl::NotFoundError(message);
-    return absl::UnavailableError(message);
-  }
+  if (::lstat(physical.c_str(), &st) != 0) return StatError(physical, errno);
   std::shared_ptr<Item> item(new Item());
   item->physical_ = physical;
-  if (S_ISREG(st.st_mode)) {
-    item->kind_ = ItemKind::kFile;
-    item->size_ = static_cast<uint64_t>(st.st_size);
-  } else if (S_ISDIR(st.st_mode)) {
-    item->kind_ = ItemKind::kDirectory;
-  } else if (S_ISLNK(st.st_mode)) {
-    item->kind_ = ItemKind::kSymlink;
-    std::vector<char> buf(static_cast<size_t>(st.st_size > 0 ? st.st_size : 255) + 1);
-    ssize_t n = ::readlink(physical.c_str(), buf.data(), buf.size());
-    if (n >= 0) item->link_target_.assign(buf.data(), static_cast<size_t>(n));
-  } else {
-    item->kind_ = ItemKind::kOther;
-  }
+  item->Describe(st, AT_FDCWD, physical.c_str());
   return item;
 }
 
+absl::StatusOr<std::shared_ptr<Item>> Item::FromDirEntry(const std::shared_ptr<const DirFd>& parent,
+                                                         const std::string& name,
+                                                         std::filesystem::path physical) {
+  // Relative to the folder the kernel would resolve any length; a path it could not resolve
+  // from the root fails as it would there, so that comparators opening items by path, plugins
+  // and the move pass (after the folder is closed) can reach every item the walk reports.
+  if (physical.native().size() >= PATH_MAX) return StatError(physical, ENAMETOOLONG);
+  struct stat st;
+  if (::fstatat(parent->get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+    return StatError(physical, errno);
+  }
+  std::shared_ptr<Item> item(new Item());
+  item->physical_ = std::move(physical);
+  item->name_offset_ = item->physical_.native().size() - name.size();
+  item->parent_ = parent;
+  item->Describe(st, parent->get(), name.c_str());
+  return item;
+}
+
+void Item::Describe(const struct stat& st, int dir_fd, const char* name) {
+  if (S_ISREG(st.st_mode)) {
+    kind_ = ItemKind::kFile;
+    size_ = static_cast<uint64_t>(st.st_size);
+  } else if (S_ISDIR(st.st_mode)) {
+    kind_ = ItemKind::kDirectory;
+  } else if (S_ISLNK(st.st_mode)) {
+    kind_ = ItemKind::kSymlink;
+    std::vector<char> buf(static_cast<size_t>(st.st_size > 0 ? st.st_size : 255) + 1);
+    ssize_t n = ::readlinkat(dir_fd, name, buf.data(), buf.size());
+    if (n >= 0) link_target_.assign(buf.data(), static_cast<size_t>(n));
+  } else {
+    kind_ = ItemKind::kOther;
+  }
+}
+
+absl::StatusOr<UniqueFd> Item::OpenFile(uint64_t* size) const {
+  if (std::shared_ptr<const DirFd> parent = parent_.lock()) {
+    return OpenForReadingAt(parent->get(), physical_.c_str() + name_offset_, physical_, size);
+  }
+  return OpenForReadingAt(AT_FDCWD, physical_.c_str(), physical_, size);
+}
+
+absl::StatusOr<DirFd> Item::OpenDir() const {
+  if (std::shared_ptr<const DirFd> parent = parent_.lock()) {
+    return DirFd::OpenAt(*parent, physical_.c_str() + name_offset_, physical_);
+  }
+  return DirFd::Open(physical_);
+}
+
 absl::StatusOr<ContentHash> Item::Hash(const std::atomic<bool>* cancel) const {
-  std::call_once(hash_once_, [this, cancel] {
-    if (kind_ != ItemKind::kFile) {
-      hash_ =
-          absl::FailedPreconditionError(absl::StrCat(physical_.string(), ": not a regular file"));
-      return;
-    }
-    absl::StatusOr<UniqueFd> fd = OpenForReading(physical_);
-    if (!fd.ok()) {
-      hash_ = fd.status();
-      return;
-    }
-    XXH3_state_t* state = XXH3_createState();
-    XXH3_128bits_reset(state);
-    std::vector<char> buf(1 << 16);
-    while (true) {
-      if (cancel && cancel->load(std::memory_order_relaxed)) {
-        hash_ = absl::CancelledError("cancelled");
-        XXH3_freeState(state);
-        return;
-      }
-      ssize_t n = ::read(fd->get(), buf.data(), buf.size());
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) {
-        hash_ = absl::InternalError(
-            absl::StrCat(physical_.string(), ": read failed: ", std::strerror(errno)));
-        XXH3_freeState(state);
-        return;
-      }
-      if (n == 0) break;
-      XXH3_128bits_update(state, buf.data(), static_cast<size_t>(n));
-      g_bytes_hashed.fetch_add(static_cast<uint64_t>(n), std::memory_order_relaxed);
-    }
-    XXH128_hash_t h = XXH3_128bits_digest(state);
-    XXH3_freeState(state);
-    hash_ = ContentHash{h.high64, h.low64};
-  });
+  std::call_once(hash_once_, [this, cancel] { hash_ = ComputeHash(cancel); });
   return hash_;
+}
+
+absl::StatusOr<ContentHash> Item::ComputeHash(const std::atomic<bool>* cancel) const {
+  if (kind_ != ItemKind::kFile) {
+    return absl::FailedPreconditionError(absl::StrCat(physical_.string(), ": not a regular file"));
+  }
+  uint64_t size = 0;
+  absl::StatusOr<UniqueFd> fd = OpenFile(&size);
+  if (!fd.ok()) return fd.status();
+  char* buf = ReadBuffer();
+  XXH3_state_t* state = nullptr;  // only for files larger than one buffer
+  uint64_t total = 0;
+  while (true) {
+    if (cancel && cancel->load(std::memory_order_relaxed)) return absl::CancelledError("cancelled");
+    ssize_t n = ::read(fd->get(), buf, kReadBufferBytes);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      return absl::InternalError(
+          absl::StrCat(physical_.string(), ": read failed: ", std::strerror(errno)));
+    }
+    const size_t got = static_cast<size_t>(n);
+    total += got;
+    g_bytes_hashed.fetch_add(got, std::memory_order_relaxed);
+    // A regular file reads short only at its end: once past the size fstat saw, a short read
+    // is the end, and the read of 0 bytes that would confirm it is spared. A file still growing
+    // is read until it reads short.
+    const bool at_end = got == 0 || (got < kReadBufferBytes && total >= size);
+    if (!state && at_end) {  // the whole file in one buffer: one-shot (same digest as streaming)
+      XXH128_hash_t h = XXH3_128bits(buf, got);
+      return ContentHash{h.high64, h.low64};
+    }
+    if (!state) {
+      state = StreamingState();
+      if (!state) return absl::ResourceExhaustedError("out of memory for a hash state");
+      XXH3_128bits_reset(state);
+    }
+    XXH3_128bits_update(state, buf, got);
+    if (at_end) break;
+  }
+  XXH128_hash_t h = XXH3_128bits_digest(state);
+  return ContentHash{h.high64, h.low64};
 }
 
 const std::string& Item::MediaType() const {
   std::call_once(media_once_, [this] {
     media_type_ = "application/octet-stream";
     if (kind_ != ItemKind::kFile) return;
-    absl::StatusOr<UniqueFd> fd = OpenForReading(physical_);
+    absl::StatusOr<UniqueFd> fd = OpenFile(nullptr);
     if (!fd.ok()) return;
-    std::string head(kSniffBytes, '\0');
-    absl::StatusOr<size_t> n = ReadFully(fd->get(), head.data(), head.size());
+    char* head = ReadBuffer();
+    static_assert(kSniffBytes <= kReadBufferBytes);
+    absl::StatusOr<size_t> n = ReadFully(fd->get(), head, kSniffBytes);
     if (!n.ok()) return;
-    head.resize(*n);
-    media_type_ = SniffMediaType(head);
+    media_type_ = SniffMediaType(std::string_view(head, *n));
   });
   return media_type_;
 }

@@ -3,6 +3,8 @@
 #ifndef DELTASCOPE_DAEMON_ENGINE_ITEM_H_
 #define DELTASCOPE_DAEMON_ENGINE_ITEM_H_
 
+#include <sys/stat.h>
+
 #include <atomic>
 #include <cstdint>
 #include <filesystem>
@@ -10,8 +12,11 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "absl/status/statusor.h"
+#include "daemon/util/dir_fd.h"
+#include "daemon/util/fd.h"
 
 namespace deltascope {
 
@@ -27,6 +32,10 @@ struct ContentHash {
   bool operator==(const ContentHash&) const = default;
   auto operator<=>(const ContentHash&) const = default;
   std::string Hex() const;
+  template <typename H>
+  friend H AbslHashValue(H h, const ContentHash& hash) {
+    return H::combine(std::move(h), hash.high, hash.low);
+  }
 };
 
 class Item {
@@ -34,6 +43,13 @@ class Item {
   // Describes the entry at `physical` without following a final symlink. Fails when it
   // cannot be lstat'ed (vanished, permission denied on the parent).
   static absl::StatusOr<std::shared_ptr<Item>> FromPath(const std::filesystem::path& physical);
+  // The same for entry `name` of the open folder `parent`, whose full path is `physical`
+  // (parent's path / name): stat'ed, and later opened, relative to the folder's descriptor while
+  // `parent` is alive, through the full path once it is gone. Paths of PATH_MAX bytes or more
+  // fail as FromPath does ("File name too long"): every item stays reachable by its path.
+  static absl::StatusOr<std::shared_ptr<Item>> FromDirEntry(
+      const std::shared_ptr<const DirFd>& parent, const std::string& name,
+      std::filesystem::path physical);
 
   const std::filesystem::path& physical() const { return physical_; }
   ItemKind kind() const { return kind_; }
@@ -53,10 +69,24 @@ class Item {
   // Total bytes hashed by all items of this process (for progress reporting).
   static uint64_t BytesHashed();
 
+  // Opens this folder item, relative to its parent folder's descriptor when that is still open.
+  // Errors read "cannot list PATH: reason".
+  absl::StatusOr<DirFd> OpenDir() const;
+
  private:
   Item() = default;
+  // Opens the regular file (see OpenForReadingAt), relative to the parent folder when open.
+  absl::StatusOr<UniqueFd> OpenFile(uint64_t* size) const;
+  absl::StatusOr<ContentHash> ComputeHash(const std::atomic<bool>* cancel) const;
+  // Sets kind, size and link target from `st`, the lstat of entry `name` of `dir_fd`.
+  void Describe(const struct stat& st, int dir_fd, const char* name);
 
   std::filesystem::path physical_;
+  // The folder this item was listed from (not owned: the folder's comparison keeps it open for
+  // as long as its entries are compared, and no longer, so that the items kept for move
+  // detection hold no descriptors), and where the name starts in physical_.
+  std::weak_ptr<const DirFd> parent_;
+  size_t name_offset_ = 0;
   ItemKind kind_ = ItemKind::kOther;
   uint64_t size_ = 0;
   std::string link_target_;

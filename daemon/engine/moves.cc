@@ -35,12 +35,8 @@ bool Prunable(const DiffNode& node) {
 // Matches the records of one run against the nodes of its changeset tree and rewrites it.
 class Matcher {
  public:
-  Matcher(std::vector<Record>& records, const std::map<ContentHash, std::string>& unchanged,
-          const std::set<uint64_t>& unchanged_sizes, const DiffNode& root)
-      : records_(records),
-        unchanged_(unchanged),
-        unchanged_sizes_(unchanged_sizes),
-        consumed_(records.size(), false) {
+  Matcher(std::vector<Record>& records, const UnchangedFiles& unchanged, const DiffNode& root)
+      : records_(records), unchanged_(unchanged), consumed_(records.size(), false) {
     std::sort(records_.begin(), records_.end(),
               [](const Record& a, const Record& b) { return a.path < b.path; });
     for (size_t i = 0; i < records_.size(); ++i) {
@@ -75,8 +71,7 @@ class Matcher {
   std::vector<size_t> SimilarityCandidates(const std::vector<size_t>& side) const;
 
   std::vector<Record>& records_;
-  const std::map<ContentHash, std::string>& unchanged_;
-  const std::set<uint64_t>& unchanged_sizes_;
+  const UnchangedFiles& unchanged_;
   std::vector<bool> consumed_;
   std::vector<size_t> added_, removed_;  // record indices, in path order
   std::map<std::string, const DiffNode*> add_nodes_, remove_nodes_;
@@ -213,7 +208,7 @@ void Matcher::MatchFiles() {
     Record& rec = records_[a];
     if (rec.directory || rec.size == 0 || !Eligible(a)) continue;
     auto same_size = removed_by_size.find(rec.size);
-    if (same_size == removed_by_size.end() && unchanged_sizes_.count(rec.size) == 0) continue;
+    if (same_size == removed_by_size.end() && !unchanged_.HasSize(rec.size)) continue;
     if (same_size != removed_by_size.end() && hashed_sizes.insert(rec.size).second) {
       for (size_t r : same_size->second) {
         if (const std::optional<ContentHash>& h = HashOf(records_[r])) {
@@ -231,8 +226,8 @@ void Matcher::MatchFiles() {
       AddMatch(a, records_[source].path, move);
       if (move) Consume(source);
       Consume(a);
-    } else if (auto kept = unchanged_.find(*hash); kept != unchanged_.end()) {
-      AddMatch(a, kept->second, /*move=*/false);
+    } else if (std::optional<std::string> kept = unchanged_.Find(*hash)) {
+      AddMatch(a, *kept, /*move=*/false);
       Consume(a);
     }
   }
@@ -339,15 +334,34 @@ void Matcher::Apply(DiffNode& node) {
 
 }  // namespace
 
+void UnchangedFiles::Add(const ContentHash& hash, uint64_t size, std::string_view path) {
+  entries_.push_back(Entry{hash, paths_.size(), static_cast<uint32_t>(path.size())});
+  paths_.append(path);
+  sizes_.insert(size);
+}
+
+void UnchangedFiles::Seal() {
+  // By (hash, path): the output does not depend on the order the threads added them in.
+  std::sort(entries_.begin(), entries_.end(), [this](const Entry& a, const Entry& b) {
+    if (a.hash != b.hash) return a.hash < b.hash;
+    return PathOf(a) < PathOf(b);
+  });
+}
+
+std::optional<std::string> UnchangedFiles::Find(const ContentHash& hash) const {
+  auto it = std::lower_bound(entries_.begin(), entries_.end(), hash,
+                             [](const Entry& e, const ContentHash& h) { return e.hash < h; });
+  if (it == entries_.end() || it->hash != hash) return std::nullopt;
+  return std::string(PathOf(*it));
+}
+
 void MoveTracker::Observe(const ItemPair& pair, bool identical) {
   if (pair.left && pair.right) {
     if (!identical || !pair.right->is_file() || pair.right->size() == 0) return;
     absl::StatusOr<ContentHash> hash = pair.right->Hash();  // cached: the engine compared it
     if (!hash.ok()) return;
     std::lock_guard<std::mutex> lock(mu_);
-    auto [it, inserted] = unchanged_.emplace(*hash, pair.path);
-    if (!inserted && pair.path < it->second) it->second = pair.path;
-    unchanged_sizes_.insert(pair.right->size());
+    unchanged_.Add(*hash, pair.right->size(), pair.path);
     return;
   }
   const std::shared_ptr<const Item>& side = pair.added() ? pair.right : pair.left;
@@ -373,7 +387,8 @@ void MoveTracker::Observe(const ItemPair& pair, bool identical) {
 void MoveTracker::Rewrite(DiffNode& root, const EditComparer& compare_edit) {
   std::lock_guard<std::mutex> lock(mu_);
   if (records_.empty()) return;
-  Matcher matcher(records_, unchanged_, unchanged_sizes_, root);
+  unchanged_.Seal();
+  Matcher matcher(records_, unchanged_, root);
   matcher.MatchFolders();
   matcher.MatchFiles();
   if (compare_edit) matcher.MatchSimilar(compare_edit);

@@ -12,8 +12,10 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "absl/container/flat_hash_set.h"
 #include "daemon/engine/item.h"
 #include "deltascope/changeset/v1/changeset.pb.h"
 
@@ -31,6 +33,31 @@ inline constexpr double kRenameSimilarity = 0.5;
 // Compares a removed and an added item as one modified pair (at the added path); nothing when
 // the comparators find no difference.
 using EditComparer = std::function<std::optional<DiffNode>(const ItemPair&)>;
+
+// Files present, unchanged, in both snapshots (sources of copies): about one per file of a big
+// tree, so held compactly (32 bytes and the path's bytes each) and indexed only when a move pass
+// needs it.
+class UnchangedFiles {
+ public:
+  void Add(const ContentHash& hash, uint64_t size, std::string_view path);
+  // Sorts for lookups; call after the last Add.
+  void Seal();
+  bool HasSize(uint64_t size) const { return sizes_.contains(size); }
+  // The smallest path of a file with this content (after Seal); nothing when there is none.
+  std::optional<std::string> Find(const ContentHash& hash) const;
+
+ private:
+  struct Entry {
+    ContentHash hash;
+    uint64_t offset = 0;  // of the path in paths_
+    uint32_t length = 0;
+  };
+  std::string_view PathOf(const Entry& e) const { return {paths_.data() + e.offset, e.length}; }
+
+  std::vector<Entry> entries_;  // sorted by (hash, path) once sealed
+  std::string paths_;
+  absl::flat_hash_set<uint64_t> sizes_;
+};
 
 class MoveTracker {
  public:
@@ -62,9 +89,7 @@ class MoveTracker {
  private:
   std::mutex mu_;
   std::vector<Record> records_;
-  // Content of files present, unchanged, in both snapshots: hash -> smallest path.
-  std::map<ContentHash, std::string> unchanged_;
-  std::set<uint64_t> unchanged_sizes_;
+  UnchangedFiles unchanged_;
 };
 
 }  // namespace deltascope

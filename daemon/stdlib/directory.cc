@@ -1,9 +1,6 @@
 // directory: walks folders; pairs entries of both sides by name.
-#include <dirent.h>
-
-#include <cerrno>
-#include <cstring>
 #include <map>
+#include <memory>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -12,23 +9,6 @@
 
 namespace deltascope {
 namespace {
-
-// Entry names of a folder, or an error naming it.
-absl::StatusOr<std::vector<std::string>> ListNames(const std::filesystem::path& dir) {
-  DIR* d = ::opendir(dir.c_str());
-  if (!d) {
-    return absl::PermissionDeniedError(
-        absl::StrCat("cannot list ", dir.string(), ": ", std::strerror(errno)));
-  }
-  std::vector<std::string> names;
-  while (struct dirent* e = ::readdir(d)) {
-    std::string_view name(e->d_name);
-    if (name == "." || name == "..") continue;
-    names.emplace_back(name);
-  }
-  ::closedir(d);
-  return names;
-}
 
 class DirectoryComparator : public Comparator {
  public:
@@ -44,17 +24,25 @@ class DirectoryComparator : public Comparator {
     std::map<std::string, std::pair<std::shared_ptr<const Item>, std::shared_ptr<const Item>>>
         entries;
     bool unreadable = false;
+    // Both folders stay open while their entries are compared (the keepalive below): the
+    // entries are stat'ed, hashed and listed relative to them.
+    std::vector<std::shared_ptr<const DirFd>> open_dirs;
     auto collect = [&](const std::shared_ptr<const Item>& side, bool is_left) {
       if (!side) return;
-      absl::StatusOr<std::vector<std::string>> names = ListNames(side->physical());
+      absl::StatusOr<DirFd> dir = side->OpenDir();
+      absl::StatusOr<std::vector<std::string>> names =
+          dir.ok() ? dir->ListNames() : absl::StatusOr<std::vector<std::string>>(dir.status());
       if (!names.ok()) {
         unreadable = true;
         context.AddDiagnostic(changeset::v1::SEVERITY_ERROR, "unreadable",
                               std::string(names.status().message()), pair.path);
         return;
       }
+      auto open = std::make_shared<const DirFd>(std::move(*dir));
+      open_dirs.push_back(open);
       for (const std::string& name : *names) {
-        absl::StatusOr<std::shared_ptr<Item>> item = Item::FromPath(side->physical() / name);
+        absl::StatusOr<std::shared_ptr<Item>> item =
+            Item::FromDirEntry(open, name, side->physical() / name);
         if (absl::IsNotFound(item.status())) {
           context.AddDiagnostic(
               changeset::v1::SEVERITY_WARNING, "vanished",
@@ -92,7 +80,8 @@ class DirectoryComparator : public Comparator {
       AddTag(node, pair.added() ? "folder-addition" : "folder-removal");
       SetDetail(node, "entries", static_cast<int64_t>(children.size()));
     }
-    return CompareResult::Expand(std::move(node), std::move(children));
+    return CompareResult::Expand(std::move(node), std::move(children),
+                                 std::make_shared<decltype(open_dirs)>(std::move(open_dirs)));
   }
 
  private:

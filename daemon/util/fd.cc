@@ -30,9 +30,21 @@ const char* KindOf(mode_t mode) {
 }  // namespace
 
 absl::StatusOr<UniqueFd> OpenForReading(const std::filesystem::path& path) {
+  absl::StatusOr<UniqueFd> fd = OpenForReadingAt(AT_FDCWD, path.c_str(), path);
+  // The descriptor may be handed on (to a plugin, to libarchive): make it blocking again, as
+  // any reader expects.
+  if (fd.ok() && ::fcntl(fd->get(), F_SETFL, ::fcntl(fd->get(), F_GETFL) & ~O_NONBLOCK) != 0) {
+    return absl::UnavailableError(absl::StrCat(path.string(), ": ", std::strerror(errno)));
+  }
+  return fd;
+}
+
+absl::StatusOr<UniqueFd> OpenForReadingAt(int dir_fd, const char* name,
+                                          const std::filesystem::path& path, uint64_t* size) {
   // O_NONBLOCK: opening a FIFO (say a file replaced by one while a diff runs) must not wait
-  // for a writer. The descriptor is checked and made blocking again below.
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+  // for a writer. It is left set here: only regular files get past the check below, and on
+  // those O_NONBLOCK has no effect (open(2)); clearing it costs two fcntl calls per file.
+  int fd = ::openat(dir_fd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
   if (fd < 0) {
     int err = errno;
     std::string message = absl::StrCat(path.string(), ": ", std::strerror(err));
@@ -53,9 +65,7 @@ absl::StatusOr<UniqueFd> OpenForReading(const std::filesystem::path& path) {
     return absl::UnavailableError(
         absl::StrCat(path.string(), ": not a regular file (", KindOf(st.st_mode), ")"));
   }
-  if (::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK) != 0) {
-    return absl::UnavailableError(absl::StrCat(path.string(), ": ", std::strerror(errno)));
-  }
+  if (size) *size = static_cast<uint64_t>(st.st_size);
   return owned;
 }
 

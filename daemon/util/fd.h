@@ -3,6 +3,7 @@
 #define DELTASCOPE_DAEMON_UTIL_FD_H_
 
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <string>
 #include <utility>
@@ -39,6 +40,12 @@ class UniqueFd {
 
 // Opens a regular file read-only (O_CLOEXEC, O_NOFOLLOW). The error names the path and reason.
 absl::StatusOr<UniqueFd> OpenForReading(const std::filesystem::path& path);
+// The same for entry `name` of the folder open as `dir_fd` (openat; AT_FDCWD for a path);
+// `path` names the file in errors. When `size` is given it receives the file's size (fstat).
+// The descriptor keeps O_NONBLOCK (no effect on a regular file's reads): for reading it here.
+absl::StatusOr<UniqueFd> OpenForReadingAt(int dir_fd, const char* name,
+                                          const std::filesystem::path& path,
+                                          uint64_t* size = nullptr);
 
 // Reads until `size` bytes or end of file; returns the count read.
 absl::StatusOr<size_t> ReadFully(int fd, char* buf, size_t size);
