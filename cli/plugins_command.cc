@@ -165,12 +165,11 @@ int Inspect(const PluginFlags& flags, const std::string& name) {
               static_cast<long long>(m.limits.startup_timeout.count()),
               static_cast<long long>(m.limits.call_timeout.count()), m.limits.max_instances);
   if (!m.attached()) {
-    std::printf(
-        "resources (%s): memory %s, cpu %s, open files %s, file size %s, processes %s\n",
-        SandboxModeName(mode), limit(rl.memory_bytes, " bytes").c_str(),
-        limit(rl.cpu_seconds, " s").c_str(), limit(rl.open_files, "").c_str(),
-        limit(rl.file_size_bytes, " bytes").c_str(),
-        rl.processes == 1 ? "1 (no child processes)" : limit(rl.processes, "").c_str());
+    std::printf("resources (%s): memory %s, cpu %s, open files %s, file size %s, processes %s\n",
+                SandboxModeName(mode), limit(rl.memory_bytes, " bytes").c_str(),
+                limit(rl.cpu_seconds, " s").c_str(), limit(rl.open_files, "").c_str(),
+                limit(rl.file_size_bytes, " bytes").c_str(),
+                rl.processes == 1 ? "1 (no child processes)" : limit(rl.processes, "").c_str());
   }
   for (const ComparatorClaim& c : m.comparators) {
     std::printf("comparator: %s\n  extensions: %s\n  media types: %s\n  position: %s\n",
