@@ -30,7 +30,7 @@ DATA = ROOT / "bench" / "data"
 BIN = ROOT / "build-release" / "bin"
 DELTASCOPE = BIN / "deltascope"
 BINOC = ROOT / "bench" / ".venv" / "bin" / "binoc"
-VENV_PYTHON = ROOT / ".venv" / "bin" / "python"
+VENV_PYTHON = ROOT / "bench" / ".venv-plugins" / "bin" / "python"  # bench/run.sh
 
 
 def log(msg):

@@ -17,7 +17,12 @@ if [ ! -x bench/.venv/bin/binoc ]; then
   python3 -m venv bench/.venv
   bench/.venv/bin/pip install -q --disable-pip-version-check "binoc>=0.2,<0.3"
 fi
-# The SDK is installed editable (scripts/install-deps.sh): byte-compile it as a regular
-# `pip install` would, so Python plugin start-up is measured as users get it.
-.venv/bin/python -m compileall -q plugin-sdk-python/src examples/plugins/sqlite-python >/dev/null
+# Python plugins are measured as users get them: the SDK and the example plugin installed as
+# regular, byte-compiled packages in a venv of their own (the project's .venv holds editable
+# installs, with an import hook that runs at every interpreter start).
+[ -x bench/.venv-plugins/bin/python ] || python3 -m venv bench/.venv-plugins
+bench/.venv-plugins/bin/pip install -q --disable-pip-version-check --find-links .venv/wheels \
+  ./plugin-sdk-python ./examples/plugins/sqlite-python
+bench/.venv-plugins/bin/pip install -q --disable-pip-version-check --force-reinstall --no-deps \
+  ./plugin-sdk-python ./examples/plugins/sqlite-python
 exec python3 bench/bench.py "$@"

@@ -16,7 +16,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = ROOT / "build-release" / "bin"
-PY = ROOT / ".venv" / "bin" / "python"
+PY = ROOT / "bench" / ".venv-plugins" / "bin" / "python"  # bench/run.sh
 
 PLUGINS = [
     ("C++ JSON plugin", [str(BIN / "deltascope-plugin-json")]),
