@@ -92,11 +92,28 @@ absl::StatusOr<std::vector<changeset::v1::Changeset>> DiffViaDaemon(
   rpc.set_detect_moves(request.detect_moves);
   rpc.set_config_yaml(request.config_yaml);
 
+  // The events are read as raw bytes and parsed here: with a typed reader, an event that does
+  // not parse ends the reads as if the stream were over (a silent empty answer) while Finish()
+  // waits for a daemon that may never close the stream.
   grpc::ClientContext context;
-  std::unique_ptr<grpc::ClientReader<daemon::v1::DiffEvent>> reader = stub->Diff(&context, rpc);
+  const grpc::internal::RpcMethod method("/deltascope.daemon.v1.Deltascope/Diff",
+                                         grpc::internal::RpcMethod::SERVER_STREAMING);
+  std::unique_ptr<grpc::ClientReader<grpc::ByteBuffer>> reader(
+      grpc::internal::ClientReaderFactory<grpc::ByteBuffer>::Create(channel->get(), method,
+                                                                    &context, rpc));
   std::vector<changeset::v1::Changeset> changesets;
+  grpc::ByteBuffer bytes;
   daemon::v1::DiffEvent event;
-  while (reader->Read(&event)) {
+  while (reader->Read(&bytes)) {
+    grpc::Status parsed =
+        grpc::SerializationTraits<daemon::v1::DiffEvent>::Deserialize(&bytes, &event);
+    if (!parsed.ok()) {
+      context.TryCancel();
+      (void)reader->Finish();
+      return absl::DataLossError(absl::StrCat(
+          "deltascoped at ", request.daemon.target, " sent an event that is not a DiffEvent (",
+          parsed.error_message(), "); is it a different deltascope version?"));
+    }
     if (event.has_progress() && request.on_progress) {
       request.on_progress(event.progress().items_compared(), event.progress().pair_index());
     } else if (event.has_changeset()) {
@@ -108,6 +125,13 @@ absl::StatusOr<std::vector<changeset::v1::Changeset>> DiffViaDaemon(
     return absl::Status(
         static_cast<absl::StatusCode>(status.error_code()),
         absl::StrCat("deltascoped at ", request.daemon.target, ": ", status.error_message()));
+  }
+  // One changeset per consecutive pair of snapshots, or the answer is incomplete.
+  const size_t pairs = request.snapshots.empty() ? 0 : request.snapshots.size() - 1;
+  if (changesets.size() != pairs) {
+    return absl::DataLossError(absl::StrCat("deltascoped at ", request.daemon.target, " sent ",
+                                            changesets.size(), " changesets for ", pairs,
+                                            " snapshot pairs"));
   }
   return changesets;
 }
