@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "deltascope/daemon/v1/daemon.grpc.pb.h"
 #include "grpc/health/v1/health.grpc.pb.h"
+#include "tests/support/daemon.h"
 #include "tests/support/process.h"
 #include "tests/support/tree.h"
 
@@ -29,10 +30,7 @@ std::unique_ptr<BackgroundProcess> StartDaemon(const ScratchTree& t,
   argv.insert(argv.end(), extra.begin(), extra.end());
   auto daemon = std::make_unique<BackgroundProcess>(argv);
   // Not the socket file: it appears at bind(), before the server listens on every port.
-  for (int i = 0; i < 1000 && daemon->Stderr().find("deltascoped ready") == std::string::npos;
-       ++i) {
-    ::usleep(10000);
-  }
+  WaitForLog(*daemon, "deltascoped ready");
   return daemon;
 }
 

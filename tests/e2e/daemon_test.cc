@@ -1,4 +1,6 @@
 // deltascoped end to end: the real daemon on a real Unix socket, driven by the real CLI.
+#include "tests/support/daemon.h"
+
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -12,38 +14,6 @@
 
 namespace deltascope::testing {
 namespace {
-
-// Waits until `p` has logged `message` at least `count` times (up to a minute: sanitizer builds
-// on a busy machine are slow). Replaces fixed sleeps, which raced with slow start-ups.
-bool WaitForLog(const BackgroundProcess& p, const std::string& message, int count = 1) {
-  const std::string needle = absl::StrCat("\"msg\":\"", message, "\"");
-  for (int i = 0; i < 6000; ++i) {
-    const std::string err = p.Stderr();
-    int n = 0;
-    for (size_t at = err.find(needle); at != std::string::npos; at = err.find(needle, at + 1)) ++n;
-    if (n >= count) return true;
-    ::usleep(10000);
-  }
-  return false;
-}
-
-// A daemon on a private socket, stopped at the end of the test.
-class Daemon {
- public:
-  explicit Daemon(const ScratchTree& t, std::vector<std::string> extra = {})
-      : socket_((t / "d.sock").string()) {
-    std::vector<std::string> argv = {BinPath("deltascoped"), "--listen", target()};
-    argv.insert(argv.end(), extra.begin(), extra.end());
-    process_ = std::make_unique<BackgroundProcess>(argv);
-    EXPECT_TRUE(WaitForLog(*process_, "deltascoped ready")) << process_->Stderr();
-  }
-  std::string target() const { return "unix://" + socket_; }
-  BackgroundProcess& process() { return *process_; }
-
- private:
-  std::string socket_;
-  std::unique_ptr<BackgroundProcess> process_;
-};
 
 // Two large sparse files that differ only in their last byte: slow to hash, instant to create.
 void MakeSlowPair(const ScratchTree& t, uint64_t size) {
@@ -67,7 +37,8 @@ void MakeSmallPair(const ScratchTree& t) {
 TEST(DaemonTest, ClientModeIsByteIdenticalToTheEmbeddedEngine) {
   ScratchTree t;
   MakeSmallPair(t);
-  Daemon daemon(t);
+  TestDaemon daemon(t / "d.sock");
+  ASSERT_TRUE(daemon.ready()) << daemon.process().Stderr();
   for (const char* format : {"json", "markdown"}) {
     RunOptions in_tree;
     in_tree.cwd = t.root();
@@ -90,7 +61,8 @@ TEST(DaemonTest, ConfigFileReachesTheDaemon) {
   t.Write("a/people.csv", "id,name\n1,Ann\n2,Bob\n3,Cy\n");
   t.Write("b/people.csv", "id,name\n3,Cy\n1,Ann\n2,Rob\n");
   t.Write("keyed.yaml", "tables:\n  - {path: 'people\\.csv', key: id}\n");
-  Daemon daemon(t);
+  TestDaemon daemon(t / "d.sock");
+  ASSERT_TRUE(daemon.ready()) << daemon.process().Stderr();
   RunOptions in_tree;
   in_tree.cwd = t.root();
   ProcessResult local =
@@ -119,10 +91,42 @@ TEST(DaemonTest, UnreachableDaemonIsOneClearLine) {
   EXPECT_NE(r.err.find("cannot reach deltascoped"), std::string::npos) << r.err;
 }
 
+// A daemon whose answer cannot be read (another version, or not deltascoped at all) is one clear
+// error: never an empty changelog with exit 0, never a client waiting for a stream that stays open.
+TEST(DaemonTest, AnswerThatIsNotAChangesetIsOneClearLine) {
+  const std::string python = std::string(DELTASCOPE_SOURCE_DIR) + "/.venv/bin/python";
+  ASSERT_TRUE(std::filesystem::exists(python)) << "run scripts/install-deps.sh";
+  ScratchTree t;
+  MakeSmallPair(t);
+  const std::pair<const char*, const char*> cases[] = {
+      {"garbage", "is not a DiffEvent"},
+      {"garbage-end", "is not a DiffEvent"},
+      {"empty", "sent 0 changesets for 1 snapshot pairs"},
+  };
+  for (const auto& [mode, message] : cases) {
+    const std::filesystem::path socket = t / absl::StrCat(mode, ".sock");
+    BackgroundProcess fake({python,
+                            std::string(DELTASCOPE_SOURCE_DIR) + "/tests/support/fake_daemon.py",
+                            socket.string(), mode});
+    for (int i = 0; i < 3000 && fake.Stderr().find("fake daemon ready") == std::string::npos; ++i) {
+      ::usleep(10000);
+    }
+    RunOptions bounded;
+    bounded.timeout_seconds = 60;  // the old client waited here forever in the "garbage" case
+    ProcessResult r = RunDeltascope(
+        {"diff", (t / "a").string(), (t / "b").string(), "--daemon", "unix://" + socket.string()},
+        bounded);
+    EXPECT_EQ(r.exit_code, 2) << mode << ": " << r.out << r.err;
+    EXPECT_NE(r.err.find(message), std::string::npos) << mode << ": " << r.err;
+    EXPECT_TRUE(r.out.empty()) << mode << ": " << r.out;
+  }
+}
+
 TEST(DaemonTest, ConcurrentClientsAllGetTheSameAnswer) {
   ScratchTree t;
   MakeSmallPair(t);
-  Daemon daemon(t, {"--max-concurrent", "2", "--max-queued", "16"});
+  TestDaemon daemon(t / "d.sock", {"--max-concurrent", "2", "--max-queued", "16"});
+  ASSERT_TRUE(daemon.ready()) << daemon.process().Stderr();
   std::vector<ProcessResult> results(8);
   std::vector<std::thread> clients;
   for (size_t i = 0; i < results.size(); ++i) {
@@ -142,7 +146,8 @@ TEST(DaemonTest, FullQueueIsRefusedWithResourceExhausted) {
   ScratchTree t;
   MakeSlowPair(t, 16ull << 30);
   MakeSmallPair(t);
-  Daemon daemon(t, {"--max-concurrent", "1", "--max-queued", "0"});
+  TestDaemon daemon(t / "d.sock", {"--max-concurrent", "1", "--max-queued", "0"});
+  ASSERT_TRUE(daemon.ready()) << daemon.process().Stderr();
   BackgroundProcess slow({BinPath("deltascope"), "diff", (t / "slow-a").string(),
                           (t / "slow-b").string(), "--daemon", daemon.target()});
   ASSERT_TRUE(WaitForLog(daemon.process(), "diff started"));  // the slow diff has the only slot
@@ -157,7 +162,8 @@ TEST(DaemonTest, ClientThatDisconnectsMidDiffDoesNotBlockOthers) {
   ScratchTree t;
   MakeSlowPair(t, 16ull << 30);
   MakeSmallPair(t);
-  Daemon daemon(t, {"--max-concurrent", "1", "--max-queued", "4"});
+  TestDaemon daemon(t / "d.sock", {"--max-concurrent", "1", "--max-queued", "4"});
+  ASSERT_TRUE(daemon.ready()) << daemon.process().Stderr();
   {
     BackgroundProcess slow({BinPath("deltascope"), "diff", (t / "slow-a").string(),
                             (t / "slow-b").string(), "--daemon", daemon.target()});
@@ -175,7 +181,8 @@ TEST(DaemonTest, ClientThatDisconnectsMidDiffDoesNotBlockOthers) {
 TEST(DaemonTest, SigtermDrainsInFlightDiffsThenExits) {
   ScratchTree t;
   MakeSlowPair(t, 1ull << 30);
-  Daemon daemon(t);
+  TestDaemon daemon(t / "d.sock");
+  ASSERT_TRUE(daemon.ready()) << daemon.process().Stderr();
   BackgroundProcess client({BinPath("deltascope"), "diff", (t / "slow-a").string(),
                             (t / "slow-b").string(), "--daemon", daemon.target()});
   ASSERT_TRUE(WaitForLog(daemon.process(), "diff started"));
@@ -206,7 +213,8 @@ TEST(DaemonPluginTest, PluginsStayWarmReportMetricsAndStopWithTheDaemon) {
                        "limits: {max_instances: 1}\n"));
   t.Write("a/x.bad", "1\n");
   t.Write("b/x.bad", "2\n");
-  Daemon daemon(t, {"--plugin-dir", (t / "plugins").string()});
+  TestDaemon daemon(t / "d.sock", {"--plugin-dir", (t / "plugins").string()});
+  ASSERT_TRUE(daemon.ready()) << daemon.process().Stderr();
   for (int i = 0; i < 2; ++i) {
     ProcessResult r = RunDeltascope({"diff", (t / "a").string(), (t / "b").string(), "--format",
                                      "json", "--daemon", daemon.target()});

@@ -10,21 +10,38 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "tests/support/process.h"
 
 namespace deltascope::testing {
 
+// Waits until `p` has logged `message` (a JSON log line's "msg") at least `count` times, up to a
+// minute (sanitizer builds on a busy machine are slow). Replaces fixed sleeps.
+inline bool WaitForLog(const BackgroundProcess& p, const std::string& message, int count = 1) {
+  const std::string needle = absl::StrCat("\"msg\":\"", message, "\"");
+  for (int i = 0; i < 6000; ++i) {
+    const std::string err = p.Stderr();
+    int n = 0;
+    for (size_t at = err.find(needle); at != std::string::npos; at = err.find(needle, at + 1)) ++n;
+    if (n >= count) return true;
+    ::usleep(10000);
+  }
+  return false;
+}
+
 class TestDaemon {
  public:
-  // Starts `deltascoped --listen unix://<socket> <extra...>` and waits (up to 5 s) for the socket.
+  // Starts `deltascoped --listen unix://<socket> <extra...>` and waits for its ready line (not
+  // the socket file: that appears at bind(), before the server listens on every port).
   TestDaemon(const std::filesystem::path& socket, const std::vector<std::string>& extra = {},
              const RunOptions& options = {})
       : socket_(socket.string()) {
     std::vector<std::string> argv = {BinPath("deltascoped"), "--listen", target()};
     argv.insert(argv.end(), extra.begin(), extra.end());
     process_ = std::make_unique<BackgroundProcess>(argv, options);
-    for (int i = 0; i < 500 && !std::filesystem::exists(socket_); ++i) ::usleep(10000);
+    ready_ = WaitForLog(*process_, "deltascoped ready");
   }
+  bool ready() const { return ready_; }
   std::string target() const { return "unix://" + socket_; }
   BackgroundProcess& process() { return *process_; }
   int pid() const { return process_->pid(); }
@@ -32,6 +49,7 @@ class TestDaemon {
  private:
   std::string socket_;
   std::unique_ptr<BackgroundProcess> process_;
+  bool ready_ = false;
 };
 
 }  // namespace deltascope::testing
