@@ -31,9 +31,9 @@ struct HostOptions {
   PluginLogSink log;
   int crash_budget = 3;
   std::chrono::seconds crash_window{60};
-  // How long a quarantine lasts; 0 = for the host's lifetime (one CLI run). A long-lived host
-  // (the daemon) then tries the plugin again; each new quarantine lasts twice the last, up to
-  // 16x. Attached plugins, which the host cannot restart, come back after crash_window.
+  // How long a quarantine lasts; 0 = for the host's lifetime (one CLI run). Attached plugins,
+  // which the host cannot restart, always use crash_window. When it ends the plugin is on
+  // probation for a crash window: one failure quarantines it again, for twice as long (up to 16x).
   std::chrono::seconds quarantine_period{0};
   std::chrono::milliseconds shutdown_grace{2000};
 };
@@ -92,13 +92,16 @@ class PluginSupervisor {
   // Counts a crash or timeout against the budget; may quarantine.
   void RecordFailure(const std::string& what);
   absl::Status Unusable() const;  // the error while disabled or quarantined
-  // With mu_ held: ends a quarantine whose period has passed (quarantine_period).
+  // With mu_ held: ends a quarantine whose period has passed; the plugin goes on probation.
   void LiftExpiredQuarantine(std::chrono::steady_clock::time_point now);
-  // Attached plugins (attached.cc), with mu_ held: whether a call may go ahead now (lifts a
-  // quarantine once the crash window has passed), and marking the plugin unreachable.
+  // Attached plugins (attached.cc), with mu_ held: whether a call may go ahead now (not while
+  // unreachable and waiting to retry), and marking the plugin unreachable.
   absl::Status AttachedGate();
   void MarkUnreachable(const std::string& why);
   absl::StatusOr<std::unique_ptr<Instance>> ConnectInstance();
+  // After a failed call: whether the instance's process has exited (how, in `how`), or does
+  // within a short wait; a plugin that still answers a health check is alive.
+  bool ProcessDied(Instance& instance, const grpc::Status& status, std::string* how);
   absl::StatusOr<pluginpb::CompareResponse> CallOnce(Instance& instance,
                                                      const pluginpb::CompareRequest& request,
                                                      const ItemPair& pair, bool stream,
@@ -119,7 +122,8 @@ class PluginSupervisor {
   std::chrono::steady_clock::time_point next_start_{};
   int consecutive_failures_ = 0;
   int quarantines_ = 0;                                        // how many so far
-  std::chrono::steady_clock::time_point quarantined_until_{};  // with quarantine_period
+  std::chrono::steady_clock::time_point quarantined_until_{};  // time_point::max(): for good
+  std::chrono::steady_clock::time_point probation_until_{};  // one failure before it re-quarantines
   PluginCounters counters_;
   std::vector<std::string> sandbox_warnings_;
   std::chrono::steady_clock::time_point retry_at_{};  // attached: next connection attempt

@@ -2,13 +2,13 @@
 // $BAD_MODE says, for the host's misbehaviour tests (the manifest sets it, with a marker
 // variable by which a test finds every process this plugin started).
 //
-// Modes: ok, segv, abort, exit3, hang, slow, ignore-sigterm, grandchild, garbage-stdout,
-// flood-stderr, wrong-protocol, no-socket, expand (SDK based; expand answers EXPAND with one
-// child file per side); malformed, huge (a raw gRPC server that bypasses the SDK's own response
-// checks); flaky (crashes on about 1 call in $BAD_CRASH_EVERY and hangs on about 1 in
-// $BAD_HANG_EVERY, from a generator seeded per process, each fault logged to $BAD_FAULT_LOG);
-// script (runs $BAD_SCRIPT with /bin/sh on its first call, e.g. to change the snapshot under
-// the diff's feet, then answers like ok).
+// Modes: ok, error (the comparator returns an error), segv, abort, exit3, hang, slow,
+// ignore-sigterm, grandchild, garbage-stdout, flood-stderr, wrong-protocol, no-socket, expand (SDK
+// based; expand answers EXPAND with one child file per side); malformed, huge (a raw gRPC server
+// that bypasses the SDK's own response checks); flaky (crashes on about 1 call in $BAD_CRASH_EVERY
+// and hangs on about 1 in $BAD_HANG_EVERY, from a generator seeded per process, each fault logged
+// to $BAD_FAULT_LOG); script (runs $BAD_SCRIPT with /bin/sh on its first call, e.g. to change the
+// snapshot under the diff's feet, then answers like ok).
 #include <fcntl.h>
 #include <grpcpp/grpcpp.h>
 #include <signal.h>
@@ -119,6 +119,8 @@ class BadComparator : public deltascope::plugin::Comparator {
         if (script) (void)std::system(script);
       });
     }
+    if (g_mode == "error")
+      return deltascope::plugin::Result::Error(absl::InternalError("no sense in it"));
     if (g_mode == "segv") std::raise(SIGSEGV);
     if (g_mode == "abort") std::abort();
     if (g_mode == "exit3") std::exit(3);

@@ -114,6 +114,23 @@ TEST_F(SupervisorTest, HungCallIsKilledAtItsDeadline) {
   EXPECT_EQ(s->counters().timeouts, 1u);
 }
 
+// A comparator's own error is the plugin's answer, not a crash: the instance stays, nothing is
+// counted against the budget, and no restart follows.
+TEST_F(SupervisorTest, PluginErrorKeepsTheInstanceAndSpendsNoBudget) {
+  options_.crash_budget = 2;
+  std::shared_ptr<PluginSupervisor> s = Start("error");
+  for (int i = 0; i < 4; ++i) {
+    absl::StatusOr<CompareResult> r = Compare(s);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(DiagnosticCodeOf(r.status(), ""), "plugin-error") << r.status();
+    EXPECT_NE(r.status().message().find("no sense in it"), std::string::npos) << r.status();
+  }
+  EXPECT_EQ(s->state(), PluginState::kRunning);
+  EXPECT_EQ(s->counters().crashes, 0u);
+  EXPECT_EQ(s->counters().restarts, 0u);
+  EXPECT_EQ(ProcessesWith(marker_), 1);
+}
+
 TEST_F(SupervisorTest, CrashesSpendTheBudgetThenQuarantineFailsFast) {
   options_.crash_budget = 3;
   std::shared_ptr<PluginSupervisor> s = Start("segv");
@@ -150,6 +167,7 @@ TEST_F(SupervisorTest, QuarantineEndsAfterItsPeriodAndDoublesOnAFailureOnProbati
   EXPECT_EQ(s->counters().crashes, 3u);
   // One failure on probation is enough, and the next quarantine lasts twice as long.
   ASSERT_EQ(s->state(), PluginState::kQuarantined);
+  EXPECT_NE(s->reason().find("failed again on probation"), std::string::npos) << s->reason();
   EXPECT_NE(s->reason().find("tried again in 2 s"), std::string::npos) << s->reason();
   EXPECT_EQ(DiagnosticCodeOf(Compare(s).status(), ""), "plugin-quarantined");
   EXPECT_EQ(ProcessesWith(marker_), 0);
