@@ -2,7 +2,7 @@
 # Builds an optimised deltascope into build-release/, installs Binoc 0.2 into bench/.venv,
 # generates the datasets (seeded, into bench/data/) and runs every benchmark (bench/bench.py),
 # printing one table of ratios and writing docs/performance.md. Arguments go to bench.py:
-#   bash bench/run.sh            # the full run (about 20-30 minutes on 2 quiet cores)
+#   bash bench/run.sh            # the full run (about 20 minutes on 2 quiet cores)
 #   bash bench/run.sh --quick    # small sizes, to check the harness (writes nothing)
 set -euo pipefail
 cd "$(dirname "$0")/.."
