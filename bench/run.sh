@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Builds an optimised deltascope into build-release/, installs Binoc 0.2 into bench/.venv,
-# generates the datasets (seeded, into bench/data/) and runs every benchmark (bench/bench.py),
-# printing one table of ratios and writing docs/performance.md. Arguments go to bench.py:
+# Builds an optimised deltascope into build-release/, installs Binoc 0.2 into bench/.venv and the
+# Python SDK into bench/.venv-plugins, generates the datasets (seeded, into bench/data/) and runs
+# every benchmark (bench/bench.py), printing one table of ratios and writing docs/performance.md.
+# Arguments go to bench.py:
 #   bash bench/run.sh            # the full run (about 20 minutes on 2 quiet cores)
 #   bash bench/run.sh --quick    # small sizes, to check the harness (writes nothing)
 set -euo pipefail
