@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <cctype>
+
 #include "absl/strings/str_cat.h"
 #include "daemon/plugin/host.h"
 #include "daemon/plugin/manifest.h"
@@ -77,6 +79,25 @@ struct BadManifest {
   std::string error;  // expected after "FILE:"
 };
 
+// gtest shows the expected error, not a byte dump of the struct.
+void PrintTo(const BadManifest& bad, std::ostream* os) { *os << "error \"" << bad.error << '"'; }
+
+// Test names from the expected error: "1: missing required key 'command'" ->
+// "MissingRequiredKeyCommand".
+std::string ErrorName(const ::testing::TestParamInfo<BadManifest>& info) {
+  std::string name;
+  bool upper = true;
+  for (char c : info.param.error) {
+    if (!std::isalpha(static_cast<unsigned char>(c))) {
+      upper = true;
+      continue;
+    }
+    name += upper ? static_cast<char>(std::toupper(static_cast<unsigned char>(c))) : c;
+    upper = false;
+  }
+  return name;
+}
+
 class ManifestErrorTest : public ::testing::TestWithParam<BadManifest> {};
 
 TEST_P(ManifestErrorTest, NamesFileAndLine) {
@@ -113,7 +134,8 @@ INSTANTIATE_TEST_SUITE_P(
                     "4: content must be 'path' or 'stream'"},
         BadManifest{"name: Bad Name\nversion: 1\ncommand: x\ncomparators:\n  - name: p\n",
                     "1: name 'Bad Name' must be lower-case"},
-        BadManifest{"name: p\nversion: [1\n", "invalid YAML"}));
+        BadManifest{"name: p\nversion: [1\n", "invalid YAML"}),
+    ErrorName);
 
 TEST(ManifestTest, DurationsAndSizes) {
   EXPECT_EQ(*ParseDuration("10s"), std::chrono::milliseconds(10000));
