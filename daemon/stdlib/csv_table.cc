@@ -104,15 +104,26 @@ absl::StatusOr<CsvScanInfo> ScanCsvRows(
 
 std::vector<int> ColumnPositions(const CsvTable& table,
                                  const std::vector<std::string>& column_ids) {
-  // A hash index, not a search per column: a header of 100,000 columns took minutes (quadratic).
-  absl::flat_hash_map<absl::string_view, int> first;  // name -> first position, like std::find
-  first.reserve(table.columns.size());
-  for (size_t i = 0; i < table.columns.size(); ++i) {
-    first.emplace(absl::string_view(table.columns[i]), static_cast<int>(i));
-  }
   std::vector<int> positions;
   positions.reserve(column_ids.size());
-  for (const std::string& id : column_ids) {
+  // Mostly the ids are the table's own columns in its order: check in place first, and build
+  // the index only at the first id that is elsewhere (a million-column index costs ~0.3 s). An
+  // id found at its own place keeps that place (for a rare duplicate id, as from the header
+  // "a,a,a#2", the column at the same place rather than the first).
+  absl::flat_hash_map<absl::string_view, int> first;  // name -> first position, like std::find
+  for (size_t i = 0; i < column_ids.size(); ++i) {
+    const std::string& id = column_ids[i];
+    if (first.empty()) {
+      if (i < table.columns.size() && table.columns[i] == id) {
+        positions.push_back(static_cast<int>(i));
+        continue;
+      }
+      // A hash index, not a search per column: 100,000 columns took minutes (quadratic).
+      first.reserve(table.columns.size());
+      for (size_t c = 0; c < table.columns.size(); ++c) {
+        first.emplace(absl::string_view(table.columns[c]), static_cast<int>(c));
+      }
+    }
     auto it = first.find(absl::string_view(id));
     positions.push_back(it == first.end() ? -1 : it->second);
   }

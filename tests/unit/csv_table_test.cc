@@ -76,6 +76,17 @@ TEST_F(CsvCellsTest, ColumnsGetUniqueIds) {
             (std::vector<std::string>{"x", "y", "x#2", "x#3"}));
 }
 
+TEST_F(CsvCellsTest, ColumnPositionsInPlaceReorderedAndMissing) {
+  CsvTable t = Table("p.csv", "a,b,c,d\n");
+  EXPECT_EQ(ColumnPositions(t, {"a", "b", "c", "d"}), (std::vector<int>{0, 1, 2, 3}));
+  EXPECT_EQ(ColumnPositions(t, {"a", "b"}), (std::vector<int>{0, 1}));
+  // In place up to "d", then looked up: the rest may sit anywhere, or nowhere.
+  EXPECT_EQ(ColumnPositions(t, {"a", "d", "zz", "b", "c"}), (std::vector<int>{0, 3, -1, 1, 2}));
+  EXPECT_EQ(ColumnPositions(t, {"d", "c", "b", "a"}), (std::vector<int>{3, 2, 1, 0}));
+  EXPECT_EQ(ColumnPositions(t, {}), std::vector<int>{});
+  EXPECT_EQ(ColumnPositions(Table("e.csv", ""), {"a"}), std::vector<int>{-1});
+}
+
 TEST_F(CsvCellsTest, ComparesCellsInBatchesAndRejectsUnlikeRows) {
   CsvTable left = Table("l.csv", "id,a,b,c\n1,x,y,z\n2,x,y,z\n3,x,y,z\n4,x,y,z\n");
   CsvTable right = Table("r.csv", "c,b,a,id\nz,y,X,1\nz,y,x,2\nZ,Y,X,3\nz,y,x,4\n");
