@@ -88,6 +88,9 @@ absl::StatusOr<DelimiterScore> Score(std::string_view head, bool complete, char 
   score.unterminated = reader.unterminated_quote();
   // The last record of a partial head may be cut short.
   if (!complete && counts.size() > 1) counts.pop_back();
+  // A head cut inside the first record (a header wider than the head): so may its last field,
+  // which must not count against a header ("c12" cut from "c1234" repeats a name; "" is blank).
+  if (!complete && counts.size() == 1 && score.first.size() > 1) score.first.pop_back();
   score.records = counts.size();
   std::map<size_t, size_t> histogram;
   for (size_t c : counts) ++histogram[c];

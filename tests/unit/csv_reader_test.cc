@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "tests/support/tree.h"
 
 namespace deltascope {
@@ -131,6 +132,27 @@ TEST(CsvSnifferTest, DetectsHeaderRows) {
   EXPECT_FALSE(Sniff("a,,c\n1,2,3\n").header);  // an empty name
   EXPECT_FALSE(Sniff("x,x\n1,2\n").header);     // repeated names
   EXPECT_FALSE(Sniff("").header);
+}
+
+// A header wider than the sniffed head: the head ends inside it, perhaps inside a name.
+TEST(CsvSnifferTest, HeaderWiderThanTheHeadIsStillAHeader) {
+  std::string names, numbers;
+  for (int i = 0; i < 20000; ++i) {
+    absl::StrAppend(&names, i ? "," : "", "c", i);
+    absl::StrAppend(&numbers, i ? "," : "", i % 10);
+  }
+  ASSERT_GT(names.size(), kCsvSniffBytes);
+  // Where the head ends: inside a name "c1xxxx", cut to "c1x" (which repeats an earlier name),
+  // to "c" (no number), or just after the comma ("").
+  const size_t comma = names.find(',', kCsvSniffBytes - 16);
+  for (size_t cut : {comma + 4, comma + 2, comma + 1}) {
+    absl::StatusOr<CsvDialect> d = SniffCsvDialect(names.substr(0, cut), false, ',');
+    ASSERT_TRUE(d.ok()) << d.status();
+    EXPECT_TRUE(d->header) << cut;
+  }
+  absl::StatusOr<CsvDialect> data = SniffCsvDialect(numbers.substr(0, 30001), false, ',');
+  ASSERT_TRUE(data.ok());
+  EXPECT_FALSE(data->header);
 }
 
 TEST(CsvSnifferTest, RejectsWhatIsNotATable) {
