@@ -523,14 +523,24 @@ bool PluginSupervisor::ProcessDied(Instance& instance, const grpc::Status& statu
   if (instance.process->Exited(how)) return true;
   // A failed call with the connection intact is the plugin's own answer (a comparator that
   // raised, say): a health check tells in a millisecond, where waiting for an exit takes 300.
-  if (status.error_code() != grpc::StatusCode::UNAVAILABLE) {
-    auto health = grpc::health::v1::Health::NewStub(instance.channel);
-    grpc::ClientContext ctx;
-    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(300));
-    grpc::health::v1::HealthCheckResponse resp;
-    if (health->Check(&ctx, grpc::health::v1::HealthCheckRequest(), &resp).ok()) return false;
+  if (status.error_code() != grpc::StatusCode::UNAVAILABLE &&
+      CheckHealth(instance, std::chrono::milliseconds(300)).ok()) {
+    return false;
   }
   return instance.process->WaitForExit(std::chrono::milliseconds(300), how);
+}
+
+absl::StatusOr<grpc::health::v1::HealthCheckResponse> PluginSupervisor::CheckHealth(
+    Instance& instance, std::chrono::milliseconds timeout) {
+  auto health = grpc::health::v1::Health::NewStub(instance.channel);
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + timeout);
+  grpc::health::v1::HealthCheckResponse resp;
+  grpc::Status s = health->Check(&ctx, grpc::health::v1::HealthCheckRequest(), &resp);
+  if (!s.ok()) {
+    return absl::UnavailableError(absl::StrCat("health check failed: ", s.error_message()));
+  }
+  return resp;
 }
 
 absl::StatusOr<pluginpb::DescribeResponse> PluginSupervisor::Describe() {
@@ -544,16 +554,11 @@ absl::StatusOr<pluginpb::DescribeResponse> PluginSupervisor::Describe() {
 absl::StatusOr<std::string> PluginSupervisor::Health() {
   absl::StatusOr<std::unique_ptr<Instance>> instance = Acquire();
   if (!instance.ok()) return instance.status();
-  auto health = grpc::health::v1::Health::NewStub((*instance)->channel);
-  grpc::ClientContext ctx;
-  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
-  grpc::health::v1::HealthCheckRequest req;
-  grpc::health::v1::HealthCheckResponse resp;
-  grpc::Status s = health->Check(&ctx, req, &resp);
-  Release(std::move(*instance), s.ok());
-  if (!s.ok())
-    return absl::UnavailableError(absl::StrCat("health check failed: ", s.error_message()));
-  return grpc::health::v1::HealthCheckResponse::ServingStatus_Name(resp.status());
+  absl::StatusOr<grpc::health::v1::HealthCheckResponse> resp =
+      CheckHealth(**instance, std::chrono::seconds(5));
+  Release(std::move(*instance), resp.ok());
+  if (!resp.ok()) return resp.status();
+  return grpc::health::v1::HealthCheckResponse::ServingStatus_Name(resp->status());
 }
 
 void PluginSupervisor::Shutdown() {

@@ -19,6 +19,7 @@
 #include "daemon/plugin/manifest.h"
 #include "daemon/plugin/process.h"
 #include "deltascope/plugin/v1/comparator.grpc.pb.h"
+#include "grpc/health/v1/health.pb.h"
 
 namespace deltascope {
 
@@ -102,6 +103,9 @@ class PluginSupervisor {
   // After a failed call: whether the instance's process has exited (how, in `how`), or does
   // within a short wait; a plugin that still answers a health check is alive.
   bool ProcessDied(Instance& instance, const grpc::Status& status, std::string* how);
+  // One grpc.health.v1 Check on the instance's channel; fails with "health check failed: ...".
+  absl::StatusOr<grpc::health::v1::HealthCheckResponse> CheckHealth(
+      Instance& instance, std::chrono::milliseconds timeout);
   absl::StatusOr<pluginpb::CompareResponse> CallOnce(Instance& instance,
                                                      const pluginpb::CompareRequest& request,
                                                      const ItemPair& pair, bool stream,

@@ -23,17 +23,6 @@ namespace {
 
 using Json = nlohmann::json;
 
-std::unique_ptr<BackgroundProcess> StartDaemon(const ScratchTree& t,
-                                               std::vector<std::string> extra) {
-  std::vector<std::string> argv = {BinPath("deltascoped"), "--listen",
-                                   "unix://" + (t / "d.sock").string()};
-  argv.insert(argv.end(), extra.begin(), extra.end());
-  auto daemon = std::make_unique<BackgroundProcess>(argv);
-  // Not the socket file: it appears at bind(), before the server listens on every port.
-  WaitForLog(*daemon, "deltascoped ready");
-  return daemon;
-}
-
 // The comparator that described `path` in a JSON changeset ("" when absent).
 std::string ComparatorOf(const std::string& json, const std::string& path) {
   Json cs = Json::parse(json, nullptr, false);
@@ -63,8 +52,8 @@ TEST(DaemonReloadTest, ReloadDuringADiffKeepsItsPluginsTheNextDiffSeesTheNewSet)
   t.Write("slow-b/x.bad", "2\n");
   t.Write("a/x.bad", "1\n");
   t.Write("b/x.bad", "2\n");
-  auto daemon = StartDaemon(t, {"--plugin-dir", (t / "plugins").string(), "--jobs", "1"});
-  const std::string target = "unix://" + (t / "d.sock").string();
+  TestDaemon daemon(t / "d.sock", {"--plugin-dir", (t / "plugins").string(), "--jobs", "1"});
+  const std::string target = daemon.target();
 
   BackgroundProcess slow({BinPath("deltascope"), "diff", (t / "slow-a").string(),
                           (t / "slow-b").string(), "--format", "json", "--daemon", target});
@@ -75,16 +64,12 @@ TEST(DaemonReloadTest, ReloadDuringADiffKeepsItsPluginsTheNextDiffSeesTheNewSet)
     in_flight = s.out.find(" 1 in flight") != std::string::npos;
     if (!in_flight) ::usleep(10000);
   }
-  ASSERT_TRUE(in_flight) << daemon->Stderr();
+  ASSERT_TRUE(in_flight) << daemon.process().Stderr();
 
   // The plugin is removed and the daemon reloads while that diff runs.
   std::filesystem::remove(t / "plugins/bad-ok.plugin.yaml");
-  daemon->Signal(SIGHUP);
-  for (int i = 0; i < 500 && daemon->Stderr().find("\"msg\":\"reloaded\"") == std::string::npos;
-       ++i) {
-    ::usleep(10000);
-  }
-  ASSERT_NE(daemon->Stderr().find("\"msg\":\"reloaded\""), std::string::npos) << daemon->Stderr();
+  daemon.process().Signal(SIGHUP);
+  ASSERT_TRUE(WaitForLog(daemon.process(), "reloaded")) << daemon.process().Stderr();
 
   // A new diff sees the new (empty) plugin set: no plugin, no diagnostic.
   ProcessResult next = RunDeltascope(
@@ -99,8 +84,8 @@ TEST(DaemonReloadTest, ReloadDuringADiffKeepsItsPluginsTheNextDiffSeesTheNewSet)
   EXPECT_NE(slow.Stdout().find("\"summary\": \"plugin ok\""), std::string::npos);
   EXPECT_EQ(slow.Stdout().find("diagnostics"), std::string::npos) << slow.Stdout();
 
-  daemon->Signal(SIGTERM);
-  EXPECT_EQ(daemon->Wait(60), 0) << daemon->Stderr();
+  daemon.process().Signal(SIGTERM);
+  EXPECT_EQ(daemon.process().Wait(60), 0) << daemon.process().Stderr();
 }
 
 // A port that was free a moment ago.
@@ -146,11 +131,12 @@ grpc::Status HealthOver(const std::shared_ptr<grpc::ChannelCredentials>& creds, 
 TEST(DaemonTlsTest, TcpWithTlsServesClientsWithACertificateAndRefusesOthers) {
   ScratchTree t;
   MakeCertificates(t);
-  auto daemon = StartDaemon(
-      t, {"--no-plugins", "--tcp", "127.0.0.1:0", "--tls-cert", (t / "server.pem").string(),
-          "--tls-key", (t / "server.key").string(), "--tls-client-ca", (t / "ca.pem").string()});
-  const int port = TcpPortOf(*daemon);
-  ASSERT_GT(port, 0) << daemon->Stderr();
+  TestDaemon daemon(
+      t / "d.sock",
+      {"--no-plugins", "--tcp", "127.0.0.1:0", "--tls-cert", (t / "server.pem").string(),
+       "--tls-key", (t / "server.key").string(), "--tls-client-ca", (t / "ca.pem").string()});
+  const int port = TcpPortOf(daemon.process());
+  ASSERT_GT(port, 0) << daemon.process().Stderr();
 
   grpc::SslCredentialsOptions with_cert;
   with_cert.pem_root_certs = ReadFile(t / "ca.pem");
@@ -158,7 +144,7 @@ TEST(DaemonTlsTest, TcpWithTlsServesClientsWithACertificateAndRefusesOthers) {
   with_cert.pem_cert_chain = ReadFile(t / "client.pem");
   std::string serving;
   grpc::Status ok = HealthOver(grpc::SslCredentials(with_cert), port, &serving);
-  ASSERT_TRUE(ok.ok()) << ok.error_message() << "\n" << daemon->Stderr();
+  ASSERT_TRUE(ok.ok()) << ok.error_message() << "\n" << daemon.process().Stderr();
   EXPECT_EQ(serving, "SERVING");
 
   // The daemon's own API over the same authenticated channel.
@@ -212,8 +198,8 @@ TEST(DaemonTlsTest, TcpWithTlsServesClientsWithACertificateAndRefusesOthers) {
   EXPECT_EQ(daemon_status.exit_code, 0) << daemon_status.err;
   EXPECT_NE(daemon_status.out.find("diffs served"), std::string::npos) << daemon_status.out;
 
-  daemon->Signal(SIGTERM);
-  EXPECT_EQ(daemon->Wait(60), 0) << daemon->Stderr();
+  daemon.process().Signal(SIGTERM);
+  EXPECT_EQ(daemon.process().Wait(60), 0) << daemon.process().Stderr();
 }
 
 }  // namespace
