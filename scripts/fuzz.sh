@@ -9,6 +9,9 @@
 #   FUZZ_BUILD_DIR  build folder (default build-fuzz; scripts/test.sh passes build-asan, the
 #                   ASan+UBSan build of the sanitized suite, which already holds the fuzzers)
 #   FUZZ_TARGETS    space-separated target names (default: every tests/fuzz/*_fuzz.cc)
+#   FUZZ_SEED       libFuzzer's random seed (default: a new one each run). scripts/test.sh fixes
+#                   it, so CI explores the same inputs for the same code and never fails on luck;
+#                   exploratory runs leave it unset (docs/testing.md).
 # Extra arguments go to every fuzzer (e.g. -jobs=2 -workers=2, -max_len=65536).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -32,6 +35,8 @@ echo "fuzz: build took $((SECONDS - start)) s" >&2
 
 export ASAN_OPTIONS="${ASAN_OPTIONS:-halt_on_error=1}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}"
+seed_args=()
+[ -n "${FUZZ_SEED:-}" ] && seed_args=(-seed="$FUZZ_SEED")
 failed=()
 for target in "${TARGETS[@]}"; do
   seeds="$ROOT/tests/fuzz/corpus/${target%_fuzz}"
@@ -40,7 +45,8 @@ for target in "${TARGETS[@]}"; do
   mkdir -p "$work" "$artifacts" "$seeds"
   echo "fuzz: $target for ${SECONDS_EACH} s" >&2
   if ! "$BUILD/bin/$target" -max_total_time="$SECONDS_EACH" -timeout=10 -rss_limit_mb=2048 \
-      -print_final_stats=1 -artifact_prefix="$artifacts/$target-" "$@" "$work" "$seeds" \
+      -print_final_stats=1 -artifact_prefix="$artifacts/$target-" "${seed_args[@]}" "$@" \
+      "$work" "$seeds" \
       >"$ROOT/$BUILD/$target.log" 2>&1; then
     echo "fuzz: $target FAILED; its log ($BUILD/$target.log) ends:" >&2
     tail -n 60 "$ROOT/$BUILD/$target.log" >&2

@@ -12,6 +12,6 @@ cd ..
 # DELTASCOPE_SANITIZERS=0 skips them (a quick local run).
 if [ "${DELTASCOPE_SANITIZERS:-1}" != 0 ]; then
   bash scripts/test-sanitizers.sh asan
-  FUZZ_BUILD_DIR=build-asan bash scripts/fuzz.sh
+  FUZZ_BUILD_DIR=build-asan FUZZ_SEED="${FUZZ_SEED:-1}" bash scripts/fuzz.sh
   bash scripts/test-sanitizers.sh tsan
 fi

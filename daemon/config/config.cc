@@ -1,9 +1,9 @@
 #include "daemon/config/config.h"
 
+#include <re2/re2.h>
 #include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/yaml.h>
 
-#include <regex>
 #include <set>
 
 #include "absl/status/status.h"
@@ -95,16 +95,15 @@ absl::StatusOr<uint64_t> Count(const YAML::Node& node, absl::string_view what, u
 // Bytes: a whole number, optionally with a 1024-based unit ("512 MiB", "8GB", "100 KB").
 absl::StatusOr<uint64_t> Bytes(const YAML::Node& node, absl::string_view what,
                                const Errors& errors) {
-  static const std::regex re(R"(^\s*(\d+)\s*(B|K|KB|KiB|M|MB|MiB|G|GB|GiB|T|TB|TiB)?\s*$)");
-  std::smatch m;
+  static const RE2 re(R"(\s*(\d+)\s*(B|K|KB|KiB|M|MB|MiB|G|GB|GiB|T|TB|TiB)?\s*)");
   const std::string text = node.IsScalar() ? node.Scalar() : "";
+  std::string digits, unit;
   uint64_t n = 0;
-  if (!std::regex_match(text, m, re) || !absl::SimpleAtoi(m[1].str(), &n) || n == 0) {
+  if (!RE2::FullMatch(text, re, &digits, &unit) || !absl::SimpleAtoi(digits, &n) || n == 0) {
     return errors.At(node, absl::StrCat("'", what,
                                         "' must be a positive size in bytes (e.g. 8589934592 or "
                                         "\"8 GiB\")"));
   }
-  const std::string unit = m[2].str();
   int shift = 0;
   if (!unit.empty()) shift = std::string("BKMGT").find(unit[0]) * 10;
   if (shift > 0 && n > (UINT64_MAX >> shift)) return errors.At(node, "size too large");
@@ -124,10 +123,8 @@ absl::Status ParseTables(const YAML::Node& list, Config& config, const Errors& e
     TableKey key;
     absl::StatusOr<std::string> path = String(entry["path"], "path", errors);
     if (!path.ok()) return path.status();
-    try {
-      std::regex compiled(*path);
-    } catch (const std::regex_error& e) {
-      return errors.At(entry["path"], absl::StrCat("bad regex '", *path, "': ", e.what()));
+    if (const RE2 compiled(*path, RE2::Quiet); !compiled.ok()) {
+      return errors.At(entry["path"], absl::StrCat("bad regex '", *path, "': ", compiled.error()));
     }
     key.path_regex = *path;
     absl::StatusOr<std::vector<std::string>> columns = Strings(entry["key"], "key", errors);

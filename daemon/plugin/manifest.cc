@@ -1,11 +1,11 @@
 #include "daemon/plugin/manifest.h"
 
+#include <re2/re2.h>
 #include <unistd.h>
 #include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/yaml.h>
 
 #include <cstdlib>
-#include <regex>
 #include <set>
 #include <tuple>
 
@@ -268,7 +268,7 @@ absl::Status ParseLaunch(const YAML::Node& root, Manifest& m, const Errors& erro
   return absl::OkStatus();
 }
 
-// Longer values are refused before the regex runs.
+// Longer values are refused before they are parsed (and quoted in errors).
 constexpr size_t kMaxValueChars = 64;
 // A year: far beyond any sensible timeout, far below what int64 milliseconds hold.
 constexpr double kMaxDurationMs = 365.0 * 24 * 3600 * 1000;
@@ -276,29 +276,26 @@ constexpr double kMaxDurationMs = 365.0 * 24 * 3600 * 1000;
 }  // namespace
 
 absl::Status ValidateEndpoint(const std::string& endpoint) {
-  static const std::regex unix_re(R"(^unix:///\S+$)");
-  static const std::regex dns_re(R"(^dns:///(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9._-]+):([0-9]{1,5})$)");
-  std::smatch m;
-  if (std::regex_match(endpoint, unix_re)) return absl::OkStatus();
-  if (std::regex_match(endpoint, m, dns_re)) {
-    int port = std::stoi(m[2]);
-    if (port >= 1 && port <= 65535) return absl::OkStatus();
+  static const RE2 unix_re(R"(unix:///\S+)");
+  static const RE2 dns_re(R"(dns:///(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9._-]+):([0-9]{1,5}))");
+  if (RE2::FullMatch(endpoint, unix_re)) return absl::OkStatus();
+  if (int port = 0; RE2::FullMatch(endpoint, dns_re, &port) && port >= 1 && port <= 65535) {
+    return absl::OkStatus();
   }
   return absl::InvalidArgumentError(
       absl::StrCat("endpoint '", endpoint, "' must be unix:///absolute/path or dns:///host:port"));
 }
 
 absl::StatusOr<std::chrono::milliseconds> ParseDuration(const std::string& text) {
-  static const std::regex re(R"(^\s*(\d+(?:\.\d+)?)\s*(ms|s|m)?\s*$)");
-  std::smatch m;
-  // The length cap keeps libstdc++'s recursive regex matcher off deep recursion.
-  if (text.size() > kMaxValueChars || !std::regex_match(text, m, re)) {
+  static const RE2 re(R"(\s*(\d+(?:\.\d+)?)\s*(ms|s|m)?\s*)");
+  std::string number, unit;
+  if (text.size() > kMaxValueChars || !RE2::FullMatch(text, re, &number, &unit)) {
     return absl::InvalidArgumentError(
         absl::StrCat("'", text.substr(0, kMaxValueChars), "' is not a duration like 10s or 500ms"));
   }
   // strtod, not stod: more digits than a double holds must be an error, not an exception.
-  double value = std::strtod(m[1].str().c_str(), nullptr);
-  std::string unit = m[2].matched ? m[2].str() : "s";
+  double value = std::strtod(number.c_str(), nullptr);
+  if (unit.empty()) unit = "s";
   double ms = unit == "ms" ? value : unit == "s" ? value * 1000 : value * 60000;
   if (!(ms <= kMaxDurationMs)) {  // also false for inf; casting such a double would be UB
     return absl::InvalidArgumentError(absl::StrCat("'", text, "' is too long a duration"));
@@ -307,17 +304,17 @@ absl::StatusOr<std::chrono::milliseconds> ParseDuration(const std::string& text)
 }
 
 absl::StatusOr<uint64_t> ParseByteSize(const std::string& text) {
-  static const std::regex re(R"(^\s*(\d+)\s*(B|K|KB|KiB|M|MB|MiB|G|GB|GiB)?\s*$)");
-  std::smatch m;
-  if (text.size() > kMaxValueChars || !std::regex_match(text, m, re)) {
+  static const RE2 re(R"(\s*(\d+)\s*(B|K|KB|KiB|M|MB|MiB|G|GB|GiB)?\s*)");
+  std::string digits, unit;
+  if (text.size() > kMaxValueChars || !RE2::FullMatch(text, re, &digits, &unit)) {
     return absl::InvalidArgumentError(
         absl::StrCat("'", text.substr(0, kMaxValueChars), "' is not a size like 512MiB or 1G"));
   }
-  std::string unit = m[2].matched ? m[2].str() : "B";
+  if (unit.empty()) unit = "B";
   int shift = unit[0] == 'K' ? 10 : unit[0] == 'M' ? 20 : unit[0] == 'G' ? 30 : 0;
   // SimpleAtoi, not stoull: too many digits is an error, not an exception; and no wrap-around.
   uint64_t value = 0;
-  if (!absl::SimpleAtoi(m[1].str(), &value) || value > (UINT64_MAX >> shift)) {
+  if (!absl::SimpleAtoi(digits, &value) || value > (UINT64_MAX >> shift)) {
     return absl::InvalidArgumentError(absl::StrCat("'", text, "' is too large a size"));
   }
   return value << shift;
@@ -362,8 +359,8 @@ absl::StatusOr<Manifest> ParseManifest(const std::string& text, const std::files
         return errors.At(root, absl::StrCat("missing required key '", required, "'"));
     }
     m.name = root["name"].as<std::string>();
-    static const std::regex name_re("^[a-z0-9][a-z0-9._-]{0,63}$");
-    if (!std::regex_match(m.name, name_re)) {
+    static const RE2 name_re("[a-z0-9][a-z0-9._-]{0,63}");
+    if (!RE2::FullMatch(m.name, name_re)) {
       return errors.At(root["name"], absl::StrCat("name '", m.name,
                                                   "' must be lower-case letters, digits, . _ -"));
     }
@@ -386,8 +383,8 @@ absl::StatusOr<Manifest> ParseManifest(const std::string& text, const std::files
     }
     if (root["sha256"]) {
       m.sha256 = absl::AsciiStrToLower(root["sha256"].as<std::string>());
-      static const std::regex hex("^[0-9a-f]{64}$");
-      if (!std::regex_match(m.sha256, hex))
+      static const RE2 hex("[0-9a-f]{64}");
+      if (!RE2::FullMatch(m.sha256, hex))
         return errors.At(root["sha256"], "sha256 must be 64 hex digits");
     }
     if (absl::Status s = ParseComparators(root["comparators"], m, errors); !s.ok()) return s;

@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "tests/support/tree.h"
 
 namespace deltascope {
@@ -131,6 +132,20 @@ TEST(ConfigTest, RepeatedKeyIsAnError) {
 TEST(ConfigTest, BadRegexNamesFileAndLine) {
   const std::string e = ErrorOf("tables:\n  - key: [id]\n    path: \"data/(.*\\\\.csv\"\n");
   EXPECT_EQ(e.rfind("c.yaml:3: bad regex 'data/(.*\\.csv'", 0), 0u) << e;
+}
+
+// Patterns that broke std::regex: a back-reference number past long (UB), nesting deep enough
+// to overflow a recursive compiler, repetition that explodes. RE2 compiles each or refuses it in
+// one line; patterns are full-match, RE2 syntax (no back-references).
+TEST(ConfigTest, HostileRegexIsABadRegexOrFineNeverACrash) {
+  const auto tables = [](const std::string& path) {
+    return absl::StrCat("tables:\n  - key: id\n    path: '", path, "'\n");
+  };
+  EXPECT_EQ(ErrorOf(tables("(a)\\1")),
+            "c.yaml:3: bad regex '(a)\\1': invalid escape sequence: \\1");
+  EXPECT_EQ(ErrorOf(tables("((a{100}){100}){100}")).rfind("c.yaml:3: bad regex '((a{100})", 0), 0u);
+  EXPECT_EQ(ErrorOf(tables("\\1111111111111111111111")), "");  // an octal escape, then digits
+  EXPECT_EQ(ErrorOf(tables(std::string(100000, '(') + "a" + std::string(100000, ')'))), "");
 }
 
 TEST(ConfigTest, MalformedYamlNamesFileAndLine) {

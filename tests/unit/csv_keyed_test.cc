@@ -107,6 +107,22 @@ TEST_F(CsvEngineTest, MissingKeyColumnFallsBackWithADiagnostic) {
   EXPECT_EQ(cs.diagnostics(0).code(), "table-key-missing");
 }
 
+// Options built in code skip the config's check: a pattern that does not compile is a warning
+// naming it, the next entry still applies, and a catastrophic-backtracking pattern is harmless.
+TEST_F(CsvEngineTest, InvalidAndBacktrackingPatternsAreHarmless) {
+  const std::string name = std::string(40, 'a') + ".csv";
+  tree_.Write("a/" + name, "id,v\n1,a\n2,b\n");
+  tree_.Write("b/" + name, "id,v\n2,b\n1,c\n");
+  DiffOptions options;
+  options.table_keys = {{"(a*)*b", {"v"}}, {"data/(.*", {"v"}}, {"(a|aa)*\\.csv", {"id"}}};
+  Changeset cs = Diff(options);
+  EXPECT_EQ(Node(cs).summary(), "1 cell changed");  // keyed by id: row 1 edited, not moved
+  ASSERT_EQ(cs.diagnostics_size(), 1);
+  EXPECT_EQ(cs.diagnostics(0).code(), "invalid-table-key");
+  EXPECT_NE(cs.diagnostics(0).message().find("'data/(.*' is invalid: missing )"), std::string::npos)
+      << cs.diagnostics(0).message();
+}
+
 // Enough rows to cross the reader's buffers many times; examples stay bounded and in file order.
 TEST_F(CsvEngineTest, LargeTableCountsAreExactAndExamplesBounded) {
   std::string a = "id,group,value\n", b = a;
