@@ -389,24 +389,26 @@ absl::StatusOr<pluginpb::CompareResponse> PluginSupervisor::CallOnce(
       instance.stub->CompareStream(&ctx, &response);
   pluginpb::CompareStreamMessage head;
   *head.mutable_request() = request;
-  head.mutable_request()->mutable_left()->clear_path();
-  head.mutable_request()->mutable_right()->clear_path();
+  // Physical paths stay on this side of the sandbox; an absent side stays unset (not empty).
+  if (request.has_left()) head.mutable_request()->mutable_left()->clear_path();
+  if (request.has_right()) head.mutable_request()->mutable_right()->clear_path();
   bool ok = writer->Write(head);
   std::string buf(kChunkBytes, '\0');
   for (auto [item, side] : {std::pair{pair.left.get(), pluginpb::ContentChunk::SIDE_LEFT},
                             std::pair{pair.right.get(), pluginpb::ContentChunk::SIDE_RIGHT}}) {
     if (!ok || !item) continue;
-    absl::StatusOr<UniqueFd> fd = OpenForReading(item->physical());
-    if (!fd.ok()) {
+    // A side we cannot read in full is never sent truncated: the call is cancelled instead.
+    const auto abandon = [&](const absl::Status& why) {
       ctx.TryCancel();
-      *status =
-          grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, std::string(fd.status().message()));
+      *status = grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, std::string(why.message()));
       writer->Finish();
       return response;
-    }
+    };
+    absl::StatusOr<UniqueFd> fd = OpenForReading(item->physical());
+    if (!fd.ok()) return abandon(fd.status());
     while (ok) {
       absl::StatusOr<size_t> n = ReadFully(fd->get(), buf.data(), buf.size());
-      if (!n.ok()) break;
+      if (!n.ok()) return abandon(n.status());
       pluginpb::CompareStreamMessage msg;
       msg.mutable_chunk()->set_side(side);
       msg.mutable_chunk()->set_data(buf.data(), *n);

@@ -42,13 +42,20 @@ TEST(PluginContentTest, StreamedAndPathDeliveryAgree) {
   ScratchTree t;
   t.Write("a/big.json", BigDocument(false));
   t.Write("b/big.json", BigDocument(true));
+  // One side absent: streamed, it must arrive unset (no chunks), not as an empty file.
+  t.Write("b/added.json", "{\"k\": 1}");
+  t.Write("a/removed.json", "[1, 2]");
   ASSERT_GT(std::filesystem::file_size(t / "a/big.json"), 2u << 20);
   Json by_path = DiffWith(t, "path");
   Json streamed = DiffWith(t, "stream");
   ASSERT_FALSE(by_path.is_discarded());
-  const Json& node = by_path["root"]["children"][0];
-  EXPECT_EQ(node["path"], "big.json");
-  EXPECT_EQ(node["comparator"], "json") << by_path.dump(1);
+  const Json& children = by_path["root"]["children"];
+  ASSERT_EQ(children.size(), 3u) << by_path.dump(1);
+  EXPECT_EQ(children[0]["path"], "added.json");
+  EXPECT_EQ(children[0]["action"], "add");
+  EXPECT_EQ(children[1]["path"], "big.json");
+  EXPECT_EQ(children[2]["action"], "remove");
+  for (const Json& node : children) EXPECT_EQ(node["comparator"], "json") << by_path.dump(1);
   EXPECT_FALSE(by_path.contains("diagnostics")) << by_path.dump(1);
   EXPECT_EQ(streamed, by_path);
 }
