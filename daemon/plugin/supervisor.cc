@@ -226,11 +226,9 @@ absl::StatusOr<std::unique_ptr<PluginSupervisor::Instance>> PluginSupervisor::St
   spec.env.push_back(absl::StrCat("DELTASCOPE_PLUGIN_INSTANCE=", index));
   spec.sandbox.mode = mode;
   spec.sandbox.read_only = manifest_.sandbox_read_only;
-  spec.sandbox.read_only.push_back(manifest_.command.parent_path());
-  // The install prefix of the real executable (e.g. an interpreter behind a venv symlink).
-  std::error_code ec;
-  std::filesystem::path real = std::filesystem::canonical(manifest_.command, ec);
-  if (!ec) spec.sandbox.read_only.push_back(real.parent_path().parent_path());
+  for (std::filesystem::path& own : ExecutableOwnPaths(manifest_.command)) {
+    spec.sandbox.read_only.push_back(std::move(own));
+  }
   spec.sandbox.read_write = {options_.runtime_dir};
   spec.sandbox.content = options_.content_roots;
   spec.sandbox.limits = EffectiveResourceLimits(manifest_.limits, mode);

@@ -279,6 +279,28 @@ const std::vector<LayerStatus>& ProbeSandboxLayers() {
   return layers;
 }
 
+std::vector<std::filesystem::path> ExecutableOwnPaths(const std::filesystem::path& command) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const char* home_env = std::getenv("HOME");
+  const fs::path home = home_env && *home_env ? fs::weakly_canonical(home_env, ec) : fs::path();
+  const auto too_broad = [&](const fs::path& dir) {
+    return std::distance(dir.begin(), dir.end()) <= 2 || (!home.empty() && dir == home);
+  };
+  std::vector<fs::path> exes = {fs::absolute(command, ec).lexically_normal()};
+  if (fs::path real = fs::canonical(command, ec); !ec && real != exes[0]) exes.push_back(real);
+  std::vector<fs::path> out;
+  const auto add = [&out](const fs::path& p) {
+    if (std::find(out.begin(), out.end(), p) == out.end()) out.push_back(p);
+  };
+  for (const fs::path& exe : exes) {
+    std::vector<fs::path> dirs = {exe.parent_path()};
+    if (exe.parent_path().filename() == "bin") dirs.push_back(exe.parent_path().parent_path());
+    for (const fs::path& dir : dirs) add(too_broad(dir) ? exe : dir);
+  }
+  return out;
+}
+
 absl::StatusOr<SandboxedCommand> PrepareSandbox(const SandboxPolicy& policy,
                                                 const std::vector<std::string>& argv) {
   if (argv.empty()) return absl::InvalidArgumentError("empty command");

@@ -110,13 +110,17 @@ TEST_P(HostileTest, AttackFailsDiffCompletesNothingEscapes) {
       ASSERT_EQ(::chmod(tool.c_str(), 04755), 0);
     }
   }
+  // The plugin lives beside the secret's folder, as a downloaded plugin would: the sandbox shows
+  // the plugin its own folder, not that folder's parent.
+  const fs::path command = t / "plugin/deltascope-hostile-plugin";
+  fs::create_directories(command.parent_path());
+  fs::copy_file(BinPath("deltascope-hostile-plugin"), command);
   std::string limits = "startup_timeout: 10s, call_timeout: 3s, max_instances: 1";
   if (attack == "memory") limits += ", memory: 1G";
   if (attack == "setuid") limits += ", processes: 8";
   t.Write("plugins/hostile.plugin.yaml",
-          absl::StrCat("name: hostile\nversion: 1.0\nprotocol: 1\ncommand: ",
-                       BinPath("deltascope-hostile-plugin"), "\nenv: {HOSTILE_ATTACK: ", attack,
-                       ", HOSTILE_MARKER: ", marker,
+          absl::StrCat("name: hostile\nversion: 1.0\nprotocol: 1\ncommand: ", command.string(),
+                       "\nenv: {HOSTILE_ATTACK: ", attack, ", HOSTILE_MARKER: ", marker,
                        "}\ncomparators:\n  - name: hostile\n    extensions: [.hostile]\n",
                        "limits: {", limits, "}\n"));  // no sandbox key: the default applies
 

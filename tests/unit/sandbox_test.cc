@@ -151,6 +151,40 @@ TEST_F(SandboxTest, UnenforcedMemoryLimitIsAWarning) {
   }
 }
 
+// A plugin sees its own files, never its neighbours': /tmp/x/tool must not expose /tmp (which
+// would also hide the private /tmp), nor a tool in $HOME the whole home.
+TEST(ExecutableOwnPathsTest, OwnFolderPrefixAndRealFileNeverATopLevelFolder) {
+  namespace fs = std::filesystem;
+  using Paths = std::vector<fs::path>;
+  ScratchTree t;
+  const fs::path root = fs::canonical(t.root());
+  t.Write("pkg/bin/tool", "");
+  t.Write("loose/tool.js", "");
+  EXPECT_EQ(ExecutableOwnPaths(root / "pkg/bin/tool"), (Paths{root / "pkg/bin", root / "pkg"}));
+  EXPECT_EQ(ExecutableOwnPaths(root / "loose/tool.js"), (Paths{root / "loose"}));
+  EXPECT_EQ(ExecutableOwnPaths(root / "loose/../loose/tool.js"), (Paths{root / "loose"}));
+  // A virtualenv's interpreter: the venv (bin/ and its prefix) and the real interpreter's prefix.
+  t.Mkdir("venv/bin");
+  fs::create_symlink(root / "pkg/bin/tool", root / "venv/bin/python");
+  EXPECT_EQ(ExecutableOwnPaths(root / "venv/bin/python"),
+            (Paths{root / "venv/bin", root / "venv", root / "pkg/bin", root / "pkg"}));
+  // Top-level folders and $HOME: the file alone.
+  EXPECT_EQ(ExecutableOwnPaths("/tmp/some-plugin"), (Paths{"/tmp/some-plugin"}));
+  EXPECT_EQ(ExecutableOwnPaths("/bin/true"), (Paths{"/bin/true", "/usr/bin", "/usr/bin/true"}));
+  const char* old_home = std::getenv("HOME");
+  const std::string saved = old_home ? old_home : "";
+  ::setenv("HOME", (root / "loose").c_str(), 1);
+  EXPECT_EQ(ExecutableOwnPaths(root / "loose/tool.js"), (Paths{root / "loose/tool.js"}));
+  ::setenv("HOME", (root / "pkg").c_str(), 1);
+  EXPECT_EQ(ExecutableOwnPaths(root / "pkg/bin/tool"),
+            (Paths{root / "pkg/bin", root / "pkg/bin/tool"}));
+  if (old_home) {
+    ::setenv("HOME", saved.c_str(), 1);
+  } else {
+    ::unsetenv("HOME");
+  }
+}
+
 TEST(SandboxModeTest, Parse) {
   EXPECT_EQ(*ParseSandboxMode("strict"), SandboxMode::kStrict);
   EXPECT_FALSE(ParseSandboxMode("lax").ok());
