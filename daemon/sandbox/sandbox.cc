@@ -285,7 +285,8 @@ std::vector<std::filesystem::path> ExecutableOwnPaths(const std::filesystem::pat
   const char* home_env = std::getenv("HOME");
   const fs::path home = home_env && *home_env ? fs::weakly_canonical(home_env, ec) : fs::path();
   const auto too_broad = [&](const fs::path& dir) {
-    return std::distance(dir.begin(), dir.end()) <= 2 || (!home.empty() && dir == home);
+    return std::distance(dir.begin(), dir.end()) <= 2 ||
+           (!home.empty() && (dir == home || dir == home / ".local"));  // pip install --user
   };
   std::vector<fs::path> exes = {fs::absolute(command, ec).lexically_normal()};
   if (fs::path real = fs::canonical(command, ec); !ec && real != exes[0]) exes.push_back(real);

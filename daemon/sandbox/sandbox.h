@@ -96,8 +96,8 @@ struct SandboxedCommand {
 // What a plugin executable's own files are, for SandboxPolicy::read_only: its folder; for the
 // prefix/bin/tool layout, the prefix too (prefix/lib, node_modules...); the same for the real file
 // behind a symlink (an interpreter in a virtualenv). A folder that would show more than one
-// program's files (/, a top-level folder such as /tmp or /home, the user's home) is replaced by
-// the executable file itself.
+// program's files (/, a top-level folder such as /tmp or /home, the user's home or ~/.local) is
+// replaced by the executable file itself.
 std::vector<std::filesystem::path> ExecutableOwnPaths(const std::filesystem::path& command);
 
 // Builds the sandboxed command line for `argv` (argv[0] absolute) under `policy`.

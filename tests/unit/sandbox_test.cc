@@ -178,6 +178,10 @@ TEST(ExecutableOwnPathsTest, OwnFolderPrefixAndRealFileNeverATopLevelFolder) {
   ::setenv("HOME", (root / "pkg").c_str(), 1);
   EXPECT_EQ(ExecutableOwnPaths(root / "pkg/bin/tool"),
             (Paths{root / "pkg/bin", root / "pkg/bin/tool"}));
+  ::setenv("HOME", root.c_str(), 1);
+  t.Write(".local/bin/tool", "");
+  EXPECT_EQ(ExecutableOwnPaths(root / ".local/bin/tool"),
+            (Paths{root / ".local/bin", root / ".local/bin/tool"}));
   if (old_home) {
     ::setenv("HOME", saved.c_str(), 1);
   } else {
