@@ -64,6 +64,7 @@ struct ChildImage {
     auto lift = [](int fd) { return fd < 0 ? -1 : ::fcntl(fd, F_DUPFD_CLOEXEC, 64); };
     int out = lift(out_fd), err = lift(err_fd), ready = lift(ready_fd);
     int seccomp = lift(command->seccomp_program.get());
+    int info = lift(command->info_write.get());
     int devnull = ::open("/dev/null", O_RDONLY);
     ::dup2(devnull, 0);
     ::dup2(out, 1);
@@ -73,6 +74,11 @@ struct ChildImage {
     if (seccomp >= 0) {
       ::dup2(seccomp, kSeccompChildFd);
       keep = kSeccompChildFd;
+    }
+    if (info >= 0) {
+      if (seccomp < 0) ::close(kSeccompChildFd);  // no gap left holding a stray fd
+      ::dup2(info, kSandboxInfoChildFd);
+      keep = kSandboxInfoChildFd;
     }
     // The machine passes stray fds into every process: close everything else.
     ::syscall(SYS_close_range, keep + 1, ~0U, 0);
@@ -146,10 +152,16 @@ void OnTerminationSignal(int sig) {
   [[maybe_unused]] ssize_t n = ::write(g_signal_pipe_write, &byte, 1);
 }
 
-std::string DescribeExit(int status) {
+// `bwrap`: bubblewrap relays a command killed by signal N as its own exit status 128 + N.
+std::string DescribeExit(int status, bool bwrap) {
   if (WIFSIGNALED(status)) return absl::StrCat("killed by signal ", SignalName(WTERMSIG(status)));
-  if (WIFEXITED(status)) return absl::StrCat("exited with status ", WEXITSTATUS(status));
-  return "stopped";
+  if (!WIFEXITED(status)) return "stopped";
+  const int code = WEXITSTATUS(status);
+  if (bwrap && code > 128 && code - 128 < NSIG) {
+    return absl::StrCat("killed by signal ", SignalName(code - 128), " (exit status ", code,
+                        " from the sandbox)");
+  }
+  return absl::StrCat("exited with status ", code);
 }
 
 }  // namespace
@@ -241,6 +253,9 @@ absl::StatusOr<std::unique_ptr<PluginProcess>> PluginProcess::Start(const Proces
   ready_w.Reset();
   out_w.Reset();
   err_w.Reset();
+  command->info_write.Reset();
+  p->bwrap_ = command->info_read.valid();
+  p->sandbox_info_ = std::move(command->info_read);
   int wake[2];
   if (::pipe2(wake, O_CLOEXEC) != 0) return absl::InternalError("pipe failed");
   p->wake_.Reset(wake[1]);
@@ -369,8 +384,9 @@ bool PluginProcess::Exited(std::string* how) {
     if (::waitpid(pid_, &status, WNOHANG) != pid_) return false;
     reaped_ = true;
     exit_status_ = status;
+    ReapSandboxInit(sandbox_info_);
   }
-  if (how) *how = DescribeExit(exit_status_);
+  if (how) *how = DescribeExit(exit_status_, bwrap_);
   return true;
 }
 
@@ -405,6 +421,7 @@ void PluginProcess::Reap() {
     if (::waitpid(pid_, &status, 0) == pid_) {
       reaped_ = true;
       exit_status_ = status;
+      ReapSandboxInit(sandbox_info_);
     }
   }
 }

@@ -78,6 +78,8 @@ class PluginProcess {
   bool reaped_ = false;
   int exit_status_ = 0;
   std::string token_;
+  bool bwrap_ = false;     // runs under bubblewrap
+  UniqueFd sandbox_info_;  // see ReapSandboxInit
   int protocol_version_ = 0;
   std::vector<std::string> sandbox_warnings_;
   PluginLogSink log_;

@@ -18,6 +18,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <string_view>
 
@@ -154,17 +155,30 @@ bool BwrapWorks(std::string* why) {
     *why = "bubblewrap is not installed (apt-get install bubblewrap)";
     return false;
   }
+  int info[2];
+  if (::pipe2(info, O_CLOEXEC) != 0) {
+    *why = "pipe failed";
+    return false;
+  }
+  UniqueFd info_read(info[0]), info_write(info[1]);
+  ::fcntl(info[0], F_SETFL, O_NONBLOCK);
+  const std::string info_fd = std::to_string(kSandboxInfoChildFd);
   pid_t pid = ::fork();
   if (pid == 0) {
     int devnull = ::open("/dev/null", O_RDWR);
     ::dup2(devnull, 1);
     ::dup2(devnull, 2);
-    ::execl(bwrap, bwrap, "--unshare-all", "--die-with-parent", "--ro-bind", "/", "/", "--",
-            "/bin/true", nullptr);
+    // Through a high fd: dup2 onto itself (the pipe may sit on that number) keeps O_CLOEXEC.
+    ::dup2(::fcntl(info[1], F_DUPFD_CLOEXEC, 64), kSandboxInfoChildFd);
+    ::execl(bwrap, bwrap, "--unshare-all", "--die-with-parent", "--info-fd", info_fd.c_str(),
+            "--ro-bind", "/", "/", "--", "/bin/true", nullptr);
     _exit(127);
   }
+  info_write.Reset();
   int status = 0;
-  ::waitpid(pid, &status, 0);
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  ReapSandboxInit(info_read);
   if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return true;
   *why = "bubblewrap cannot create namespaces here (unprivileged user namespaces disabled?)";
   return false;
@@ -363,6 +377,12 @@ absl::StatusOr<SandboxedCommand> PrepareSandbox(const SandboxPolicy& policy,
     a.insert(a.end(), {"--setenv", kv.substr(0, eq), kv.substr(eq + 1)});
   }
   a.insert(a.end(), {"--setenv", "HOME", "/tmp", "--setenv", "TMPDIR", "/tmp"});
+  int info[2];
+  if (::pipe2(info, O_CLOEXEC) != 0) return absl::InternalError("pipe failed");
+  out.info_read.Reset(info[0]);
+  out.info_write.Reset(info[1]);
+  ::fcntl(info[0], F_SETFL, O_NONBLOCK);
+  a.insert(a.end(), {"--info-fd", std::to_string(kSandboxInfoChildFd)});
   if (program) {
     int memfd = ::memfd_create("deltascope-seccomp", MFD_CLOEXEC);
     if (memfd < 0) return absl::InternalError("memfd_create failed");
@@ -374,6 +394,25 @@ absl::StatusOr<SandboxedCommand> PrepareSandbox(const SandboxPolicy& policy,
   a.push_back("--");
   a.insert(a.end(), argv.begin(), argv.end());
   return out;
+}
+
+void ReapSandboxInit(UniqueFd& info_read) {
+  if (!info_read.valid()) return;
+  std::string info;
+  char buf[1024];
+  ssize_t n;
+  while ((n = ::read(info_read.get(), buf, sizeof(buf))) > 0) info.append(buf, n);
+  info_read.Reset();
+  const nlohmann::json parsed = nlohmann::json::parse(info, nullptr, /*allow_exceptions=*/false);
+  if (!parsed.is_object() || !parsed.contains("child-pid")) return;  // bwrap failed before
+  const nlohmann::json& pid_value = parsed["child-pid"];
+  if (!pid_value.is_number_integer() || pid_value.get<int64_t>() <= 1) return;
+  const pid_t init = static_cast<pid_t>(pid_value.get<int64_t>());
+  for (int i = 0; i < 500; ++i) {
+    const pid_t r = ::waitpid(init, nullptr, WNOHANG);
+    if (r == init || (r < 0 && errno != EINTR)) return;  // reaped, or not our child (ECHILD)
+    ::usleep(2000);
+  }
 }
 
 int ApplySandboxInChild(const SandboxPolicy& policy, const SandboxedCommand& command) {

@@ -80,8 +80,10 @@ struct LayerStatus {
 // What this machine offers, layer by layer (cached after the first call).
 const std::vector<LayerStatus>& ProbeSandboxLayers();
 
-// The fd number at which the child must find the seccomp program for bubblewrap.
+// The fd numbers at which the child must find the seccomp program for bubblewrap, and the write
+// end of the info pipe (SandboxedCommand::info_write).
 inline constexpr int kSeccompChildFd = 4;
+inline constexpr int kSandboxInfoChildFd = 5;
 
 // A command ready to spawn under a policy.
 struct SandboxedCommand {
@@ -89,6 +91,10 @@ struct SandboxedCommand {
   std::vector<std::string> env;   // the scrubbed environment
   UniqueFd seccomp_program;       // dup2 to kSeccompChildFd in the child when valid
   bool seccomp_in_child = false;  // no bwrap: load the filter in the child (ApplyInChild)
+  // With bwrap: it writes its info (the sandbox init's pid) to info_write, dup2'ed to
+  // kSandboxInfoChildFd in the child; the parent closes info_write once the child is spawned and
+  // passes info_read to ReapSandboxInit.
+  UniqueFd info_read, info_write;
   std::vector<LayerStatus> layers;
   std::vector<std::string> warnings;  // one line per missing layer
 };
@@ -103,6 +109,12 @@ std::vector<std::filesystem::path> ExecutableOwnPaths(const std::filesystem::pat
 // Builds the sandboxed command line for `argv` (argv[0] absolute) under `policy`.
 absl::StatusOr<SandboxedCommand> PrepareSandbox(const SandboxPolicy& policy,
                                                 const std::vector<std::string>& argv);
+
+// bubblewrap's outer process exits as soon as the sandbox's init (pid 1 inside) reports the
+// command's exit status, without reaping that init; a child subreaper (the plugin host) inherits
+// it as a zombie. Call this after reaping bwrap: reads the init's pid from `info_read` and reaps
+// it (waiting up to a second: it is already exiting). Does nothing for an unsandboxed command.
+void ReapSandboxInit(UniqueFd& info_read);
 
 // Runs in the forked child before exec (async-signal-safe: no allocation, no locks): resource
 // limits, no_new_privs, Landlock, and the seccomp filter when bubblewrap is not used. Returns

@@ -6,6 +6,8 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <sstream>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -236,6 +238,48 @@ TEST(DaemonPluginTest, PluginsStayWarmReportMetricsAndStopWithTheDaemon) {
   daemon.process().Signal(SIGTERM);
   EXPECT_EQ(daemon.process().Wait(30), 0) << daemon.process().Stderr();
   EXPECT_EQ(CountProcessesWith(marker), 0);  // no plugin process outlives the daemon
+}
+
+// Children of `pid` that have exited but were never reaped.
+std::vector<int> ZombieChildren(int pid) {
+  std::vector<int> zombies;
+  for (const auto& task :
+       std::filesystem::directory_iterator(absl::StrCat("/proc/", pid, "/task"))) {
+    std::istringstream children(ReadFile(task.path() / "children"));
+    for (int child; children >> child;) {
+      const std::string stat = ReadFile(absl::StrCat("/proc/", child, "/stat"));
+      const size_t paren = stat.rfind(')');
+      if (paren != std::string::npos && stat.compare(paren, 3, ") Z") == 0)
+        zombies.push_back(child);
+    }
+  }
+  return zombies;
+}
+
+// The daemon is its plugins' subreaper: what their sandboxes leave behind (bubblewrap's init,
+// which bwrap does not reap) is re-parented to it and must be reaped, crash after crash.
+TEST(DaemonPluginTest, SandboxedPluginsThatCrashLeaveNoZombies) {
+  ScratchTree t;
+  const std::string marker = absl::StrCat("daemon-zombie-marker-", ::getpid());
+  t.Write("plugins/bad-segv.plugin.yaml",
+          absl::StrCat("name: bad-segv\nversion: 1.0\ncommand: ", BinPath("deltascope-test-plugin"),
+                       "\nenv: {BAD_MODE: segv, BAD_MARKER: ", marker,
+                       "}\ncomparators:\n  - name: bad\n    extensions: [.bad]\n",
+                       "limits: {max_instances: 1}\nsandbox: standard\n"));
+  for (int i = 0; i < 3; ++i) {
+    t.Write(absl::StrCat("a/x", i, ".bad"), "1\n");
+    t.Write(absl::StrCat("b/x", i, ".bad"), "2\n");
+  }
+  TestDaemon daemon(t / "d.sock", {"--plugin-dir", (t / "plugins").string()});
+  ASSERT_TRUE(daemon.ready()) << daemon.process().Stderr();
+  ProcessResult r = RunDeltascope({"diff", (t / "a").string(), (t / "b").string(), "--format",
+                                   "json", "--daemon", daemon.target(), "--jobs", "1"});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.out.find("plugin-crash"), std::string::npos) << r.out;
+  EXPECT_EQ(ZombieChildren(daemon.pid()), std::vector<int>{});
+  daemon.process().Signal(SIGTERM);
+  EXPECT_EQ(daemon.process().Wait(30), 0) << daemon.process().Stderr();
+  EXPECT_EQ(CountProcessesWith(marker), 0);
 }
 
 }  // namespace

@@ -25,7 +25,7 @@ struct Case {
 };
 
 std::string WriteManifest(const ScratchTree& t, const std::string& mode, const std::string& marker,
-                          const std::string& extra = "") {
+                          const std::string& extra = "", const std::string& sandbox = "off") {
   std::string file = (t / absl::StrCat("plugins/bad-", mode, ".plugin.yaml")).string();
   t.Write(absl::StrCat("plugins/bad-", mode, ".plugin.yaml"),
           absl::StrCat("name: bad-", mode,
@@ -33,7 +33,7 @@ std::string WriteManifest(const ScratchTree& t, const std::string& mode, const s
                        "\nenv: {BAD_MODE: ", mode, ", BAD_MARKER: ", marker,
                        "}\ncomparators:\n  - name: bad\n    extensions: [.bad]\n",
                        "limits: {startup_timeout: 2s, call_timeout: 1s, max_instances: 1}\n",
-                       "sandbox: off\n", extra));
+                       "sandbox: ", sandbox, "\n", extra));
   return file;
 }
 
@@ -102,6 +102,27 @@ INSTANTIATE_TEST_SUITE_P(
       }
       return name;
     });
+
+// bubblewrap relays a signal that killed the plugin as exit status 128 + N: still reported as
+// the signal.
+TEST(PluginCrashTest, SandboxedCrashIsReportedAsItsSignal) {
+  ScratchTree t;
+  const std::string marker = absl::StrCat("marker-sandboxed-segv-", ::getpid());
+  WriteManifest(t, "segv", marker, "", "standard");
+  t.Write("a/data.bad", "one\n");
+  t.Write("b/data.bad", "two\n");
+  ProcessResult r = RunDeltascope({"diff", (t / "a").string(), (t / "b").string(), "--format",
+                                   "json", "--plugin-dir", (t / "plugins").string()});
+  ASSERT_EQ(r.exit_code, 1) << r.err;
+  Json cs = Json::parse(r.out);
+  ASSERT_TRUE(cs.contains("diagnostics")) << r.out;
+  EXPECT_EQ(cs["diagnostics"][0]["code"], "plugin-crash");
+  EXPECT_NE(cs["diagnostics"][0]["message"].get<std::string>().find(
+                "killed by signal SIGSEGV (exit status 139 from the sandbox)"),
+            std::string::npos)
+      << r.out;
+  EXPECT_EQ(ProcessesWithEnv(marker), std::vector<int>{});
+}
 
 TEST(PluginQuarantineTest, CrashBudgetQuarantinesThePlugin) {
   ScratchTree t;

@@ -37,10 +37,12 @@ std::map<std::string, std::string> RunProbe(const SandboxPolicy& policy,
   if (pid == 0) {
     ::dup2(out[1], 1);
     // Through a high fd first: dup2 onto itself would keep O_CLOEXEC.
-    if (cmd->seccomp_program.valid()) {
-      ::dup2(::fcntl(cmd->seccomp_program.get(), F_DUPFD_CLOEXEC, 64), kSeccompChildFd);
-    }
-    ::syscall(SYS_close_range, kSeccompChildFd + 1, ~0U, 0);
+    // Both lifted before either lands: a source may sit on the other's target number.
+    const int seccomp = ::fcntl(cmd->seccomp_program.get(), F_DUPFD_CLOEXEC, 64);
+    const int info = ::fcntl(cmd->info_write.get(), F_DUPFD_CLOEXEC, 64);
+    if (seccomp >= 0) ::dup2(seccomp, kSeccompChildFd);
+    if (info >= 0) ::dup2(info, kSandboxInfoChildFd);
+    ::syscall(SYS_close_range, kSandboxInfoChildFd + 1, ~0U, 0);
     if (ApplySandboxInChild(policy, *cmd) != 0) _exit(126);
     ::execve(args[0], args.data(), envp.data());
     _exit(127);
@@ -53,6 +55,7 @@ std::map<std::string, std::string> RunProbe(const SandboxPolicy& policy,
   ::close(out[0]);
   int status = 0;
   ::waitpid(pid, &status, 0);
+  ReapSandboxInit(cmd->info_read);
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "status " << status << ": " << text;
   std::map<std::string, std::string> result;
   std::istringstream lines(text);
