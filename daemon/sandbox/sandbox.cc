@@ -355,8 +355,12 @@ absl::StatusOr<SandboxedCommand> PrepareSandbox(const SandboxPolicy& policy,
   a = {"/usr/bin/bwrap", "--unshare-all", "--die-with-parent",
        "--new-session",  "--cap-drop",    "ALL",
        "--clearenv",     "--proc",        "/proc",
-       "--dev",          "/dev",          "--tmpfs",
-       "/tmp",           "--chdir",       "/"};
+       "--dev",          "/dev"};
+  // The private /tmp is memory: it gets a budget of its own, as large as the memory limit.
+  if (policy.limits.memory_bytes != 0) {
+    a.insert(a.end(), {"--size", std::to_string(policy.limits.memory_bytes)});
+  }
+  a.insert(a.end(), {"--tmpfs", "/tmp", "--chdir", "/"});
   // The system's shared libraries and interpreters, read-only.
   for (const char* dir : {"/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin", "/etc/ld.so.cache",
                           "/etc/alternatives", "/etc/ssl", "/etc/localtime"}) {

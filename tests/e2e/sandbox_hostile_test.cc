@@ -117,6 +117,7 @@ TEST_P(HostileTest, AttackFailsDiffCompletesNothingEscapes) {
   fs::copy_file(BinPath("deltascope-hostile-plugin"), command);
   std::string limits = "startup_timeout: 10s, call_timeout: 3s, max_instances: 1";
   if (attack == "memory") limits += ", memory: 1G";
+  if (attack == "tmp") limits += ", memory: 512M";
   if (attack == "setuid") limits += ", processes: 8";
   t.Write("plugins/hostile.plugin.yaml",
           absl::StrCat("name: hostile\nversion: 1.0\nprotocol: 1\ncommand: ", command.string(),
@@ -185,6 +186,9 @@ TEST_P(HostileTest, AttackFailsDiffCompletesNothingEscapes) {
   if (attack == "kill") {
     EXPECT_FALSE(absl::StrContains(summary, "victim ok"));
   }
+  if (attack == "tmp") {  // the private /tmp is bounded by the memory limit (none: sanitizers)
+    EXPECT_LE(std::atoi(summary.c_str() + summary.find(' ')), 512) << summary;
+  }
   if (attack == "fds") {
     EXPECT_LE(std::atoi(summary.c_str() + summary.find(' ')), 1024);
   }
@@ -201,7 +205,7 @@ TEST_P(HostileTest, AttackFailsDiffCompletesNothingEscapes) {
 
 INSTANTIATE_TEST_SUITE_P(Matrix, HostileTest,
                          ::testing::Combine(::testing::Values("network", "read", "write",
-                                                              "fork-bomb", "memory", "cpu",
+                                                              "fork-bomb", "memory", "tmp", "cpu",
                                                               "ptrace", "kill", "fds", "setuid"),
                                             ::testing::Bool()),
                          [](const auto& info) {

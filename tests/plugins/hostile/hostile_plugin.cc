@@ -7,10 +7,10 @@
 // test on 127.0.0.1), victim (a pid the test owns), secret (a file outside the plugin's view),
 // outside (a path outside the plugin's tmp to create), setuid (a setuid-root executable).
 //
-// Attacks: network, read, write, fork-bomb, memory, cpu, ptrace, kill, fds, setuid. The fork bomb
-// and the allocation stop by themselves (2,000 processes, 10 GiB), so a broken sandbox cannot
-// take the machine down. With --report-privileges the program prints its euid and effective
-// capabilities and exits (what the setuid attack executes).
+// Attacks: network, read, write, fork-bomb, memory, tmp, cpu, ptrace, kill, fds, setuid. The fork
+// bomb, the allocation and the /tmp filling stop by themselves (2,000 processes, 10 GiB), so a
+// broken sandbox cannot take the machine down. With --report-privileges the program prints its euid
+// and effective capabilities and exits (what the setuid attack executes).
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -109,6 +109,28 @@ std::string Memory() {
   return std::to_string(mib) + " MiB, then " + stop;
 }
 
+// Fills the private /tmp (memory) with 64 MiB files, up to 10 GiB.
+std::string FillTmp() {
+  const std::string chunk(1 << 20, 'x');
+  size_t mib = 0;
+  std::string stop = "limit";
+  for (int file = 0; mib < (10 << 10) && stop == "limit"; ++file) {
+    int fd = ::open(("/tmp/fill-" + std::to_string(file)).c_str(), O_WRONLY | O_CREAT, 0600);
+    if (fd < 0) {
+      stop = ErrnoName(errno);
+      break;
+    }
+    for (int i = 0; i < 64; ++i, ++mib) {
+      if (::write(fd, chunk.data(), chunk.size()) != static_cast<ssize_t>(chunk.size())) {
+        stop = ErrnoName(errno);
+        break;
+      }
+    }
+    ::close(fd);
+  }
+  return std::to_string(mib) + " MiB, then " + stop;
+}
+
 std::string Fds() {
   std::vector<int> fds;
   std::string stop = "limit";
@@ -201,6 +223,8 @@ class HostileComparator : public deltascope::plugin::Comparator {
     } else if (attack == "kill") {
       what = "victim " + Outcome(::kill(victim, SIGKILL)) + "; parent " +
              Outcome(::kill(::getppid(), SIGKILL));
+    } else if (attack == "tmp") {
+      what = FillTmp();
     } else if (attack == "fds") {
       what = Fds();
     } else if (attack == "setuid") {
