@@ -91,8 +91,9 @@ void RenderOne(const Changeset& cs, const MarkdownOptions& options, std::string&
       size_t g = 0;
       for (; g < options.groups.size(); ++g) {
         const auto& tags = options.groups[g].tags;
+        const bool inverted = options.groups[g].inverted;
         bool match = std::any_of(b.node->tags().begin(), b.node->tags().end(), [&](const auto& t) {
-          return std::find(tags.begin(), tags.end(), t) != tags.end();
+          return (std::find(tags.begin(), tags.end(), t) != tags.end()) != inverted;
         });
         if (match) break;
       }
@@ -129,15 +130,9 @@ const std::vector<std::string>& ClericalTags() {
 }
 
 std::vector<MarkdownGroup> ClericalSubstantiveGroups() {
-  // Substantive first: a change carrying any non-clerical tag is substantive.
-  return {
-      {"Substantive changes",
-       {"content-changed", "file-addition", "file-removal",    "folder-addition", "folder-removal",
-        "row-addition",    "row-removal",   "column-addition", "column-removal",  "cell-change",
-        "schema-change",   "type-change",   "link-change",     "key-change",      "value-change",
-        "table-addition",  "table-removal", "key-addition",    "key-removal",     "item-addition",
-        "item-removal"}},
-      {"Clerical changes", ClericalTags()}};
+  // Substantive first: a change carrying any tag that is not clerical (a plugin's own included).
+  return {{"Substantive changes", ClericalTags(), /*inverted=*/true},
+          {"Clerical changes", ClericalTags()}};
 }
 
 std::string RenderMarkdown(const std::vector<Changeset>& changesets,

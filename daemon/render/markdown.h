@@ -14,7 +14,10 @@ using changeset::v1::Changeset;
 
 struct MarkdownGroup {
   std::string heading;
-  std::vector<std::string> tags;  // a change belongs to the first group sharing one of its tags
+  // A change belongs to the first group sharing one of its tags; with `inverted`, to the first
+  // group for which it has a tag *not* in `tags` (so tags nobody listed, a plugin's own, count).
+  std::vector<std::string> tags;
+  bool inverted = false;
 };
 
 struct MarkdownOptions {
