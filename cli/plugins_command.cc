@@ -232,8 +232,10 @@ double MsSince(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t).count();
 }
 
-// Starts a plugin, describes it, checks health and runs one probe compare.
-bool CheckOne(PluginHost& host, const FoundPlugin& p) {
+// Starts a plugin, describes it, checks health and runs one probe compare per comparator, on
+// files in `probe_root` (a content root of the host: visible in standard mode, streamed in
+// strict mode, exactly as in a diff).
+bool CheckOne(PluginHost& host, const FoundPlugin& p, const std::filesystem::path& probe_root) {
   if (!p.disabled_reason.empty()) {
     std::printf("FAIL %s: %s\n", p.manifest ? p.manifest->name.c_str() : p.file.c_str(),
                 p.disabled_reason.c_str());
@@ -259,10 +261,11 @@ bool CheckOne(PluginHost& host, const FoundPlugin& p) {
   // A probe: the same small file on both sides of each comparator.
   bool ok = true;
   for (const ComparatorClaim& c : p.manifest->comparators) {
-    absl::StatusOr<TempDir> dir = TempDir::Create("deltascope-probe-");
-    if (!dir.ok()) return false;
+    const std::filesystem::path dir = probe_root / p.manifest->name / c.descriptor.name;
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
     std::string ext = c.descriptor.extensions.empty() ? ".dat" : c.descriptor.extensions[0];
-    std::filesystem::path a = dir->path() / ("a" + ext), b = dir->path() / ("b" + ext);
+    std::filesystem::path a = dir / ("a" + ext), b = dir / ("b" + ext);
     std::ofstream(a) << "probe\n";
     std::ofstream(b) << "probe 2\n";
     ItemPair pair;
@@ -280,7 +283,8 @@ bool CheckOne(PluginHost& host, const FoundPlugin& p) {
       out->set_kind("file");
     }
     auto t2 = std::chrono::steady_clock::now();
-    absl::StatusOr<pluginpb::CompareResponse> r = s->Compare(req, pair, true);
+    absl::StatusOr<pluginpb::CompareResponse> r =
+        s->Compare(req, pair, s->sandbox_mode() != SandboxMode::kStrict);
     double probe_ms = MsSince(t2);
     if (!r.ok()) {
       std::printf("FAIL %s: probe compare (%s): %s\n", p.manifest->name.c_str(),
@@ -306,7 +310,12 @@ int Check(const PluginFlags& flags, const std::vector<std::string>& names, bool 
                   l.detail.c_str());
     }
   }
-  absl::StatusOr<std::unique_ptr<PluginHost>> host = StartPluginHost(flags, {});
+  absl::StatusOr<TempDir> probe_root = TempDir::Create("deltascope-probe-");
+  if (!probe_root.ok()) {
+    PrintError(probe_root.status().message());
+    return kExitTrouble;
+  }
+  absl::StatusOr<std::unique_ptr<PluginHost>> host = StartPluginHost(flags, {probe_root->path()});
   if (!host.ok()) {
     PrintError(host.status().message());
     return kExitTrouble;
@@ -317,7 +326,7 @@ int Check(const PluginFlags& flags, const std::vector<std::string>& names, bool 
     std::string name = p.manifest ? p.manifest->name : p.file.string();
     if (!names.empty() && std::find(names.begin(), names.end(), name) == names.end()) continue;
     ++checked;
-    all_ok = CheckOne(**host, p) && all_ok;
+    all_ok = CheckOne(**host, p, probe_root->path()) && all_ok;
   }
   for (const std::string& n : names) {
     if (!FindFound(**host, n)) {

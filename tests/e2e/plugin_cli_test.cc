@@ -95,6 +95,17 @@ TEST_F(PluginCliTest, RegisterListInspectDiffUnregister) {
   EXPECT_NE(again.err.find("no registered plugin named 'bad-reg'"), std::string::npos) << again.err;
 }
 
+// `plugins check` reads like a diff: the probe files are visible to a plugin in the default
+// sandbox and streamed in strict mode, so a plugin that reads its input passes both.
+TEST_F(PluginCliTest, CheckPassesAReadingPluginInEverySandboxMode) {
+  const std::string dir = std::string(DELTASCOPE_SOURCE_DIR) + "/examples/plugins/json-cpp";
+  for (const char* mode : {"standard", "strict", "off"}) {
+    ProcessResult r = Run({"plugins", "check", "json-cpp", "--plugin-dir", dir, "--sandbox", mode});
+    EXPECT_EQ(r.exit_code, 0) << mode << ": " << r.out << r.err;
+    EXPECT_NE(r.out.find("ok   json-cpp 0.1.0: comparator json:"), std::string::npos) << r.out;
+  }
+}
+
 TEST_F(PluginCliTest, RegisterRefusesAManifestWhoseCommandIsMissing) {
   t_.Write("src/gone.plugin.yaml",
            "name: gone\nversion: 1\ncommand: ./nothing-here\ncomparators:\n  - name: g\n");
