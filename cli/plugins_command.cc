@@ -170,6 +170,13 @@ int Inspect(const PluginFlags& flags, const std::string& name) {
                 limit(rl.cpu_seconds, " s").c_str(), limit(rl.open_files, "").c_str(),
                 limit(rl.file_size_bytes, " bytes").c_str(),
                 rl.processes == 1 ? "1 (no child processes)" : limit(rl.processes, "").c_str());
+    if (mode != SandboxMode::kOff) {
+      std::vector<std::string> paths;
+      for (const auto& path : SandboxReadOnlyPaths(m)) paths.push_back(path.string());
+      std::printf("reads (%s sandbox): %s, the system's libraries%s\n", SandboxModeName(mode),
+                  absl::StrJoin(paths, ", ").c_str(),
+                  mode == SandboxMode::kStandard ? ", the snapshots" : "");
+    }
   }
   for (const ComparatorClaim& c : m.comparators) {
     std::printf("comparator: %s\n  extensions: %s\n  media types: %s\n  position: %s\n",

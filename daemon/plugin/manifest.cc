@@ -140,6 +140,14 @@ absl::Status ParseComparators(const YAML::Node& list, Manifest& m, const Errors&
 
 }  // namespace
 
+std::vector<std::filesystem::path> SandboxReadOnlyPaths(const Manifest& manifest) {
+  std::vector<std::filesystem::path> paths = manifest.sandbox_read_only;
+  for (std::filesystem::path& own : ExecutableOwnPaths(manifest.command)) {
+    paths.push_back(std::move(own));
+  }
+  return paths;
+}
+
 ResourceLimits EffectiveResourceLimits(const PluginLimits& limits, SandboxMode mode) {
   ResourceLimits out = DefaultResourceLimits(mode);
   out.memory_bytes = limits.memory_bytes.value_or(out.memory_bytes);

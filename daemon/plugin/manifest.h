@@ -68,6 +68,10 @@ struct Manifest {
 // mode's defaults (DefaultResourceLimits).
 ResourceLimits EffectiveResourceLimits(const PluginLimits& limits, SandboxMode mode);
 
+// What the sandbox shows a process of this plugin read-only, besides the system's folders: the
+// manifest's `sandbox.read_only` and the executable's own files (ExecutableOwnPaths).
+std::vector<std::filesystem::path> SandboxReadOnlyPaths(const Manifest& manifest);
+
 // Parses limits given as in a manifest's `limits:` block (key → text, e.g. "call_timeout" →
 // "2s") into `out`, keeping what is not given. Errors name `where`.
 absl::Status ParsePluginLimits(const std::map<std::string, std::string>& limits,

@@ -225,10 +225,7 @@ absl::StatusOr<std::unique_ptr<PluginSupervisor::Instance>> PluginSupervisor::St
   spec.env.push_back(absl::StrCat("DELTASCOPE_PLUGIN_NAME=", manifest_.name));
   spec.env.push_back(absl::StrCat("DELTASCOPE_PLUGIN_INSTANCE=", index));
   spec.sandbox.mode = mode;
-  spec.sandbox.read_only = manifest_.sandbox_read_only;
-  for (std::filesystem::path& own : ExecutableOwnPaths(manifest_.command)) {
-    spec.sandbox.read_only.push_back(std::move(own));
-  }
+  spec.sandbox.read_only = SandboxReadOnlyPaths(manifest_);
   spec.sandbox.read_write = {options_.runtime_dir};
   spec.sandbox.content = options_.content_roots;
   spec.sandbox.limits = EffectiveResourceLimits(manifest_.limits, mode);

@@ -104,6 +104,13 @@ TEST_F(PluginCliTest, CheckPassesAReadingPluginInEverySandboxMode) {
     EXPECT_EQ(r.exit_code, 0) << mode << ": " << r.out << r.err;
     EXPECT_NE(r.out.find("ok   json-cpp 0.1.0: comparator json:"), std::string::npos) << r.out;
   }
+  // inspect names what the sandbox shows: the executable's folder and its bin/ prefix.
+  ProcessResult inspect = Run({"plugins", "inspect", "json-cpp", "--plugin-dir", dir});
+  const std::filesystem::path bin = std::filesystem::canonical(BinPath("deltascope-plugin-json"));
+  EXPECT_NE(inspect.out.find(absl::StrCat("reads (standard sandbox): ", bin.parent_path().string(),
+                                          ", ", bin.parent_path().parent_path().string(), ",")),
+            std::string::npos)
+      << inspect.out;
 }
 
 TEST_F(PluginCliTest, RegisterRefusesAManifestWhoseCommandIsMissing) {
