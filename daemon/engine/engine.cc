@@ -188,11 +188,19 @@ std::optional<DiffNode> Run::Dispatch(const ItemPair& pair, bool identical) {
       result = absl::InternalError(absl::StrCat("exception: ", e.what()));
     }
     if (!result.ok()) {
+      const std::string code = DiagnosticCodeOf(result.status(), "comparator-failed");
+      const std::string where = pair.path.empty() ? "<root>" : pair.path;
+      // A plugin's messages name the plugin ("plugin x timed out after 10 s on a.json"), and
+      // most name the path; a quarantined plugin was not even called.
+      std::string what;
+      if (!absl::StartsWith(code, "plugin-")) {
+        what = absl::StrCat("comparator ", d.name, " failed on ", where, ": ");
+      } else if (!absl::StrContains(result.status().message(), where)) {
+        what = absl::StrCat(where, ": ");
+      }
       context_.AddDiagnostic(
-          changeset::v1::SEVERITY_WARNING, DiagnosticCodeOf(result.status(), "comparator-failed"),
-          absl::StrCat("comparator ", d.name, " failed on ",
-                       pair.path.empty() ? "<root>" : pair.path, ": ", result.status().message(),
-                       "; fell back to the next comparator"),
+          changeset::v1::SEVERITY_WARNING, code,
+          absl::StrCat(what, result.status().message(), "; fell back to the next comparator"),
           pair.path);
       continue;
     }
