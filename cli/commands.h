@@ -19,7 +19,7 @@ inline constexpr int kExitTrouble = 2;
 struct PluginFlags {
   std::vector<std::string> plugin_dirs;
   std::vector<std::string> python;
-  std::string sandbox = "standard";
+  std::string sandbox;  // empty: not chosen (standard, and manifests may say otherwise)
   bool no_plugins = false;
   bool plugin_logs = false;
   std::vector<std::string> enable, disable;  // name patterns (from the config)

@@ -23,7 +23,8 @@ void AddPluginFlags(CLI::App* cmd, PluginFlags& flags) {
                   "Python interpreter whose deltascope.plugins entry points are plugins; "
                   "repeatable (default: $DELTASCOPE_PYTHON, colon-separated)");
   cmd->add_option("--sandbox", flags.sandbox,
-                  "Sandbox for plugins not marked trusted: strict, standard (default) or off")
+                  "Sandbox for plugins: strict, standard (default) or off; when given, no "
+                  "manifest can loosen it")
       ->envname("DELTASCOPE_SANDBOX");
   cmd->add_flag("--no-plugins", flags.no_plugins, "Use only the built-in comparators");
   cmd->add_flag("--plugin-logs", flags.plugin_logs, "Show what plugins print, on standard error");
@@ -48,9 +49,11 @@ PluginSearchOptions SearchOptions(const PluginFlags& flags) {
 absl::StatusOr<std::unique_ptr<PluginHost>> StartPluginHost(
     const PluginFlags& flags, std::vector<std::filesystem::path> content_roots) {
   HostOptions options;
-  absl::StatusOr<SandboxMode> mode = ParseSandboxMode(flags.sandbox);
+  absl::StatusOr<SandboxMode> mode =
+      ParseSandboxMode(flags.sandbox.empty() ? "standard" : flags.sandbox);
   if (!mode.ok()) return mode.status();
   options.sandbox = *mode;
+  options.sandbox_is_floor = !flags.sandbox.empty();
   options.content_roots = std::move(content_roots);
   if (flags.plugin_logs) {
     options.log = [](const std::string& plugin, int instance, const char* stream,
@@ -311,7 +314,8 @@ bool CheckOne(PluginHost& host, const FoundPlugin& p, const std::filesystem::pat
 
 int Check(const PluginFlags& flags, const std::vector<std::string>& names, bool sandbox_report) {
   if (sandbox_report) {
-    std::printf("sandbox layers (mode %s):\n", flags.sandbox.c_str());
+    std::printf("sandbox layers (mode %s):\n",
+                flags.sandbox.empty() ? "standard" : flags.sandbox.c_str());
     for (const LayerStatus& l : ProbeSandboxLayers()) {
       std::printf("  %-14s %s  %s\n", l.name.c_str(), l.active ? "active " : "MISSING",
                   l.detail.c_str());
@@ -382,7 +386,7 @@ void AddPluginsCommand(CLI::App& app, int* exit_code) {
   CLI::Option* sandbox = check->get_option("--sandbox");
   sandbox->expected(0, 1);
   check->callback([=] {
-    if (flags->sandbox.empty()) flags->sandbox = "standard";
+    if (sandbox->count() > 0 && flags->sandbox.empty()) flags->sandbox = "standard";
     *exit_code = Check(*flags, *names, *sandbox_report || sandbox->count() > 0);
   });
 }

@@ -49,7 +49,7 @@ struct Flags {
   int quarantine_seconds = 300;
   std::vector<std::string> plugin_dirs;
   std::vector<std::string> python;
-  std::string sandbox = "standard";
+  std::string sandbox;  // empty: not chosen (standard, and manifests may say otherwise)
   bool no_plugins = false;
 };
 
@@ -83,12 +83,14 @@ int Run(const Flags& flags) {
       }
     }
     HostOptions host;
-    absl::StatusOr<SandboxMode> mode = ParseSandboxMode(flags.sandbox);
+    absl::StatusOr<SandboxMode> mode =
+        ParseSandboxMode(flags.sandbox.empty() ? "standard" : flags.sandbox);
     if (!mode.ok()) {
       LogError(std::string(mode.status().message()), {});
       return 2;
     }
     host.sandbox = *mode;
+    host.sandbox_is_floor = !flags.sandbox.empty();
     host.quarantine_period = std::chrono::seconds(flags.quarantine_seconds);
     host.log = [](const std::string& plugin, int instance, const char* stream,
                   const std::string& line) {
@@ -219,7 +221,8 @@ int main(int argc, char** argv) {
                  "Folder of *.plugin.yaml manifests; repeatable");
   app.add_option("--python", flags.python,
                  "Interpreter whose deltascope.plugins entry points are plugins; repeatable");
-  app.add_option("--sandbox", flags.sandbox, "strict, standard (default) or off")
+  app.add_option("--sandbox", flags.sandbox,
+                 "strict, standard (default) or off; when given, no manifest can loosen it")
       ->envname("DELTASCOPE_SANDBOX");
   app.add_flag("--no-plugins", flags.no_plugins, "Serve only the built-in comparators");
   try {

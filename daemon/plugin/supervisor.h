@@ -26,8 +26,11 @@ namespace deltascope {
 namespace pluginpb = ::deltascope::plugin::v1;
 
 struct HostOptions {
-  std::filesystem::path runtime_dir;                 // private (0700); one socket per instance
-  SandboxMode sandbox = SandboxMode::kStandard;      // for plugins not marked trusted
+  std::filesystem::path runtime_dir;             // private (0700); one socket per instance
+  SandboxMode sandbox = SandboxMode::kStandard;  // for plugins not marked trusted
+  // The user chose `sandbox` (--sandbox, DELTASCOPE_SANDBOX): a manifest may make it stricter,
+  // never looser. Otherwise a manifest's mode (or trusted: true) replaces the default.
+  bool sandbox_is_floor = false;
   std::vector<std::filesystem::path> content_roots;  // visible read-only in standard mode
   PluginLogSink log;
   int crash_budget = 3;
@@ -58,9 +61,12 @@ class PluginSupervisor {
   ~PluginSupervisor();
 
   const Manifest& manifest() const { return manifest_; }
-  // The sandbox the plugin runs under: off when trusted, else the manifest's or the host's.
+  // The sandbox the plugin runs under: off when trusted, else the manifest's or the host's; never
+  // looser than a mode the user chose (HostOptions::sandbox_is_floor).
   SandboxMode sandbox_mode() const {
-    return manifest_.trusted ? SandboxMode::kOff : manifest_.sandbox.value_or(options_.sandbox);
+    const SandboxMode own =
+        manifest_.trusted ? SandboxMode::kOff : manifest_.sandbox.value_or(options_.sandbox);
+    return options_.sandbox_is_floor ? StricterSandbox(own, options_.sandbox) : own;
   }
   PluginState state() const;
   std::string reason() const;  // why disabled or quarantined

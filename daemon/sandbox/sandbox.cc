@@ -293,6 +293,13 @@ const std::vector<LayerStatus>& ProbeSandboxLayers() {
   return layers;
 }
 
+SandboxMode StricterSandbox(SandboxMode a, SandboxMode b) {
+  const auto rank = [](SandboxMode m) {
+    return m == SandboxMode::kStrict ? 2 : m == SandboxMode::kStandard ? 1 : 0;
+  };
+  return rank(a) >= rank(b) ? a : b;
+}
+
 std::vector<std::filesystem::path> ExecutableOwnPaths(const std::filesystem::path& command) {
   namespace fs = std::filesystem;
   std::error_code ec;

@@ -25,6 +25,8 @@ enum class SandboxMode {
 // "off", "standard", "strict".
 absl::StatusOr<SandboxMode> ParseSandboxMode(const std::string& name);
 const char* SandboxModeName(SandboxMode mode);
+// The stricter of two modes (off < standard < strict).
+SandboxMode StricterSandbox(SandboxMode a, SandboxMode b);
 
 // ASan and TSan reserve terabytes of shadow address space, so a sanitized plugin under RLIMIT_AS
 // aborts at start-up: sanitizer builds (DELTASCOPE_SANITIZED) leave the memory limit unset and

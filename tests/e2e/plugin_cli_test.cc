@@ -113,6 +113,30 @@ TEST_F(PluginCliTest, CheckPassesAReadingPluginInEverySandboxMode) {
       << inspect.out;
 }
 
+// A manifest's `sandbox: off` (or trusted: true) stands when the user chose nothing; a mode the
+// user names is a floor no manifest can loosen, while a stricter manifest still wins.
+TEST_F(PluginCliTest, ManifestCannotLoosenTheSandboxTheUserChose) {
+  const auto mode_of = [&](const std::vector<std::string>& extra) {
+    std::vector<std::string> args = {"plugins", "inspect", "bad-reg", "--plugin-dir",
+                                     (t_ / "src").string()};
+    args.insert(args.end(), extra.begin(), extra.end());
+    ProcessResult r = Run(args);
+    const size_t at = r.out.find("resources (");
+    return at == std::string::npos ? r.out + r.err
+                                   : r.out.substr(at + 11, r.out.find(')', at) - at - 11);
+  };
+  EXPECT_EQ(mode_of({}), "off");  // the manifest says off
+  EXPECT_EQ(mode_of({"--sandbox", "strict"}), "strict");
+  EXPECT_EQ(mode_of({"--sandbox", "standard"}), "standard");
+  EXPECT_EQ(mode_of({"--sandbox", "off"}), "off");
+  SetEnv("DELTASCOPE_SANDBOX", "strict");
+  EXPECT_EQ(mode_of({}), "strict");
+  t_.Write("src/bad.plugin.yaml",
+           absl::StrCat("name: bad-reg\nversion: 2.5\ncommand: ", BinPath("deltascope-test-plugin"),
+                        "\ncomparators:\n  - name: bad\nsandbox: strict\n"));
+  EXPECT_EQ(mode_of({"--sandbox", "standard"}), "strict");  // stricter manifest
+}
+
 TEST_F(PluginCliTest, RegisterRefusesAManifestWhoseCommandIsMissing) {
   t_.Write("src/gone.plugin.yaml",
            "name: gone\nversion: 1\ncommand: ./nothing-here\ncomparators:\n  - name: g\n");
