@@ -206,11 +206,16 @@ int Register(const std::string& path) {
   std::filesystem::path dir = UserPluginDir();
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
-  // The registered copy names the command absolutely, so it works from the user folder.
+  // The registered copy names the command absolutely and keeps the original folder as its root
+  // (relative args and read_only paths, the working directory), so it works from the user folder.
   std::ifstream in(path);
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   std::filesystem::path target = dir / absl::StrCat(m->name, ".plugin.yaml");
   std::ofstream out(target);
+  if (!m->attached() && text.find("\nroot:") == std::string::npos &&
+      !absl::StartsWith(text, "root:")) {
+    out << "root: " << m->root.string() << "\n";
+  }
   for (absl::string_view line : absl::StrSplit(text, '\n')) {
     if (absl::StartsWith(line, "command:") && !m->attached()) {
       out << "command: " << m->command.string() << "\n";

@@ -5,6 +5,7 @@
 #include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <set>
 #include <tuple>
@@ -140,10 +141,17 @@ absl::Status ParseComparators(const YAML::Node& list, Manifest& m, const Errors&
 
 }  // namespace
 
+std::filesystem::path PluginWorkdir(const Manifest& manifest) { return manifest.root; }
+
 std::vector<std::filesystem::path> SandboxReadOnlyPaths(const Manifest& manifest) {
   std::vector<std::filesystem::path> paths = manifest.sandbox_read_only;
   for (std::filesystem::path& own : ExecutableOwnPaths(manifest.command)) {
     paths.push_back(std::move(own));
+  }
+  const std::filesystem::path workdir = PluginWorkdir(manifest);
+  if (!workdir.empty() && ShowableFolder(workdir) &&
+      std::find(paths.begin(), paths.end(), workdir) == paths.end()) {
+    paths.push_back(workdir);
   }
   return paths;
 }
@@ -235,7 +243,7 @@ absl::Status ParseSandbox(const YAML::Node& node, Manifest& m, const Errors& err
     if (!paths.ok()) return paths.status();
     for (const std::string& p : *paths) {
       std::filesystem::path path(p);
-      m.sandbox_read_only.push_back(path.is_absolute() ? path : m.file.parent_path() / path);
+      m.sandbox_read_only.push_back(path.is_absolute() ? path : m.root / path);
     }
   }
   return absl::OkStatus();
@@ -256,7 +264,7 @@ absl::Status ParseLaunch(const YAML::Node& root, Manifest& m, const Errors& erro
   if (root["command"]) {
     absl::StatusOr<std::string> command = Scalar(root["command"], "command", errors);
     if (!command.ok()) return command.status();
-    m.command = ResolveCommand(*command, errors.file().parent_path());
+    m.command = ResolveCommand(*command, m.root);
     return absl::OkStatus();
   }
   absl::StatusOr<std::string> endpoint = Scalar(root["endpoint"], "endpoint", errors);
@@ -353,15 +361,26 @@ absl::StatusOr<Manifest> ParseManifest(const std::string& text, const std::files
         absl::StrCat(file.string(), ":", e.mark.line + 1, ": invalid YAML: ", e.msg));
   }
   try {
-    if (absl::Status s = CheckKeys(root,
-                                   {"name", "version", "protocol", "command", "endpoint", "args",
-                                    "env", "sha256", "comparators", "limits", "content", "sandbox"},
-                                   "the manifest", errors);
+    if (absl::Status s =
+            CheckKeys(root,
+                      {"name", "version", "protocol", "command", "endpoint", "args", "env",
+                       "sha256", "comparators", "limits", "content", "sandbox", "root"},
+                      "the manifest", errors);
         !s.ok()) {
       return s;
     }
     Manifest m;
     m.file = file;
+    std::error_code ec;
+    m.root = std::filesystem::absolute(file, ec).lexically_normal().parent_path();
+    if (root["root"]) {
+      absl::StatusOr<std::string> dir = Scalar(root["root"], "root", errors);
+      if (!dir.ok()) return dir.status();
+      if (!std::filesystem::path(*dir).is_absolute()) {
+        return errors.At(root["root"], "'root' must be an absolute path");
+      }
+      m.root = std::filesystem::path(*dir).lexically_normal();
+    }
     for (const char* required : {"name", "version", "comparators"}) {
       if (!root[required])
         return errors.At(root, absl::StrCat("missing required key '", required, "'"));

@@ -40,6 +40,9 @@ enum class ContentDelivery { kPath, kStream };
 
 struct Manifest {
   std::filesystem::path file;  // where it was read from
+  // What relative paths in it (command, sandbox.read_only) resolve against, and the plugin's
+  // working directory: the manifest's folder, or its `root:` (which `plugins register` writes).
+  std::filesystem::path root;
   std::string name;
   std::string version;
   int protocol = 1;
@@ -68,8 +71,13 @@ struct Manifest {
 // mode's defaults (DefaultResourceLimits).
 ResourceLimits EffectiveResourceLimits(const PluginLimits& limits, SandboxMode mode);
 
+// Where a process of this plugin starts: Manifest::root, so that relative `args` mean what a
+// relative `command` means ("" for a plugin without a manifest file: discovered entry points).
+std::filesystem::path PluginWorkdir(const Manifest& manifest);
+
 // What the sandbox shows a process of this plugin read-only, besides the system's folders: the
-// manifest's `sandbox.read_only` and the executable's own files (ExecutableOwnPaths).
+// manifest's `sandbox.read_only`, the executable's own files (ExecutableOwnPaths) and the
+// manifest's folder (when ShowableFolder).
 std::vector<std::filesystem::path> SandboxReadOnlyPaths(const Manifest& manifest);
 
 // Parses limits given as in a manifest's `limits:` block (key → text, e.g. "call_timeout" →

@@ -226,6 +226,7 @@ absl::StatusOr<std::unique_ptr<PluginSupervisor::Instance>> PluginSupervisor::St
   spec.env.push_back(absl::StrCat("DELTASCOPE_PLUGIN_INSTANCE=", index));
   spec.sandbox.mode = mode;
   spec.sandbox.read_only = SandboxReadOnlyPaths(manifest_);
+  spec.sandbox.workdir = PluginWorkdir(manifest_);
   spec.sandbox.read_write = {options_.runtime_dir};
   spec.sandbox.content = options_.content_roots;
   spec.sandbox.limits = EffectiveResourceLimits(manifest_.limits, mode);

@@ -300,15 +300,18 @@ SandboxMode StricterSandbox(SandboxMode a, SandboxMode b) {
   return rank(a) >= rank(b) ? a : b;
 }
 
-std::vector<std::filesystem::path> ExecutableOwnPaths(const std::filesystem::path& command) {
+bool ShowableFolder(const std::filesystem::path& dir) {
   namespace fs = std::filesystem;
   std::error_code ec;
   const char* home_env = std::getenv("HOME");
   const fs::path home = home_env && *home_env ? fs::weakly_canonical(home_env, ec) : fs::path();
-  const auto too_broad = [&](const fs::path& dir) {
-    return std::distance(dir.begin(), dir.end()) <= 2 ||
-           (!home.empty() && (dir == home || dir == home / ".local"));  // pip install --user
-  };
+  return std::distance(dir.begin(), dir.end()) > 2 &&
+         (home.empty() || (dir != home && dir != home / ".local"));  // pip install --user
+}
+
+std::vector<std::filesystem::path> ExecutableOwnPaths(const std::filesystem::path& command) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
   std::vector<fs::path> exes = {fs::absolute(command, ec).lexically_normal()};
   if (fs::path real = fs::canonical(command, ec); !ec && real != exes[0]) exes.push_back(real);
   std::vector<fs::path> out;
@@ -318,7 +321,7 @@ std::vector<std::filesystem::path> ExecutableOwnPaths(const std::filesystem::pat
   for (const fs::path& exe : exes) {
     std::vector<fs::path> dirs = {exe.parent_path()};
     if (exe.parent_path().filename() == "bin") dirs.push_back(exe.parent_path().parent_path());
-    for (const fs::path& dir : dirs) add(too_broad(dir) ? exe : dir);
+    for (const fs::path& dir : dirs) add(ShowableFolder(dir) ? dir : exe);
   }
   return out;
 }
@@ -367,7 +370,9 @@ absl::StatusOr<SandboxedCommand> PrepareSandbox(const SandboxPolicy& policy,
   if (policy.limits.memory_bytes != 0) {
     a.insert(a.end(), {"--size", std::to_string(policy.limits.memory_bytes)});
   }
-  a.insert(a.end(), {"--tmpfs", "/tmp", "--chdir", "/"});
+  const bool workdir = !policy.workdir.empty() && ShowableFolder(policy.workdir);
+  a.insert(a.end(), {"--tmpfs", "/tmp", "--chdir", workdir ? policy.workdir.string() : "/"});
+  if (workdir) AddBind(a, "--ro-bind", policy.workdir);
   // The system's shared libraries and interpreters, read-only.
   for (const char* dir : {"/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin", "/etc/ld.so.cache",
                           "/etc/alternatives", "/etc/ssl", "/etc/localtime"}) {
@@ -427,6 +432,8 @@ void ReapSandboxInit(UniqueFd& info_read) {
 }
 
 int ApplySandboxInChild(const SandboxPolicy& policy, const SandboxedCommand& command) {
+  // Unsandboxed (bwrap sets its own): best effort, a vanished folder is no reason not to start.
+  if (!policy.workdir.empty()) (void)!::chdir(policy.workdir.c_str());
   auto set_limit = [](int resource, uint64_t value) {
     if (value == 0) return 0;
     struct rlimit rl = {static_cast<rlim_t>(value), static_cast<rlim_t>(value)};

@@ -68,6 +68,8 @@ struct SandboxPolicy {
   std::vector<std::filesystem::path> read_write;
   // Snapshot roots and scratch directories the plugin reads items from (standard mode only).
   std::vector<std::filesystem::path> content;
+  // Where the plugin starts ("" or a folder the sandbox does not show: "/"). Shown read-only.
+  std::filesystem::path workdir;
   // Environment passed through ("NAME=value"); everything else is scrubbed.
   std::vector<std::string> env;
   ResourceLimits limits;
@@ -107,6 +109,9 @@ struct SandboxedCommand {
 // program's files (/, a top-level folder such as /tmp or /home, the user's home or ~/.local) is
 // replaced by the executable file itself.
 std::vector<std::filesystem::path> ExecutableOwnPaths(const std::filesystem::path& command);
+
+// False for a folder that holds more than one program's files (see ExecutableOwnPaths).
+bool ShowableFolder(const std::filesystem::path& dir);
 
 // Builds the sandboxed command line for `argv` (argv[0] absolute) under `policy`.
 absl::StatusOr<SandboxedCommand> PrepareSandbox(const SandboxPolicy& policy,

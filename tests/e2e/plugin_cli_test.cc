@@ -137,6 +137,44 @@ TEST_F(PluginCliTest, ManifestCannotLoosenTheSandboxTheUserChose) {
   EXPECT_EQ(mode_of({"--sandbox", "standard"}), "strict");  // stricter manifest
 }
 
+// An interpreted plugin named as `command: <interpreter>` with `args: [script]`: the script is
+// relative to the manifest's folder, the plugin's working directory, shown by the sandbox; a
+// registered copy keeps that folder as its `root`.
+TEST_F(PluginCliTest, ScriptArgumentIsRelativeToTheManifestSandboxedAndRegistered) {
+  const std::string python = std::string(DELTASCOPE_SOURCE_DIR) + "/.venv/bin/python";
+  ASSERT_TRUE(std::filesystem::exists(python)) << "run scripts/install-deps.sh";
+  t_.Write("tally/tally.py",
+           "from deltascope_plugin import Comparator, changed, serve\n"
+           "class Tally(Comparator):\n"
+           "    name = 'tally'\n"
+           "    extensions = ['.tally']\n"
+           "    def compare(self, left, right, ctx):\n"
+           "        return changed('tally read ' + open(right.path).read().strip(),\n"
+           "                       item_type='tally', tags=['value-change'])\n"
+           "raise SystemExit(serve(Tally(), name='tally', version='1.0'))\n");
+  t_.Write("tally/tally.plugin.yaml",
+           absl::StrCat("name: tally\nversion: 1.0\ncommand: ", python,
+                        "\nargs: [tally.py]\ncomparators:\n  - name: tally\n"
+                        "    extensions: [.tally]\nlimits: {startup_timeout: 20s}\n",
+                        // The project's venv holds the SDK as an editable install: its sources
+                        // live outside the venv, so the sandbox must be told.
+                        "sandbox: {read_only: [", DELTASCOPE_SOURCE_DIR, "/plugin-sdk-python]}\n"));
+  t_.Write("a/n.tally", "1\n");
+  t_.Write("b/n.tally", "2\n");
+  const std::vector<std::string> diff = {"diff", (t_ / "a").string(), (t_ / "b").string()};
+  for (const char* mode : {"standard", "strict", "off"}) {
+    std::vector<std::string> args = diff;
+    args.insert(args.end(), {"--plugin-dir", (t_ / "tally").string(), "--sandbox", mode});
+    ProcessResult r = Run(args);
+    EXPECT_NE(r.out.find("- **n.tally**: tally read 2"), std::string::npos)
+        << mode << ": " << r.out << r.err;
+  }
+  ProcessResult reg = Run({"plugins", "register", (t_ / "tally/tally.plugin.yaml").string()});
+  ASSERT_EQ(reg.exit_code, 0) << reg.err;
+  ProcessResult r = Run(diff);  // found in the user folder, started from the original one
+  EXPECT_NE(r.out.find("- **n.tally**: tally read 2"), std::string::npos) << r.out << r.err;
+}
+
 TEST_F(PluginCliTest, RegisterRefusesAManifestWhoseCommandIsMissing) {
   t_.Write("src/gone.plugin.yaml",
            "name: gone\nversion: 1\ncommand: ./nothing-here\ncomparators:\n  - name: g\n");

@@ -39,6 +39,12 @@ TEST(ManifestTest, ParsesEveryField) {
   EXPECT_EQ(m->name, "json-cpp");
   EXPECT_EQ(m->version, "0.1.0");
   EXPECT_EQ(m->command, "/opt/plugins/bin/plugin");  // relative to the manifest's folder
+  EXPECT_EQ(m->root, "/opt/plugins/conf");
+  absl::StatusOr<Manifest> rooted =
+      ParseManifest(absl::StrCat("root: /srv/p\n", kFull), "/home/u/.config/x.plugin.yaml");
+  ASSERT_TRUE(rooted.ok()) << rooted.status();
+  EXPECT_EQ(rooted->command, "/srv/bin/plugin");  // relative to the root instead
+  EXPECT_EQ(PluginWorkdir(*rooted), "/srv/p");
   EXPECT_EQ(m->args, std::vector<std::string>{"--fast"});
   EXPECT_EQ(m->env.at("A"), "b");
   ASSERT_EQ(m->comparators.size(), 2u);
@@ -134,7 +140,9 @@ INSTANTIATE_TEST_SUITE_P(
                     "4: content must be 'path' or 'stream'"},
         BadManifest{"name: Bad Name\nversion: 1\ncommand: x\ncomparators:\n  - name: p\n",
                     "1: name 'Bad Name' must be lower-case"},
-        BadManifest{"name: p\nversion: [1\n", "invalid YAML"}),
+        BadManifest{"name: p\nversion: [1\n", "invalid YAML"},
+        BadManifest{absl::StrCat(kHead, "root: relative/dir\ncomparators:\n  - name: p\n"),
+                    "4: 'root' must be an absolute path"}),
     ErrorName);
 
 TEST(ManifestTest, DurationsAndSizes) {
