@@ -49,11 +49,7 @@ PluginSearchOptions SearchOptions(const PluginFlags& flags) {
 absl::StatusOr<std::unique_ptr<PluginHost>> StartPluginHost(
     const PluginFlags& flags, std::vector<std::filesystem::path> content_roots) {
   HostOptions options;
-  absl::StatusOr<SandboxMode> mode =
-      ParseSandboxMode(flags.sandbox.empty() ? "standard" : flags.sandbox);
-  if (!mode.ok()) return mode.status();
-  options.sandbox = *mode;
-  options.sandbox_is_floor = !flags.sandbox.empty();
+  if (absl::Status s = SetSandboxChoice(flags.sandbox, options); !s.ok()) return s;
   options.content_roots = std::move(content_roots);
   if (flags.plugin_logs) {
     options.log = [](const std::string& plugin, int instance, const char* stream,

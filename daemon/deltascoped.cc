@@ -83,14 +83,10 @@ int Run(const Flags& flags) {
       }
     }
     HostOptions host;
-    absl::StatusOr<SandboxMode> mode =
-        ParseSandboxMode(flags.sandbox.empty() ? "standard" : flags.sandbox);
-    if (!mode.ok()) {
-      LogError(std::string(mode.status().message()), {});
+    if (absl::Status s = SetSandboxChoice(flags.sandbox, host); !s.ok()) {
+      LogError(std::string(s.message()), {});
       return 2;
     }
-    host.sandbox = *mode;
-    host.sandbox_is_floor = !flags.sandbox.empty();
     host.quarantine_period = std::chrono::seconds(flags.quarantine_seconds);
     host.log = [](const std::string& plugin, int instance, const char* stream,
                   const std::string& line) {

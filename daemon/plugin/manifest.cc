@@ -141,17 +141,15 @@ absl::Status ParseComparators(const YAML::Node& list, Manifest& m, const Errors&
 
 }  // namespace
 
-std::filesystem::path PluginWorkdir(const Manifest& manifest) { return manifest.root; }
-
 std::vector<std::filesystem::path> SandboxReadOnlyPaths(const Manifest& manifest) {
   std::vector<std::filesystem::path> paths = manifest.sandbox_read_only;
   for (std::filesystem::path& own : ExecutableOwnPaths(manifest.command)) {
     paths.push_back(std::move(own));
   }
-  const std::filesystem::path workdir = PluginWorkdir(manifest);
-  if (!workdir.empty() && ShowableFolder(workdir) &&
-      std::find(paths.begin(), paths.end(), workdir) == paths.end()) {
-    paths.push_back(workdir);
+  // The working directory; PrepareSandbox binds it anyway, listed here for `plugins inspect`.
+  if (!manifest.root.empty() && ShowableFolder(manifest.root) &&
+      std::find(paths.begin(), paths.end(), manifest.root) == paths.end()) {
+    paths.push_back(manifest.root);
   }
   return paths;
 }

@@ -71,10 +71,6 @@ struct Manifest {
 // mode's defaults (DefaultResourceLimits).
 ResourceLimits EffectiveResourceLimits(const PluginLimits& limits, SandboxMode mode);
 
-// Where a process of this plugin starts: Manifest::root, so that relative `args` mean what a
-// relative `command` means ("" for a plugin without a manifest file: discovered entry points).
-std::filesystem::path PluginWorkdir(const Manifest& manifest);
-
 // What the sandbox shows a process of this plugin read-only, besides the system's folders: the
 // manifest's `sandbox.read_only`, the executable's own files (ExecutableOwnPaths) and the
 // manifest's folder (when ShowableFolder).

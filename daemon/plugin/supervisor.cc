@@ -176,6 +176,14 @@ std::vector<std::string> PluginSupervisor::sandbox_warnings() const {
   return sandbox_warnings_;
 }
 
+absl::Status SetSandboxChoice(const std::string& choice, HostOptions& options) {
+  absl::StatusOr<SandboxMode> mode = ParseSandboxMode(choice.empty() ? "standard" : choice);
+  if (!mode.ok()) return mode.status();
+  options.sandbox = *mode;
+  options.sandbox_is_floor = !choice.empty();
+  return absl::OkStatus();
+}
+
 absl::Status PluginSupervisor::Unusable() const {
   if (state_ == PluginState::kUnreachable) {
     return Coded(absl::UnavailableError(reason_), "plugin-unavailable");
@@ -226,7 +234,7 @@ absl::StatusOr<std::unique_ptr<PluginSupervisor::Instance>> PluginSupervisor::St
   spec.env.push_back(absl::StrCat("DELTASCOPE_PLUGIN_INSTANCE=", index));
   spec.sandbox.mode = mode;
   spec.sandbox.read_only = SandboxReadOnlyPaths(manifest_);
-  spec.sandbox.workdir = PluginWorkdir(manifest_);
+  spec.sandbox.workdir = manifest_.root;
   spec.sandbox.read_write = {options_.runtime_dir};
   spec.sandbox.content = options_.content_roots;
   spec.sandbox.limits = EffectiveResourceLimits(manifest_.limits, mode);

@@ -42,6 +42,10 @@ struct HostOptions {
   std::chrono::milliseconds shutdown_grace{2000};
 };
 
+// Sets `options.sandbox` and `sandbox_is_floor` from a --sandbox value: "" (not chosen) is
+// standard, and manifests may say otherwise; a named mode is a floor.
+absl::Status SetSandboxChoice(const std::string& choice, HostOptions& options);
+
 // kUnreachable: an attached plugin that cannot be reached now; it is tried again later.
 enum class PluginState { kAvailable, kRunning, kDisabled, kQuarantined, kUnreachable };
 const char* PluginStateName(PluginState state);

@@ -148,6 +148,16 @@ const std::string* SeccompProgram(bool deny_fork, std::string* error) {
   return &*program;
 }
 
+// The pipe bwrap writes its info to (--info-fd): close-on-exec, the read end non-blocking (read
+// once bwrap has exited, by ReapSandboxInit).
+bool OpenInfoPipe(UniqueFd& read_end, UniqueFd& write_end) {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) return false;
+  read_end.Reset(fds[0]);
+  write_end.Reset(fds[1]);
+  return ::fcntl(fds[0], F_SETFL, O_NONBLOCK) == 0;
+}
+
 // True when bubblewrap can create the namespaces here (user namespaces may be disabled).
 bool BwrapWorks(std::string* why) {
   const char* bwrap = "/usr/bin/bwrap";
@@ -155,13 +165,11 @@ bool BwrapWorks(std::string* why) {
     *why = "bubblewrap is not installed (apt-get install bubblewrap)";
     return false;
   }
-  int info[2];
-  if (::pipe2(info, O_CLOEXEC) != 0) {
+  UniqueFd info_read, info_write;
+  if (!OpenInfoPipe(info_read, info_write)) {
     *why = "pipe failed";
     return false;
   }
-  UniqueFd info_read(info[0]), info_write(info[1]);
-  ::fcntl(info[0], F_SETFL, O_NONBLOCK);
   const std::string info_fd = std::to_string(kSandboxInfoChildFd);
   pid_t pid = ::fork();
   if (pid == 0) {
@@ -169,7 +177,7 @@ bool BwrapWorks(std::string* why) {
     ::dup2(devnull, 1);
     ::dup2(devnull, 2);
     // Through a high fd: dup2 onto itself (the pipe may sit on that number) keeps O_CLOEXEC.
-    ::dup2(::fcntl(info[1], F_DUPFD_CLOEXEC, 64), kSandboxInfoChildFd);
+    ::dup2(::fcntl(info_write.get(), F_DUPFD_CLOEXEC, 64), kSandboxInfoChildFd);
     ::execl(bwrap, bwrap, "--unshare-all", "--die-with-parent", "--info-fd", info_fd.c_str(),
             "--ro-bind", "/", "/", "--", "/bin/true", nullptr);
     _exit(127);
@@ -372,7 +380,10 @@ absl::StatusOr<SandboxedCommand> PrepareSandbox(const SandboxPolicy& policy,
   }
   const bool workdir = !policy.workdir.empty() && ShowableFolder(policy.workdir);
   a.insert(a.end(), {"--tmpfs", "/tmp", "--chdir", workdir ? policy.workdir.string() : "/"});
-  if (workdir) AddBind(a, "--ro-bind", policy.workdir);
+  const auto& shown = policy.read_only;
+  if (workdir && std::find(shown.begin(), shown.end(), policy.workdir) == shown.end()) {
+    AddBind(a, "--ro-bind", policy.workdir);
+  }
   // The system's shared libraries and interpreters, read-only.
   for (const char* dir : {"/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin", "/etc/ld.so.cache",
                           "/etc/alternatives", "/etc/ssl", "/etc/localtime"}) {
@@ -393,11 +404,7 @@ absl::StatusOr<SandboxedCommand> PrepareSandbox(const SandboxPolicy& policy,
     a.insert(a.end(), {"--setenv", kv.substr(0, eq), kv.substr(eq + 1)});
   }
   a.insert(a.end(), {"--setenv", "HOME", "/tmp", "--setenv", "TMPDIR", "/tmp"});
-  int info[2];
-  if (::pipe2(info, O_CLOEXEC) != 0) return absl::InternalError("pipe failed");
-  out.info_read.Reset(info[0]);
-  out.info_write.Reset(info[1]);
-  ::fcntl(info[0], F_SETFL, O_NONBLOCK);
+  if (!OpenInfoPipe(out.info_read, out.info_write)) return absl::InternalError("pipe failed");
   a.insert(a.end(), {"--info-fd", std::to_string(kSandboxInfoChildFd)});
   if (program) {
     int memfd = ::memfd_create("deltascope-seccomp", MFD_CLOEXEC);

@@ -44,7 +44,7 @@ TEST(ManifestTest, ParsesEveryField) {
       ParseManifest(absl::StrCat("root: /srv/p\n", kFull), "/home/u/.config/x.plugin.yaml");
   ASSERT_TRUE(rooted.ok()) << rooted.status();
   EXPECT_EQ(rooted->command, "/srv/bin/plugin");  // relative to the root instead
-  EXPECT_EQ(PluginWorkdir(*rooted), "/srv/p");
+  EXPECT_EQ(rooted->root, "/srv/p");
   EXPECT_EQ(m->args, std::vector<std::string>{"--fast"});
   EXPECT_EQ(m->env.at("A"), "b");
   ASSERT_EQ(m->comparators.size(), 2u);
