@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <exception>
+#include <mutex>
 #include <optional>
 #include <thread>
 
@@ -19,6 +20,8 @@
 
 namespace deltascope {
 namespace {
+
+constexpr char kScratchPrefix[] = "deltascope-scratch-";
 
 bool InScope(const ComparatorDescriptor& d, const ItemPair& pair) {
   const Item& a = pair.left ? *pair.left : *pair.right;
@@ -286,7 +289,10 @@ absl::StatusOr<Changeset> Engine::Diff(const std::filesystem::path& from,
   absl::StatusOr<std::shared_ptr<const Item>> right = SnapshotRoot(to);
   if (!right.ok()) return right.status();
 
-  absl::StatusOr<TempDir> scratch = TempDir::Create("deltascope-");
+  // Scratch folders of runs that were killed are removed by the next run (once per process).
+  static std::once_flag stale_removed;
+  std::call_once(stale_removed, [] { TempDir::RemoveStale(kScratchPrefix); });
+  absl::StatusOr<TempDir> scratch = TempDir::Create(kScratchPrefix);
   if (!scratch.ok()) return scratch.status();
   CompareContext context(options_, scratch->path());
   TaskPool pool(options_.jobs > 0 ? options_.jobs : DefaultJobs());

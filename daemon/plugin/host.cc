@@ -4,9 +4,11 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <cstring>
 #include <map>
 #include <set>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 
@@ -99,11 +101,31 @@ std::vector<FoundPlugin> FindPlugins(const PluginSearchOptions& options) {
   return found;
 }
 
+namespace {
+
+constexpr char kRuntimePrefix[] = "deltascope-plugins-";
+
+// Where unsandboxed plugins' sockets go: $TMPDIR, unless its path would not survive as a gRPC
+// address ("unix:" + path: '#', '?', '%' and the like cut or change it) or leave too little of
+// the 108 bytes of a socket address; then /tmp.
+std::filesystem::path RuntimeBase() {
+  const std::string base = TempDir::DefaultBase().string();
+  const bool plain = base.size() <= 64 && std::all_of(base.begin(), base.end(), [](char c) {
+                       return absl::ascii_isalnum(static_cast<unsigned char>(c)) ||
+                              std::strchr("/._-+", c) != nullptr;
+                     });
+  return plain ? std::filesystem::path(base) : std::filesystem::path("/tmp");
+}
+
+}  // namespace
+
 absl::StatusOr<std::unique_ptr<PluginHost>> PluginHost::Create(std::vector<FoundPlugin> found,
                                                                HostOptions options) {
   std::unique_ptr<PluginHost> host(new PluginHost());
   if (options.runtime_dir.empty()) {
-    absl::StatusOr<TempDir> dir = TempDir::Create("deltascope-plugins-");
+    const std::filesystem::path base = RuntimeBase();
+    TempDir::RemoveStale(kRuntimePrefix, base);  // left by hosts that were killed
+    absl::StatusOr<TempDir> dir = TempDir::Create(kRuntimePrefix, base);
     if (!dir.ok()) return dir.status();
     options.runtime_dir = dir->path();
     host->runtime_dir_ = std::move(*dir);

@@ -6,7 +6,10 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -16,12 +19,14 @@
 #include <map>
 #include <queue>
 #include <random>
+#include <set>
 
 #include "absl/status/status.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "daemon/plugin/process_tree.h"
 
 namespace deltascope {
 namespace {
@@ -29,6 +34,8 @@ namespace {
 constexpr size_t kMaxLineBytes = 4096;
 constexpr size_t kKeptStderrLines = 20;
 constexpr int kReadyChildFd = 3;
+// Where a sandboxed plugin listens: its private /tmp, a tmpfs with a budget (sandbox.h).
+constexpr char kSandboxedSocket[] = "/tmp/deltascope-plugin.sock";
 
 std::string RandomToken() {
   std::random_device rd;
@@ -54,7 +61,7 @@ struct ChildImage {
   }
 
   [[noreturn]] void ExecInChild() const {
-    ::setpgid(0, 0);
+    ::setsid();  // its own session and process group, and no controlling terminal
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (::getppid() != parent) _exit(125);  // the host died before prctl took effect
     sigset_t none;
@@ -85,6 +92,18 @@ struct ChildImage {
     if (ApplySandboxInChild(*policy, *command) != 0) _exit(124);
     ::execve(argv[0], argv.data(), envp.data());
     _exit(127);
+  }
+};
+
+// Every live plugin process of this host, for the termination-signal and orphan sweeps.
+struct LiveProcesses {
+  std::mutex mu;
+  std::map<pid_t, std::string> tokens;  // pid → token
+  // Every child the spawner forked and nobody reaped yet: what the orphan sweep leaves alone.
+  std::set<pid_t> children;
+  static LiveProcesses& Get() {
+    static LiveProcesses* live = new LiveProcesses();  // used until the very end: never freed
+    return *live;
   }
 };
 
@@ -125,24 +144,20 @@ class Spawner {
         r = queue_.front();
         queue_.pop();
       }
-      pid_t pid = ::fork();
-      if (pid == 0) r.image->ExecInChild();
+      // Registered before anyone can sweep: the child is in a session of its own at once.
+      pid_t pid;
+      {
+        std::lock_guard<std::mutex> live(LiveProcesses::Get().mu);
+        pid = ::fork();
+        if (pid == 0) r.image->ExecInChild();
+        if (pid > 0) LiveProcesses::Get().children.insert(pid);
+      }
       r.done->set_value(pid);
     }
   }
   std::mutex mu_;
   std::condition_variable cv_;
   std::queue<Request> queue_;
-};
-
-// Every live plugin process of this host, for the termination-signal sweep.
-struct LiveProcesses {
-  std::mutex mu;
-  std::map<pid_t, std::string> tokens;  // pid → token
-  static LiveProcesses& Get() {
-    static LiveProcesses* live = new LiveProcesses();  // used until the very end: never freed
-    return *live;
-  }
 };
 
 int g_signal_pipe_write = -1;
@@ -191,7 +206,11 @@ void KillPluginsOnTerminationSignals() {
           ::kill(pid, SIGKILL);
           PluginProcess::KillByToken(token);
         }
+        // Once they are gone, what they started without their token is re-parented to us.
+        for (pid_t pid : LiveProcesses::Get().children) ::waitpid(pid, nullptr, 0);
+        LiveProcesses::Get().children.clear();
       }
+      PluginProcess::KillOrphans();
       ::signal(sig, SIG_DFL);
       ::kill(::getpid(), sig);  // die of the signal, as without plugins
     }).detach();
@@ -220,7 +239,14 @@ absl::StatusOr<std::unique_ptr<PluginProcess>> PluginProcess::Start(const Proces
   p->token_ = RandomToken();
 
   SandboxPolicy policy = spec.sandbox;
+  p->bwrap_ = UsesBubblewrap(policy.mode);
+  // Sandboxed: in its own /tmp, which only it sees. Otherwise in the host's private folder.
+  p->socket_ =
+      p->bwrap_
+          ? std::string(kSandboxedSocket)
+          : (spec.runtime_dir / absl::StrCat(spec.plugin, "-", spec.instance, ".sock")).string();
   policy.env = spec.env;
+  policy.env.push_back(absl::StrCat("DELTASCOPE_PLUGIN_SOCKET=", p->socket_));
   policy.env.push_back(absl::StrCat("DELTASCOPE_PLUGIN_READY_FD=", kReadyChildFd));
   policy.env.push_back(absl::StrCat("DELTASCOPE_PLUGIN_TOKEN=", p->token_));
   absl::StatusOr<SandboxedCommand> command = PrepareSandbox(policy, spec.argv);
@@ -254,7 +280,6 @@ absl::StatusOr<std::unique_ptr<PluginProcess>> PluginProcess::Start(const Proces
   out_w.Reset();
   err_w.Reset();
   command->info_write.Reset();
-  p->bwrap_ = command->info_read.valid();
   p->sandbox_info_ = std::move(command->info_read);
   int wake[2];
   if (::pipe2(wake, O_CLOEXEC) != 0) return absl::InternalError("pipe failed");
@@ -320,10 +345,17 @@ absl::StatusOr<std::unique_ptr<PluginProcess>> PluginProcess::Start(const Proces
                                                            ": incompatible protocol version ",
                                                            version, " (this host speaks 1)")));
   }
-  if (fields[3] != spec.socket.string()) {
-    return fail(
-        absl::InvalidArgumentError(absl::StrCat("plugin ", spec.plugin, ": handshake names socket ",
-                                                fields[3], ", expected ", spec.socket.string())));
+  if (fields[3] != p->socket_) {
+    return fail(absl::InvalidArgumentError(
+        absl::StrCat("plugin ", spec.plugin, ": handshake names socket ", fields[3].substr(0, 200),
+                     ", expected ", p->socket_)));
+  }
+  if (p->bwrap_) {
+    p->sandbox_init_ = ReadSandboxInitPid(p->sandbox_info_, deadline);
+    if (p->sandbox_init_ < 0) {
+      return fail(absl::InternalError(
+          absl::StrCat("plugin ", spec.plugin, ": bubblewrap did not report the sandbox's pid")));
+    }
   }
   p->protocol_version_ = version;
   return p;
@@ -384,7 +416,7 @@ bool PluginProcess::Exited(std::string* how) {
     if (::waitpid(pid_, &status, WNOHANG) != pid_) return false;
     reaped_ = true;
     exit_status_ = status;
-    ReapSandboxInit(sandbox_info_);
+    ReapSandbox();
   }
   if (how) *how = DescribeExit(exit_status_, bwrap_);
   return true;
@@ -421,9 +453,16 @@ void PluginProcess::Reap() {
     if (::waitpid(pid_, &status, 0) == pid_) {
       reaped_ = true;
       exit_status_ = status;
-      ReapSandboxInit(sandbox_info_);
+      ReapSandbox();
     }
   }
+}
+
+void PluginProcess::ReapSandbox() {
+  if (sandbox_init_ < 0) {
+    sandbox_init_ = ReadSandboxInitPid(sandbox_info_, std::chrono::steady_clock::now());
+  }
+  ReapSandboxInit(sandbox_init_);
 }
 
 PluginProcess::~PluginProcess() {
@@ -432,9 +471,66 @@ PluginProcess::~PluginProcess() {
   if (pid_ > 0) {
     std::lock_guard<std::mutex> lock(LiveProcesses::Get().mu);
     LiveProcesses::Get().tokens.erase(pid_);
+    LiveProcesses::Get().children.erase(pid_);
   }
+  KillOrphans();
   wake_.Reset();
   if (reader_.joinable()) reader_.join();
+}
+
+int PluginProcess::KillOrphans() {
+  std::lock_guard<std::mutex> lock(LiveProcesses::Get().mu);
+  const std::set<pid_t>& known = LiveProcesses::Get().children;
+  int total = 0;
+  for (int pass = 0; pass < 64; ++pass) {
+    const int killed =
+        KillOrphansInOtherSessions([&known](pid_t pid) { return known.count(pid) > 0; });
+    if (killed == 0) break;
+    total += killed;
+  }
+  return total;
+}
+
+absl::StatusOr<UniqueFd> PluginProcess::Connect() const {
+  // A sandboxed socket is reached through the sandbox's root; O_NOFOLLOW: a link the plugin put
+  // in its place would resolve against the host's root.
+  const std::string path =
+      bwrap_ ? absl::StrCat("/proc/", sandbox_init_, "/root", socket_) : socket_;
+  const auto refuse = [&](const std::string& why) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("plugin ", plugin_, ": socket ", socket_, " ", why));
+  };
+  UniqueFd node(::open(path.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
+  if (!node.valid()) {
+    return absl::UnavailableError(absl::StrCat("plugin ", plugin_, ": cannot open socket ", socket_,
+                                               ": ", std::strerror(errno)));
+  }
+  struct stat st;
+  if (::fstat(node.get(), &st) != 0 || !S_ISSOCK(st.st_mode)) return refuse("is not a socket");
+  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!fd.valid()) return absl::InternalError(absl::StrCat("socket: ", std::strerror(errno)));
+  sockaddr_un addr = {};
+  addr.sun_family = AF_UNIX;
+  const std::string via = absl::StrCat("/proc/self/fd/", node.get());
+  std::memcpy(addr.sun_path, via.c_str(), via.size() + 1);
+  int rc;
+  while ((rc = ::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr))) != 0 &&
+         errno == EINTR) {
+  }
+  if (rc != 0) {
+    return absl::UnavailableError(absl::StrCat("plugin ", plugin_, ": cannot connect to ", socket_,
+                                               ": ", std::strerror(errno)));
+  }
+  ucred peer = {};
+  socklen_t len = sizeof(peer);
+  if (::getsockopt(fd.get(), SOL_SOCKET, SO_PEERCRED, &peer, &len) != 0) {
+    return refuse(absl::StrCat("has no peer credentials: ", std::strerror(errno)));
+  }
+  if (!IsSelfOrDescendant(peer.pid, pid_)) {
+    return refuse(
+        absl::StrCat("is served by process ", peer.pid, ", which the host did not start"));
+  }
+  return fd;
 }
 
 std::string PluginProcess::LastStderr(std::chrono::milliseconds drain) const {
@@ -443,40 +539,6 @@ std::string PluginProcess::LastStderr(std::chrono::milliseconds drain) const {
   return absl::StrJoin(last_stderr_, " | ");
 }
 
-namespace {
-
-// One pass over /proc: SIGKILLs every process whose environment holds `needle`.
-int KillByTokenOnce(const std::string& needle) {
-  int killed = 0;
-  DIR* proc = ::opendir("/proc");
-  if (!proc) return 0;
-  while (struct dirent* e = ::readdir(proc)) {
-    pid_t pid = 0;
-    if (!absl::SimpleAtoi(e->d_name, &pid) || pid <= 1 || pid == ::getpid()) continue;
-    std::string path = absl::StrCat("/proc/", pid, "/environ");
-    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-    if (!fd.valid()) continue;
-    std::string env;
-    char buf[16384];
-    ssize_t n;
-    while ((n = ::read(fd.get(), buf, sizeof(buf))) > 0 && env.size() < (1 << 20)) {
-      env.append(buf, static_cast<size_t>(n));
-    }
-    for (absl::string_view var : absl::StrSplit(env, '\0')) {
-      if (var == needle) {
-        ::kill(pid, SIGKILL);
-        ::waitpid(pid, nullptr, WNOHANG);  // ours when we are its subreaper
-        ++killed;
-        break;
-      }
-    }
-  }
-  ::closedir(proc);
-  return killed;
-}
-
-}  // namespace
-
 int PluginProcess::KillByToken(const std::string& token) {
   if (token.empty()) return 0;
   const std::string needle = absl::StrCat("DELTASCOPE_PLUGIN_TOKEN=", token);
@@ -484,7 +546,7 @@ int PluginProcess::KillByToken(const std::string& token) {
   // until a pass finds nothing (a killed process cannot fork, so this ends quickly).
   int total = 0;
   for (int pass = 0; pass < 8; ++pass) {
-    const int killed = KillByTokenOnce(needle);
+    const int killed = KillByEnvironmentEntry(needle);
     if (killed == 0) break;
     total += killed;
   }

@@ -1,7 +1,9 @@
 // One running plugin process: spawned from a single long-lived thread (so PR_SET_PDEATHSIG
-// holds), in its own process group, its stdout/stderr read line by line into the host's log,
-// its handshake read from a private pipe, its descendants tracked by a token in their
-// environment so that nothing it started outlives it.
+// holds), in a session of its own (no controlling terminal), its stdout/stderr read line by line
+// into the host's log, its handshake read from a private pipe, its descendants tracked by a token
+// in their environment and, once re-parented to the host, by their session, so that nothing it
+// started outlives it. Its socket is its own: inside its sandbox's private /tmp, which no other
+// plugin can see, and the host checks who answers on it.
 #ifndef DELTASCOPE_DAEMON_PLUGIN_PROCESS_H_
 #define DELTASCOPE_DAEMON_PLUGIN_PROCESS_H_
 
@@ -33,7 +35,9 @@ struct ProcessSpec {
   std::vector<std::string> argv;  // argv[0] absolute
   std::vector<std::string> env;   // complete environment, "NAME=value"
   SandboxPolicy sandbox;
-  std::filesystem::path socket;  // where the plugin must listen
+  // Where an unsandboxed instance's socket goes (private, 0700). A sandboxed one listens in its
+  // own /tmp instead.
+  std::filesystem::path runtime_dir;
   std::chrono::milliseconds startup_timeout{10000};
   PluginLogSink log;
 };
@@ -48,6 +52,13 @@ class PluginProcess {
 
   pid_t pid() const { return pid_; }
   int protocol_version() const { return protocol_version_; }
+  // The socket path as the plugin sees it (DELTASCOPE_PLUGIN_SOCKET).
+  const std::string& socket() const { return socket_; }
+
+  // A connection to the plugin's socket, made by the host itself: the socket must still be a
+  // socket (not a link planted in its place) and be served by this process or a descendant of
+  // it, or the connection is refused with PermissionDenied.
+  absl::StatusOr<UniqueFd> Connect() const;
   const std::vector<std::string>& sandbox_warnings() const { return sandbox_warnings_; }
 
   // True once the process has exited; `how` says how ("killed by signal SIGSEGV", "exit 3").
@@ -66,11 +77,15 @@ class PluginProcess {
   // Kills every process on the machine whose environment carries `token` (descendants that
   // escaped the process group with setsid). Returns how many were killed.
   static int KillByToken(const std::string& token);
+  // Kills the descendants of dead plugins that were re-parented to this host (a subreaper) and
+  // run in another session: escaped with setsid and dropped their token. Returns how many.
+  static int KillOrphans();
 
  private:
   PluginProcess() = default;
   void ReadOutput(UniqueFd out, UniqueFd err, UniqueFd wake);
   void Reap();
+  void ReapSandbox();  // after this process is reaped
 
   std::string plugin_;
   int instance_ = 0;
@@ -78,8 +93,10 @@ class PluginProcess {
   bool reaped_ = false;
   int exit_status_ = 0;
   std::string token_;
-  bool bwrap_ = false;     // runs under bubblewrap
-  UniqueFd sandbox_info_;  // see ReapSandboxInit
+  std::string socket_;
+  bool bwrap_ = false;       // runs under bubblewrap
+  UniqueFd sandbox_info_;    // until read: see ReadSandboxInitPid
+  pid_t sandbox_init_ = -1;  // the sandbox's pid 1, whose /proc root holds the socket
   int protocol_version_ = 0;
   std::vector<std::string> sandbox_warnings_;
   PluginLogSink log_;

@@ -1,5 +1,6 @@
 #include "daemon/plugin/supervisor.h"
 
+#include <grpcpp/create_channel_posix.h>
 #include <grpcpp/grpcpp.h>
 #include <openssl/evp.h>
 #include <unistd.h>
@@ -217,7 +218,7 @@ absl::StatusOr<std::unique_ptr<PluginSupervisor::Instance>> PluginSupervisor::St
   spec.instance = index;
   spec.argv.push_back(manifest_.command.string());
   spec.argv.insert(spec.argv.end(), manifest_.args.begin(), manifest_.args.end());
-  spec.socket = options_.runtime_dir / absl::StrCat(manifest_.name, "-", index, ".sock");
+  spec.runtime_dir = options_.runtime_dir;
   if (mode == SandboxMode::kOff) {
     for (char** e = environ; *e; ++e) spec.env.emplace_back(*e);
   } else {
@@ -228,14 +229,12 @@ absl::StatusOr<std::unique_ptr<PluginSupervisor::Instance>> PluginSupervisor::St
   }
   for (const auto& [k, v] : manifest_.env) spec.env.push_back(absl::StrCat(k, "=", v));
   spec.env.push_back("DELTASCOPE_PLUGIN_MAGIC_COOKIE=d3lt4sc0pe-plugin-v1");
-  spec.env.push_back(absl::StrCat("DELTASCOPE_PLUGIN_SOCKET=", spec.socket.string()));
   spec.env.push_back("DELTASCOPE_PLUGIN_PROTOCOL_VERSIONS=1");
   spec.env.push_back(absl::StrCat("DELTASCOPE_PLUGIN_NAME=", manifest_.name));
   spec.env.push_back(absl::StrCat("DELTASCOPE_PLUGIN_INSTANCE=", index));
   spec.sandbox.mode = mode;
   spec.sandbox.read_only = SandboxReadOnlyPaths(manifest_);
   spec.sandbox.workdir = manifest_.root;
-  spec.sandbox.read_write = {options_.runtime_dir};
   spec.sandbox.content = options_.content_roots;
   spec.sandbox.limits = EffectiveResourceLimits(manifest_.limits, mode);
   spec.startup_timeout = manifest_.limits.startup_timeout;
@@ -250,8 +249,12 @@ absl::StatusOr<std::unique_ptr<PluginSupervisor::Instance>> PluginSupervisor::St
   // A plugin call is never retried (a deadline or a crash is the answer); without the retry
   // filter each call allocates and copies less.
   args.SetInt(GRPC_ARG_ENABLE_RETRIES, 0);
-  instance->channel = grpc::CreateCustomChannel(absl::StrCat("unix:", spec.socket.string()),
-                                                grpc::InsecureChannelCredentials(), args);
+  // The host connects itself and checks who answers (PluginProcess::Connect): never by name
+  // through gRPC, which would trust whatever listens at the path.
+  absl::StatusOr<UniqueFd> connection = instance->process->Connect();
+  if (!connection.ok()) return connection.status();
+  instance->channel = grpc::CreateCustomInsecureChannelFromFd(
+      absl::StrCat("plugin:", manifest_.name), connection->Release(), args);
   instance->stub = pluginpb::Comparator::NewStub(instance->channel);
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + manifest_.limits.startup_timeout);

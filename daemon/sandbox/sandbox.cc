@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
+#include <poll.h>
 #include <sched.h>
 #include <seccomp.h>
 #include <sys/mman.h>
@@ -158,6 +159,19 @@ bool OpenInfoPipe(UniqueFd& read_end, UniqueFd& write_end) {
   return ::fcntl(fds[0], F_SETFL, O_NONBLOCK) == 0;
 }
 
+// The compiled seccomp program in a sealed-off memfd, read from offset 0 by the child.
+absl::Status WriteSeccompProgram(const std::string& program, UniqueFd& out) {
+  const int memfd = ::memfd_create("deltascope-seccomp", MFD_CLOEXEC);
+  if (memfd < 0) {
+    return absl::InternalError(
+        absl::StrCat("cannot load the seccomp filter: memfd_create: ", std::strerror(errno)));
+  }
+  out.Reset(memfd);
+  if (absl::Status s = WriteFully(memfd, program); !s.ok()) return s;
+  ::lseek(memfd, 0, SEEK_SET);
+  return absl::OkStatus();
+}
+
 // True when bubblewrap can create the namespaces here (user namespaces may be disabled).
 bool BwrapWorks(std::string* why) {
   const char* bwrap = "/usr/bin/bwrap";
@@ -186,7 +200,7 @@ bool BwrapWorks(std::string* why) {
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
-  ReapSandboxInit(info_read);
+  ReapSandboxInit(ReadSandboxInitPid(info_read, std::chrono::steady_clock::now()));
   if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return true;
   *why = "bubblewrap cannot create namespaces here (unprivileged user namespaces disabled?)";
   return false;
@@ -296,6 +310,14 @@ ResourceLimits DefaultResourceLimits(SandboxMode mode) {
   return limits;
 }
 
+bool UsesBubblewrap(SandboxMode mode) {
+  return mode != SandboxMode::kOff && ProbeSandboxLayers()[0].active;
+}
+
+uint64_t SandboxTmpBytes(const ResourceLimits& limits) {
+  return limits.memory_bytes != 0 ? limits.memory_bytes : 1ULL << 30;
+}
+
 const std::vector<LayerStatus>& ProbeSandboxLayers() {
   static const std::vector<LayerStatus> layers = Probe();
   return layers;
@@ -363,9 +385,8 @@ absl::StatusOr<SandboxedCommand> PrepareSandbox(const SandboxPolicy& policy,
     out.argv = argv;
     out.seccomp_in_child = program != nullptr;
     if (program) {
-      int memfd = ::memfd_create("deltascope-seccomp", MFD_CLOEXEC);
-      out.seccomp_program.Reset(memfd);
-      if (memfd >= 0) (void)WriteFully(memfd, *program);
+      // As with bubblewrap below: a probed layer that cannot be set up fails the start, loudly.
+      if (absl::Status s = WriteSeccompProgram(*program, out.seccomp_program); !s.ok()) return s;
     }
     return out;
   }
@@ -374,12 +395,12 @@ absl::StatusOr<SandboxedCommand> PrepareSandbox(const SandboxPolicy& policy,
        "--new-session",  "--cap-drop",    "ALL",
        "--clearenv",     "--proc",        "/proc",
        "--dev",          "/dev"};
-  // The private /tmp is memory: it gets a budget of its own, as large as the memory limit.
-  if (policy.limits.memory_bytes != 0) {
-    a.insert(a.end(), {"--size", std::to_string(policy.limits.memory_bytes)});
-  }
+  // The private /tmp and /dev/shm are memory: each gets a budget of its own.
+  const uint64_t tmp_bytes = SandboxTmpBytes(policy.limits);
+  a.insert(a.end(), {"--size", std::to_string(tmp_bytes), "--tmpfs", "/tmp", "--size",
+                     std::to_string(std::min(tmp_bytes, kSandboxShmBytes)), "--tmpfs", "/dev/shm"});
   const bool workdir = !policy.workdir.empty() && ShowableFolder(policy.workdir);
-  a.insert(a.end(), {"--tmpfs", "/tmp", "--chdir", workdir ? policy.workdir.string() : "/"});
+  a.insert(a.end(), {"--chdir", workdir ? policy.workdir.string() : "/"});
   const auto& shown = policy.read_only;
   if (workdir && std::find(shown.begin(), shown.end(), policy.workdir) == shown.end()) {
     AddBind(a, "--ro-bind", policy.workdir);
@@ -393,7 +414,6 @@ absl::StatusOr<SandboxedCommand> PrepareSandbox(const SandboxPolicy& policy,
   if (policy.mode == SandboxMode::kStandard) {
     for (const auto& p : policy.content) AddBind(a, "--ro-bind", p);
   }
-  for (const auto& p : policy.read_write) AddBind(a, "--bind", p);
   if (const char* reports = std::getenv(kSanitizerReportsEnv); kSanitizerBuild && reports) {
     AddBind(a, "--bind", reports);
   }
@@ -407,30 +427,44 @@ absl::StatusOr<SandboxedCommand> PrepareSandbox(const SandboxPolicy& policy,
   if (!OpenInfoPipe(out.info_read, out.info_write)) return absl::InternalError("pipe failed");
   a.insert(a.end(), {"--info-fd", std::to_string(kSandboxInfoChildFd)});
   if (program) {
-    int memfd = ::memfd_create("deltascope-seccomp", MFD_CLOEXEC);
-    if (memfd < 0) return absl::InternalError("memfd_create failed");
-    out.seccomp_program.Reset(memfd);
-    if (absl::Status s = WriteFully(memfd, *program); !s.ok()) return s;
-    ::lseek(memfd, 0, SEEK_SET);
+    if (absl::Status s = WriteSeccompProgram(*program, out.seccomp_program); !s.ok()) return s;
     a.insert(a.end(), {"--seccomp", std::to_string(kSeccompChildFd)});
   }
+  // Last, once every mount point exists: nothing outside /tmp and /dev/shm is writable (the root
+  // and /dev are tmpfs without a budget of their own).
+  a.insert(a.end(), {"--remount-ro", "/dev", "--remount-ro", "/"});
   a.push_back("--");
   a.insert(a.end(), argv.begin(), argv.end());
   return out;
 }
 
-void ReapSandboxInit(UniqueFd& info_read) {
-  if (!info_read.valid()) return;
+pid_t ReadSandboxInitPid(UniqueFd& info_read, std::chrono::steady_clock::time_point deadline) {
+  if (!info_read.valid()) return -1;
   std::string info;
-  char buf[1024];
-  ssize_t n;
-  while ((n = ::read(info_read.get(), buf, sizeof(buf))) > 0) info.append(buf, n);
+  while (info.find('}') == std::string::npos && info.size() < 4096) {
+    char buf[1024];
+    const ssize_t n = ::read(info_read.get(), buf, sizeof(buf));
+    if (n > 0) {
+      info.append(buf, static_cast<size_t>(n));
+      continue;
+    }
+    if (n == 0 || (errno != EAGAIN && errno != EINTR)) break;  // end of file: bwrap is gone
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) break;
+    pollfd pfd = {info_read.get(), POLLIN, 0};
+    ::poll(&pfd, 1, static_cast<int>(std::min<int64_t>(left.count(), 1000)));
+  }
   info_read.Reset();
   const nlohmann::json parsed = nlohmann::json::parse(info, nullptr, /*allow_exceptions=*/false);
-  if (!parsed.is_object() || !parsed.contains("child-pid")) return;  // bwrap failed before
+  if (!parsed.is_object() || !parsed.contains("child-pid")) return -1;  // bwrap failed before
   const nlohmann::json& pid_value = parsed["child-pid"];
-  if (!pid_value.is_number_integer() || pid_value.get<int64_t>() <= 1) return;
-  const pid_t init = static_cast<pid_t>(pid_value.get<int64_t>());
+  if (!pid_value.is_number_integer() || pid_value.get<int64_t>() <= 1) return -1;
+  return static_cast<pid_t>(pid_value.get<int64_t>());
+}
+
+void ReapSandboxInit(pid_t init) {
+  if (init <= 1) return;
   for (int i = 0; i < 500; ++i) {
     const pid_t r = ::waitpid(init, nullptr, WNOHANG);
     if (r == init || (r < 0 && errno != EINTR)) return;  // reaped, or not our child (ECHILD)

@@ -6,6 +6,9 @@
 #ifndef DELTASCOPE_DAEMON_SANDBOX_SANDBOX_H_
 #define DELTASCOPE_DAEMON_SANDBOX_SANDBOX_H_
 
+#include <sys/types.h>
+
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <string>
@@ -64,11 +67,11 @@ struct SandboxPolicy {
   SandboxMode mode = SandboxMode::kStandard;
   // The plugin's own files (executable, interpreter, libraries), visible read-only.
   std::vector<std::filesystem::path> read_only;
-  // Writable paths (the runtime directory holding the plugin's socket).
-  std::vector<std::filesystem::path> read_write;
   // Snapshot roots and scratch directories the plugin reads items from (standard mode only).
   std::vector<std::filesystem::path> content;
   // Where the plugin starts ("" or a folder the sandbox does not show: "/"). Shown read-only.
+  // Nothing of the host is writable: a sandboxed plugin writes only to its private /tmp and
+  // /dev/shm, memory with a budget (SandboxTmpBytes), where its socket lives too.
   std::filesystem::path workdir;
   // Environment passed through ("NAME=value"); everything else is scrubbed.
   std::vector<std::string> env;
@@ -84,6 +87,15 @@ struct LayerStatus {
 // What this machine offers, layer by layer (cached after the first call).
 const std::vector<LayerStatus>& ProbeSandboxLayers();
 
+// True when a plugin in `mode` runs under bubblewrap here (a sandboxed mode and namespaces work).
+// Such a plugin has its own root, read-only but for its private /tmp and /dev/shm.
+bool UsesBubblewrap(SandboxMode mode);
+
+// The size of a bubblewrap sandbox's private /tmp: the memory limit, or 1 GiB without one. Its
+// /dev/shm gets at most 64 MiB. The root and /dev are read-only, so these are all it can fill.
+uint64_t SandboxTmpBytes(const ResourceLimits& limits);
+inline constexpr uint64_t kSandboxShmBytes = 64ULL << 20;
+
 // The fd numbers at which the child must find the seccomp program for bubblewrap, and the write
 // end of the info pipe (SandboxedCommand::info_write).
 inline constexpr int kSeccompChildFd = 4;
@@ -97,7 +109,7 @@ struct SandboxedCommand {
   bool seccomp_in_child = false;  // no bwrap: load the filter in the child (ApplyInChild)
   // With bwrap: it writes its info (the sandbox init's pid) to info_write, dup2'ed to
   // kSandboxInfoChildFd in the child; the parent closes info_write once the child is spawned and
-  // passes info_read to ReapSandboxInit.
+  // passes info_read to ReadSandboxInitPid.
   UniqueFd info_read, info_write;
   std::vector<LayerStatus> layers;
   std::vector<std::string> warnings;  // one line per missing layer
@@ -117,11 +129,16 @@ bool ShowableFolder(const std::filesystem::path& dir);
 absl::StatusOr<SandboxedCommand> PrepareSandbox(const SandboxPolicy& policy,
                                                 const std::vector<std::string>& argv);
 
-// bubblewrap's outer process exits as soon as the sandbox's init (pid 1 inside) reports the
-// command's exit status, without reaping that init; a child subreaper (the plugin host) inherits
-// it as a zombie. Call this after reaping bwrap: reads the init's pid from `info_read` and reaps
-// it (waiting up to a second: it is already exiting). Does nothing for an unsandboxed command.
-void ReapSandboxInit(UniqueFd& info_read);
+// The pid (in this host's pid namespace) of the sandbox's init (pid 1 inside), which bubblewrap
+// writes to `info_read` once the sandbox exists: /proc/<pid>/root is the sandbox's filesystem.
+// Waits until `deadline` for it; closes `info_read`. -1 when bwrap failed before reporting it.
+pid_t ReadSandboxInitPid(UniqueFd& info_read, std::chrono::steady_clock::time_point deadline);
+
+// bubblewrap's outer process exits as soon as the sandbox's init reports the command's exit
+// status, without reaping that init; a child subreaper (the plugin host) inherits it as a zombie.
+// Call this after reaping bwrap: reaps `init` (waiting up to a second: it is already exiting).
+// Does nothing for pid -1 or a process that is not our child.
+void ReapSandboxInit(pid_t init);
 
 // Runs in the forked child before exec (async-signal-safe: no allocation, no locks): resource
 // limits, no_new_privs, Landlock, and the seccomp filter when bubblewrap is not used. Returns

@@ -1,8 +1,13 @@
 #include "daemon/util/temp_dir.h"
 
+#include <fcntl.h>
 #include <stdlib.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <system_error>
 
@@ -11,14 +16,46 @@
 
 namespace deltascope {
 
-absl::StatusOr<TempDir> TempDir::Create(const std::string& prefix) {
+std::filesystem::path TempDir::DefaultBase() {
   const char* base = std::getenv("TMPDIR");
-  std::string pattern = absl::StrCat(base && *base ? base : "/tmp", "/", prefix, "XXXXXX");
+  return base && *base ? base : "/tmp";
+}
+
+absl::StatusOr<TempDir> TempDir::Create(const std::string& prefix,
+                                        const std::filesystem::path& base) {
+  std::string pattern =
+      absl::StrCat((base.empty() ? DefaultBase() : base).string(), "/", prefix, "XXXXXX");
   if (::mkdtemp(pattern.data()) == nullptr) {
     return absl::InternalError(
         absl::StrCat("cannot create temporary directory ", pattern, ": ", std::strerror(errno)));
   }
-  return TempDir(std::filesystem::path(pattern));
+  const int lock = ::open(pattern.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (lock >= 0) ::flock(lock, LOCK_EX);
+  return TempDir(std::filesystem::path(pattern), lock);
+}
+
+int TempDir::RemoveStale(const std::string& prefix, const std::filesystem::path& base) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  int removed = 0;
+  const auto now = fs::file_time_type::clock::now();
+  for (const fs::directory_entry& e :
+       fs::directory_iterator(base.empty() ? DefaultBase() : base, ec)) {
+    if (!e.path().filename().string().starts_with(prefix)) continue;
+    struct stat st;
+    if (::lstat(e.path().c_str(), &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != ::geteuid()) {
+      continue;
+    }
+    if (now - e.last_write_time(ec) < std::chrono::minutes(1) || ec) continue;
+    TempDir stale(e.path(),
+                  ::open(e.path().c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (stale.lock_ < 0 || ::flock(stale.lock_, LOCK_EX | LOCK_NB) != 0) {
+      stale.path_.clear();  // alive (or not ours to judge): leave it
+      continue;
+    }
+    ++removed;  // ~TempDir removes it
+  }
+  return removed;
 }
 
 TempDir& TempDir::operator=(TempDir&& other) noexcept {
@@ -26,6 +63,7 @@ TempDir& TempDir::operator=(TempDir&& other) noexcept {
     Remove();
     path_ = std::move(other.path_);
     other.path_.clear();
+    lock_ = std::exchange(other.lock_, -1);
   }
   return *this;
 }
@@ -33,6 +71,8 @@ TempDir& TempDir::operator=(TempDir&& other) noexcept {
 TempDir::~TempDir() { Remove(); }
 
 void TempDir::Remove() {
+  if (lock_ >= 0) ::close(lock_);  // the lock goes with the descriptor
+  lock_ = -1;
   if (path_.empty()) return;
   std::error_code ec;
   // Make every directory writable first: extracted archives may hold read-only folders.

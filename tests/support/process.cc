@@ -161,7 +161,10 @@ std::vector<int> ProcessesWithEnv(const std::string& marker) {
     const std::string dir = "/proc/" + std::to_string(pid);
     std::string stat = Slurp(dir + "/stat");
     if (stat.find(") Z ") != std::string::npos) continue;  // zombie: already dead
-    if (Slurp(dir + "/environ").find(marker) != std::string::npos) pids.push_back(pid);
+    if (Slurp(dir + "/environ").find(marker) != std::string::npos ||
+        Slurp(dir + "/cmdline").find(marker) != std::string::npos) {
+      pids.push_back(pid);
+    }
   }
   ::closedir(proc);
   return pids;

@@ -56,8 +56,9 @@ ProcessResult RunDeltascope(const std::vector<std::string>& args, const RunOptio
 
 // --- Watching processes through /proc (leak checks) ---
 
-// Pids of live (not zombie) processes whose environment contains `marker`: how tests find every
-// process a plugin started, grandchildren and escaped ones included.
+// Pids of live (not zombie) processes whose environment or command line contains `marker`: how
+// tests find every process a plugin started, grandchildren and escaped ones (even those that
+// cleared their environment) included.
 std::vector<int> ProcessesWithEnv(const std::string& marker);
 // Number of open file descriptors of `pid` (-1 when it cannot be read).
 int OpenFdCount(int pid);

@@ -55,7 +55,7 @@ std::map<std::string, std::string> RunProbe(const SandboxPolicy& policy,
   ::close(out[0]);
   int status = 0;
   ::waitpid(pid, &status, 0);
-  ReapSandboxInit(cmd->info_read);
+  ReapSandboxInit(ReadSandboxInitPid(cmd->info_read, std::chrono::steady_clock::now()));
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "status " << status << ": " << text;
   std::map<std::string, std::string> result;
   std::istringstream lines(text);

@@ -7,17 +7,24 @@
 // test on 127.0.0.1), victim (a pid the test owns), secret (a file outside the plugin's view),
 // outside (a path outside the plugin's tmp to create), setuid (a setuid-root executable).
 //
-// Attacks: network, read, write, fork-bomb, memory, tmp, cpu, ptrace, kill, fds, setuid. The fork
-// bomb, the allocation and the /tmp filling stop by themselves (2,000 processes, 10 GiB), so a
-// broken sandbox cannot take the machine down. With --report-privileges the program prints its euid
-// and effective capabilities and exits (what the setuid attack executes).
+// Attacks: network, read, write, fork-bomb, memory, tmp, cpu, ptrace, kill, fds, setuid (the
+// matrix), and disk, peer, tty, escape (tests/e2e/sandbox_isolation_test.cc): every writable
+// place filled, other plugins' sockets connected to, the user's terminal opened, a grandchild
+// detached without the token. The fork bomb, the allocation and the fillings stop by themselves
+// (2,000 processes, 10 GiB, 2 GiB a place), so a broken sandbox cannot take the machine down. With
+// --report-privileges the program prints its euid and effective capabilities and exits (what the
+// setuid attack executes).
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -109,18 +116,20 @@ std::string Memory() {
   return std::to_string(mib) + " MiB, then " + stop;
 }
 
-// Fills the private /tmp (memory) with 64 MiB files, up to 10 GiB.
-std::string FillTmp() {
+// Fills `dir` with 64 MiB files, up to `max_mib`; removes them afterwards when `clean_up`.
+std::string Fill(const std::string& dir, size_t max_mib, bool clean_up) {
   const std::string chunk(1 << 20, 'x');
   size_t mib = 0;
   std::string stop = "limit";
-  for (int file = 0; mib < (10 << 10) && stop == "limit"; ++file) {
-    int fd = ::open(("/tmp/fill-" + std::to_string(file)).c_str(), O_WRONLY | O_CREAT, 0600);
+  std::vector<std::string> files;
+  for (int file = 0; mib < max_mib && stop == "limit"; ++file) {
+    files.push_back(dir + "/fill-" + std::to_string(::getpid()) + "-" + std::to_string(file));
+    int fd = ::open(files.back().c_str(), O_WRONLY | O_CREAT, 0600);
     if (fd < 0) {
       stop = ErrnoName(errno);
       break;
     }
-    for (int i = 0; i < 64; ++i, ++mib) {
+    for (int i = 0; i < 64 && mib < max_mib; ++i, ++mib) {
       if (::write(fd, chunk.data(), chunk.size()) != static_cast<ssize_t>(chunk.size())) {
         stop = ErrnoName(errno);
         break;
@@ -128,7 +137,91 @@ std::string FillTmp() {
     }
     ::close(fd);
   }
+  if (clean_up) {
+    for (const std::string& f : files) ::unlink(f.c_str());
+  }
   return std::to_string(mib) + " MiB, then " + stop;
+}
+
+// Every place a plugin might write to, each filled up to 2 GiB and emptied again:
+// "/=0 MiB, then EROFS; /dev=...".
+std::string Disk() {
+  const char* socket = std::getenv("DELTASCOPE_PLUGIN_SOCKET");
+  std::string socket_dir = socket ? socket : "/tmp/x";
+  socket_dir.resize(socket_dir.rfind('/'));
+  std::string out;
+  for (const std::string& dir : {std::string("/"), std::string("/dev"), std::string("/dev/shm"),
+                                 socket_dir, std::string(".")}) {
+    out += (out.empty() ? "" : "; ") + dir + "=" + Fill(dir == "/" ? "" : dir, 2 << 10, true);
+  }
+  return out;
+}
+
+// Looks for other plugins' sockets in the places a plugin could know of (its /tmp, /run, the
+// host's TMPDIR from the targets) and connects to each: "N sockets, M connected".
+std::string Peers(const std::string& host_tmp) {
+  const char* own = std::getenv("DELTASCOPE_PLUGIN_SOCKET");
+  int seen = 0, connected = 0;
+  std::vector<std::pair<std::string, int>> dirs = {{"/tmp", 0}, {"/run", 0}, {host_tmp, 0}};
+  while (!dirs.empty()) {
+    auto [dir, depth] = dirs.back();
+    dirs.pop_back();
+    DIR* d = ::opendir(dir.c_str());
+    if (!d) continue;
+    while (struct dirent* e = ::readdir(d)) {
+      const std::string name = e->d_name;
+      if (name == "." || name == "..") continue;
+      const std::string path = dir + "/" + name;
+      struct stat st;
+      if (::lstat(path.c_str(), &st) != 0) continue;
+      if (S_ISDIR(st.st_mode) && depth < 3) dirs.push_back({path, depth + 1});
+      if (!S_ISSOCK(st.st_mode) || (own && path == own) || path.size() >= 108) continue;
+      ++seen;
+      int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+      sockaddr_un addr = {};
+      addr.sun_family = AF_UNIX;
+      std::strcpy(addr.sun_path, path.c_str());
+      if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0) ++connected;
+      ::close(fd);
+    }
+    ::closedir(d);
+  }
+  return std::to_string(seen) + " sockets, " + std::to_string(connected) + " connected";
+}
+
+// The user's terminal: opening it, and pushing a keystroke into it (TIOCSTI) through each
+// standard descriptor.
+std::string Terminal() {
+  int fd = ::open("/dev/tty", O_RDWR | O_NOCTTY);
+  std::string out = "tty " + Outcome(fd);
+  char c = '#';
+  if (fd >= 0) {
+    out += "; tiocsti " + Outcome(::ioctl(fd, TIOCSTI, &c));
+    ::close(fd);
+  }
+  for (int std_fd = 0; std_fd < 3; ++std_fd) {
+    if (::isatty(std_fd)) out += "; fd " + std::to_string(std_fd) + " is a tty";
+  }
+  return out;
+}
+
+// A grandchild in a session of its own, with an empty environment (no token), that would sleep
+// for 5 minutes; its argv[0] is `marker` so that the test can find it.
+std::string Escape(const std::string& marker) {
+  pid_t child = ::fork();
+  if (child < 0) return "fork " + ErrnoName(errno);
+  if (child == 0) {
+    ::setsid();
+    if (::fork() == 0) {
+      char* const argv[] = {const_cast<char*>(marker.c_str()), const_cast<char*>("300"), nullptr};
+      char* const envp[] = {nullptr};
+      ::execve("/bin/sleep", argv, envp);
+      _exit(127);
+    }
+    _exit(0);
+  }
+  ::waitpid(child, nullptr, 0);
+  return "started";
 }
 
 std::string Fds() {
@@ -183,7 +276,10 @@ int ReportPrivileges() {
 class HostileComparator : public deltascope::plugin::Comparator {
  public:
   deltascope::plugin::Descriptor Describe() const override {
-    return {.name = "hostile", .extensions = {".hostile"}};
+    // HOSTILE_NAME: the same program serves as another plugin (a victim beside the attacker).
+    const char* env = std::getenv("HOSTILE_NAME");
+    const std::string name = env ? env : "hostile";
+    return {.name = name, .extensions = {"." + name}};
   }
 
   Result Compare(const Pair& pair, Context&) override {
@@ -224,7 +320,16 @@ class HostileComparator : public deltascope::plugin::Comparator {
       what = "victim " + Outcome(::kill(victim, SIGKILL)) + "; parent " +
              Outcome(::kill(::getppid(), SIGKILL));
     } else if (attack == "tmp") {
-      what = FillTmp();
+      what = Fill("/tmp", 10 << 10, false);
+    } else if (attack == "disk") {
+      what = Disk();
+    } else if (attack == "peer") {
+      what = Peers(targets["host_tmp"]);
+    } else if (attack == "tty") {
+      what = Terminal();
+    } else if (attack == "escape") {
+      const char* marker = std::getenv("HOSTILE_MARKER");
+      what = Escape(marker ? marker : "hostile-escape");
     } else if (attack == "fds") {
       what = Fds();
     } else if (attack == "setuid") {
@@ -244,6 +349,7 @@ class HostileComparator : public deltascope::plugin::Comparator {
 
 int main(int argc, char** argv) {
   if (argc > 1 && std::string(argv[1]) == "--report-privileges") return ReportPrivileges();
-  return deltascope::plugin::Serve<HostileComparator>(argc, argv,
-                                                      {.name = "hostile", .version = "1.0"});
+  const char* name = std::getenv("HOSTILE_NAME");
+  return deltascope::plugin::Serve<HostileComparator>(
+      argc, argv, {.name = name ? name : "hostile", .version = "1.0"});
 }
