@@ -4,11 +4,15 @@
 // standard and strict mode, and in off mode where that is safe, as the control that shows the
 // attack itself works (or, for the terminal and escaped processes, that off mode holds too).
 // As root, each also runs with the host dropped to an unprivileged user.
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <tuple>
 
@@ -36,8 +40,10 @@ std::string HostileSummary(const Json& changeset) {
   return "";
 }
 
-// "/dev/shm=64 MiB, then ENOSPC; ..." → MiB written to `place`, -1 when absent.
-int MibWritten(const std::string& summary, const std::string& place) {
+// "disk: /=0 MiB, then EROFS; /dev/shm=64 MiB, then ENOSPC; ..." → MiB written to `place`, -1 when
+// absent.
+int MibWritten(absl::string_view summary, const std::string& place) {
+  absl::ConsumePrefix(&summary, "disk: ");
   for (absl::string_view part : absl::StrSplit(summary, "; ")) {
     if (absl::ConsumePrefix(&part, place + "=")) {
       int mib = -1;
@@ -77,10 +83,10 @@ TEST_P(IsolationTest, PluginReachesOnlyItsOwnChannelAndBudgets) {
                         "\n    extensions: [.", name, "]\n", extra);
   };
   t.Write("plugins/victim.plugin.yaml",
-          manifest("victim", "none", "trusted: true\nlimits: {max_instances: 1}\n"));
+          manifest("victim", "none", "sandbox: off\nlimits: {max_instances: 1}\n"));
   t.Write("plugins/hostile.plugin.yaml",
           manifest("hostile", attack,
-                   absl::StrCat("sandbox: ", mode, "\n", mode == "off" ? "trusted: true\n" : "",
+                   absl::StrCat("sandbox: ", mode, "\n",
                                 "limits: {call_timeout: 60s, max_instances: 1, "
                                 "memory: 512M, processes: 8}\n")));
 
@@ -151,6 +157,74 @@ TEST_P(IsolationTest, PluginReachesOnlyItsOwnChannelAndBudgets) {
     if (e.path().filename() != "out.json") left.push_back(e.path().filename().string());
   }
   EXPECT_EQ(left, std::vector<std::string>{});
+}
+
+// A plugin tree: one off-mode and one sandboxed copy of the hostile plugin, each answering for
+// its own extension without attacking.
+void WriteQuietPlugins(const ScratchTree& t) {
+  const fs::path command = t / "plugin/deltascope-hostile-plugin";
+  fs::create_directories(command.parent_path());
+  fs::copy_file(BinPath("deltascope-hostile-plugin"), command);
+  for (const char* name : {"trusted", "boxed"}) {
+    t.Write(absl::StrCat("plugins/", name, ".plugin.yaml"),
+            absl::StrCat("name: ", name, "\nversion: 1.0\nprotocol: 1\ncommand: ", command.string(),
+                         "\nenv: {HOSTILE_ATTACK: none, HOSTILE_NAME: ", name,
+                         "}\ncomparators:\n  - name: ", name, "\n    extensions: [.", name, "]\n",
+                         std::string(name) == "trusted" ? "sandbox: off\n" : ""));
+    for (const char* side : {"a", "b"}) t.Write(absl::StrCat(side, "/x.", name), side);
+  }
+}
+
+// Both plugins answered (the hostile plugin's "unknown attack" summary) and nothing fell back.
+void ExpectBothPluginsAnswered(const ProcessResult& r) {
+  ASSERT_EQ(r.exit_code, 1) << r.err << r.out;
+  const Json cs = Json::parse(r.out);
+  EXPECT_FALSE(cs.contains("diagnostics")) << r.out;
+  for (const Json& child : cs["root"]["children"]) {
+    EXPECT_TRUE(absl::StrContains(std::string(child["summary"]), "unknown attack")) << r.out;
+  }
+}
+
+TEST(RuntimeFolderTest, PluginsWorkWhateverCharactersTmpdirHas) {
+  // '#' and '?' end a gRPC address: the socket of an unsandboxed plugin must not live there.
+  ScratchTree t;
+  WriteQuietPlugins(t);
+  t.Mkdir("odd#dir?x");
+  const fs::path tmp = t / "odd#dir?x";
+  ProcessResult r =
+      RunDeltascope({"diff", (t / "a").string(), (t / "b").string(), "--format", "json",
+                     "--plugin-dir", (t / "plugins").string()},
+                    {.cwd = {}, .extra_env = {absl::StrCat("TMPDIR=", tmp.string())}});
+  ExpectBothPluginsAnswered(r);
+}
+
+TEST(RuntimeFolderTest, NextRunRemovesTheFoldersOfKilledHostsOnly) {
+  ScratchTree t;
+  WriteQuietPlugins(t);
+  t.Mkdir("tmp");
+  const fs::path tmp = t / "tmp";
+  // A killed host's folder (nobody holds its lock) and a live one's (this test holds it), both
+  // old enough; and one created a moment ago (maybe not locked yet by its owner).
+  const fs::path dead = tmp / "deltascope-plugins-dead00", live = tmp / "deltascope-plugins-live00",
+                 young = tmp / "deltascope-plugins-young0";
+  for (const fs::path& dir : {dead, live, young}) {
+    fs::create_directories(dir);
+    std::ofstream(dir / "x-0.sock") << "stale";
+  }
+  const auto old = fs::file_time_type::clock::now() - std::chrono::hours(2);
+  fs::last_write_time(dead, old);
+  fs::last_write_time(live, old);
+  const int lock = ::open(live.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  ASSERT_EQ(::flock(lock, LOCK_EX), 0);
+  ProcessResult r =
+      RunDeltascope({"diff", (t / "a").string(), (t / "b").string(), "--format", "json",
+                     "--plugin-dir", (t / "plugins").string()},
+                    {.cwd = {}, .extra_env = {absl::StrCat("TMPDIR=", tmp.string())}});
+  ::close(lock);
+  ExpectBothPluginsAnswered(r);
+  EXPECT_FALSE(fs::exists(dead));
+  EXPECT_TRUE(fs::exists(live / "x-0.sock"));
+  EXPECT_TRUE(fs::exists(young / "x-0.sock"));
 }
 
 TEST(IsolationControlTest, ScriptGivesATerminal) {
