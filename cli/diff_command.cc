@@ -93,7 +93,22 @@ struct DiffFlags {
   RenderFlags render;
   std::string config_path;
   Config config;
+  std::vector<std::string> keys;     // --key, as given
+  std::vector<TableKey> table_keys;  // --key, parsed: they win over the config's tables
 };
+
+// Parses --key. False (after printing why) on trouble.
+bool ParseKeys(DiffFlags& flags) {
+  for (const std::string& spec : flags.keys) {
+    absl::StatusOr<TableKey> key = ParseKeyOption(spec);
+    if (!key.ok()) {
+      PrintError(key.status().message());
+      return false;
+    }
+    flags.table_keys.push_back(*std::move(key));
+  }
+  return true;
+}
 
 // Loads --config and fills in what the command line left unset. False (after printing why) on
 // trouble.
@@ -134,6 +149,15 @@ int RunDiffInDaemon(const DiffFlags& flags) {
       return kExitTrouble;
     }
     request.config_yaml = *std::move(text);
+  }
+  if (!flags.table_keys.empty()) {  // the daemon reads table keys from the config text
+    absl::StatusOr<std::string> yaml =
+        ConfigYamlWithTableKeys(request.config_yaml, flags.table_keys);
+    if (!yaml.ok()) {
+      PrintError(yaml.status().message());
+      return kExitTrouble;
+    }
+    request.config_yaml = *std::move(yaml);
   }
   absl::StatusOr<std::vector<Changeset>> changesets = DiffViaDaemon(request);
   if (!changesets.ok()) {
@@ -181,7 +205,8 @@ int RunDiff(const DiffFlags& flags) {
     return kExitTrouble;
   }
   DiffOptions options;
-  flags.config.ApplyTo(options);  // tables, archive limits
+  options.table_keys = flags.table_keys;  // first: a matching --key wins over the config
+  flags.config.ApplyTo(options);          // tables, archive limits
   options.jobs = flags.jobs;
   options.detect_moves = !flags.no_moves;
   Engine engine(*pipeline, options);
@@ -244,6 +269,12 @@ void AddDiffCommand(CLI::App& app, int* exit_code) {
   cmd->add_flag("--no-moves", flags->no_moves, "Do not detect moved and copied files");
   cmd->add_option("--config", flags->config_path,
                   "YAML config file (docs/config.md); command-line flags override it");
+  cmd->add_option("--key", flags->keys,
+                  "Key columns of the tables matching GLOB (default: every table), e.g. "
+                  "--key 'airports*.csv:icao'; repeatable; overrides the config and the inferred "
+                  "key")
+      ->type_name("[GLOB:]COL[,COL]")
+      ->allow_extra_args(false);  // one value per --key: "--key id a/ b/" leaves a/ b/ alone
   AddPluginFlags(cmd, flags->plugins);
   AddDaemonFlags(cmd, flags->daemon);
   AddRenderFlags(cmd, flags->render);
@@ -251,9 +282,10 @@ void AddDiffCommand(CLI::App& app, int* exit_code) {
       "Examples:\n"
       "  deltascope diff data-2024/ data-2025/\n"
       "  deltascope diff v1.zip v2.zip --format json\n"
-      "  deltascope diff a/ b/ -o changes.json -o CHANGELOG.md --group");
+      "  deltascope diff a/ b/ -o changes.json -o CHANGELOG.md --group\n"
+      "  deltascope diff old/ new/ --key 'airports.csv:icao'");
   cmd->callback([flags, exit_code, cmd] {
-    *exit_code = MergeConfig(*cmd, *flags) ? RunDiff(*flags) : kExitTrouble;
+    *exit_code = MergeConfig(*cmd, *flags) && ParseKeys(*flags) ? RunDiff(*flags) : kExitTrouble;
   });
 }
 

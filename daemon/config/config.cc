@@ -11,6 +11,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "daemon/util/fd.h"
 
@@ -259,6 +260,97 @@ absl::Status ParseTopLevel(const YAML::Node& root, Config& config, const Errors&
 }
 
 }  // namespace
+
+namespace {
+
+// The RE2 form of a path glob ("data/*.csv" -> "data/[^/]*\\.csv").
+absl::StatusOr<std::string> GlobToRegex(absl::string_view glob) {
+  std::string out = glob.find('/') == absl::string_view::npos ? "(?:.*/)?" : "";
+  for (size_t i = 0; i < glob.size(); ++i) {
+    const char c = glob[i];
+    if (c == '*' && i + 1 < glob.size() && glob[i + 1] == '*') {
+      const bool folder = i + 2 < glob.size() && glob[i + 2] == '/';
+      out += folder ? "(?:.*/)?" : ".*";  // "**/a.csv" matches a.csv at the top too
+      i += folder ? 2 : 1;
+    } else if (c == '*') {
+      out += "[^/]*";
+    } else if (c == '?') {
+      out += "[^/]";
+    } else if (c == '[') {
+      size_t j = i + 1;
+      const bool negate = j < glob.size() && (glob[j] == '!' || glob[j] == '^');
+      if (negate) ++j;
+      size_t end = j < glob.size() && glob[j] == ']' ? j + 1 : j;  // "[]a]" holds ']'
+      while (end < glob.size() && glob[end] != ']') ++end;
+      if (end >= glob.size()) return absl::InvalidArgumentError("unterminated '[' in the pattern");
+      out += negate ? "[^" : "[";
+      for (size_t k = j; k < end; ++k) {
+        const auto b = static_cast<unsigned char>(glob[k]);
+        if (!absl::ascii_isalnum(b) && b != '-' && b < 0x80) out.push_back('\\');
+        out.push_back(glob[k]);
+      }
+      out += "]";
+      i = end;
+    } else if (c == '\\' && i + 1 < glob.size()) {
+      out += RE2::QuoteMeta(std::string(1, glob[++i]));
+    } else {
+      out += RE2::QuoteMeta(std::string(1, c));
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<TableKey> ParseKeyOption(absl::string_view spec) {
+  auto error = [&](absl::string_view why) {
+    return absl::InvalidArgumentError(absl::StrCat("--key '", spec, "': ", why));
+  };
+  const size_t colon = spec.find(':');
+  const absl::string_view glob = colon == absl::string_view::npos ? "" : spec.substr(0, colon);
+  const absl::string_view columns =
+      colon == absl::string_view::npos ? spec : spec.substr(colon + 1);
+  TableKey key;
+  key.columns = absl::StrSplit(columns, ',');
+  for (const std::string& column : key.columns) {
+    if (column.empty()) return error("expected [GLOB:]COLUMN[,COLUMN...], with no empty column");
+  }
+  if (glob.empty()) {
+    key.path_regex = ".*";
+  } else {
+    absl::StatusOr<std::string> regex = GlobToRegex(glob);
+    if (!regex.ok()) return error(regex.status().message());
+    if (const RE2 compiled(*regex, RE2::Quiet); !compiled.ok()) {
+      return error(absl::StrCat("bad path pattern: ", compiled.error()));
+    }
+    key.path_regex = *std::move(regex);
+  }
+  return key;
+}
+
+absl::StatusOr<std::string> ConfigYamlWithTableKeys(const std::string& yaml,
+                                                    const std::vector<TableKey>& keys) {
+  try {
+    YAML::Node root = YAML::Load(yaml);
+    if (!root.IsMap()) root = YAML::Node(YAML::NodeType::Map);  // empty text
+    YAML::Node tables(YAML::NodeType::Sequence);
+    for (const TableKey& key : keys) {
+      YAML::Node entry(YAML::NodeType::Map);
+      entry["path"] = key.path_regex;
+      for (const std::string& column : key.columns) entry["key"].push_back(column);
+      tables.push_back(entry);
+    }
+    if (root["tables"] && root["tables"].IsSequence()) {
+      for (const YAML::Node& entry : root["tables"]) tables.push_back(entry);
+    }
+    root["tables"] = tables;
+    YAML::Emitter out;
+    out << root;
+    return std::string(out.c_str());
+  } catch (const YAML::Exception& e) {
+    return absl::InvalidArgumentError(absl::StrCat("config: malformed YAML: ", e.msg));
+  }
+}
 
 void Config::ApplyTo(DiffOptions& options) const {
   if (comparators) options.comparators = *comparators;

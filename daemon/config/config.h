@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "daemon/engine/options.h"
 #include "daemon/render/markdown.h"
 
@@ -43,6 +44,16 @@ absl::StatusOr<Config> LoadConfig(const std::filesystem::path& path);
 
 // Parses config text; `label` names it in errors (usually the file name).
 absl::StatusOr<Config> ParseConfig(const std::string& text, const std::string& label);
+
+// A `--key [GLOB:]COLUMN[,COLUMN...]` option as a table key. GLOB is a shell pattern on the
+// logical path (`*` and `?` stay within a folder, `**` spans folders, `[...]` is a class, `\`
+// quotes), turned into the regex the config's `tables` use; a GLOB without '/' matches the file
+// name in any folder, and no GLOB matches every table. Errors are one line naming the option.
+absl::StatusOr<TableKey> ParseKeyOption(absl::string_view spec);
+
+// Config text (maybe empty) with `keys` first in its `tables`, so they win over its own.
+absl::StatusOr<std::string> ConfigYamlWithTableKeys(const std::string& yaml,
+                                                    const std::vector<TableKey>& keys);
 
 }  // namespace deltascope
 

@@ -124,8 +124,9 @@ void RenderOne(const Changeset& cs, const MarkdownOptions& options, std::string&
 
 const std::vector<std::string>& ClericalTags() {
   static const std::vector<std::string> tags = {
-      "column-reorder", "whitespace-change", "folder-rename", "encoding-change", "file-move",
-      "file-copy",      "folder-move",       "key-order",     "row-reorder",     "format-change"};
+      "column-reorder", "whitespace-change", "folder-rename", "encoding-change",
+      "file-move",      "file-copy",         "folder-move",   "key-order",
+      "row-reorder",    "format-change",     "comment-change"};
   return tags;
 }
 

@@ -1,25 +1,23 @@
 // csv: delimited tables (.csv, .tsv, .tab, .psv). Column-aware (added, removed, reordered) and
-// row-aware (rows added and removed as a multiset, edited cells of aligned rows, or a keyed diff
-// when the options name key columns). Streams both files: memory grows by 8 bytes a row of the
-// smaller file (a few words a row with key columns).
+// row-aware (rows added and removed, edited cells of rows paired by a key column, given or
+// inferred, or by position), and aware of '#' comment lines. Streams both files: memory grows
+// by 8 bytes a row of the smaller file (csv_rows.h).
 // A file that is not a table is skipped, left to text and binary.
 #include <re2/re2.h>
-#include <xxhash.h>
 
 #include <algorithm>
-#include <array>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
-#include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "daemon/engine/node_util.h"
-#include "daemon/stdlib/csv_table.h"
+#include "daemon/stdlib/csv_rows.h"
+#include "daemon/stdlib/line_diff.h"
 #include "daemon/stdlib/stdlib.h"
 
 namespace deltascope {
@@ -44,12 +42,6 @@ std::string EncodingLabel(bool windows1252, bool bom) {
   return absl::StrCat(EncodingName(windows1252), bom ? " with BOM" : "");
 }
 
-// One side: where it is, how it reads, and what a full pass saw.
-struct Side {
-  CsvTable table;
-  CsvScanInfo scan;
-};
-
 bool NotATable(const absl::Status& s) { return absl::IsFailedPrecondition(s); }
 
 // The key columns configured for `path`, if any.
@@ -68,19 +60,6 @@ std::optional<std::vector<std::string>> KeyColumnsFor(const std::string& path,
     }
   }
   return std::nullopt;
-}
-
-// Reads every row of `side`; `visit` gets each record (for hashing).
-absl::Status Scan(Side& side, const CompareContext& context,
-                  absl::FunctionRef<void(const std::vector<std::string>&)> visit) {
-  absl::StatusOr<CsvScanInfo> info =
-      ScanCsvRows(side.table, context, [&](uint32_t, const std::vector<std::string>& fields) {
-        visit(fields);
-        return true;
-      });
-  if (!info.ok()) return info.status();
-  side.scan = *info;
-  return absl::OkStatus();
 }
 
 void SetSideDetail(DiffNode& node, std::string_view key, const std::string& before,
@@ -111,8 +90,8 @@ class CsvComparator : public Comparator {
 
  private:
   absl::StatusOr<CompareResult> CompareTables(const ItemPair& pair, CompareContext& context);
-  absl::StatusOr<DiffNode> DescribeWhole(Side& side, bool added, CompareContext& context);
-  absl::StatusOr<DiffNode> DiffSides(Side& left, Side& right, const std::string& path,
+  absl::StatusOr<DiffNode> DescribeWhole(CsvSide& side, bool added, CompareContext& context);
+  absl::StatusOr<DiffNode> DiffSides(CsvSide& left, CsvSide& right, const std::string& path,
                                      CompareContext& context);
 
   ComparatorDescriptor descriptor_;
@@ -121,7 +100,7 @@ class CsvComparator : public Comparator {
 absl::StatusOr<CompareResult> CsvComparator::CompareTables(const ItemPair& pair,
                                                            CompareContext& context) {
   const std::string lower = absl::AsciiStrToLower(pair.path);
-  std::optional<Side> left, right;
+  std::optional<CsvSide> left, right;
   for (auto [item, side] :
        {std::pair{pair.left.get(), &left}, std::pair{pair.right.get(), &right}}) {
     if (!item) continue;
@@ -135,7 +114,7 @@ absl::StatusOr<CompareResult> CsvComparator::CompareTables(const ItemPair& pair,
     const bool header = left->table.dialect.header || right->table.dialect.header;
     left->table.dialect.header = right->table.dialect.header = header;
   }
-  for (std::optional<Side>* side : {&left, &right}) {
+  for (std::optional<CsvSide>* side : {&left, &right}) {
     if (!*side) continue;
     if (absl::Status s = ReadCsvColumns((*side)->table); !s.ok()) return s;
   }
@@ -147,9 +126,10 @@ absl::StatusOr<CompareResult> CsvComparator::CompareTables(const ItemPair& pair,
   return CompareResult::Leaf(std::move(*node));
 }
 
-absl::StatusOr<DiffNode> CsvComparator::DescribeWhole(Side& side, bool added,
+absl::StatusOr<DiffNode> CsvComparator::DescribeWhole(CsvSide& side, bool added,
                                                       CompareContext& context) {
-  if (absl::Status s = Scan(side, context, [](const std::vector<std::string>&) {}); !s.ok()) {
+  if (absl::Status s = ScanSide(side, context, [](uint32_t, const std::vector<std::string>&) {});
+      !s.ok()) {
     return s;
   }
   const CsvTable& t = side.table;
@@ -167,168 +147,10 @@ absl::StatusOr<DiffNode> CsvComparator::DescribeWhole(Side& side, bool added,
   SetDetail(node, "encoding", EncodingName(side.scan.windows1252));
   SetDetail(node, "header", t.dialect.header);
   if (t.bom) SetDetail(node, "bom", true);
+  if (side.scan.comment_lines > 0) {
+    SetDetail(node, "comment_lines", static_cast<int64_t>(side.scan.comment_lines));
+  }
   return node;
-}
-
-// The facts of one table diff, gathered before the node is written.
-struct TableDiff {
-  std::vector<std::string> common;  // common column ids, in the right side's order
-  std::vector<std::string> added_columns, removed_columns;
-  bool columns_reordered = false;
-  std::optional<std::vector<std::string>> key;
-  bool same_row_order = false;
-  std::vector<bool> left_matched, right_matched;
-  std::vector<RowPair> pairs;  // aligned rows compared cell by cell
-  CellDiff cells;
-  uint64_t duplicate_keys = 0;
-  int64_t rows_added = 0, rows_removed = 0, rows_modified = 0, cells_changed = 0;
-};
-
-// Column sets and orders of both sides.
-void DiffColumns(const CsvTable& l, const CsvTable& r, TableDiff& d) {
-  // Hash sets of views: a million-column header took 150 MB in two std::set<std::string>.
-  const absl::flat_hash_set<absl::string_view> lset(l.columns.begin(), l.columns.end());
-  const absl::flat_hash_set<absl::string_view> rset(r.columns.begin(), r.columns.end());
-  std::vector<std::string> common_left_order;
-  for (const std::string& c : l.columns) {
-    (rset.count(c) ? common_left_order : d.removed_columns).push_back(c);
-  }
-  for (const std::string& c : r.columns) (lset.count(c) ? d.common : d.added_columns).push_back(c);
-  d.columns_reordered = common_left_order != d.common;
-}
-
-// Hashes a side's rows: the common columns in canonical order, then any ragged tail.
-struct RowHasher {
-  RowHasher(const CsvTable& table, const std::vector<std::string>& canonical)
-      : positions(ColumnPositions(table, canonical)), width(table.columns.size()) {}
-  uint64_t operator()(const std::vector<std::string>& fields) {
-    return HashRow(fields, positions, width, scratch);
-  }
-  std::vector<int> positions;
-  size_t width;
-  std::string scratch;
-};
-
-// An order-sensitive digest of a side's row hashes: equal digests (and row counts) mean the
-// same rows in the same order, without keeping the hashes in file order.
-class RowOrderDigest {
- public:
-  RowOrderDigest() : state_(XXH3_createState(), XXH3_freeState) {
-    XXH3_128bits_reset(state_.get());
-  }
-  void Add(uint64_t hash) {
-    buffer_[size_++] = hash;
-    if (size_ == buffer_.size()) Flush();
-  }
-  XXH128_hash_t Finish() {
-    Flush();
-    return XXH3_128bits_digest(state_.get());
-  }
-
- private:
-  void Flush() {
-    XXH3_128bits_update(state_.get(), buffer_.data(), size_ * sizeof(uint64_t));
-    size_ = 0;
-  }
-  std::unique_ptr<XXH3_state_t, decltype(&XXH3_freeState)> state_;
-  std::array<uint64_t, 512> buffer_;
-  size_t size_ = 0;
-};
-
-// Room for a table's row hashes: reserved, not touched, so an overestimate costs no memory.
-size_t EstimatedRows(const CsvTable& table) {
-  std::error_code ec;
-  const uintmax_t bytes = std::filesystem::file_size(table.path, ec);
-  return ec ? 0 : static_cast<size_t>(std::min<uintmax_t>(bytes / 24 + 1024, uintmax_t{1} << 27));
-}
-
-// Keyed matching: key and row hashes of both sides in memory.
-absl::Status MatchRowsByKey(Side& left, Side& right, const std::vector<std::string>& canonical,
-                            const CompareContext& context, TableDiff& d) {
-  std::vector<uint64_t> lrows, rrows, lkeys, rkeys;
-  for (auto [side, rows, keys] :
-       {std::tuple{&left, &lrows, &lkeys}, std::tuple{&right, &rrows, &rkeys}}) {
-    RowHasher row_hash(side->table, canonical);
-    const std::vector<int> key_positions = ColumnPositions(side->table, *d.key);
-    // Plain pointers for the lambda: clang before 16 cannot capture structured bindings.
-    std::vector<uint64_t>* row_hashes = rows;
-    std::vector<uint64_t>* key_hashes = keys;
-    absl::Status s = Scan(*side, context, [&](const std::vector<std::string>& fields) {
-      row_hashes->push_back(row_hash(fields));
-      key_hashes->push_back(HashRow(fields, key_positions, SIZE_MAX, row_hash.scratch));
-    });
-    if (!s.ok()) return s;
-  }
-  d.same_row_order = lrows == rrows;
-  d.pairs =
-      MatchByKey(lkeys, lrows, rkeys, rrows, d.left_matched, d.right_matched, d.duplicate_keys);
-  return absl::OkStatus();
-}
-
-// Multiset matching in bounded memory (SortedMultisetMatcher): the smaller file's row hashes
-// are held sorted, the other file streams past them, then the held file is read once more.
-// Peak memory: 8 bytes a row of the smaller file, plus bits.
-absl::Status MatchRowsMultiset(Side& left, Side& right, const std::vector<std::string>& canonical,
-                               const CompareContext& context, TableDiff& d) {
-  std::error_code ec;
-  const bool hold_left = std::filesystem::file_size(left.table.path, ec) <
-                         std::filesystem::file_size(right.table.path, ec);
-  Side& held = hold_left ? left : right;
-  Side& streamed = hold_left ? right : left;
-  std::vector<bool>& held_matched = hold_left ? d.left_matched : d.right_matched;
-  std::vector<bool>& streamed_matched = hold_left ? d.right_matched : d.left_matched;
-  RowHasher held_hash(held.table, canonical), streamed_hash(streamed.table, canonical);
-  RowOrderDigest held_order, streamed_order;
-
-  std::vector<uint64_t> hashes;
-  hashes.reserve(EstimatedRows(held.table));
-  absl::Status s = Scan(held, context, [&](const std::vector<std::string>& fields) {
-    hashes.push_back(held_hash(fields));
-    held_order.Add(hashes.back());
-  });
-  if (!s.ok()) return s;
-  SortedMultisetMatcher matcher(std::move(hashes));
-  s = Scan(streamed, context, [&](const std::vector<std::string>& fields) {
-    const uint64_t h = streamed_hash(fields);
-    streamed_order.Add(h);
-    streamed_matched.push_back(matcher.MatchStreamed(h));
-  });
-  if (!s.ok()) return s;
-  if (matcher.AllHeldMatched()) {
-    held_matched.assign(matcher.held_rows(), true);
-  } else {
-    s = Scan(held, context, [&](const std::vector<std::string>& fields) {
-      held_matched.push_back(matcher.HeldMatched(held_hash(fields)));
-    });
-    if (!s.ok()) return s;
-  }
-  d.same_row_order = held.scan.rows == streamed.scan.rows &&
-                     XXH128_isEqual(held_order.Finish(), streamed_order.Finish());
-  d.pairs = PairUnmatched(d.left_matched, d.right_matched);
-  return absl::OkStatus();
-}
-
-// Row matching on hashes, then the aligned pairs compared cell by cell.
-absl::Status DiffRows(Side& left, Side& right, size_t max_examples, CompareContext& context,
-                      TableDiff& d) {
-  std::vector<std::string> canonical = d.common;  // column order must not change a row's hash
-  std::sort(canonical.begin(), canonical.end());
-  absl::Status s = d.key ? MatchRowsByKey(left, right, canonical, context, d)
-                         : MatchRowsMultiset(left, right, canonical, context, d);
-  if (!s.ok()) return s;
-  absl::StatusOr<CellDiff> cells = CompareCells(left.table, right.table, d.common, d.pairs,
-                                                max_examples, !d.key.has_value(), context);
-  if (!cells.ok()) return cells.status();
-  d.cells = std::move(*cells);
-  for (size_t i = 0; i < d.pairs.size(); ++i) {
-    if (d.cells.changed[i] == CellDiff::kUnlike) continue;
-    d.left_matched[d.pairs[i].left] = d.right_matched[d.pairs[i].right] = true;
-    ++d.rows_modified;
-    d.cells_changed += d.cells.changed[i];
-  }
-  d.rows_added = std::count(d.right_matched.begin(), d.right_matched.end(), false);
-  d.rows_removed = std::count(d.left_matched.begin(), d.left_matched.end(), false);
-  return absl::OkStatus();
 }
 
 // The first `n` unmatched rows, in file order.
@@ -343,7 +165,7 @@ std::vector<uint32_t> FirstUnmatched(const std::vector<bool>& matched, size_t n)
 Value RowValue(const std::vector<std::string>& fields) { return StringList(fields); }
 
 // The example rows and cells, fetched in one more pass over each file.
-absl::Status AddExamples(const Side& left, const Side& right, const TableDiff& d,
+absl::Status AddExamples(const CsvSide& left, const CsvSide& right, const CsvTableDiff& d,
                          size_t max_examples, const CompareContext& context, DiffNode& node) {
   const std::vector<uint32_t> removed = FirstUnmatched(d.left_matched, max_examples);
   const std::vector<uint32_t> added = FirstUnmatched(d.right_matched, max_examples);
@@ -393,9 +215,34 @@ absl::Status AddExamples(const Side& left, const Side& right, const TableDiff& d
   return absl::OkStatus();
 }
 
+// How the comment lines of two sides differ.
+struct CommentDiff {
+  int64_t added = 0, removed = 0;
+  bool changed() const { return added > 0 || removed > 0; }
+  int64_t lines() const { return std::max(added, removed); }  // an edited line counts once
+  std::string Summary() const {
+    return Plural(lines(), "comment line", "comment lines") + " changed";
+  }
+};
+
+CommentDiff DiffComments(const CsvScanInfo& l, const CsvScanInfo& r) {
+  CommentDiff c;
+  if (l.comment_lines == r.comment_lines && l.comment_digest == r.comment_digest) return c;
+  const LineDiffCounts counts = CountLineChanges(l.comment_hashes, r.comment_hashes);
+  c.added = counts.added;
+  c.removed = counts.removed;
+  if (!c.changed()) {  // the difference lies past the kept hashes: what the counts say
+    const auto before = static_cast<int64_t>(l.comment_lines);
+    const auto after = static_cast<int64_t>(r.comment_lines);
+    c.added = std::max<int64_t>(after - before, before == after ? 1 : 0);
+    c.removed = std::max<int64_t>(before - after, before == after ? 1 : 0);
+  }
+  return c;
+}
+
 // Summary, action and tags when no row, cell or column changed.
-void DescribeUnchangedContent(const Side& left, const Side& right, const TableDiff& d,
-                              DiffNode& node) {
+void DescribeUnchangedContent(const CsvSide& left, const CsvSide& right, const CsvTableDiff& d,
+                              const CommentDiff& comments, DiffNode& node) {
   const std::string enc_before = EncodingLabel(left.scan.windows1252, left.table.bom);
   const std::string enc_after = EncodingLabel(right.scan.windows1252, right.table.bom);
   if (d.columns_reordered) {
@@ -405,6 +252,10 @@ void DescribeUnchangedContent(const Side& left, const Side& right, const TableDi
     node.set_action("reorder");
     node.set_summary("Rows reordered (content unchanged)");
     AddTag(node, "row-reorder");
+  } else if (comments.changed()) {
+    node.set_summary(absl::StrCat("Comments changed (", Plural(comments.lines(), "line", "lines"),
+                                  "; data unchanged)"));
+    return;
   } else if (enc_before != enc_after) {
     node.set_summary(
         absl::StrCat("Encoding changed (", enc_before, " → ", enc_after, "; content unchanged)"));
@@ -417,28 +268,49 @@ void DescribeUnchangedContent(const Side& left, const Side& right, const TableDi
     node.set_summary("Formatting changed (quoting or line breaks; content unchanged)");
     AddTag(node, "format-change");
   }
+  if (comments.changed()) node.set_summary(absl::StrCat(node.summary(), "; ", comments.Summary()));
 }
 
-absl::StatusOr<DiffNode> CsvComparator::DiffSides(Side& left, Side& right, const std::string& path,
-                                                  CompareContext& context) {
-  const size_t max_examples = static_cast<size_t>(std::max(0, context.options().max_examples));
-  TableDiff d;
-  DiffColumns(left.table, right.table, d);
+// The key to match rows by: the first given one (--key, then the config) whose columns are on
+// both sides, else the inferred candidates (tables with a header only).
+absl::StatusOr<KeyPlan> PlanKey(const CsvSide& left, const CsvSide& right, const std::string& path,
+                                const CsvTableDiff& d, CompareContext& context) {
   if (std::optional<std::vector<std::string>> key = KeyColumnsFor(path, context)) {
     std::vector<std::string> missing;
     for (const std::string& k : *key) {
       if (std::find(d.common.begin(), d.common.end(), k) == d.common.end()) missing.push_back(k);
     }
-    if (missing.empty() && !key->empty()) {
-      d.key = std::move(key);
-    } else {
-      context.AddDiagnostic(changeset::v1::SEVERITY_WARNING, "table-key-missing",
-                            absl::StrCat(path, ": key column(s) ", absl::StrJoin(missing, ", "),
-                                         " not on both sides; rows compared without a key"),
-                            path);
-    }
+    if (missing.empty() && !key->empty()) return KeyPlan{{*std::move(key)}, false};
+    context.AddDiagnostic(changeset::v1::SEVERITY_WARNING, "table-key-missing",
+                          absl::StrCat(path, ": key column(s) ", absl::StrJoin(missing, ", "),
+                                       " not on both sides; the key is ignored"),
+                          path);
   }
-  if (absl::Status s = DiffRows(left, right, max_examples, context, d); !s.ok()) return s;
+  if (!right.table.dialect.header) return KeyPlan{};
+  return InferKeyCandidates(left.table, right.table, d.common, context);
+}
+
+absl::StatusOr<DiffNode> CsvComparator::DiffSides(CsvSide& left, CsvSide& right,
+                                                  const std::string& path,
+                                                  CompareContext& context) {
+  const size_t max_examples = static_cast<size_t>(std::max(0, context.options().max_examples));
+  CsvTableDiff d;
+  DiffColumns(left.table, right.table, d);
+  absl::StatusOr<KeyPlan> plan = PlanKey(left, right, path, d, context);
+  if (!plan.ok()) return plan.status();
+  if (absl::Status s = DiffRows(left, right, *plan, max_examples, context, d); !s.ok()) return s;
+  if (!d.key && d.PairingMattered()) {
+    // Which row became which was a guess: say how to make it exact.
+    const std::string where = path.empty() ? right.table.path.filename().string() : path;
+    context.AddDiagnostic(
+        changeset::v1::SEVERITY_INFO, "table-key-not-found",
+        absl::StrCat(where,
+                     right.table.dialect.header
+                         ? ": no column is unique on both sides"
+                         : ": no header row to infer a key column from (columns are 1, 2, ...)",
+                     "; rows matched by content and position (name a key with --key)"),
+        path);
+  }
 
   DiffNode node = MakeNode("modify", "tabular", path, descriptor_.name);
   std::vector<std::string> parts;
@@ -463,9 +335,15 @@ absl::StatusOr<DiffNode> CsvComparator::DiffSides(Side& left, Side& right, const
     AddTag(node, "column-reorder");
     if (!parts.empty()) parts.push_back("columns reordered");
   }
+  const CommentDiff comments = DiffComments(left.scan, right.scan);
+  if (comments.changed()) AddTag(node, "comment-change");
   if (parts.empty()) {
-    DescribeUnchangedContent(left, right, d, node);
+    DescribeUnchangedContent(left, right, d, comments, node);
   } else {
+    if (comments.changed()) parts.push_back(comments.Summary());
+    if (d.key_inferred && d.PairingMattered()) {
+      parts.push_back(absl::StrCat("rows matched by ", absl::StrJoin(*d.key, ", "), " (inferred)"));
+    }
     node.set_summary(absl::StrJoin(parts, "; "));
   }
   if (left.scan.windows1252 != right.scan.windows1252 || left.table.bom != right.table.bom) {
@@ -499,6 +377,15 @@ absl::StatusOr<DiffNode> CsvComparator::DiffSides(Side& left, Side& right, const
   }
   SetDetail(node, "header", right.table.dialect.header);
   if (d.key) SetDetail(node, "key", StringList(*d.key));
+  if (d.key_inferred) SetDetail(node, "key_inferred", true);
+  if (left.scan.comment_lines > 0 || right.scan.comment_lines > 0) {
+    SetDetail(node, "comment_lines_before", static_cast<int64_t>(left.scan.comment_lines));
+    SetDetail(node, "comment_lines_after", static_cast<int64_t>(right.scan.comment_lines));
+  }
+  if (comments.changed()) {
+    SetDetail(node, "comment_lines_added", comments.added);
+    SetDetail(node, "comment_lines_removed", comments.removed);
+  }
   if (d.duplicate_keys > 0)
     SetDetail(node, "duplicate_keys", static_cast<int64_t>(d.duplicate_keys));
   if (absl::Status s = AddExamples(left, right, d, max_examples, context, node); !s.ok()) return s;

@@ -1,5 +1,7 @@
 #include "daemon/stdlib/csv_reader.h"
 
+#include <xxhash.h>
+
 #include <algorithm>
 #include <array>
 #include <cstring>
@@ -65,15 +67,26 @@ bool LooksLikeHeader(const std::vector<std::string>& first) {
 
 struct DelimiterScore {
   char delimiter = ',';
-  size_t mode = 0;   // the most common field count
-  double share = 0;  // share of records with that count
+  size_t mode = 0;    // the most common field count
+  size_t widest = 0;  // the largest field count
+  double share = 0;   // share of records with that count
   bool unterminated = false;
   std::vector<std::string> first;
+  std::string header_comment;  // the last comment line before the first record
   size_t records = 0;
 };
 
-absl::StatusOr<DelimiterScore> Score(std::string_view head, bool complete, char delimiter) {
+// True when the first line (after a BOM and blank lines) starts with '#'.
+bool StartsWithComment(std::string_view head) {
+  if (head.starts_with(kBom)) head.remove_prefix(kBom.size());
+  const size_t first = head.find_first_not_of("\r\n");
+  return first != std::string_view::npos && head[first] == '#';
+}
+
+absl::StatusOr<DelimiterScore> Score(std::string_view head, bool complete, char delimiter,
+                                     bool comments) {
   CsvReader reader = CsvReader::FromString(std::string(head), delimiter);
+  reader.SetComments(comments, /*header_in_comment=*/true);
   std::vector<size_t> counts;
   DelimiterScore score;
   score.delimiter = delimiter;
@@ -86,6 +99,7 @@ absl::StatusOr<DelimiterScore> Score(std::string_view head, bool complete, char 
     counts.push_back(fields.size());
   }
   score.unterminated = reader.unterminated_quote();
+  score.header_comment = reader.header_comment();
   // The last record of a partial head may be cut short.
   if (!complete && counts.size() > 1) counts.pop_back();
   // A head cut inside the first record (a header wider than the head): so may its last field,
@@ -94,6 +108,7 @@ absl::StatusOr<DelimiterScore> Score(std::string_view head, bool complete, char 
   score.records = counts.size();
   std::map<size_t, size_t> histogram;
   for (size_t c : counts) ++histogram[c];
+  if (!histogram.empty()) score.widest = histogram.rbegin()->first;
   size_t best = 0;
   for (const auto& [count, n] : histogram) {
     if (n >= best) {  // ties: the larger field count
@@ -128,13 +143,21 @@ absl::StatusOr<CsvDialect> SniffCsvDialect(std::string_view head, bool complete,
   if (head.find('\0') != std::string_view::npos) {
     return absl::FailedPreconditionError("NUL bytes: not a text table");
   }
+  // '#' lines are comments only in files that start with them, and only when records follow (a
+  // table whose every line starts with '#', such as colours "#ff0000,red", is data).
+  bool comments = StartsWithComment(head);
   std::vector<DelimiterScore> scores;
-  for (char d : {',', '\t', ';', '|'}) {
-    absl::StatusOr<DelimiterScore> s = Score(head, complete, d);
-    if (!s.ok()) return s.status();
-    scores.push_back(std::move(*s));
+  for (bool retry = true; retry;) {
+    scores.clear();
+    for (char d : {',', '\t', ';', '|'}) {
+      absl::StatusOr<DelimiterScore> s = Score(head, complete, d, comments);
+      if (!s.ok()) return s.status();
+      scores.push_back(std::move(*s));
+    }
+    retry = comments && complete && scores[0].records == 0;
+    if (retry) comments = false;
   }
-  if (scores[0].records == 0) return CsvDialect{preferred, false};  // empty: no columns
+  if (scores[0].records == 0) return CsvDialect{preferred, false, comments};  // no columns
   auto rank = [&](const DelimiterScore& s) {
     return std::tuple(s.mode >= 2, s.share, s.delimiter == preferred, s.mode);
   };
@@ -152,7 +175,18 @@ absl::StatusOr<CsvDialect> SniffCsvDialect(std::string_view head, bool complete,
   if (best->records >= 3 && best->share < 0.5) {
     return absl::FailedPreconditionError("records too ragged: not a table");
   }
-  return CsvDialect{best->delimiter, LooksLikeHeader(best->first)};
+  CsvDialect dialect{best->delimiter, LooksLikeHeader(best->first), comments};
+  if (comments && !dialect.header && !best->header_comment.empty()) {
+    // "#codes\tcoordinates\tTZ\tcomments" over rows of 3 or 4 fields names the columns.
+    CsvReader names_reader = CsvReader::FromString(best->header_comment, best->delimiter);
+    std::vector<std::string> names;
+    absl::StatusOr<bool> any = names_reader.Next(names);
+    if (any.ok() && *any && names.size() >= 2 && names.size() >= best->mode &&
+        names.size() <= best->widest && LooksLikeHeader(names)) {
+      dialect.header = dialect.comment_header = true;
+    }
+  }
+  return dialect;
 }
 
 CsvReader::CsvReader(UniqueFd fd, std::string buffer, bool eof, char delimiter)
@@ -166,8 +200,27 @@ absl::StatusOr<CsvReader> CsvReader::Open(const std::filesystem::path& path, cha
   return CsvReader(std::move(*fd), std::string(kReadChunk, '\0'), false, delimiter);
 }
 
+absl::StatusOr<CsvReader> CsvReader::Open(const std::filesystem::path& path,
+                                          const CsvDialect& dialect) {
+  absl::StatusOr<CsvReader> reader = Open(path, dialect.delimiter);
+  if (reader.ok()) reader->SetComments(dialect.comments, dialect.comment_header);
+  return reader;
+}
+
 CsvReader CsvReader::FromString(std::string data, char delimiter) {
   return CsvReader(UniqueFd(), std::move(data), true, delimiter);
+}
+
+void CsvReader::SetComments(bool comments, bool header_in_comment) {
+  comments_ = comments;
+  header_in_comment_ = comments && header_in_comment;
+}
+
+void CsvReader::AddComment(std::string_view line) {
+  const uint64_t hash = XXH3_64bits(line.data(), line.size());
+  ++comment_lines_;
+  if (comment_hashes_.size() < kMaxCommentHashes) comment_hashes_.push_back(hash);
+  comment_digest_ = XXH3_64bits_withSeed(&hash, sizeof(hash), comment_digest_);
 }
 
 absl::StatusOr<bool> CsvReader::Fill() {
@@ -235,6 +288,31 @@ absl::Status CsvReader::ReadQuoted(std::string& field) {
   }
 }
 
+absl::Status CsvReader::ReadComment() {
+  comment_.clear();
+  while (true) {
+    CSV_FILL_OR_RETURN(more);
+    if (!more) break;
+    const char* start = buf_.data() + pos_;
+    size_t n = 0;
+    while (pos_ + n < len_ && start[n] != '\n' && start[n] != '\r') ++n;
+    comment_.append(start, n);
+    pos_ += n;
+    if (comment_.size() > kMaxCsvRecordBytes) {
+      return absl::FailedPreconditionError("comment line longer than 64 MB");
+    }
+    if (pos_ < len_) break;
+  }
+  if (header_in_comment_ && !seen_record_) {  // held back: the next one may follow it
+    if (comment_pending_) AddComment(header_comment_);
+    header_comment_.swap(comment_);
+    comment_pending_ = true;
+  } else {
+    AddComment(comment_);
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<bool> CsvReader::Next(std::vector<std::string>& fields) {
   fields.clear();
   record_bytes_ = 0;
@@ -246,11 +324,31 @@ absl::StatusOr<bool> CsvReader::Next(std::vector<std::string>& fields) {
       pos_ += kBom.size();
     }
   }
-  while (true) {  // blank lines
+  while (true) {  // blank lines and comment lines
     CSV_FILL_OR_RETURN(more);
-    if (!more) return false;
-    if (buf_[pos_] != '\n' && buf_[pos_] != '\r') break;
+    if (!more) {
+      if (comment_pending_) {  // no record followed: it was a comment
+        AddComment(header_comment_);
+        header_comment_.clear();
+        comment_pending_ = false;
+      }
+      return false;
+    }
+    const char c = buf_[pos_];
+    if (c == '#' && comments_) {
+      if (absl::Status s = ReadComment(); !s.ok()) return s;
+      continue;
+    }
+    if (c != '\n' && c != '\r') break;
     ++pos_;
+  }
+  if (!seen_record_) {
+    seen_record_ = true;
+    if (comment_pending_) {  // the header: "#id,name" -> "id,name"
+      comment_pending_ = false;
+      const size_t start = header_comment_.find_first_not_of("# ");
+      header_comment_.erase(0, start == std::string::npos ? header_comment_.size() : start);
+    }
   }
   unterminated_quote_ = false;
   while (true) {

@@ -22,8 +22,15 @@ inline constexpr size_t kCsvSniffBytes = 64u << 10;
 
 struct CsvDialect {
   char delimiter = ',';  // ',', ';', '|' or '\t'
-  bool header = true;    // the first record names the columns
+  bool header = true;    // the first record (or, with comment_header, a comment) names the columns
+  // Lines starting with '#' are comments, not records: set when the file's first lines are.
+  bool comments = false;
+  // The last comment line before the first record is the header ("#id,name"), '#' dropped.
+  bool comment_header = false;
 };
+
+// Comment lines whose hashes a reader keeps (beyond it, only their count and digest).
+inline constexpr size_t kMaxCommentHashes = 1u << 16;
 
 // The delimiter a file's name suggests: '\t' for .tsv/.tab, '|' for .psv, else ','.
 char PreferredDelimiter(std::string_view lower_path);
@@ -31,7 +38,9 @@ char PreferredDelimiter(std::string_view lower_path);
 // Guesses the dialect from the first bytes of a file (`complete` when they are the whole file;
 // a leading BOM is allowed). Fails with FailedPrecondition when the content is not a table:
 // NUL bytes, an unterminated quote in a complete file, or records too ragged for any delimiter.
-// Ties between delimiters go to `preferred`.
+// Ties between delimiters go to `preferred`. Comments: when the first lines start with '#' and
+// records follow them, every '#' line is a comment; the last leading one is the header when the
+// first record is not one and it names as many columns as the records hold ("#id\tname").
 absl::StatusOr<CsvDialect> SniffCsvDialect(std::string_view head, bool complete, char preferred);
 
 // Reads records one at a time, from a file or from memory. Quoting follows RFC 4180 ("" is a
@@ -41,6 +50,9 @@ absl::StatusOr<CsvDialect> SniffCsvDialect(std::string_view head, bool complete,
 class CsvReader {
  public:
   static absl::StatusOr<CsvReader> Open(const std::filesystem::path& path, char delimiter);
+  // With the dialect's delimiter and comment settings.
+  static absl::StatusOr<CsvReader> Open(const std::filesystem::path& path,
+                                        const CsvDialect& dialect);
   static CsvReader FromString(std::string data, char delimiter);
 
   CsvReader(CsvReader&&) = default;
@@ -55,12 +67,28 @@ class CsvReader {
   // True when the last record ended inside an unterminated quote.
   bool unterminated_quote() const { return unterminated_quote_; }
 
+  // With `comments`, a line starting with '#' where a record would start is a comment: read as
+  // raw text to the end of the line (quotes mean nothing there), counted, hashed, and never
+  // returned as a record. With `header_in_comment` too, the last comment line before the first
+  // record is not a comment but the header's text: header_comment().
+  void SetComments(bool comments, bool header_in_comment);
+  // Comment lines read so far (header_comment() not included).
+  uint64_t comment_lines() const { return comment_lines_; }
+  // Hashes of the first kMaxCommentHashes comment lines, in order.
+  const std::vector<uint64_t>& comment_hashes() const { return comment_hashes_; }
+  // An order-sensitive digest of every comment line.
+  uint64_t comment_digest() const { return comment_digest_; }
+  // The header comment without its leading '#'s and spaces, once the first record was read.
+  const std::string& header_comment() const { return header_comment_; }
+
  private:
   CsvReader(UniqueFd fd, std::string buffer, bool eof, char delimiter);
   // Makes at least one unread byte available; false at end of input.
   absl::StatusOr<bool> Fill();
   absl::Status ReadQuoted(std::string& field);
   absl::Status ReadUnquoted(std::string& field);
+  absl::Status ReadComment();
+  void AddComment(std::string_view line);
 
   UniqueFd fd_;
   std::string buf_;
@@ -73,6 +101,15 @@ class CsvReader {
   bool used_windows1252_ = false;
   bool unterminated_quote_ = false;
   size_t record_bytes_ = 0;
+  bool comments_ = false;
+  bool header_in_comment_ = false;
+  bool seen_record_ = false;
+  bool comment_pending_ = false;  // the last leading comment, which may be the header
+  std::string comment_;           // the comment line being read
+  std::string header_comment_;
+  uint64_t comment_lines_ = 0;
+  uint64_t comment_digest_ = 0;
+  std::vector<uint64_t> comment_hashes_;
 };
 
 // Appends `bytes`, read as Windows-1252, to `out` as UTF-8.

@@ -53,7 +53,7 @@ absl::StatusOr<CsvDialect> SniffCsvFile(const std::filesystem::path& path,
 }
 
 absl::Status ReadCsvColumns(CsvTable& table) {
-  absl::StatusOr<CsvReader> reader = CsvReader::Open(table.path, table.dialect.delimiter);
+  absl::StatusOr<CsvReader> reader = CsvReader::Open(table.path, table.dialect);
   if (!reader.ok()) return reader.status();
   std::vector<std::string> first;
   absl::StatusOr<bool> any = reader->Next(first);
@@ -61,6 +61,10 @@ absl::Status ReadCsvColumns(CsvTable& table) {
   table.bom = reader->bom();
   table.columns.clear();
   if (!*any) return absl::OkStatus();
+  if (table.dialect.comment_header) {  // the first record is data: the names are in a comment
+    CsvReader names = CsvReader::FromString(reader->header_comment(), table.dialect.delimiter);
+    if (absl::StatusOr<bool> named = names.Next(first); !named.ok()) return named.status();
+  }
   absl::flat_hash_map<std::string, int> seen;
   for (size_t i = 0; i < first.size(); ++i) {
     if (!table.dialect.header) {
@@ -76,11 +80,11 @@ absl::Status ReadCsvColumns(CsvTable& table) {
 absl::StatusOr<CsvScanInfo> ScanCsvRows(
     const CsvTable& table, const CompareContext& context,
     absl::FunctionRef<bool(uint32_t row, const std::vector<std::string>& fields)> visit) {
-  absl::StatusOr<CsvReader> reader = CsvReader::Open(table.path, table.dialect.delimiter);
+  absl::StatusOr<CsvReader> reader = CsvReader::Open(table.path, table.dialect);
   if (!reader.ok()) return reader.status();
   CsvScanInfo info;
   std::vector<std::string> fields;
-  bool header = table.dialect.header;
+  bool header = table.dialect.header && !table.dialect.comment_header;
   while (true) {
     absl::StatusOr<bool> more = reader->Next(fields);
     if (!more.ok()) return more.status();
@@ -99,6 +103,9 @@ absl::StatusOr<CsvScanInfo> ScanCsvRows(
     if (!visit(row, fields)) break;
   }
   info.windows1252 = reader->used_windows1252();
+  info.comment_lines = reader->comment_lines();
+  info.comment_hashes = reader->comment_hashes();
+  info.comment_digest = reader->comment_digest();
   return info;
 }
 
@@ -256,42 +263,6 @@ std::vector<RowPair> PairUnmatched(const std::vector<bool>& left_matched,
     }
   }
   return pairs;
-}
-
-std::vector<RowPair> MatchByKey(const std::vector<uint64_t>& left_keys,
-                                const std::vector<uint64_t>& left_rows,
-                                const std::vector<uint64_t>& right_keys,
-                                const std::vector<uint64_t>& right_rows,
-                                std::vector<bool>& left_matched, std::vector<bool>& right_matched,
-                                uint64_t& duplicate_keys) {
-  left_matched.assign(left_keys.size(), false);
-  right_matched.assign(right_keys.size(), false);
-  const std::vector<uint32_t> lo = SortedOrder(left_keys);
-  const std::vector<uint32_t> ro = SortedOrder(right_keys);
-  auto repeats = [](const std::vector<uint32_t>& order, const std::vector<uint64_t>& keys) {
-    uint64_t n = 0;
-    for (size_t i = 1; i < order.size(); ++i) n += keys[order[i]] == keys[order[i - 1]];
-    return n;
-  };
-  duplicate_keys = repeats(lo, left_keys) + repeats(ro, right_keys);
-  std::vector<RowPair> modified;
-  for (size_t i = 0, j = 0; i < lo.size() && j < ro.size();) {
-    const uint64_t a = left_keys[lo[i]];
-    const uint64_t b = right_keys[ro[j]];
-    if (a < b) {
-      ++i;
-    } else if (b < a) {
-      ++j;
-    } else {
-      const uint32_t l = lo[i++];
-      const uint32_t r = ro[j++];
-      left_matched[l] = right_matched[r] = true;
-      if (left_rows[l] != right_rows[r]) modified.push_back({l, r});
-    }
-  }
-  std::sort(modified.begin(), modified.end(),
-            [](const RowPair& a, const RowPair& b) { return a.left < b.left; });
-  return modified;
 }
 
 absl::StatusOr<CellDiff> CompareCells(const CsvTable& left, const CsvTable& right,

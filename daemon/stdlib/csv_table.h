@@ -33,13 +33,19 @@ struct CsvTable {
 absl::StatusOr<CsvDialect> SniffCsvFile(const std::filesystem::path& path,
                                         std::string_view lower_path);
 
-// Reads the header (or counts the first record's fields) and fills `table.columns`/`bom`.
+// Reads the header (a record, or the header comment) or counts the first record's fields, and
+// fills `table.columns`/`bom`.
 absl::Status ReadCsvColumns(CsvTable& table);
 
 // What a full pass over a table saw.
 struct CsvScanInfo {
   uint64_t rows = 0;
   bool windows1252 = false;  // some field was not UTF-8
+  // Comment lines (with dialect.comments): how many, the hashes of the first kMaxCommentHashes,
+  // and a digest of all of them in order.
+  uint64_t comment_lines = 0;
+  std::vector<uint64_t> comment_hashes;
+  uint64_t comment_digest = 0;
 };
 
 // Calls `visit(row, fields)` for each data row in file order (row 0 follows the header) until it
@@ -108,16 +114,6 @@ class SortedMultisetMatcher {
 // pairs increase on both sides.
 std::vector<RowPair> PairUnmatched(const std::vector<bool>& left_matched,
                                    const std::vector<bool>& right_matched);
-
-// Keyed matching: rows with equal key hashes pair up (repeated keys in file order) and are
-// marked matched. Returns the pairs whose row hashes differ, by left row; counts the rows whose
-// key repeats an earlier key on their side.
-std::vector<RowPair> MatchByKey(const std::vector<uint64_t>& left_keys,
-                                const std::vector<uint64_t>& left_rows,
-                                const std::vector<uint64_t>& right_keys,
-                                const std::vector<uint64_t>& right_rows,
-                                std::vector<bool>& left_matched, std::vector<bool>& right_matched,
-                                uint64_t& duplicate_keys);
 
 // The cells of paired rows compared.
 struct CellDiff {

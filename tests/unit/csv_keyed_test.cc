@@ -74,10 +74,28 @@ TEST_F(CsvEngineTest, KeyedDiffMatchesRowsByKeyWhateverTheirOrder) {
   EXPECT_EQ(removed.list_value().values(1).string_value(), "nut");
   EXPECT_EQ(cs.diagnostics_size(), 0);
 
-  // Without the key the reordered rows still match as a multiset; the edited row is paired
-  // with nothing (it moved), so it counts as removed and added.
+  // Without a configured key, `id` is inferred (unique and non-empty on both sides): the same
+  // rows, and the summary says how they were matched.
+  Changeset inferred = Diff(DiffOptions{});
+  EXPECT_EQ(Node(inferred).summary(),
+            "1 row added; 1 row removed; 1 cell changed; rows matched by id (inferred)");
+  EXPECT_TRUE(Node(inferred).details().fields().at("key_inferred").bool_value());
+  EXPECT_EQ(inferred.diagnostics_size(), 0);
+
+  // With `id` repeated there is no key: the reordered rows still match as a multiset, the
+  // edited row is paired with nothing (it moved), so it counts as removed and added, and a hint
+  // says how to do better.
+  tree_.Write("a/inventory.csv", "id,name,qty\n1,bolt,10\n1,nut,20\n3,gear,5\n4,axle,2\n");
+  tree_.Write("b/inventory.csv", "id,name,qty\n4,axle,2\n3,gear,7\n1,bolt,10\n5,cam,1\n");
   Changeset unkeyed = Diff(DiffOptions{});
   EXPECT_EQ(Node(unkeyed).summary(), "2 rows added; 2 rows removed");
+  EXPECT_EQ(Node(unkeyed).details().fields().count("key"), 0u);
+  ASSERT_EQ(unkeyed.diagnostics_size(), 1);
+  EXPECT_EQ(unkeyed.diagnostics(0).severity(), changeset::v1::SEVERITY_INFO);
+  EXPECT_EQ(unkeyed.diagnostics(0).code(), "table-key-not-found");
+  EXPECT_EQ(unkeyed.diagnostics(0).message(),
+            "inventory.csv: no column is unique on both sides; rows matched by content and "
+            "position (name a key with --key)");
 }
 
 TEST_F(CsvEngineTest, CompositeKeysAndFullMatchOfThePath) {
@@ -102,9 +120,11 @@ TEST_F(CsvEngineTest, MissingKeyColumnFallsBackWithADiagnostic) {
   DiffOptions options;
   options.table_keys = {{".*", {"sku"}}};
   Changeset cs = Diff(options);
-  EXPECT_EQ(Node(cs).summary(), "1 cell changed");
+  EXPECT_EQ(Node(cs).summary(), "1 cell changed; rows matched by id (inferred)");
   ASSERT_EQ(cs.diagnostics_size(), 1);
   EXPECT_EQ(cs.diagnostics(0).code(), "table-key-missing");
+  EXPECT_EQ(cs.diagnostics(0).message(),
+            "t.csv: key column(s) sku not on both sides; the key is ignored");
 }
 
 // Options built in code skip the config's check: a pattern that does not compile is a warning
@@ -121,6 +141,103 @@ TEST_F(CsvEngineTest, InvalidAndBacktrackingPatternsAreHarmless) {
   EXPECT_EQ(cs.diagnostics(0).code(), "invalid-table-key");
   EXPECT_NE(cs.diagnostics(0).message().find("'data/(.*' is invalid: missing )"), std::string::npos)
       << cs.diagnostics(0).message();
+}
+
+TEST_F(CsvEngineTest, InferredKeyPrefersIdLikeNamesThenTheFirstColumn) {
+  // `name` (first) and `code` are both unique: the id-like name wins. Rows reordered, one edited.
+  tree_.Write("a/t.csv", "name,code,v\nAda,X1,1\nBo,X2,2\nCy,X3,3\n");
+  tree_.Write("b/t.csv", "name,code,v\nCy,X3,3\nBob,X2,2\nAda,X1,1\n");
+  Changeset cs = Diff(DiffOptions{});
+  EXPECT_EQ(Node(cs).summary(), "1 cell changed; rows matched by code (inferred)");
+  const Value& cell =
+      Node(cs).details().fields().at("cells_changed_examples").list_value().values(0);
+  EXPECT_EQ(cell.struct_value().fields().at("key").string_value(), "X2");
+
+  // No id-like name: the first column, when its values are distinct and not fractions.
+  tree_.Write("a/t.csv", "name,v\nAda,1\nBo,2\nCy,3\n");
+  tree_.Write("b/t.csv", "name,v\nCy,3\nBo,20\nAda,1\nDi,4\n");
+  EXPECT_EQ(Node(Diff(DiffOptions{})).summary(),
+            "1 row added; 1 cell changed; rows matched by name (inferred)");
+  tree_.Write("a/t.csv", "x,y\n0.5,1\n0.7,2\n0.9,3\n");
+  tree_.Write("b/t.csv", "x,y\n0.9,3\n0.7,20\n0.5,1\n0.1,4\n");
+  cs = Diff(DiffOptions{});
+  EXPECT_EQ(Node(cs).details().fields().count("key"), 0u);
+  EXPECT_EQ(Node(cs).summary(), "1 row added; 1 cell changed");  // paired by position
+  ASSERT_EQ(cs.diagnostics_size(), 1);
+  EXPECT_EQ(cs.diagnostics(0).code(), "table-key-not-found");
+}
+
+TEST_F(CsvEngineTest, AGivenKeyWinsOverTheInferredOne) {
+  tree_.Write("a/t.csv", "id,name,v\n1,Ada,1\n2,Bo,2\n");
+  tree_.Write("b/t.csv", "id,name,v\n1,Ada,1\n3,Bo,2\n");
+  EXPECT_EQ(Node(Diff(DiffOptions{})).summary(),
+            "1 row added; 1 row removed; rows matched by id (inferred)");
+  DiffOptions options;
+  options.table_keys = {{".*", {"name"}}};
+  Changeset cs = Diff(options);
+  EXPECT_EQ(Node(cs).summary(), "1 cell changed");
+  EXPECT_EQ(Node(cs).details().fields().count("key_inferred"), 0u);
+}
+
+// The sample of the first rows only proposes a key; the rows that changed must bear it out.
+TEST_F(CsvEngineTest, InferredKeyRepeatedAmongChangedRowsIsNoKey) {
+  std::string a = "id,v\n", b = a;
+  for (int i = 0; i < 1500; ++i) {
+    absl::StrAppend(&a, i, ",", i, "\n");
+    absl::StrAppend(&b, i, ",", i == 1200 ? 0 : i, "\n");
+  }
+  absl::StrAppend(&b, "1200,again\n");  // past the sample, among the changed rows
+  tree_.Write("a/t.csv", a);
+  tree_.Write("b/t.csv", b);
+  Changeset cs = Diff(DiffOptions{});
+  EXPECT_EQ(Node(cs).details().fields().count("key"), 0u);
+  EXPECT_EQ(Node(cs).summary(), "1 row added; 1 cell changed");
+  ASSERT_EQ(cs.diagnostics_size(), 1);
+  EXPECT_EQ(cs.diagnostics(0).code(), "table-key-not-found");
+}
+
+TEST_F(CsvEngineTest, HeaderlessTablesInferNoKey) {
+  tree_.Write("a/t.csv", "1,2\n3,4\n5,6\n");
+  tree_.Write("b/t.csv", "5,6\n3,40\n1,2\n");
+  Changeset cs = Diff(DiffOptions{});
+  EXPECT_EQ(Node(cs).details().fields().count("key"), 0u);
+  ASSERT_EQ(cs.diagnostics_size(), 1);
+  EXPECT_EQ(cs.diagnostics(0).message(),
+            "t.csv: no header row to infer a key column from (columns are 1, 2, ...); rows "
+            "matched by content and position (name a key with --key)");
+  DiffOptions options;
+  options.table_keys = {{".*", {"1"}}};
+  EXPECT_EQ(Node(Diff(options)).summary(), "1 cell changed");
+}
+
+// '#' lines of a file that starts with them are comments: kept out of the rows, reported apart.
+TEST_F(CsvEngineTest, CommentLinesAreAClericalChangeApartFromTheRows) {
+  const std::string rows = "AD\t+4230+00131\tEurope/Andorra\nAE\t+2518+05518\tAsia/Dubai\n";
+  tree_.Write("a/zone.tab", "# tz\n# version 1\n#code\tcoordinates\tTZ\n" + rows);
+  tree_.Write("b/zone.tab", "# tz\n# version 2\n# new line\n#code\tcoordinates\tTZ\n" + rows);
+  Changeset cs = Diff(DiffOptions{});
+  const DiffNode& n = Node(cs);
+  EXPECT_EQ(n.summary(), "Comments changed (2 lines; data unchanged)");
+  EXPECT_EQ(std::vector<std::string>(n.tags().begin(), n.tags().end()),
+            std::vector<std::string>{"comment-change"});
+  EXPECT_EQ(Number(n, "rows_added") + Number(n, "rows_removed") + Number(n, "rows_modified"), 0);
+  EXPECT_EQ(Number(n, "comment_lines_before"), 2);
+  EXPECT_EQ(Number(n, "comment_lines_after"), 3);
+  EXPECT_EQ(Number(n, "comment_lines_added"), 2);
+  EXPECT_EQ(Number(n, "comment_lines_removed"), 1);
+  EXPECT_EQ(n.details().fields().at("header").bool_value(), true);  // "#code\tcoordinates\tTZ"
+
+  // A comment in the middle and an edited row: the row counts are the data's alone.
+  tree_.Write("b/zone.tab", "# tz\n# version 1\n#code\tcoordinates\tTZ\n" + rows +
+                                "# moved here\nAF\t+3431+06912\tAsia/Kabul\n");
+  EXPECT_EQ(Node(Diff(DiffOptions{})).summary(), "1 row added; 1 comment line changed");
+}
+
+TEST_F(CsvEngineTest, HashRowsOfATableWithAHeaderAreData) {
+  tree_.Write("a/t.csv", "ticket,title\n#12,crash\n#13,hang\n");
+  tree_.Write("b/t.csv", "ticket,title\n#12,crash\n#13,freeze\n#14,leak\n");
+  EXPECT_EQ(Node(Diff(DiffOptions{})).summary(),
+            "1 row added; 1 cell changed; rows matched by ticket (inferred)");
 }
 
 // Enough rows to cross the reader's buffers many times; examples stay bounded and in file order.

@@ -104,6 +104,45 @@ TEST(CsvParserTest, SingleOneMegabyteLineAndQuotesAcrossBufferBoundaries) {
   EXPECT_EQ(r[2], (std::vector<std::string>{"last", "row"}));
 }
 
+TEST(CsvParserTest, CommentLinesAreCountedNotReturned) {
+  CsvReader reader = CsvReader::FromString(
+      "# one, \"unterminated\n\n#two\r\na,b\n#three\n1,2\n #not a comment\n", ',');
+  reader.SetComments(true, /*header_in_comment=*/false);
+  EXPECT_EQ(ReadAll(reader), (Records{{"a", "b"}, {"1", "2"}, {" #not a comment"}}));
+  EXPECT_EQ(reader.comment_lines(), 3u);
+  ASSERT_EQ(reader.comment_hashes().size(), 3u);
+  EXPECT_TRUE(reader.header_comment().empty());
+
+  // Without comments (the default) the same lines are records.
+  EXPECT_EQ(Parse("#x,y\n1,2\n"), (Records{{"#x", "y"}, {"1", "2"}}));
+
+  // The header comment: the last comment before the first record, '#' and spaces dropped.
+  CsvReader named = CsvReader::FromString("# about\n## id\tname\nx\ty\n#later\n", '\t');
+  named.SetComments(true, true);
+  EXPECT_EQ(ReadAll(named), (Records{{"x", "y"}}));
+  EXPECT_EQ(named.header_comment(), "id\tname");
+  EXPECT_EQ(named.comment_lines(), 2u);  // "# about" and "#later"
+
+  // Comment lines alone: all of them are comments, none is a header.
+  CsvReader only = CsvReader::FromString("#a\n#b\n", ',');
+  only.SetComments(true, true);
+  EXPECT_TRUE(ReadAll(only).empty());
+  EXPECT_EQ(only.comment_lines(), 2u);
+  EXPECT_TRUE(only.header_comment().empty());
+}
+
+TEST(CsvParserTest, CommentDigestFollowsContentAndOrder) {
+  auto digest = [](std::string data) {
+    CsvReader r = CsvReader::FromString(std::move(data), ',');
+    r.SetComments(true, false);
+    ReadAll(r);
+    return r.comment_digest();
+  };
+  EXPECT_EQ(digest("#a\n#b\n1,2\n"), digest("#a\r\n#b\r\n1,2\n"));
+  EXPECT_NE(digest("#a\n#b\n1,2\n"), digest("#b\n#a\n1,2\n"));
+  EXPECT_NE(digest("#a\n#b\n1,2\n"), digest("#a\n#b \n1,2\n"));
+}
+
 TEST(CsvParserTest, MissingFileIsAnError) {
   EXPECT_FALSE(CsvReader::Open("/nonexistent/deltascope/x.csv", ',').ok());
 }
@@ -153,6 +192,38 @@ TEST(CsvSnifferTest, HeaderWiderThanTheHeadIsStillAHeader) {
   absl::StatusOr<CsvDialect> data = SniffCsvDialect(numbers.substr(0, 30001), false, ',');
   ASSERT_TRUE(data.ok());
   EXPECT_FALSE(data->header);
+}
+
+TEST(CsvSnifferTest, LeadingCommentLinesMakeEveryHashLineAComment) {
+  // A tzdb-style table: comments, a commented header, rows of 3 or 4 fields, a late comment.
+  const std::string tab =
+      "# tzdb timezone descriptions\n#\n# He said \"hi\n#codes\tcoordinates\tTZ\tcomments\n"
+      "AD\t+4230+00131\tEurope/Andorra\nAE\t+2518+05518\tAsia/Dubai\n#late\n"
+      "AQ\t-6617+11031\tAntarctica/Casey\tCasey\n";
+  CsvDialect d = Sniff(tab, '\t');
+  EXPECT_EQ(d.delimiter, '\t');
+  EXPECT_TRUE(d.comments);
+  EXPECT_TRUE(d.header);
+  EXPECT_TRUE(d.comment_header);
+  // Comments, but the first record is the header: the comments stay comments.
+  d = Sniff("# exported 2024-01-01\nid,name\n1,a\n");
+  EXPECT_TRUE(d.comments);
+  EXPECT_TRUE(d.header);
+  EXPECT_FALSE(d.comment_header);
+  // A commented line that does not fit the records is no header.
+  d = Sniff("# note\n1,2\n3,4\n");
+  EXPECT_TRUE(d.comments);
+  EXPECT_FALSE(d.header);
+  d = Sniff("#id,name,extra,more\n1,2\n3,4\n");
+  EXPECT_FALSE(d.header);
+  // A header of its own, rows starting with '#': data, not comments.
+  d = Sniff("ticket,title\n#12,crash\n#13,hang\n");
+  EXPECT_FALSE(d.comments);
+  EXPECT_TRUE(d.header);
+  // Every line starts with '#': colours, not comments.
+  d = Sniff("#ff0000,red\n#00ff00,green\n");
+  EXPECT_FALSE(d.comments);
+  EXPECT_EQ(d.delimiter, ',');
 }
 
 TEST(CsvSnifferTest, RejectsWhatIsNotATable) {

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "tests/support/tree.h"
+#include "tests/support/csv_fixture.h"
 
 namespace deltascope {
 namespace {
@@ -43,33 +43,7 @@ TEST(CsvMatchTest, PairsUnmatchedRowsBetweenTheSameMatchedRows) {
             (std::vector<std::pair<uint32_t, uint32_t>>{{1, 1}, {3, 3}}));
 }
 
-TEST(CsvMatchTest, KeyedMatchReportsModifiedPairsAndDuplicates) {
-  std::vector<bool> lm, rm;
-  uint64_t duplicates = 0;
-  // keys:  left  a b c c      right  c b d
-  // rows:        1 2 3 4             3 9 5
-  std::vector<RowPair> modified =
-      MatchByKey({10, 11, 12, 12}, {1, 2, 3, 4}, {12, 11, 13}, {3, 9, 5}, lm, rm, duplicates);
-  EXPECT_EQ(AsPairs(modified), (std::vector<std::pair<uint32_t, uint32_t>>{{1, 1}}));
-  EXPECT_EQ(Indices(lm, false), (std::vector<uint32_t>{0, 3}));  // a, and the second c
-  EXPECT_EQ(Indices(rm, false), (std::vector<uint32_t>{2}));     // d
-  EXPECT_EQ(duplicates, 1u);
-}
-
-class CsvCellsTest : public ::testing::Test {
- protected:
-  CsvTable Table(const std::string& name, const std::string& content) {
-    tree_.Write(name, content);
-    CsvTable t;
-    t.path = tree_ / name;
-    EXPECT_TRUE(ReadCsvColumns(t).ok());
-    return t;
-  }
-
-  testing::ScratchTree tree_;
-  DiffOptions options_;
-  CompareContext context_{options_, tree_.root()};
-};
+using CsvCellsTest = testing::CsvFileTest;
 
 TEST_F(CsvCellsTest, ColumnsGetUniqueIds) {
   EXPECT_EQ(Table("a.csv", "x,y,x,x\n").columns,

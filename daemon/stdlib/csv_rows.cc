@@ -1,0 +1,188 @@
+#include "daemon/stdlib/csv_rows.h"
+
+#include <xxhash.h>
+
+#include <algorithm>
+#include <array>
+#include <filesystem>
+#include <memory>
+
+#include "absl/container/flat_hash_set.h"
+
+namespace deltascope {
+
+absl::Status ScanSide(
+    CsvSide& side, const CompareContext& context,
+    absl::FunctionRef<void(uint32_t row, const std::vector<std::string>&)> visit) {
+  absl::StatusOr<CsvScanInfo> info =
+      ScanCsvRows(side.table, context, [&](uint32_t row, const std::vector<std::string>& fields) {
+        visit(row, fields);
+        return true;
+      });
+  if (!info.ok()) return info.status();
+  side.scan = *std::move(info);
+  return absl::OkStatus();
+}
+
+// Column sets and orders of both sides.
+void DiffColumns(const CsvTable& l, const CsvTable& r, CsvTableDiff& d) {
+  // Hash sets of views: a million-column header took 150 MB in two std::set<std::string>.
+  const absl::flat_hash_set<absl::string_view> lset(l.columns.begin(), l.columns.end());
+  const absl::flat_hash_set<absl::string_view> rset(r.columns.begin(), r.columns.end());
+  std::vector<std::string> common_left_order;
+  for (const std::string& c : l.columns) {
+    (rset.count(c) ? common_left_order : d.removed_columns).push_back(c);
+  }
+  for (const std::string& c : r.columns) (lset.count(c) ? d.common : d.added_columns).push_back(c);
+  d.columns_reordered = common_left_order != d.common;
+}
+
+namespace {
+
+// Hashes a side's rows: the common columns in canonical order, then any ragged tail.
+struct RowHasher {
+  RowHasher(const CsvTable& table, const std::vector<std::string>& canonical)
+      : positions(ColumnPositions(table, canonical)), width(table.columns.size()) {}
+  uint64_t operator()(const std::vector<std::string>& fields) {
+    return HashRow(fields, positions, width, scratch);
+  }
+  std::vector<int> positions;
+  size_t width;
+  std::string scratch;
+};
+
+// An order-sensitive digest of a side's row hashes: equal digests (and row counts) mean the
+// same rows in the same order, without keeping the hashes in file order.
+class RowOrderDigest {
+ public:
+  RowOrderDigest() : state_(XXH3_createState(), XXH3_freeState) {
+    XXH3_128bits_reset(state_.get());
+  }
+  void Add(uint64_t hash) {
+    buffer_[size_++] = hash;
+    if (size_ == buffer_.size()) Flush();
+  }
+  XXH128_hash_t Finish() {
+    Flush();
+    return XXH3_128bits_digest(state_.get());
+  }
+
+ private:
+  void Flush() {
+    XXH3_128bits_update(state_.get(), buffer_.data(), size_ * sizeof(uint64_t));
+    size_ = 0;
+  }
+  std::unique_ptr<XXH3_state_t, decltype(&XXH3_freeState)> state_;
+  std::array<uint64_t, 512> buffer_;
+  size_t size_ = 0;
+};
+
+// Room for a table's row hashes: reserved, not touched, so an overestimate costs no memory.
+size_t EstimatedRows(const CsvTable& table) {
+  std::error_code ec;
+  const uintmax_t bytes = std::filesystem::file_size(table.path, ec);
+  return ec ? 0 : static_cast<size_t>(std::min<uintmax_t>(bytes / 24 + 1024, uintmax_t{1} << 27));
+}
+
+// Multiset matching in bounded memory (SortedMultisetMatcher): the smaller file's row hashes
+// are held sorted, the other file streams past them, then the held file is read once more.
+// Peak memory: 8 bytes a row of the smaller file, plus bits. `unmatched` sees each row left
+// unpaired, in file order per side (true: the left side).
+absl::Status MatchRowsMultiset(
+    CsvSide& left, CsvSide& right, const std::vector<std::string>& canonical,
+    const CompareContext& context, CsvTableDiff& d,
+    absl::FunctionRef<void(bool left, uint32_t row, const std::vector<std::string>&)> unmatched) {
+  std::error_code ec;
+  const bool hold_left = std::filesystem::file_size(left.table.path, ec) <
+                         std::filesystem::file_size(right.table.path, ec);
+  CsvSide& held = hold_left ? left : right;
+  CsvSide& streamed = hold_left ? right : left;
+  std::vector<bool>& held_matched = hold_left ? d.left_matched : d.right_matched;
+  std::vector<bool>& streamed_matched = hold_left ? d.right_matched : d.left_matched;
+  RowHasher held_hash(held.table, canonical), streamed_hash(streamed.table, canonical);
+  RowOrderDigest held_order, streamed_order;
+
+  std::vector<uint64_t> hashes;
+  hashes.reserve(EstimatedRows(held.table));
+  absl::Status s = ScanSide(held, context, [&](uint32_t, const std::vector<std::string>& fields) {
+    hashes.push_back(held_hash(fields));
+    held_order.Add(hashes.back());
+  });
+  if (!s.ok()) return s;
+  SortedMultisetMatcher matcher(std::move(hashes));
+  s = ScanSide(streamed, context, [&](uint32_t row, const std::vector<std::string>& fields) {
+    const uint64_t h = streamed_hash(fields);
+    streamed_order.Add(h);
+    streamed_matched.push_back(matcher.MatchStreamed(h));
+    if (!streamed_matched.back()) unmatched(!hold_left, row, fields);
+  });
+  if (!s.ok()) return s;
+  if (matcher.AllHeldMatched()) {
+    held_matched.assign(matcher.held_rows(), true);
+  } else {
+    s = ScanSide(held, context, [&](uint32_t row, const std::vector<std::string>& fields) {
+      held_matched.push_back(matcher.HeldMatched(held_hash(fields)));
+      if (!held_matched.back()) unmatched(hold_left, row, fields);
+    });
+    if (!s.ok()) return s;
+  }
+  d.same_row_order = held.scan.rows == streamed.scan.rows &&
+                     XXH128_isEqual(held_order.Finish(), streamed_order.Finish());
+  return absl::OkStatus();
+}
+
+// Rows equal on both sides pair by content; with key candidates, the rest pair by the first
+// candidate that works on them (KeyedPairing), else by position between matched rows.
+absl::Status MatchRows(CsvSide& left, CsvSide& right, const std::vector<std::string>& canonical,
+                       const KeyPlan& plan, const CompareContext& context, CsvTableDiff& d) {
+  if (plan.candidates.empty()) {
+    absl::Status s = MatchRowsMultiset(left, right, canonical, context, d,
+                                       [](bool, uint32_t, const std::vector<std::string>&) {});
+    if (!s.ok()) return s;
+    d.pairs = PairUnmatched(d.left_matched, d.right_matched);
+    return absl::OkStatus();
+  }
+  UnmatchedRowKeys keys(left.table, right.table, plan.candidates, plan.inferred);
+  absl::Status s =
+      MatchRowsMultiset(left, right, canonical, context, d,
+                        [&](bool is_left, uint32_t row, const std::vector<std::string>& fields) {
+                          keys.Add(is_left, row, fields);
+                        });
+  if (!s.ok()) return s;
+  absl::StatusOr<std::optional<KeyedPairing>> keyed =
+      keys.Pair(d.left_matched, d.right_matched, context);
+  if (!keyed.ok()) return keyed.status();
+  if (!*keyed) {
+    d.pairs = PairUnmatched(d.left_matched, d.right_matched);
+    return absl::OkStatus();
+  }
+  d.key = plan.candidates[(*keyed)->key];
+  d.key_inferred = plan.inferred;
+  d.duplicate_keys = (*keyed)->duplicate_keys;
+  d.pairs = std::move((*keyed)->pairs);
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status DiffRows(CsvSide& left, CsvSide& right, const KeyPlan& plan, size_t max_examples,
+                      CompareContext& context, CsvTableDiff& d) {
+  std::vector<std::string> canonical = d.common;  // column order must not change a row's hash
+  std::sort(canonical.begin(), canonical.end());
+  if (absl::Status s = MatchRows(left, right, canonical, plan, context, d); !s.ok()) return s;
+  absl::StatusOr<CellDiff> cells = CompareCells(left.table, right.table, d.common, d.pairs,
+                                                max_examples, !d.key.has_value(), context);
+  if (!cells.ok()) return cells.status();
+  d.cells = std::move(*cells);
+  for (size_t i = 0; i < d.pairs.size(); ++i) {
+    if (d.cells.changed[i] == CellDiff::kUnlike) continue;
+    d.left_matched[d.pairs[i].left] = d.right_matched[d.pairs[i].right] = true;
+    ++d.rows_modified;
+    d.cells_changed += d.cells.changed[i];
+  }
+  d.rows_added = std::count(d.right_matched.begin(), d.right_matched.end(), false);
+  d.rows_removed = std::count(d.left_matched.begin(), d.left_matched.end(), false);
+  return absl::OkStatus();
+}
+
+}  // namespace deltascope
