@@ -35,7 +35,8 @@ void AddPluginsCommand(CLI::App& app, int* exit_code);
 void AddDaemonCommand(CLI::App& app, int* exit_code);
 void AddChangelogCommand(CLI::App& app, int* exit_code);
 
-// Prints "deltascope: <message>" on standard error.
+// Prints "deltascope: <message>" on standard error, the message escaped for the terminal on one
+// line (EscapeForTerminal).
 void PrintError(absl::string_view message);
 
 }  // namespace deltascope::cli

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "cli/commands.h"
 #include "cli/daemon_client.h"
+#include "daemon/util/untrusted_text.h"
 #include "deltascope/daemon/v1/daemon.grpc.pb.h"
 
 namespace deltascope::cli {
@@ -34,7 +35,7 @@ int Status(const DaemonTarget& target) {
     std::printf(
         "%-20s %-11s instances %u  calls %llu  failures %llu  timeouts %llu  crashes %llu  "
         "restarts %llu  latency p50 %.2f ms p90 %.2f ms p99 %.2f ms\n",
-        p.name().c_str(), p.state().c_str(), p.instances(),
+        EscapeForTerminal(p.name()).c_str(), EscapeForTerminal(p.state()).c_str(), p.instances(),
         static_cast<unsigned long long>(p.calls()), static_cast<unsigned long long>(p.failures()),
         static_cast<unsigned long long>(p.timeouts()), static_cast<unsigned long long>(p.crashes()),
         static_cast<unsigned long long>(p.restarts()), p.latency_p50_ms(), p.latency_p90_ms(),

@@ -16,11 +16,13 @@
 #include "daemon/render/json.h"
 #include "daemon/stdlib/stdlib.h"
 #include "daemon/util/fd.h"
+#include "daemon/util/untrusted_text.h"
 
 namespace deltascope::cli {
 
 void PrintError(absl::string_view message) {
-  std::fprintf(stderr, "deltascope: %.*s\n", static_cast<int>(message.size()), message.data());
+  // Messages quote plugins (their errors, their stderr) and file names: escaped, one line.
+  std::fprintf(stderr, "deltascope: %s\n", EscapeForTerminal(message).c_str());
 }
 
 namespace {

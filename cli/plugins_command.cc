@@ -12,6 +12,7 @@
 #include "cli/commands.h"
 #include "daemon/plugin/host.h"
 #include "daemon/stdlib/stdlib.h"
+#include "daemon/util/untrusted_text.h"
 
 namespace deltascope::cli {
 
@@ -54,7 +55,9 @@ absl::StatusOr<std::unique_ptr<PluginHost>> StartPluginHost(
   if (flags.plugin_logs) {
     options.log = [](const std::string& plugin, int instance, const char* stream,
                      const std::string& line) {
-      std::fprintf(stderr, "[%s#%d %s] %s\n", plugin.c_str(), instance, stream, line.c_str());
+      // The plugin's own bytes: escaped, so they cannot drive the terminal (no ESC, no newline).
+      std::fprintf(stderr, "[%s#%d %s] %s\n", EscapeForTerminal(plugin).c_str(), instance, stream,
+                   EscapeForTerminal(line).c_str());
     };
   }
   std::vector<FoundPlugin> found;
@@ -75,6 +78,10 @@ std::string Claims(const Manifest& m) {
   }
   return absl::StrJoin(parts, ", ");
 }
+// What a plugin, its manifest or its errors say, escaped for the terminal: everything printed
+// below that the plugin controls goes through it (docs/security.md, "Untrusted text").
+std::string Shown(absl::string_view text) { return EscapeForTerminal(text); }
+
 
 // State of a found plugin: its reason when disabled, else the supervisor's state.
 std::pair<std::string, std::string> StateOf(const PluginHost& host, const FoundPlugin& p) {
@@ -95,26 +102,28 @@ int List(const PluginFlags& flags) {
   (*host)->RegisterComparators(registry);
   if ((*host)->found().empty()) {
     std::printf("No plugins found. Searched: %s\n",
-                absl::StrJoin(PluginSearchPath(SearchOptions(flags)), ", ",
-                              [](std::string* out, const std::filesystem::path& p) {
-                                out->append(p.string());
-                              })
+                Shown(absl::StrJoin(PluginSearchPath(SearchOptions(flags)), ", ",
+                                    [](std::string* out, const std::filesystem::path& p) {
+                                      out->append(p.string());
+                                    }))
                     .c_str());
     return 0;
   }
   for (const FoundPlugin& p : (*host)->found()) {
     auto [state, reason] = StateOf(**host, p);
     if (p.manifest) {
-      std::printf("%s %s [%s] %s\n  from: %s (%s)\n  claims: %s\n", p.manifest->name.c_str(),
-                  p.manifest->version.c_str(), state.c_str(),
-                  reason.empty() ? "" : ("- " + reason).c_str(), p.file.string().c_str(),
-                  p.manifest->source.c_str(), Claims(*p.manifest).c_str());
+      std::printf("%s %s [%s] %s\n  from: %s (%s)\n  claims: %s\n", Shown(p.manifest->name).c_str(),
+                  Shown(p.manifest->version).c_str(), state.c_str(),
+                  reason.empty() ? "" : ("- " + Shown(reason)).c_str(),
+                  Shown(p.file.string()).c_str(), Shown(p.manifest->source).c_str(),
+                  Shown(Claims(*p.manifest)).c_str());
       if (p.manifest->attached()) {
         std::printf("  attached: %s (already running; connected to, never started)\n",
-                    p.manifest->endpoint.c_str());
+                    Shown(p.manifest->endpoint).c_str());
       }
     } else {
-      std::printf("%s [%s] - %s\n", p.file.string().c_str(), state.c_str(), reason.c_str());
+      std::printf("%s [%s] - %s\n", Shown(p.file.string()).c_str(), state.c_str(),
+                  Shown(reason).c_str());
     }
   }
   return 0;
@@ -140,13 +149,15 @@ int Inspect(const PluginFlags& flags, const std::string& name) {
   }
   const Manifest& m = *p->manifest;
   auto [state, reason] = StateOf(**host, *p);
-  std::printf("name: %s\nversion: %s\nsource: %s\nmanifest: %s\nstate: %s\n", m.name.c_str(),
-              m.version.c_str(), m.source.c_str(), p->file.string().c_str(), state.c_str());
-  if (!reason.empty()) std::printf("reason: %s\n", reason.c_str());
+  std::printf("name: %s\nversion: %s\nsource: %s\nmanifest: %s\nstate: %s\n", Shown(m.name).c_str(),
+              Shown(m.version).c_str(), Shown(m.source).c_str(), Shown(p->file.string()).c_str(),
+              state.c_str());
+  if (!reason.empty()) std::printf("reason: %s\n", Shown(reason).c_str());
   if (m.attached()) {
-    std::printf("endpoint: %s (attached)\n", m.endpoint.c_str());
+    std::printf("endpoint: %s (attached)\n", Shown(m.endpoint).c_str());
   } else {
-    std::printf("command: %s %s\n", m.command.c_str(), absl::StrJoin(m.args, " ").c_str());
+    std::printf("command: %s %s\n", Shown(m.command.string()).c_str(),
+                Shown(absl::StrJoin(m.args, " ")).c_str());
   }
   std::printf("protocol: %d\ncontent: %s\nsandbox: %s\n", m.protocol,
               m.content == ContentDelivery::kPath ? "path" : "stream",
@@ -173,16 +184,17 @@ int Inspect(const PluginFlags& flags, const std::string& name) {
       std::vector<std::string> paths;
       for (const auto& path : SandboxReadOnlyPaths(m)) paths.push_back(path.string());
       std::printf("reads (%s sandbox): %s, the system's libraries%s\n", SandboxModeName(mode),
-                  absl::StrJoin(paths, ", ").c_str(),
+                  Shown(absl::StrJoin(paths, ", ")).c_str(),
                   mode == SandboxMode::kStandard ? ", the snapshots" : "");
     }
   }
   for (const ComparatorClaim& c : m.comparators) {
     std::printf("comparator: %s\n  extensions: %s\n  media types: %s\n  position: %s\n",
-                c.descriptor.name.c_str(), absl::StrJoin(c.descriptor.extensions, " ").c_str(),
-                absl::StrJoin(c.descriptor.media_types, " ").c_str(),
-                !c.before.empty()  ? ("before " + c.before).c_str()
-                : !c.after.empty() ? ("after " + c.after).c_str()
+                Shown(c.descriptor.name).c_str(),
+                Shown(absl::StrJoin(c.descriptor.extensions, " ")).c_str(),
+                Shown(absl::StrJoin(c.descriptor.media_types, " ")).c_str(),
+                !c.before.empty()  ? ("before " + Shown(c.before)).c_str()
+                : !c.after.empty() ? ("after " + Shown(c.after)).c_str()
                                    : "default (before text)");
   }
   return 0;
@@ -223,7 +235,8 @@ int Register(const std::string& path) {
     PrintError(absl::StrCat("cannot write ", target.string()));
     return kExitTrouble;
   }
-  std::printf("registered %s %s in %s\n", m->name.c_str(), m->version.c_str(), target.c_str());
+  std::printf("registered %s %s in %s\n", Shown(m->name).c_str(), Shown(m->version).c_str(),
+              Shown(target.string()).c_str());
   return 0;
 }
 
@@ -235,7 +248,7 @@ int Unregister(const std::string& name) {
         absl::StrCat("no registered plugin named '", name, "' in ", UserPluginDir().string()));
     return kExitTrouble;
   }
-  std::printf("unregistered %s\n", name.c_str());
+  std::printf("unregistered %s\n", Shown(name).c_str());
   return 0;
 }
 
@@ -248,16 +261,16 @@ double MsSince(std::chrono::steady_clock::time_point t) {
 // strict mode, exactly as in a diff).
 bool CheckOne(PluginHost& host, const FoundPlugin& p, const std::filesystem::path& probe_root) {
   if (!p.disabled_reason.empty()) {
-    std::printf("FAIL %s: %s\n", p.manifest ? p.manifest->name.c_str() : p.file.c_str(),
-                p.disabled_reason.c_str());
+    std::printf("FAIL %s: %s\n", Shown(p.manifest ? p.manifest->name : p.file.string()).c_str(),
+                Shown(p.disabled_reason).c_str());
     return false;
   }
   PluginSupervisor* s = host.Find(p.manifest->name);
   auto t0 = std::chrono::steady_clock::now();
   absl::StatusOr<pluginpb::DescribeResponse> d = s->Describe();
   if (!d.ok()) {
-    std::printf("FAIL %s: %s\n", p.manifest->name.c_str(),
-                std::string(d.status().message()).c_str());
+    std::printf("FAIL %s: %s\n", Shown(p.manifest->name).c_str(),
+                Shown(d.status().message()).c_str());
     return false;
   }
   double start_ms = MsSince(t0);
@@ -265,8 +278,8 @@ bool CheckOne(PluginHost& host, const FoundPlugin& p, const std::filesystem::pat
   absl::StatusOr<std::string> health = s->Health();
   double health_ms = MsSince(t1);
   if (!health.ok() || *health != "SERVING") {
-    std::printf("FAIL %s: health: %s\n", p.manifest->name.c_str(),
-                health.ok() ? health->c_str() : std::string(health.status().message()).c_str());
+    std::printf("FAIL %s: health: %s\n", Shown(p.manifest->name).c_str(),
+                Shown(health.ok() ? *health : health.status().message()).c_str());
     return false;
   }
   // A probe: the same small file on both sides of each comparator.
@@ -298,18 +311,19 @@ bool CheckOne(PluginHost& host, const FoundPlugin& p, const std::filesystem::pat
         s->Compare(req, pair, s->sandbox_mode() != SandboxMode::kStrict);
     double probe_ms = MsSince(t2);
     if (!r.ok()) {
-      std::printf("FAIL %s: probe compare (%s): %s\n", p.manifest->name.c_str(),
-                  c.descriptor.name.c_str(), std::string(r.status().message()).c_str());
+      std::printf("FAIL %s: probe compare (%s): %s\n", Shown(p.manifest->name).c_str(),
+                  Shown(c.descriptor.name).c_str(), Shown(r.status().message()).c_str());
       ok = false;
       continue;
     }
     std::printf("ok   %s %s: comparator %s: %s %.1f ms, health %.1f ms, probe %.1f ms (%s)\n",
-                p.manifest->name.c_str(), p.manifest->version.c_str(), c.descriptor.name.c_str(),
-                p.manifest->attached() ? "connect" : "start", start_ms, health_ms, probe_ms,
+                Shown(p.manifest->name).c_str(), Shown(p.manifest->version).c_str(),
+                Shown(c.descriptor.name).c_str(), p.manifest->attached() ? "connect" : "start",
+                start_ms, health_ms, probe_ms,
                 pluginpb::CompareResponse::Outcome_Name(r->outcome()).c_str());
   }
   for (const std::string& w : s->sandbox_warnings())
-    std::printf("warn %s: %s\n", p.manifest->name.c_str(), w.c_str());
+    std::printf("warn %s: %s\n", Shown(p.manifest->name).c_str(), Shown(w).c_str());
   return ok;
 }
 
@@ -342,7 +356,7 @@ int Check(const PluginFlags& flags, const std::vector<std::string>& names, bool 
   }
   for (const std::string& n : names) {
     if (!FindFound(**host, n)) {
-      std::printf("FAIL %s: no such plugin\n", n.c_str());
+      std::printf("FAIL %s: no such plugin\n", Shown(n).c_str());
       all_ok = false;
     }
   }

@@ -5,6 +5,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "daemon/util/untrusted_text.h"
 
 namespace deltascope {
 namespace {
@@ -198,8 +199,10 @@ std::string RenderJson(const std::vector<Changeset>& changesets) {
     out = Json::array();
     for (const Changeset& cs : changesets) out.push_back(ChangesetToJson(cs));
   }
-  // Invalid UTF-8 (odd file names) is replaced, never thrown on.
-  return out.dump(2, ' ', false, Json::error_handler_t::replace) + "\n";
+  // Invalid UTF-8 (odd file names) is replaced, never thrown on. Control characters are escaped
+  // (U+0000-U+001F by the JSON writer, DEL, C1 and bidi controls by EscapeJsonInvisibles), so
+  // the exact strings survive a round trip and none reaches a terminal raw.
+  return EscapeJsonInvisibles(out.dump(2, ' ', false, Json::error_handler_t::replace)) + "\n";
 }
 
 absl::StatusOr<std::vector<Changeset>> ParseJson(absl::string_view text, absl::string_view source) {

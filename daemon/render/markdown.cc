@@ -4,6 +4,7 @@
 #include <map>
 
 #include "absl/strings/str_cat.h"
+#include "daemon/util/untrusted_text.h"
 
 namespace deltascope {
 namespace {
@@ -14,39 +15,6 @@ struct Bullet {
   const DiffNode* node;
   std::string text;
 };
-
-// Escapes what Markdown would interpret in a path, and makes control characters visible.
-std::string EscapePath(const std::string& path) {
-  std::string out;
-  for (char c : path) {
-    switch (c) {
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '*':
-      case '_':
-      case '`':
-      case '[':
-      case ']':
-      case '<':
-      case '>':
-      case '\\':
-      case '#':
-        out.push_back('\\');
-        out.push_back(c);
-        break;
-      default:
-        out.push_back(c);
-    }
-  }
-  return out;
-}
 
 bool IsAddOrRemove(const DiffNode& node) {
   return node.action() == "add" || node.action() == "remove";
@@ -64,9 +32,10 @@ void CollectBullets(const DiffNode& node, const std::string& root_label, std::ve
   if ((node.children_size() == 0 || !node.summary().empty()) &&
       (!moves_only || IsMoveOrCopy(node))) {
     std::string path = node.path().empty() ? root_label : node.path();
-    std::string text = absl::StrCat("- **", EscapePath(path), "**: ", node.summary());
+    std::string text =
+        absl::StrCat("- **", EscapeForMarkdown(path), "**: ", EscapeForMarkdown(node.summary()));
     if (!node.source_path().empty()) {
-      absl::StrAppend(&text, " (from ", EscapePath(node.source_path()), ")");
+      absl::StrAppend(&text, " (from ", EscapeForMarkdown(node.source_path()), ")");
     }
     out.push_back({&node, std::move(text)});
   }
@@ -76,9 +45,12 @@ void CollectBullets(const DiffNode& node, const std::string& root_label, std::ve
 
 std::string SnapshotLabel(const std::string& s) { return s.empty() ? "(snapshot)" : s; }
 
+// Every string printed below (paths, summaries, messages, snapshot names, headings) may come
+// from a plugin or a file name: it goes through EscapeForMarkdown, which keeps it on its line
+// and inert (docs/security.md, "Untrusted text").
 void RenderOne(const Changeset& cs, const MarkdownOptions& options, std::string& out) {
-  absl::StrAppend(&out, "# Changelog: ", SnapshotLabel(cs.from_snapshot()), " → ",
-                  SnapshotLabel(cs.to_snapshot()), "\n\n");
+  absl::StrAppend(&out, "# Changelog: ", EscapeForMarkdown(SnapshotLabel(cs.from_snapshot())),
+                  " → ", EscapeForMarkdown(SnapshotLabel(cs.to_snapshot())), "\n\n");
   std::vector<Bullet> bullets;
   if (cs.has_root()) CollectBullets(cs.root(), SnapshotLabel(cs.to_snapshot()), bullets);
   if (bullets.empty()) {
@@ -104,7 +76,7 @@ void RenderOne(const Changeset& cs, const MarkdownOptions& options, std::string&
       if (grouped[g].empty()) continue;
       const std::string heading =
           g < options.groups.size() ? options.groups[g].heading : "Other changes";
-      absl::StrAppend(&out, first ? "" : "\n", "## ", heading, "\n\n");
+      absl::StrAppend(&out, first ? "" : "\n", "## ", EscapeForMarkdown(heading), "\n\n");
       first = false;
       for (const Bullet* b : grouped[g]) absl::StrAppend(&out, b->text, "\n");
     }
@@ -115,7 +87,8 @@ void RenderOne(const Changeset& cs, const MarkdownOptions& options, std::string&
       const char* severity = d.severity() == changeset::v1::SEVERITY_ERROR     ? "error"
                              : d.severity() == changeset::v1::SEVERITY_WARNING ? "warning"
                                                                                : "info";
-      absl::StrAppend(&out, "- ", severity, " (", d.code(), "): ", d.message(), "\n");
+      absl::StrAppend(&out, "- ", severity, " (", EscapeForMarkdown(d.code()),
+                      "): ", EscapeForMarkdown(d.message()), "\n");
     }
   }
 }

@@ -9,6 +9,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "daemon/util/fd.h"
+#include "daemon/util/untrusted_text.h"
 
 namespace deltascope {
 namespace {
@@ -21,10 +22,13 @@ void Log(const char* level, const std::string& message, const LogFields& fields)
   for (const auto& [k, v] : fields) {
     if (!v.empty()) line[k] = v;
   }
+  // One JSON object per line whatever a plugin printed: the writer escapes newlines and other
+  // C0 controls and replaces invalid UTF-8; DEL, C1 and bidi controls are escaped too.
+  const std::string text = EscapeJsonInvisibles(
+      line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
   static std::mutex mu;
   std::lock_guard<std::mutex> lock(mu);
-  (void)WriteFully(STDERR_FILENO,
-                   line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
+  (void)WriteFully(STDERR_FILENO, text);
 }
 
 }  // namespace
