@@ -69,6 +69,10 @@ absl::StatusOr<std::unique_ptr<PluginHost>> StartPluginHost(
 
 namespace {
 
+// What a plugin, its manifest or its errors say, escaped for the terminal: everything printed
+// below that the plugin controls goes through it (docs/security.md, "Untrusted text").
+std::string Shown(absl::string_view text) { return EscapeForTerminal(text); }
+
 std::string Claims(const Manifest& m) {
   std::vector<std::string> parts;
   for (const ComparatorClaim& c : m.comparators) {
@@ -78,10 +82,6 @@ std::string Claims(const Manifest& m) {
   }
   return absl::StrJoin(parts, ", ");
 }
-// What a plugin, its manifest or its errors say, escaped for the terminal: everything printed
-// below that the plugin controls goes through it (docs/security.md, "Untrusted text").
-std::string Shown(absl::string_view text) { return EscapeForTerminal(text); }
-
 
 // State of a found plugin: its reason when disabled, else the supervisor's state.
 std::pair<std::string, std::string> StateOf(const PluginHost& host, const FoundPlugin& p) {
