@@ -27,6 +27,10 @@ void AddPluginFlags(CLI::App* cmd, PluginFlags& flags) {
                   "Sandbox for plugins: strict, standard (default) or off; when given, no "
                   "manifest can loosen it")
       ->envname("DELTASCOPE_SANDBOX");
+  cmd->add_option("--plugin-reply-limits", flags.reply_limits,
+                  "Most one plugin reply may cost, e.g. reply_nodes=5000,summary_size=1KiB "
+                  "(reply_size, reply_nodes, summary_size, details_size); no manifest can raise it")
+      ->envname("DELTASCOPE_PLUGIN_REPLY_LIMITS");
   cmd->add_flag("--no-plugins", flags.no_plugins, "Use only the built-in comparators");
   cmd->add_flag("--plugin-logs", flags.plugin_logs, "Show what plugins print, on standard error");
 }
@@ -51,6 +55,11 @@ absl::StatusOr<std::unique_ptr<PluginHost>> StartPluginHost(
     const PluginFlags& flags, std::vector<std::filesystem::path> content_roots) {
   HostOptions options;
   if (absl::Status s = SetSandboxChoice(flags.sandbox, options); !s.ok()) return s;
+  if (absl::Status s =
+          ParseReplyLimits(flags.reply_limits, "--plugin-reply-limits", options.reply_limits);
+      !s.ok()) {
+    return s;
+  }
   options.content_roots = std::move(content_roots);
   if (flags.plugin_logs) {
     options.log = [](const std::string& plugin, int instance, const char* stream,

@@ -50,6 +50,7 @@ struct Flags {
   std::vector<std::string> plugin_dirs;
   std::vector<std::string> python;
   std::string sandbox;  // empty: not chosen (standard, and manifests may say otherwise)
+  std::string reply_limits;
   bool no_plugins = false;
 };
 
@@ -84,6 +85,12 @@ int Run(const Flags& flags) {
     }
     HostOptions host;
     if (absl::Status s = SetSandboxChoice(flags.sandbox, host); !s.ok()) {
+      LogError(std::string(s.message()), {});
+      return 2;
+    }
+    if (absl::Status s =
+            ParseReplyLimits(flags.reply_limits, "--plugin-reply-limits", host.reply_limits);
+        !s.ok()) {
       LogError(std::string(s.message()), {});
       return 2;
     }
@@ -220,6 +227,10 @@ int main(int argc, char** argv) {
   app.add_option("--sandbox", flags.sandbox,
                  "strict, standard (default) or off; when given, no manifest can loosen it")
       ->envname("DELTASCOPE_SANDBOX");
+  app.add_option("--plugin-reply-limits", flags.reply_limits,
+                 "Most one plugin reply may cost, e.g. reply_nodes=5000,summary_size=1KiB; no "
+                 "manifest can raise it")
+      ->envname("DELTASCOPE_PLUGIN_REPLY_LIMITS");
   app.add_flag("--no-plugins", flags.no_plugins, "Serve only the built-in comparators");
   try {
     app.parse(argc, argv);

@@ -4,8 +4,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
-#include "daemon/plugin/supervisor.h"
-#include "grpc/health/v1/health.grpc.pb.h"
+#include "daemon/plugin/reply.h"
 
 namespace deltascope {
 
@@ -44,34 +43,31 @@ absl::StatusOr<AttachedConnection> ConnectAttached(const Manifest& manifest) {
   AttachedConnection c;
   c.channel =
       grpc::CreateCustomChannel(manifest.endpoint, grpc::InsecureChannelCredentials(), args);
-  const auto deadline = std::chrono::system_clock::now() + manifest.limits.startup_timeout;
+  const auto start = std::chrono::steady_clock::now();
+  const auto left = [&] {
+    return std::max(
+        std::chrono::milliseconds(0),
+        manifest.limits.startup_timeout - std::chrono::duration_cast<std::chrono::milliseconds>(
+                                              std::chrono::steady_clock::now() - start));
+  };
 
-  auto health = grpc::health::v1::Health::NewStub(c.channel);
-  grpc::ClientContext health_ctx;
-  health_ctx.set_deadline(deadline);
-  grpc::health::v1::HealthCheckRequest health_req;
-  grpc::health::v1::HealthCheckResponse health_resp;
-  grpc::Status s = health->Check(&health_ctx, health_req, &health_resp);
-  if (!s.ok()) {
+  absl::StatusOr<grpc::health::v1::HealthCheckResponse> health =
+      CheckPluginHealth(*c.channel, left());
+  if (!health.ok()) {
     return absl::UnavailableError(
-        absl::StrCat(who, " is unreachable: ", s.error_message().substr(0, 300)));
+        absl::StrCat(who, " is unreachable: ", health.status().message()));
   }
-  if (health_resp.status() != grpc::health::v1::HealthCheckResponse::SERVING) {
+  if (health->status() != grpc::health::v1::HealthCheckResponse::SERVING) {
     return absl::UnavailableError(absl::StrCat(
         who, " is not serving (health: ",
-        grpc::health::v1::HealthCheckResponse::ServingStatus_Name(health_resp.status()), ")"));
+        grpc::health::v1::HealthCheckResponse::ServingStatus_Name(health->status()), ")"));
   }
 
-  c.stub = pluginpb::Comparator::NewStub(c.channel);
-  grpc::ClientContext ctx;
-  ctx.set_deadline(deadline);
-  pluginpb::DescribeRequest req;
-  req.add_host_protocol_versions(1);
-  s = c.stub->Describe(&ctx, req, &c.description);
-  if (!s.ok()) {
-    return absl::UnavailableError(
-        absl::StrCat(who, ": Describe failed: ", s.error_message().substr(0, 300)));
+  absl::StatusOr<pluginpb::DescribeResponse> description = DescribePlugin(*c.channel, left());
+  if (!description.ok()) {
+    return absl::UnavailableError(absl::StrCat(who, ": ", description.status().message()));
   }
+  c.description = std::move(*description);
   if (absl::Status valid = CheckDescription(manifest, c.description); !valid.ok()) return valid;
   return c;
 }

@@ -21,7 +21,6 @@ inline constexpr std::chrono::milliseconds kAttachedRetryInterval{1000};
 
 struct AttachedConnection {
   std::shared_ptr<grpc::Channel> channel;
-  std::unique_ptr<::deltascope::plugin::v1::Comparator::Stub> stub;
   ::deltascope::plugin::v1::DescribeResponse description;
 };
 

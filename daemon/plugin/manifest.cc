@@ -169,7 +169,8 @@ namespace {
 absl::Status ParseLimits(const YAML::Node& limits, Manifest& m, const Errors& errors) {
   if (absl::Status s = CheckKeys(limits,
                                  {"startup_timeout", "call_timeout", "memory", "max_instances",
-                                  "cpu", "open_files", "file_size", "processes"},
+                                  "cpu", "open_files", "file_size", "processes", "reply_size",
+                                  "reply_nodes", "summary_size", "details_size"},
                                  "limits", errors);
       !s.ok()) {
     return s;
@@ -182,7 +183,10 @@ absl::Status ParseLimits(const YAML::Node& limits, Manifest& m, const Errors& er
     *target = *d;
   }
   for (auto [key, target] : {std::pair{"memory", &m.limits.memory_bytes},
-                             std::pair{"file_size", &m.limits.file_size_bytes}}) {
+                             std::pair{"file_size", &m.limits.file_size_bytes},
+                             std::pair{"reply_size", &m.limits.reply_bytes},
+                             std::pair{"summary_size", &m.limits.summary_bytes},
+                             std::pair{"details_size", &m.limits.details_bytes}}) {
     if (!limits[key]) continue;
     absl::StatusOr<uint64_t> bytes = ParseByteSize(limits[key].as<std::string>());
     if (!bytes.ok()) {
@@ -209,7 +213,9 @@ absl::Status ParseLimits(const YAML::Node& limits, Manifest& m, const Errors& er
     m.limits.max_instances = static_cast<int>(*n);
   }
   for (auto [key, min, max, target] : {std::tuple{"open_files", 16, 1 << 20, &m.limits.open_files},
-                                       std::tuple{"processes", 1, 4096, &m.limits.processes}}) {
+                                       std::tuple{"processes", 1, 4096, &m.limits.processes},
+                                       std::tuple{"reply_nodes", 1, 1 << 24,
+                                                  &m.limits.reply_nodes}}) {
     if (!limits[key]) continue;
     absl::StatusOr<int64_t> n = count(key, min, max);
     if (!n.ok()) return n.status();

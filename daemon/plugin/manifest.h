@@ -34,6 +34,12 @@ struct PluginLimits {
   std::optional<uint64_t> open_files;       // descriptors
   std::optional<uint64_t> file_size_bytes;  // largest file it may write
   std::optional<uint64_t> processes;        // 1: no child processes (threads only)
+  // What one reply may cost the host (ReplyLimits, daemon/plugin/reply.h); a manifest may lower
+  // the host's values, never raise them.
+  std::optional<uint64_t> reply_bytes;    // reply_size
+  std::optional<uint64_t> reply_nodes;    // reply_nodes
+  std::optional<uint64_t> summary_bytes;  // summary_size
+  std::optional<uint64_t> details_bytes;  // details_size
 };
 
 enum class ContentDelivery { kPath, kStream };

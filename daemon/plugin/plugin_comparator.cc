@@ -47,14 +47,22 @@ class PluginComparator : public Comparator {
       output_dir = TakeOutputDir(context);
       if (!output_dir.empty()) request.set_output_dir(output_dir.string());
     }
+    std::string cut;
     absl::StatusOr<pluginpb::CompareResponse> response =
-        supervisor_->Compare(request, pair, visible);
+        supervisor_->Compare(request, pair, visible, &cut);
     if (!output_dir.empty() &&
         (!response.ok() || response->outcome() != pluginpb::CompareResponse::OUTCOME_EXPAND)) {
       GiveBackOutputDir(context, std::move(output_dir));  // unused: the next call may have it
       output_dir.clear();
     }
     if (!response.ok()) return response.status();
+    if (!cut.empty()) {
+      context.AddDiagnostic(
+          changeset::v1::SEVERITY_WARNING, "plugin-reply-cut",
+          absl::StrCat("plugin ", m.name, "'s reply for ", pair.path.empty() ? "<root>" : pair.path,
+                       " was cut to the reply limits: ", cut),
+          pair.path);
+    }
     using R = pluginpb::CompareResponse;
     switch (response->outcome()) {
       case R::OUTCOME_IDENTICAL:

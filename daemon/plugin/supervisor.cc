@@ -7,18 +7,16 @@
 
 #include <algorithm>
 #include <cstdlib>
-#include <set>
 #include <thread>
 
 #include "absl/status/status.h"
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "daemon/engine/comparator.h"
 #include "daemon/plugin/attached.h"
+#include "daemon/plugin/reply.h"
 #include "daemon/util/fd.h"
 #include "deltascope/plugin/v1/comparator.grpc.pb.h"
-#include "grpc/health/v1/health.grpc.pb.h"
 
 namespace deltascope {
 namespace {
@@ -59,29 +57,6 @@ std::string Seconds(std::chrono::milliseconds d) {
                                : absl::StrCat(d.count(), " ms");
 }
 
-bool IsUnder(const std::string& path, const std::string& parent) {
-  if (parent.empty()) return true;
-  return absl::StartsWith(path, parent + "/");
-}
-
-absl::Status ValidateNode(const changeset::v1::DiffNode& node, const std::string& root, int depth) {
-  static const std::set<std::string> kActions = {"",     "add",  "remove", "modify",
-                                                 "move", "copy", "reorder"};
-  if (depth > 64) return absl::InvalidArgumentError("nodes nested deeper than 64");
-  if (!kActions.count(node.action())) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("invalid action '", node.action().substr(0, 40), "'"));
-  }
-  for (const auto& child : node.children()) {
-    if (!IsUnder(child.path(), root)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("child path '", child.path().substr(0, 200), "' is not below '", root, "'"));
-    }
-    if (absl::Status s = ValidateNode(child, root, depth + 1); !s.ok()) return s;
-  }
-  return absl::OkStatus();
-}
-
 }  // namespace
 
 struct PluginSupervisor::Instance {
@@ -107,51 +82,13 @@ const char* PluginStateName(PluginState state) {
   return "unknown";
 }
 
-absl::Status ValidateResponse(const pluginpb::CompareResponse& response,
-                              const pluginpb::CompareRequest& request) {
-  using R = pluginpb::CompareResponse;
-  switch (response.outcome()) {
-    case R::OUTCOME_IDENTICAL:
-    case R::OUTCOME_SKIP:
-      return absl::OkStatus();
-    case R::OUTCOME_LEAF:
-    case R::OUTCOME_EXPAND:
-      break;
-    default:
-      return absl::InvalidArgumentError("outcome not set");
-  }
-  if (!response.has_node()) return absl::InvalidArgumentError("LEAF/EXPAND without a node");
-  if (absl::Status s = ValidateNode(response.node(), request.path(), 0); !s.ok()) return s;
-  if (response.outcome() == R::OUTCOME_EXPAND) {
-    if (request.output_dir().empty() && response.children_size() > 0) {
-      return absl::InvalidArgumentError("EXPAND children but no output_dir was offered");
-    }
-    std::error_code ec;
-    const std::filesystem::path base = std::filesystem::weakly_canonical(request.output_dir(), ec);
-    for (const auto& child : response.children()) {
-      if (child.name().empty() || child.name().find('/') != std::string::npos ||
-          child.name() == "." || child.name() == "..") {
-        return absl::InvalidArgumentError(absl::StrCat("invalid child name '", child.name(), "'"));
-      }
-      for (const std::string& side : {child.left_path(), child.right_path()}) {
-        if (side.empty()) continue;
-        std::filesystem::path p = std::filesystem::weakly_canonical(base / side, ec);
-        if (ec || !IsUnder(p.string(), base.string())) {
-          return absl::InvalidArgumentError(
-              absl::StrCat("child file '", side, "' is outside output_dir"));
-        }
-      }
-    }
-  }
-  return absl::OkStatus();
-}
-
 PluginSupervisor::PluginSupervisor(Manifest manifest, const HostOptions& options)
     : manifest_(std::move(manifest)),
       options_(options),
       max_instances_(manifest_.limits.max_instances > 0
                          ? manifest_.limits.max_instances
-                         : std::max(1, static_cast<int>(std::thread::hardware_concurrency()))) {}
+                         : std::max(1, static_cast<int>(std::thread::hardware_concurrency()))),
+      reply_limits_(EffectiveReplyLimits(manifest_.limits, options_.reply_limits)) {}
 
 PluginSupervisor::~PluginSupervisor() { Shutdown(); }
 
@@ -256,16 +193,14 @@ absl::StatusOr<std::unique_ptr<PluginSupervisor::Instance>> PluginSupervisor::St
   instance->channel = grpc::CreateCustomInsecureChannelFromFd(
       absl::StrCat("plugin:", manifest_.name), connection->Release(), args);
   instance->stub = pluginpb::Comparator::NewStub(instance->channel);
-  grpc::ClientContext ctx;
-  ctx.set_deadline(std::chrono::system_clock::now() + manifest_.limits.startup_timeout);
-  pluginpb::DescribeRequest req;
-  req.add_host_protocol_versions(1);
-  grpc::Status s = instance->stub->Describe(&ctx, req, &instance->description);
-  if (!s.ok()) {
-    return absl::UnavailableError(absl::StrCat("plugin ", manifest_.name,
-                                               ": Describe failed: ", s.error_message(),
+  absl::StatusOr<pluginpb::DescribeResponse> description =
+      DescribePlugin(*instance->channel, manifest_.limits.startup_timeout);
+  if (!description.ok()) {
+    return absl::UnavailableError(absl::StrCat("plugin ", manifest_.name, ": ",
+                                               description.status().message(),
                                                "; stderr: ", instance->process->LastStderr()));
   }
+  instance->description = std::move(*description);
   if (absl::Status s = CheckDescription(manifest_, instance->description); !s.ok()) return s;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -382,18 +317,19 @@ void PluginSupervisor::LiftExpiredQuarantine(std::chrono::steady_clock::time_poi
   reason_.clear();
 }
 
-absl::StatusOr<pluginpb::CompareResponse> PluginSupervisor::CallOnce(
-    Instance& instance, const pluginpb::CompareRequest& request, const ItemPair& pair, bool stream,
-    grpc::Status* status) {
+grpc::ByteBuffer PluginSupervisor::CallOnce(Instance& instance,
+                                            const pluginpb::CompareRequest& request,
+                                            const ItemPair& pair, bool stream,
+                                            grpc::Status* status) {
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + manifest_.limits.call_timeout);
-  pluginpb::CompareResponse response;
+  grpc::ByteBuffer response;  // read by ReadCompareReply: gRPC never decodes a plugin's bytes
   if (!stream) {
-    *status = instance.stub->Compare(&ctx, request, &response);
+    *status = CallCompare(*instance.channel, ctx, request, &response);
     return response;
   }
   std::unique_ptr<grpc::ClientWriter<pluginpb::CompareStreamMessage>> writer =
-      instance.stub->CompareStream(&ctx, &response);
+      CallCompareStream(*instance.channel, ctx, &response);
   pluginpb::CompareStreamMessage head;
   *head.mutable_request() = request;
   // Physical paths stay on this side of the sandbox; an absent side stays unset (not empty).
@@ -430,7 +366,8 @@ absl::StatusOr<pluginpb::CompareResponse> PluginSupervisor::CallOnce(
 }
 
 absl::StatusOr<pluginpb::CompareResponse> PluginSupervisor::Compare(
-    const pluginpb::CompareRequest& request, const ItemPair& pair, bool content_visible) {
+    const pluginpb::CompareRequest& request, const ItemPair& pair, bool content_visible,
+    std::string* cut) {
   absl::StatusOr<std::unique_ptr<Instance>> acquired = Acquire();
   if (!acquired.ok()) return acquired.status();
   std::unique_ptr<Instance> instance = std::move(*acquired);
@@ -438,8 +375,7 @@ absl::StatusOr<pluginpb::CompareResponse> PluginSupervisor::Compare(
   bool stream = manifest_.content == ContentDelivery::kStream || !content_visible;
   auto start = std::chrono::steady_clock::now();
   grpc::Status status;
-  absl::StatusOr<pluginpb::CompareResponse> response =
-      CallOnce(*instance, request, pair, stream, &status);
+  grpc::ByteBuffer bytes = CallOnce(*instance, request, pair, stream, &status);
   double ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   {
@@ -457,15 +393,17 @@ absl::StatusOr<pluginpb::CompareResponse> PluginSupervisor::Compare(
       std::lock_guard<std::mutex> lock(mu_);
       consecutive_failures_ = 0;
     }
-    if (absl::Status valid = ValidateResponse(*response, request); !valid.ok()) {
-      Release(std::move(instance), true);
+    // The call went through: whatever fails now is the reply itself.
+    absl::StatusOr<CompareReply> reply = ReadCompareReply(std::move(bytes), request, reply_limits_);
+    Release(std::move(instance), true);
+    if (!reply.ok()) {
       return Coded(absl::InvalidArgumentError(absl::StrCat("plugin ", manifest_.name,
                                                            " sent an invalid response for ", where,
-                                                           ": ", valid.message())),
+                                                           ": ", reply.status().message())),
                    "plugin-invalid-response");
     }
-    Release(std::move(instance), true);
-    return response;
+    if (cut) *cut = std::move(reply->cut);
+    return std::move(reply->response);
   }
   if (status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
     // Dead before the item is reported; the sweep for escaped descendants follows off this path.
@@ -510,8 +448,8 @@ absl::StatusOr<pluginpb::CompareResponse> PluginSupervisor::Compare(
                                                      tail.empty() ? "" : "; last stderr: ", tail)),
                  "plugin-crash");
   }
-  if (status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED ||
-      absl::StrContains(status.error_message(), "parse")) {
+  // gRPC's own refusal of a reply over the receive limit (kMaxPluginResponseBytes).
+  if (status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED) {
     Release(std::move(instance), true);
     return Coded(absl::InvalidArgumentError(
                      absl::StrCat("plugin ", manifest_.name, " sent an invalid response for ",
@@ -541,15 +479,7 @@ bool PluginSupervisor::ProcessDied(Instance& instance, const grpc::Status& statu
 
 absl::StatusOr<grpc::health::v1::HealthCheckResponse> PluginSupervisor::CheckHealth(
     Instance& instance, std::chrono::milliseconds timeout) {
-  auto health = grpc::health::v1::Health::NewStub(instance.channel);
-  grpc::ClientContext ctx;
-  ctx.set_deadline(std::chrono::system_clock::now() + timeout);
-  grpc::health::v1::HealthCheckResponse resp;
-  grpc::Status s = health->Check(&ctx, grpc::health::v1::HealthCheckRequest(), &resp);
-  if (!s.ok()) {
-    return absl::UnavailableError(absl::StrCat("health check failed: ", s.error_message()));
-  }
-  return resp;
+  return CheckPluginHealth(*instance.channel, timeout);
 }
 
 absl::StatusOr<pluginpb::DescribeResponse> PluginSupervisor::Describe() {
@@ -585,8 +515,7 @@ void PluginSupervisor::Shutdown() {
     if (!instance->process) continue;  // attached: not ours to stop
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(500));
-    pluginpb::ShutdownResponse resp;
-    instance->stub->Shutdown(&ctx, pluginpb::ShutdownRequest(), &resp);
+    CallShutdown(*instance->channel, ctx);
     // Close our connection: a server's graceful stop (Python's stop(grace), Go's GracefulStop)
     // waits for its clients to go, which would otherwise cost each exit the plugin's grace.
     instance->stub.reset();
@@ -627,7 +556,6 @@ absl::StatusOr<std::unique_ptr<PluginSupervisor::Instance>> PluginSupervisor::Co
   if (!c.ok()) return c.status();
   auto instance = std::make_unique<Instance>();
   instance->channel = std::move(c->channel);
-  instance->stub = std::move(c->stub);
   instance->description = std::move(c->description);
   return instance;
 }

@@ -18,6 +18,7 @@
 #include "daemon/engine/item.h"
 #include "daemon/plugin/manifest.h"
 #include "daemon/plugin/process.h"
+#include "daemon/plugin/reply.h"
 #include "deltascope/plugin/v1/comparator.grpc.pb.h"
 #include "grpc/health/v1/health.pb.h"
 
@@ -40,6 +41,9 @@ struct HostOptions {
   // probation for a crash window: one failure quarantines it again, for twice as long (up to 16x).
   std::chrono::seconds quarantine_period{0};
   std::chrono::milliseconds shutdown_grace{2000};
+  // The user's ceiling on what one plugin reply may cost (--plugin-reply-limits); a manifest
+  // may only lower it (EffectiveReplyLimits).
+  ReplyLimits reply_limits;
 };
 
 // Sets `options.sandbox` and `sandbox_is_floor` from a --sandbox value: "" (not chosen) is
@@ -55,9 +59,6 @@ struct PluginCounters {
   int instances = 0;
   std::vector<double> latencies_ms;  // bounded reservoir of recent call latencies
 };
-
-// Largest response accepted from a plugin.
-inline constexpr int kMaxPluginResponseBytes = 16 << 20;
 
 class PluginSupervisor {
  public:
@@ -78,11 +79,13 @@ class PluginSupervisor {
   std::vector<std::string> sandbox_warnings() const;
 
   // One Compare call on an instance (started on demand). `content_visible` false streams the
-  // content (CompareStream) even for path-mode plugins. Errors carry a diagnostic code
-  // (WithDiagnosticCode): plugin-timeout, plugin-crash, plugin-error, plugin-invalid-response,
-  // plugin-quarantined, plugin-unavailable.
+  // content (CompareStream) even for path-mode plugins. The reply is read under the plugin's
+  // ReplyLimits; what they cut is said in `cut` ("" when nothing). Errors carry a diagnostic
+  // code (WithDiagnosticCode): plugin-timeout, plugin-crash, plugin-error,
+  // plugin-invalid-response, plugin-quarantined, plugin-unavailable.
   absl::StatusOr<pluginpb::CompareResponse> Compare(const pluginpb::CompareRequest& request,
-                                                    const ItemPair& pair, bool content_visible);
+                                                    const ItemPair& pair, bool content_visible,
+                                                    std::string* cut = nullptr);
 
   // Starts an instance if none runs and describes it (for `plugins check`).
   absl::StatusOr<pluginpb::DescribeResponse> Describe();
@@ -116,14 +119,14 @@ class PluginSupervisor {
   // One grpc.health.v1 Check on the instance's channel; fails with "health check failed: ...".
   absl::StatusOr<grpc::health::v1::HealthCheckResponse> CheckHealth(
       Instance& instance, std::chrono::milliseconds timeout);
-  absl::StatusOr<pluginpb::CompareResponse> CallOnce(Instance& instance,
-                                                     const pluginpb::CompareRequest& request,
-                                                     const ItemPair& pair, bool stream,
-                                                     grpc::Status* status);
+  // The reply's bytes, unread; the call's outcome in `status`.
+  grpc::ByteBuffer CallOnce(Instance& instance, const pluginpb::CompareRequest& request,
+                            const ItemPair& pair, bool stream, grpc::Status* status);
 
   const Manifest manifest_;
   const HostOptions options_;
   const int max_instances_;
+  const ReplyLimits reply_limits_;
 
   mutable std::mutex mu_;
   std::condition_variable cv_;
@@ -143,11 +146,6 @@ class PluginSupervisor {
   std::chrono::steady_clock::time_point retry_at_{};  // attached: next connection attempt
   std::vector<std::future<void>> disposals_;          // DisposeLater's, not yet waited for
 };
-
-// Checks a served response against the request: outcome set, valid actions, child paths below
-// the pair's path, nesting depth, EXPAND children inside output_dir.
-absl::Status ValidateResponse(const pluginpb::CompareResponse& response,
-                              const pluginpb::CompareRequest& request);
 
 }  // namespace deltascope
 

@@ -1,0 +1,91 @@
+// Every plugin reply is untrusted bytes. These are the host's side of that: the protocol's calls
+// made with the answer taken as raw bytes (gRPC never decodes it: its sync client aborts the
+// process on an answer it cannot decode), and the reading of those bytes under limits on what
+// one reply may cost the host (docs/plugin-protocol.md, "Reply limits").
+#ifndef DELTASCOPE_DAEMON_PLUGIN_REPLY_H_
+#define DELTASCOPE_DAEMON_PLUGIN_REPLY_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "daemon/plugin/manifest.h"
+#include "deltascope/plugin/v1/comparator.pb.h"
+#include "grpc/health/v1/health.pb.h"
+
+namespace deltascope {
+
+namespace pluginpb = ::deltascope::plugin::v1;
+
+// Largest reply gRPC receives from a plugin (the channels' receive limit): the ceiling of
+// ReplyLimits::bytes.
+inline constexpr int kMaxPluginResponseBytes = 16 << 20;
+
+// What one Compare reply may cost the host. Past `bytes` or the nesting limits the reply is
+// refused; past the others it is cut, and the cut is reported.
+struct ReplyLimits {
+  uint64_t bytes = kMaxPluginResponseBytes;  // the encoded reply
+  uint64_t nodes = 10000;                    // DiffNodes, the top one included; EXPAND children
+  uint64_t summary_bytes = 4096;             // each node's summary
+  uint64_t details_bytes = 1 << 20;          // the encoded details of all nodes together
+};
+
+// Fixed bounds of every reply: nesting (nodes, details) and tags per node.
+inline constexpr int kMaxNodeDepth = 64;
+inline constexpr int kMaxDetailsDepth = 32;
+inline constexpr int kMaxTagsPerNode = 64;
+
+// The limits a plugin's replies are read under: its manifest's values where it sets them, never
+// above `ceiling` (the user's, else the defaults): a manifest may lower them, not raise them.
+ReplyLimits EffectiveReplyLimits(const PluginLimits& manifest, const ReplyLimits& ceiling);
+
+// Parses a user's ceiling, "reply_nodes=5000,summary_size=1KiB" (keys as in a manifest's
+// `limits:`), into `out`, keeping what is not named. Errors name `where` and the bad entry.
+absl::Status ParseReplyLimits(const std::string& text, const std::string& where, ReplyLimits& out);
+
+// A Compare reply, read.
+struct CompareReply {
+  pluginpb::CompareResponse response;
+  std::string cut;  // what the limits cut ("" when nothing): "90,001 of 100,001 nodes dropped"
+};
+
+// Reads a Compare or CompareStream reply for a request on `pair_path` under `limits`: checks the
+// wire format, UTF-8 in every string, nesting, and cuts nodes, summaries, tags and details past
+// the limits. Then validates it (ValidateResponse). Errors say what is wrong, without naming the
+// plugin. `bytes` is released as soon as it is read.
+absl::StatusOr<CompareReply> ReadCompareReply(grpc::ByteBuffer bytes,
+                                              const pluginpb::CompareRequest& request,
+                                              const ReplyLimits& limits);
+
+// Checks a decoded response against the request: outcome set, valid actions, every node path
+// and source_path naming an item below the pair's path (normalised), move and copy sources,
+// nesting depth, EXPAND child names and files inside output_dir.
+absl::Status ValidateResponse(const pluginpb::CompareResponse& response,
+                              const pluginpb::CompareRequest& request);
+
+// Decodes a small reply (Describe, Health) of at most `max_bytes`: well-formed, valid UTF-8,
+// nested at most kMaxNodeDepth, or an error saying why.
+absl::Status ReadSmallReply(const grpc::ByteBuffer& bytes, size_t max_bytes,
+                            google::protobuf::Message& out);
+
+// The protocol's calls, answers as raw bytes. `channel` must outlive the returned writer.
+grpc::Status CallCompare(grpc::Channel& channel, grpc::ClientContext& context,
+                         const pluginpb::CompareRequest& request, grpc::ByteBuffer* reply);
+std::unique_ptr<grpc::ClientWriter<pluginpb::CompareStreamMessage>> CallCompareStream(
+    grpc::Channel& channel, grpc::ClientContext& context, grpc::ByteBuffer* reply);
+grpc::Status CallShutdown(grpc::Channel& channel, grpc::ClientContext& context);
+
+// Describe and grpc.health.v1 Check, read as small replies, within `timeout`. Errors read
+// "Describe failed: ..." / "health check failed: ...".
+absl::StatusOr<pluginpb::DescribeResponse> DescribePlugin(grpc::Channel& channel,
+                                                          std::chrono::milliseconds timeout);
+absl::StatusOr<grpc::health::v1::HealthCheckResponse> CheckPluginHealth(
+    grpc::Channel& channel, std::chrono::milliseconds timeout);
+
+}  // namespace deltascope
+
+#endif  // DELTASCOPE_DAEMON_PLUGIN_REPLY_H_
