@@ -26,7 +26,7 @@ from benchlib import human, loadavg, measure, table  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "bench" / "data"
 BINOC = ROOT / "bench" / ".venv" / "bin" / "binoc"
-BINARIES = ("deltascope", "deltascoped", "deltascope-plugin-json")
+BINARIES = ("deltascope", "deltascoped", "deltascope-plugin-ini")
 
 
 def med(values):
@@ -40,9 +40,9 @@ def startup(builds, host, rounds, tmp):
         for name, bin_dir in (builds if r % 2 == 0 else builds[::-1]):
             mdir = Path(tmp) / name
             mdir.mkdir(exist_ok=True)
-            (mdir / "json-cpp.plugin.yaml").write_text(
-                f"name: json-cpp\nversion: 0.1.0\ncommand: {bin_dir / 'deltascope-plugin-json'}\n"
-                "comparators:\n  - name: json\n    extensions: [.json]\nlimits: {max_instances: 2}\n")
+            (mdir / "ini-cpp.plugin.yaml").write_text(
+                f"name: ini-cpp\nversion: 0.1.0\ncommand: {bin_dir / 'deltascope-plugin-ini'}\n"
+                "comparators:\n  - name: ini\n    extensions: [.ini]\nlimits: {max_instances: 2}\n")
             res = subprocess.run([str(host), str(mdir), "--startup-only", "3"], capture_output=True,
                                  text=True, check=True)
             for line in res.stdout.splitlines():
@@ -85,7 +85,7 @@ def main():
     cpu = {name: [] for name, _ in builds}
     for r in range(args.rounds * 2):
         for name, bin_dir in (builds if r % 2 == 0 else builds[::-1]):
-            cpu[name].append(startup_cpu.one([str(bin_dir / "deltascope-plugin-json")]))
+            cpu[name].append(startup_cpu.one([str(bin_dir / "deltascope-plugin-ini")]))
     print(table(["build", "CPU ms to handshake (median)", "wall ms to handshake (median)"],
                 [[n, f"{med([c for _, c in s]):.1f}", f"{med([w for w, _ in s]):.1f}"]
                  for n, s in cpu.items()]))

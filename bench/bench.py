@@ -107,9 +107,9 @@ def vs_binoc(summary, details, label, case, size, runs, target):
 
 def write_manifests(mdir):
     mdir.mkdir(parents=True, exist_ok=True)
-    (mdir / "json-cpp.plugin.yaml").write_text(
-        f"name: json-cpp\nversion: 0.1.0\ncommand: {BIN / 'deltascope-plugin-json'}\n"
-        "comparators:\n  - name: json\n    extensions: [.json]\nlimits: {max_instances: 2}\n")
+    (mdir / "ini-cpp.plugin.yaml").write_text(
+        f"name: ini-cpp\nversion: 0.1.0\ncommand: {BIN / 'deltascope-plugin-ini'}\n"
+        "comparators:\n  - name: ini\n    extensions: [.ini]\nlimits: {max_instances: 2}\n")
     (mdir / "words-python.plugin.yaml").write_text(
         f"name: words-python\nversion: '1.0'\ncommand: {VENV_PYTHON}\n"
         f"args: [{ROOT / 'bench' / 'plugins' / 'words.py'}]\n"
@@ -124,7 +124,7 @@ def plugin_rows(summary, details, quick):
     mdir = DATA / "plugins"
     write_manifests(mdir / "all")
     # One manifest per folder, so that each host sees only the plugin it measures.
-    for name in ("json-cpp", "words-python", "hang"):
+    for name in ("ini-cpp", "words-python", "hang"):
         (mdir / name).mkdir(parents=True, exist_ok=True)
         (mdir / name / f"{name}.plugin.yaml").write_text((mdir / "all" / f"{name}.plugin.yaml").read_text())
     log("ping-pong")
@@ -153,9 +153,9 @@ def plugin_rows(summary, details, quick):
     g50, g99 = f[("grpc_empty_us", "cpp-off")]
     rows.append(["empty gRPC call on the plugin's channel (health check)", f"{g50:.1f}", f"{g99:.1f}",
                  f"{g50 / ping_p50:.2f}x"])
-    names = {"cpp-off": "C++ plugin call (json), no sandbox",
-             "cpp-standard": "C++ plugin call (json), sandbox standard",
-             "cpp-strict": "C++ plugin call (json), sandbox strict (content streamed)",
+    names = {"cpp-off": "C++ plugin call (ini), no sandbox",
+             "cpp-standard": "C++ plugin call (ini), sandbox standard",
+             "cpp-strict": "C++ plugin call (ini), sandbox strict (content streamed)",
              "python-off": "Python plugin call (words), no sandbox",
              "python-standard": "Python plugin call (words), sandbox standard"}
     for key, name in names.items():

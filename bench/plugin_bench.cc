@@ -37,8 +37,8 @@ void PrintLatencies(const char* key, const std::string& label, const std::vector
 }
 
 ItemPair MakePair(const TempDir& dir, const std::string& ext) {
-  std::ofstream(dir.path() / ("a" + ext)) << "{\"a\": 1, \"b\": [1, 2]}\n";
-  std::ofstream(dir.path() / ("b" + ext)) << "{\"a\": 2, \"b\": [1, 2, 3]}\n";
+  std::ofstream(dir.path() / ("a" + ext)) << "[s]\na = 1\nb = x\n";
+  std::ofstream(dir.path() / ("b" + ext)) << "[s]\na = 2\nb = x\nc = 3\n";
   ItemPair pair;
   pair.path = "x" + ext;
   pair.left = *Item::FromPath(dir.path() / ("a" + ext));
@@ -142,15 +142,15 @@ void Startup(const std::filesystem::path& manifest, const std::string& label, in
 }
 
 // Items per second through `threads` callers sharing one comparator (its pool).
-void Throughput(Comparator& json, const ItemPair& pair, int threads, int per_thread) {
+void Throughput(Comparator& plugin, const ItemPair& pair, int threads, int per_thread) {
   DiffOptions options;
   CompareContext context(options, Scratch());
-  for (int i = 0; i < 2 * threads; ++i) (void)json.Compare(pair, context);  // start the pool
+  for (int i = 0; i < 2 * threads; ++i) (void)plugin.Compare(pair, context);  // start the pool
   auto t0 = Clock::now();
   std::vector<std::thread> workers;
   for (int t = 0; t < threads; ++t) {
     workers.emplace_back([&] {
-      for (int i = 0; i < per_thread; ++i) (void)json.Compare(pair, context);
+      for (int i = 0; i < per_thread; ++i) (void)plugin.Compare(pair, context);
     });
   }
   for (auto& w : workers) w.join();
@@ -186,31 +186,31 @@ void Deadline(const std::filesystem::path& manifest, const TempDir& tmp, int run
 
 int Main(const std::filesystem::path& dir, bool quick, int startup_only) {
   if (startup_only > 0) {  // only the C++ plugin's start-up (e.g. to compare two builds of it)
-    Startup(dir / "json-cpp.plugin.yaml", "cpp", startup_only, /*samples=*/true);
+    Startup(dir / "ini-cpp.plugin.yaml", "cpp", startup_only, /*samples=*/true);
     return 0;
   }
   const int calls = quick ? 500 : 5000;
   absl::StatusOr<TempDir> tmp = TempDir::Create("deltascope-bench-");
-  ItemPair pair = MakePair(*tmp, ".json");
+  ItemPair pair = MakePair(*tmp, ".ini");
 
   ComparatorRegistry builtins;
   (void)RegisterStdlibComparators(builtins);
   PrintLatencies("inprocess_us", "binary", CallLatencies(*builtins.Find("binary"), pair, calls));
 
-  const std::filesystem::path json_manifest = dir / "json-cpp.plugin.yaml";
+  const std::filesystem::path ini_manifest = dir / "ini-cpp.plugin.yaml";
   const std::filesystem::path words_manifest = dir / "words-python.plugin.yaml";
   {
-    std::unique_ptr<PluginHost> cpp = Host(json_manifest, SandboxMode::kOff);
-    std::shared_ptr<Comparator> json = Registered(*cpp, "json");
-    PrintLatencies("plugin_call_us", "cpp-off", CallLatencies(*json, pair, calls));
+    std::unique_ptr<PluginHost> cpp = Host(ini_manifest, SandboxMode::kOff);
+    std::shared_ptr<Comparator> ini = Registered(*cpp, "ini");
+    PrintLatencies("plugin_call_us", "cpp-off", CallLatencies(*ini, pair, calls));
     PrintLatencies("grpc_empty_us", "cpp-off", HealthLatencies(*cpp->supervisors()[0], calls));
-    Throughput(*json, pair, 1, calls);
-    Throughput(*json, pair, 2, calls);
+    Throughput(*ini, pair, 1, calls);
+    Throughput(*ini, pair, 2, calls);
   }
   for (SandboxMode mode : {SandboxMode::kStandard, SandboxMode::kStrict}) {
-    std::unique_ptr<PluginHost> cpp = Host(json_manifest, mode, tmp->path());
+    std::unique_ptr<PluginHost> cpp = Host(ini_manifest, mode, tmp->path());
     PrintLatencies("plugin_call_us", std::string("cpp-") + SandboxModeName(mode),
-                   CallLatencies(*Registered(*cpp, "json"), pair, calls));
+                   CallLatencies(*Registered(*cpp, "ini"), pair, calls));
   }
   ItemPair words = MakePair(*tmp, ".words");
   for (SandboxMode mode : {SandboxMode::kOff, SandboxMode::kStandard}) {
@@ -219,7 +219,7 @@ int Main(const std::filesystem::path& dir, bool quick, int startup_only) {
                    CallLatencies(*Registered(*py, "words"), words, calls / 2));
   }
 
-  Startup(json_manifest, "cpp", quick ? 3 : 9);
+  Startup(ini_manifest, "cpp", quick ? 3 : 9);
   Startup(words_manifest, "python", quick ? 3 : 7);
   Deadline(dir / "hang.plugin.yaml", *tmp, quick ? 3 : 7);
   return 0;

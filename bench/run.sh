@@ -12,7 +12,7 @@ export CCACHE_DIR="${CCACHE_DIR:-$PWD/.ccache}"
 # RelWithDebInfo: -O2 and NDEBUG like Release, with symbols so that perf/callgrind name functions;
 # the flags match scripts/build.sh, so ccache shares the objects.
 cmake -S . -B build-release -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDELTASCOPE_WERROR=ON >/dev/null
-cmake --build build-release --target deltascope deltascoped deltascope-plugin-json \
+cmake --build build-release --target deltascope deltascoped deltascope-plugin-ini \
   deltascope-test-plugin pingpong plugin_bench >/dev/null
 if [ ! -x bench/.venv/bin/binoc ]; then
   python3 -m venv bench/.venv

@@ -19,7 +19,7 @@ BIN = ROOT / "build-release" / "bin"
 PY = ROOT / "bench" / ".venv-plugins" / "bin" / "python"  # bench/run.sh
 
 PLUGINS = [
-    ("C++ JSON plugin", [str(BIN / "deltascope-plugin-json")]),
+    ("C++ INI plugin", [str(BIN / "deltascope-plugin-ini")]),
     ("Python plugin, script (bench/plugins/words.py)", [str(PY), str(ROOT / "bench" / "plugins" / "words.py")]),
     ("Python plugin, entry point (`-m deltascope_plugin run sqlite-python`)",
      [str(PY), "-m", "deltascope_plugin", "run", "sqlite-python"]),

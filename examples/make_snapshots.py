@@ -80,6 +80,11 @@ def main():
               "See docs/methodology.txt for how trees are measured.\n")
     method = ("Trees are measured at breast height (1.3 m).\n"
               "Diameters are rounded to the nearest centimetre.\n")
+    export = ("; How the inventory is exported to the open-data portal\n"
+              "[export]\nformat = csv\nencoding = utf-8\nschedule = monthly\n\n"
+              "[portal]\nurl = https://data.example.org/trees\ndataset_id = street-trees\n")
+    export_mid = (export.replace("schedule = monthly", "schedule = weekly")
+                  + "api_version = 2\n")
 
     # 2024-01
     s = "2024-01"
@@ -88,13 +93,15 @@ def main():
     write(s, "data/species.csv", csv_text(species_header, species))
     write(s, "data/metadata.json", json.dumps(meta, indent=2) + "\n")
     write(s, "docs/methodology.txt", method)
+    write(s, "config/export.ini", export)
     write(s, "maps/district-map.png", png(1, 3000))
     write(s, "archive/2023-survey.zip", survey_zip(survey_rows))
     allocations = [(1, "planting", 120000), (2, "pruning", 45000), (3, "surveys", 8000)]
     budget_db(s, allocations)
 
-    # 2024-06: rows added and cells edited, columns reordered, metadata edited,
-    # methodology extended, README reflowed (whitespace only), map redrawn, survey archive moved.
+    # 2024-06: rows added and cells edited, columns reordered, metadata edited, export settings
+    # edited, methodology extended, README reflowed (whitespace only), map redrawn, survey
+    # archive moved.
     s = "2024-06"
     mid = [r[:] for r in base] + trees(27, random.Random(7))[24:]
     for r in mid[24:]:
@@ -108,14 +115,15 @@ def main():
     meta_mid = dict(meta, version="2024.06", contact="trees@example.org")
     write(s, "data/metadata.json", json.dumps(meta_mid, indent=2) + "\n")
     write(s, "docs/methodology.txt", method + "Dead trees are kept with diameter 0 until removed.\n")
+    write(s, "config/export.ini", export_mid)
     write(s, "maps/district-map.png", png(2, 3100))
     write(s, "archive/surveys/2023-survey.zip", survey_zip(survey_rows))
     write(s, "data/inspections.csv", csv_text(["tree_id", "date", "result"],
                                               [["T0003", "2024-05-02", "pruned"], ["T0011", "2024-05-09", "ok"]]))
     budget_db(s, allocations + [(4, "planting", 30000), (5, "pruning", 5000), (6, "surveys", 2500)])
 
-    # 2025-01: a tree felled (row removed), metadata keys reordered only (clerical),
-    # inspections added, a new survey archive.
+    # 2025-01: a tree felled (row removed), metadata keys reordered only (clerical), export
+    # settings' comment reworded only (clerical), inspections added, a new survey archive.
     s = "2025-01"
     late = [r for r in mid if r[0] != "T0007"]
     write(s, "README.md", readme.replace("One row per public street tree.", "One row per public  street tree. "))
@@ -124,6 +132,8 @@ def main():
                                           [[c, common, latin] for c, latin, common in species]))
     write(s, "data/metadata.json", json.dumps(dict(sorted(meta_mid.items())), indent=2) + "\n")
     write(s, "docs/methodology.txt", method + "Dead trees are kept with diameter 0 until removed.\n")
+    write(s, "config/export.ini", export_mid.replace("; How the inventory is exported",
+                                                     "; How the street-tree inventory is published"))
     write(s, "maps/district-map.png", png(2, 3100))
     write(s, "archive/surveys/2023-survey.zip", survey_zip(survey_rows))
     write(s, "archive/surveys/2024-survey.zip", survey_zip(survey_rows[:5] + [["T0025", "good", "mk"]]))

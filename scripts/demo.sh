@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The main job on the bundled example snapshots: install, build, then print the changelog of
 # examples/snapshots (2024-01 → 2024-06 → 2025-01), with two real out-of-process plugins in
-# the standard sandbox: the C++ JSON comparator (examples/plugins/json-cpp, found through its
+# the standard sandbox: the C++ INI comparator (examples/plugins/ini-cpp, found through its
 # manifest) and the Python SQLite comparator (examples/plugins/sqlite-python, found through its
 # entry point after `pip install`, done by install-deps.sh).
 set -euo pipefail
@@ -11,6 +11,6 @@ bash scripts/build.sh >/dev/null
 cd examples/snapshots
 status=0
 ../../build/bin/deltascope diff 2024-01 2024-06 2025-01 --group \
-  --plugin-dir ../plugins/json-cpp --python ../../.venv/bin/python || status=$?
+  --plugin-dir ../plugins/ini-cpp --python ../../.venv/bin/python || status=$?
 # Exit status 1 means "changes found": that is success for a demo.
 [ "$status" -le 1 ]

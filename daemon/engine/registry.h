@@ -20,6 +20,9 @@ inline constexpr int kOrderDirectory = 200;
 inline constexpr int kOrderData = 300;
 inline constexpr int kOrderText = 400;
 inline constexpr int kOrderPlugin = 390;
+// Structured text (json): after the plugins, so that a plugin claiming `.json` at its default
+// position answers first and this built-in takes what the plugin skips or fails on.
+inline constexpr int kOrderStructuredText = 395;
 inline constexpr int kOrderBinary = 1000;
 
 class ComparatorRegistry {

@@ -10,8 +10,8 @@ absl::Status RegisterStdlibComparators(ComparatorRegistry& registry) {
   const Builtin builtins[] = {
       {MakeZipComparator(), kOrderArchive},       {MakeTarComparator(), kOrderArchive + 10},
       {MakeGzipComparator(), kOrderArchive + 20}, {MakeDirectoryComparator(), kOrderDirectory},
-      {MakeCsvComparator(), kOrderData},          {MakeTextComparator(), kOrderText},
-      {MakeBinaryComparator(), kOrderBinary},
+      {MakeCsvComparator(), kOrderData},          {MakeJsonComparator(), kOrderStructuredText},
+      {MakeTextComparator(), kOrderText},         {MakeBinaryComparator(), kOrderBinary},
   };
   for (const Builtin& b : builtins) {
     if (!b.comparator) continue;  // not built yet

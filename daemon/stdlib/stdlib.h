@@ -17,6 +17,7 @@ std::shared_ptr<Comparator> MakeDirectoryComparator();
 std::shared_ptr<Comparator> MakeBinaryComparator();
 std::shared_ptr<Comparator> MakeTextComparator();
 std::shared_ptr<Comparator> MakeCsvComparator();   // csv.cc
+std::shared_ptr<Comparator> MakeJsonComparator();  // json.cc
 std::shared_ptr<Comparator> MakeZipComparator();   // archive.cc
 std::shared_ptr<Comparator> MakeTarComparator();   // archive.cc
 std::shared_ptr<Comparator> MakeGzipComparator();  // archive.cc

@@ -1,9 +1,6 @@
 // The csv comparator streams: diffing two large tables costs a few bytes per row of peak memory,
 // not the files' size. Runs the real binary and reads its peak RSS from wait4().
 #include <gtest/gtest.h>
-#include <sys/resource.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <fstream>
 #include <string>
@@ -15,38 +12,6 @@
 
 namespace deltascope::testing {
 namespace {
-
-struct MeasuredRun {
-  int exit_code = -1;
-  long max_rss_kb = 0;
-  std::string out;
-};
-
-// Runs deltascope with stdout to a file, returning its exit code and peak RSS.
-MeasuredRun RunMeasured(const std::vector<std::string>& args,
-                        const std::filesystem::path& out_file) {
-  std::vector<std::string> argv = {BinPath("deltascope")};
-  argv.insert(argv.end(), args.begin(), args.end());
-  pid_t pid = fork();
-  if (pid == 0) {
-    FILE* out = std::freopen(out_file.c_str(), "w", stdout);
-    if (!out) _exit(127);
-    std::vector<char*> cargv;
-    for (std::string& a : argv) cargv.push_back(a.data());
-    cargv.push_back(nullptr);
-    execv(cargv[0], cargv.data());
-    _exit(127);
-  }
-  MeasuredRun run;
-  int status = 0;
-  struct rusage usage {};
-  if (wait4(pid, &status, 0, &usage) == pid && WIFEXITED(status)) {
-    run.exit_code = WEXITSTATUS(status);
-  }
-  run.max_rss_kb = usage.ru_maxrss;
-  run.out = ReadFile(out_file);
-  return run;
-}
 
 void WriteTable(const std::filesystem::path& path, int rows, bool edited) {
   std::ofstream out(path, std::ios::binary);
@@ -71,9 +36,10 @@ TEST(CsvMemoryTest, PeakMemoryGrowsByAFewBytesPerRow) {
   WriteTable(tree / "big/b/t.csv", kRows, true);
 
   auto diff = [&](const std::string& which) {
-    return RunMeasured({"diff", (tree / which / "a").string(), (tree / which / "b").string(),
-                        "--format", "markdown", "--jobs", "2"},
-                       tree / (which + ".md"));
+    return RunDeltascopeMeasured(
+        {"diff", (tree / which / "a").string(), (tree / which / "b").string(), "--format",
+         "markdown", "--jobs", "2"},
+        tree / (which + ".md"));
   };
   MeasuredRun small = diff("small");
   MeasuredRun big = diff("big");

@@ -98,14 +98,14 @@ TEST_F(PluginCliTest, RegisterListInspectDiffUnregister) {
 // `plugins check` reads like a diff: the probe files are visible to a plugin in the default
 // sandbox and streamed in strict mode, so a plugin that reads its input passes both.
 TEST_F(PluginCliTest, CheckPassesAReadingPluginInEverySandboxMode) {
-  const std::string dir = std::string(DELTASCOPE_SOURCE_DIR) + "/examples/plugins/json-cpp";
+  const std::string dir = std::string(DELTASCOPE_SOURCE_DIR) + "/examples/plugins/ini-cpp";
   for (const char* mode : {"standard", "strict", "off"}) {
-    ProcessResult r = Run({"plugins", "check", "json-cpp", "--plugin-dir", dir, "--sandbox", mode});
+    ProcessResult r = Run({"plugins", "check", "ini-cpp", "--plugin-dir", dir, "--sandbox", mode});
     EXPECT_EQ(r.exit_code, 0) << mode << ": " << r.out << r.err;
-    EXPECT_NE(r.out.find("ok   json-cpp 0.1.0: comparator json:"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("ok   ini-cpp 0.1.0: comparator ini:"), std::string::npos) << r.out;
   }
   // inspect names what the sandbox shows: the executable's folder and its bin/ prefix.
-  ProcessResult inspect = Run({"plugins", "inspect", "json-cpp", "--plugin-dir", dir});
+  ProcessResult inspect = Run({"plugins", "inspect", "ini-cpp", "--plugin-dir", dir});
   // (The manifest names the normal build's binary, whichever build runs this test.)
   const size_t command_at = inspect.out.find("command: ");
   ASSERT_NE(command_at, std::string::npos) << inspect.out;

@@ -1,5 +1,5 @@
 // Content to and from real plugins: `content: stream` sends multi-MiB files in 1 MiB chunks and
-// must give exactly the answer `content: path` gives (json-cpp example); files a plugin writes
+// must give exactly the answer `content: path` gives (ini-cpp example); files a plugin writes
 // for EXPAND children are compared by the host's own pipeline (test plugin).
 #include <gtest/gtest.h>
 
@@ -14,23 +14,22 @@ namespace {
 
 using Json = nlohmann::json;
 
-// A JSON document of about 3 MiB; `changed` alters one value deep inside.
-std::string BigDocument(bool changed) {
-  Json items = Json::array();
-  for (int i = 0; i < 30000; ++i) {
-    items.push_back({{"id", i},
-                     {"name", absl::StrCat("item-", i, "-padding-padding-padding")},
-                     {"value", i == 17000 && changed ? -1 : i * 3}});
+// An INI file of about 3 MiB; `changed` alters one value deep inside.
+std::string BigIni(bool changed) {
+  std::string ini;
+  for (int i = 0; i < 40000; ++i) {
+    absl::StrAppend(&ini, "[item-", i, "]\nname = item-", i,
+                    "-padding-padding-padding\nvalue = ", i == 17000 && changed ? -1 : i * 3,
+                    "\n\n");
   }
-  return Json{{"items", items}}.dump(1);
+  return ini;
 }
 
 Json DiffWith(const ScratchTree& t, const std::string& content) {
-  t.Write(
-      absl::StrCat("plugins-", content, "/json.plugin.yaml"),
-      absl::StrCat("name: json-cpp\nversion: 0.1.0\ncommand: ", BinPath("deltascope-plugin-json"),
-                   "\ncomparators:\n  - name: json\n    extensions: [.json]\n",
-                   "content: ", content, "\nsandbox: off\n"));
+  t.Write(absl::StrCat("plugins-", content, "/ini.plugin.yaml"),
+          absl::StrCat("name: ini-cpp\nversion: 0.1.0\ncommand: ", BinPath("deltascope-plugin-ini"),
+                       "\ncomparators:\n  - name: ini\n    extensions: [.ini]\n",
+                       "content: ", content, "\nsandbox: off\n"));
   ProcessResult r =
       RunDeltascope({"diff", (t / "a").string(), (t / "b").string(), "--format", "json",
                      "--plugin-dir", (t / absl::StrCat("plugins-", content)).string()});
@@ -40,22 +39,23 @@ Json DiffWith(const ScratchTree& t, const std::string& content) {
 
 TEST(PluginContentTest, StreamedAndPathDeliveryAgree) {
   ScratchTree t;
-  t.Write("a/big.json", BigDocument(false));
-  t.Write("b/big.json", BigDocument(true));
+  t.Write("a/big.ini", BigIni(false));
+  t.Write("b/big.ini", BigIni(true));
   // One side absent: streamed, it must arrive unset (no chunks), not as an empty file.
-  t.Write("b/added.json", "{\"k\": 1}");
-  t.Write("a/removed.json", "[1, 2]");
-  ASSERT_GT(std::filesystem::file_size(t / "a/big.json"), 2u << 20);
+  t.Write("b/added.ini", "k = 1\n");
+  t.Write("a/removed.ini", "[s]\nk = 2\n");
+  ASSERT_GT(std::filesystem::file_size(t / "a/big.ini"), 2u << 20);
   Json by_path = DiffWith(t, "path");
   Json streamed = DiffWith(t, "stream");
   ASSERT_FALSE(by_path.is_discarded());
   const Json& children = by_path["root"]["children"];
   ASSERT_EQ(children.size(), 3u) << by_path.dump(1);
-  EXPECT_EQ(children[0]["path"], "added.json");
+  EXPECT_EQ(children[0]["path"], "added.ini");
   EXPECT_EQ(children[0]["action"], "add");
-  EXPECT_EQ(children[1]["path"], "big.json");
+  EXPECT_EQ(children[1]["path"], "big.ini");
+  EXPECT_EQ(children[1]["summary"], "1 value changed");
   EXPECT_EQ(children[2]["action"], "remove");
-  for (const Json& node : children) EXPECT_EQ(node["comparator"], "json") << by_path.dump(1);
+  for (const Json& node : children) EXPECT_EQ(node["comparator"], "ini") << by_path.dump(1);
   EXPECT_FALSE(by_path.contains("diagnostics")) << by_path.dump(1);
   EXPECT_EQ(streamed, by_path);
 }

@@ -1,5 +1,5 @@
 // End-to-end tests of the C++ plugin SDK through the real example plugin
-// (bin/deltascope-plugin-json): the environment handshake on fd 3, gRPC over the Unix socket,
+// (bin/deltascope-plugin-ini): the environment handshake on fd 3, gRPC over the Unix socket,
 // Describe, health, Compare and CompareStream on real files, errors, and Shutdown.
 #include <fcntl.h>
 #include <grpcpp/grpcpp.h>
@@ -29,6 +29,8 @@ namespace deltascope::testing {
 namespace {
 
 namespace pb = ::deltascope::plugin::v1;
+// The example plugin's cap (examples/plugins/ini-cpp/ini_file.h: kMaxSettings).
+constexpr size_t kIniMaxSettings = 2'000'000;
 using grpc::health::v1::HealthCheckRequest;
 using grpc::health::v1::HealthCheckResponse;
 
@@ -52,13 +54,13 @@ class PluginProcess {
     env.push_back("DELTASCOPE_PLUGIN_SOCKET=" + socket_.string());
     env.push_back("DELTASCOPE_PLUGIN_PROTOCOL_VERSIONS=" + options.versions);
     env.push_back("DELTASCOPE_PLUGIN_READY_FD=3");
-    env.push_back("DELTASCOPE_PLUGIN_NAME=json-cpp");
+    env.push_back("DELTASCOPE_PLUGIN_NAME=ini-cpp");
     env.push_back("DELTASCOPE_PLUGIN_INSTANCE=0");
     env.insert(env.end(), options.extra_env.begin(), options.extra_env.end());
     std::vector<char*> envp;
     for (std::string& e : env) envp.push_back(e.data());
     envp.push_back(nullptr);
-    std::string binary = BinPath("deltascope-plugin-json");
+    std::string binary = BinPath("deltascope-plugin-ini");
     char* argv[] = {binary.data(), nullptr};
 
     int ready[2];
@@ -144,14 +146,14 @@ class PluginSdkTest : public ::testing::Test {
     if (with_path) item.set_path((t_ / rel).string());
     item.set_size(std::filesystem::file_size(t_ / rel));
     item.set_kind("file");
-    item.set_media_type("application/json");
+    item.set_media_type("text/plain");
     return item;
   }
 
   // Compares left/<name> with right/<name> (a side is absent when its file is missing).
   pb::CompareRequest Request(const std::string& name) {
     pb::CompareRequest request;
-    request.set_comparator("json");
+    request.set_comparator("ini");
     request.set_path("data/" + name);
     if (std::filesystem::exists(t_ / ("left/" + name))) {
       *request.mutable_left() = FileItem("left/" + name);
@@ -186,10 +188,10 @@ std::vector<std::string> Tags(const changeset::v1::DiffNode& node) {
   return {node.tags().begin(), node.tags().end()};
 }
 
-// details.examples as (change, path, before, after) strings.
-std::vector<std::string> Examples(const changeset::v1::DiffNode& node) {
+// details[list] as "key before after" strings ("-" for a missing side).
+std::vector<std::string> Examples(const changeset::v1::DiffNode& node, const std::string& list) {
   std::vector<std::string> out;
-  auto it = node.details().fields().find("examples");
+  auto it = node.details().fields().find(list);
   if (it == node.details().fields().end()) return out;
   for (const auto& v : it->second.list_value().values()) {
     const auto& f = v.struct_value().fields();
@@ -197,8 +199,7 @@ std::vector<std::string> Examples(const changeset::v1::DiffNode& node) {
       auto found = f.find(k);
       return found == f.end() ? std::string("-") : found->second.string_value();
     };
-    out.push_back(
-        absl::StrCat(get("change"), " ", get("path"), " ", get("before"), " ", get("after")));
+    out.push_back(absl::StrCat(get("key"), " ", get("before"), " ", get("after")));
   }
   return out;
 }
@@ -216,13 +217,13 @@ TEST_F(PluginSdkTest, DescribeAndHealth) {
   pb::DescribeResponse response;
   ASSERT_TRUE(stub_->Describe(&ctx, request, &response).ok());
   EXPECT_EQ(response.protocol_version(), 1u);
-  EXPECT_EQ(response.name(), "json-cpp");
+  EXPECT_EQ(response.name(), "ini-cpp");
   EXPECT_EQ(response.version(), "0.1.0");
   ASSERT_EQ(response.comparators_size(), 1);
-  EXPECT_EQ(response.comparators(0).name(), "json");
+  EXPECT_EQ(response.comparators(0).name(), "ini");
   EXPECT_EQ(std::vector<std::string>(response.comparators(0).extensions().begin(),
                                      response.comparators(0).extensions().end()),
-            (std::vector<std::string>{".json", ".jsonl"}));
+            (std::vector<std::string>{".ini", ".properties"}));
   EXPECT_EQ(response.comparators(0).scope(), pb::SCOPE_FILES);
 
   auto health = grpc::health::v1::Health::NewStub(channel_);
@@ -241,126 +242,138 @@ TEST_F(PluginSdkTest, DescribeAndHealth) {
   EXPECT_EQ(health->Check(&hctx, hreq, &hres).error_code(), grpc::StatusCode::NOT_FOUND);
 }
 
-TEST_F(PluginSdkTest, KeysAddedAndValuesChanged) {
-  t_.Write("left/x.json", R"({"a": 1, "b": {"c": [1, 2]}, "gone": "x", "odd key": 0})");
-  t_.Write("right/x.json", R"({"a": 2, "b": {"c": [1, 2, 3]}, "d": true, "odd key": 1})");
+TEST_F(PluginSdkTest, SectionsKeysAndValues) {
+  t_.Write("left/x.ini",
+           "; server settings\n[server]\nhost = a.example\nport = 80\nlegacy = yes\n"
+           "[paths]\nroot = /srv\n");
+  t_.Write("right/x.ini",
+           "[server]\nhost = b.example\nport: 8080\ntimeout = 30\n[paths]\nroot=/srv\n"
+           "[log]\nlevel = info\n");
   Start();
-  pb::CompareResponse r = MustCompare("x.json");
+  pb::CompareResponse r = MustCompare("x.ini");
   ASSERT_EQ(r.outcome(), pb::CompareResponse::OUTCOME_LEAF);
   EXPECT_EQ(r.node().action(), "modify");
-  EXPECT_EQ(r.node().item_type(), "json");
-  EXPECT_EQ(r.node().path(), "data/x.json");  // filled in by the SDK
-  EXPECT_EQ(r.node().comparator(), "json");
-  EXPECT_EQ(r.node().summary(), "1 key added; 1 key removed; 1 item added; 2 values changed");
-  EXPECT_EQ(Tags(r.node()), (std::vector<std::string>{"item-addition", "key-addition",
-                                                      "key-removal", "value-change"}));
-  EXPECT_EQ(Detail(r.node(), "keys_added"), 1);
-  EXPECT_EQ(Detail(r.node(), "values_changed"), 2);
-  EXPECT_EQ(Examples(r.node()), (std::vector<std::string>{
-                                    "changed $.a 1 2",
-                                    "added $.b.c[2] - 3",
-                                    "removed $.gone \"x\" -",
-                                    "changed $['odd key'] 0 1",
-                                    "added $.d - true",
-                                }));
+  EXPECT_EQ(r.node().item_type(), "ini");
+  EXPECT_EQ(r.node().path(), "data/x.ini");  // filled in by the SDK
+  EXPECT_EQ(r.node().comparator(), "ini");
+  EXPECT_EQ(r.node().summary(), "1 section added; 2 keys added; 1 key removed; 2 values changed");
+  EXPECT_EQ(Tags(r.node()), (std::vector<std::string>{"key-addition", "key-removal",
+                                                      "section-addition", "value-change"}));
+  EXPECT_EQ(Detail(r.node(), "keys_added"), 2);
+  EXPECT_EQ(Detail(r.node(), "key_count_before"), 4);
+  EXPECT_EQ(
+      Examples(r.node(), "values_changed_examples"),
+      (std::vector<std::string>{"[server] host a.example b.example", "[server] port 80 8080"}));
+  EXPECT_EQ(Examples(r.node(), "keys_added_examples"),
+            (std::vector<std::string>{"[server] timeout - 30", "[log] level - info"}));
+  EXPECT_EQ(Examples(r.node(), "keys_removed_examples"),
+            std::vector<std::string>{"[server] legacy yes -"});
 }
 
 TEST_F(PluginSdkTest, ExamplesAreBounded) {
-  std::string right = "{";
-  for (int i = 0; i < 20; ++i) absl::StrAppend(&right, i ? "," : "", "\"k", i, "\": ", i);
-  t_.Write("left/x.json", "{}");
-  t_.Write("right/x.json", right + "}");
+  std::string right = "[s]\n";
+  for (int i = 0; i < 20; ++i) absl::StrAppend(&right, "k", i, " = ", i, "\n");
+  t_.Write("left/x.ini", "[s]\n");
+  t_.Write("right/x.ini", right);
   Start();
-  pb::CompareRequest request = Request("x.json");
+  pb::CompareRequest request = Request("x.ini");
   request.set_max_examples(3);
   pb::CompareResponse r;
   ASSERT_TRUE(Call(request, &r).ok());
   EXPECT_EQ(r.node().summary(), "20 keys added");
-  EXPECT_EQ(Examples(r.node()).size(), 3u);
+  EXPECT_EQ(Examples(r.node(), "keys_added_examples"),
+            (std::vector<std::string>{"[s] k0 - 0", "[s] k1 - 1", "[s] k2 - 2"}));
   request.set_max_examples(0);  // unset: the SDK's default of 8
   ASSERT_TRUE(Call(request, &r).ok());
-  EXPECT_EQ(Examples(r.node()).size(), 8u);
+  EXPECT_EQ(Examples(r.node(), "keys_added_examples").size(), 8u);
 }
 
-TEST_F(PluginSdkTest, KeyOrderOnlyIsAReorder) {
-  t_.Write("left/x.json", R"({"a": 1, "b": {"x": 1, "y": 2}})");
-  t_.Write("right/x.json", R"({"a": 1, "b": {"y": 2, "x": 1}})");
-  t_.Write("left/ws.json", R"({"a": [1, 2]})");
-  t_.Write("right/ws.json", "{\n  \"a\": [1,2]\n}\n");
+TEST_F(PluginSdkTest, OrderCommentsAndLayoutAreClerical) {
+  t_.Write("left/order.ini", "[a]\nx = 1\ny = 2\n");
+  t_.Write("right/order.ini", "[a]\ny = 2\nx = 1\n");
+  t_.Write("left/comments.ini", "; old\n[a]\nx = 1\n");
+  t_.Write("right/comments.ini", "# new\n[a]\nx = 1\n");
+  t_.Write("left/layout.ini", "[a]\nx=1\n");
+  t_.Write("right/layout.ini", "\n[ a ]\n  x = 1\r\n");
   Start();
-  pb::CompareResponse r = MustCompare("x.json");
+  pb::CompareResponse r = MustCompare("order.ini");
   ASSERT_EQ(r.outcome(), pb::CompareResponse::OUTCOME_LEAF);
   EXPECT_EQ(r.node().action(), "reorder");
-  EXPECT_EQ(r.node().summary(), "Key order changed (content unchanged)");
+  EXPECT_EQ(r.node().summary(), "Key order changed (settings unchanged)");
   EXPECT_EQ(Tags(r.node()), std::vector<std::string>{"key-order"});
-  r = MustCompare("ws.json");
+  r = MustCompare("comments.ini");
+  EXPECT_EQ(r.node().summary(), "Comments changed (settings unchanged)");
+  EXPECT_EQ(Tags(r.node()), std::vector<std::string>{"comment-change"});
+  r = MustCompare("layout.ini");
   EXPECT_EQ(r.node().action(), "modify");
-  EXPECT_EQ(Tags(r.node()), std::vector<std::string>{"whitespace-change"});
+  EXPECT_EQ(Tags(r.node()), std::vector<std::string>{"format-change"});
 }
 
-TEST_F(PluginSdkTest, InvalidJsonIsSkipped) {
-  t_.Write("left/x.json", R"({"a": 1})");
-  t_.Write("right/x.json", R"({"a": 1,)");
-  t_.Write("right/y.json", "not json at all");
+TEST_F(PluginSdkTest, WhatIsNotASettingsFileIsSkipped) {
+  t_.Write("left/x.ini", "[a]\nx = 1\n");
+  t_.Write("right/x.ini", "[a\nx = 1\n");
+  t_.Write("right/y.ini", std::string("x = \0\x01\x02", 7));
+  t_.Write("right/z.ini", "x = \xff\xfe\n");
+  t_.Write("left/long.ini", "x = 1\n");
+  t_.Write("right/long.ini", "x = " + std::string(2 << 20, 'v') + "\n");  // a 2 MiB line
   Start();
-  EXPECT_EQ(MustCompare("x.json").outcome(), pb::CompareResponse::OUTCOME_SKIP);
-  EXPECT_EQ(MustCompare("y.json").outcome(), pb::CompareResponse::OUTCOME_SKIP);  // added
+  EXPECT_EQ(MustCompare("x.ini").outcome(), pb::CompareResponse::OUTCOME_SKIP);
+  EXPECT_EQ(MustCompare("y.ini").outcome(), pb::CompareResponse::OUTCOME_SKIP);  // added
+  EXPECT_EQ(MustCompare("z.ini").outcome(), pb::CompareResponse::OUTCOME_SKIP);
+  EXPECT_EQ(MustCompare("long.ini").outcome(), pb::CompareResponse::OUTCOME_SKIP);
 }
 
-TEST_F(PluginSdkTest, AddedAndRemovedDocuments) {
-  t_.Write("right/new.json", R"({"a": 1, "b": 2})");
-  t_.Write("left/old.jsonl", "{\"a\":1}\n\n{\"a\":2}\n");
+TEST_F(PluginSdkTest, AddedAndRemovedFiles) {
+  t_.Write("right/new.ini", "[a]\nx=1\n[b]\ny=2\nz=3\n");
+  t_.Write("left/old.properties", "a=1\n\n# c\nb: 2\n");
   Start();
-  pb::CompareResponse r = MustCompare("new.json");
+  pb::CompareResponse r = MustCompare("new.ini");
   EXPECT_EQ(r.node().action(), "add");
-  EXPECT_EQ(r.node().summary(), "New JSON document (2 keys)");
-  r = MustCompare("old.jsonl");
+  EXPECT_EQ(r.node().summary(), "New INI file (2 sections, 3 keys)");
+  r = MustCompare("old.properties");
   EXPECT_EQ(r.node().action(), "remove");
-  EXPECT_EQ(r.node().summary(), "JSON Lines file removed (2 records)");
+  EXPECT_EQ(r.node().item_type(), "properties");
+  EXPECT_EQ(r.node().summary(), "Properties file removed (2 keys)");
 }
 
-TEST_F(PluginSdkTest, JsonLinesAreMultisets) {
-  t_.Write("left/x.jsonl", "{\"id\":1}\n{\"id\":2}\n{\"id\":2}\n");
-  t_.Write("right/x.jsonl", "{\"id\":2}\n{\"id\":3}\n{\"id\": 4}\n{\"id\":1}\n{\"id\":5}\n");
-  t_.Write("left/o.jsonl", "{\"a\":1,\"b\":2}\n{\"id\":2}\n");
-  t_.Write("right/o.jsonl", "{\"id\":2}\n{\"b\":2,\"a\":1}\n");
+TEST_F(PluginSdkTest, PropertiesSeparatorsAndContinuations) {
+  t_.Write("left/app.properties",
+           "greeting = Hello \\\n    World\nname value\n!bang comment\npath=C:\\\\tmp\n");
+  t_.Write("right/app.properties",
+           "greeting=Hello World\nname = value\n#hash comment\npath: C:\\\\tmp\n");
+  t_.Write("left/edit.properties", "a.b = 1\n[not] = a section\n");
+  t_.Write("right/edit.properties", "a.b = 2\n[not] = a section\n");
   Start();
-  pb::CompareResponse r = MustCompare("x.jsonl");
-  EXPECT_EQ(r.node().summary(), "3 records added; 1 record removed");
-  EXPECT_EQ(Examples(r.node()), (std::vector<std::string>{
-                                    "added line 2 - {\"id\":3}",
-                                    "added line 3 - {\"id\":4}",
-                                    "added line 5 - {\"id\":5}",
-                                    "removed line 2 {\"id\":2} -",
-                                }));
-  r = MustCompare("o.jsonl");
-  EXPECT_EQ(r.node().action(), "reorder");
-  EXPECT_EQ(r.node().summary(), "Record order changed (content unchanged)");
+  pb::CompareResponse r = MustCompare("app.properties");
+  EXPECT_EQ(r.node().summary(), "Comments changed (settings unchanged)");
+  r = MustCompare("edit.properties");
+  EXPECT_EQ(r.node().summary(), "1 value changed");
+  EXPECT_EQ(Examples(r.node(), "values_changed_examples"), std::vector<std::string>{"a.b 1 2"});
 }
 
 TEST_F(PluginSdkTest, ErrorsBecomeStatuses) {
-  t_.Write("left/x.json", "{}");
-  t_.Write("right/x.json", R"({"a": 1})");
+  t_.Write("left/x.ini", "");
+  t_.Write("right/x.ini", "a = 1\n");
   Start();
-  pb::CompareRequest request = Request("x.json");
+  pb::CompareRequest request = Request("x.ini");
   (*request.mutable_options())["debug_throw"] = "boom in compare";
   pb::CompareResponse r;
   grpc::Status status = Call(request, &r);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INTERNAL);
   EXPECT_EQ(status.error_message(), "boom in compare");
 
-  request = Request("x.json");
+  request = Request("x.ini");
   request.set_comparator("yaml");
   EXPECT_EQ(Call(request, &r).error_code(), grpc::StatusCode::UNIMPLEMENTED);
 
-  request = Request("x.json");
-  request.mutable_right()->set_path((t_ / "right/missing.json").string());
+  request = Request("x.ini");
+  request.mutable_right()->set_path((t_ / "right/missing.ini").string());
   status = Call(request, &r);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_TRUE(absl::StrContains(status.error_message(), "missing.json")) << status.error_message();
+  EXPECT_TRUE(absl::StrContains(status.error_message(), "missing.ini")) << status.error_message();
 
   // The plugin survives all of these.
-  EXPECT_EQ(MustCompare("x.json").node().summary(), "1 key added");
+  EXPECT_EQ(MustCompare("x.ini").node().summary(), "1 key added");
 }
 
 // Streams `file` as `side` in 1 MiB chunks, ending with last=true.
@@ -383,19 +396,18 @@ bool StreamFile(grpc::ClientWriter<pb::CompareStreamMessage>* writer,
 TEST_F(PluginSdkTest, CompareStreamSpoolsMultiMegabyteFiles) {
   std::string left, right;
   for (int i = 0; i < 60000; ++i) {
-    std::string record =
-        absl::StrCat("{\"id\":", i, ",\"payload\":\"", std::string(70, 'x'), "\"}\n");
-    left += record;
-    if (i % 1000 != 7) right += record;  // 60 removed
+    std::string setting = absl::StrCat("key.", i, " = ", std::string(80, 'x'), "\n");
+    left += setting;
+    if (i % 1000 != 7) right += setting;  // 60 removed
   }
-  for (int i = 0; i < 25; ++i) absl::StrAppend(&right, "{\"id\":", 100000 + i, "}\n");
+  for (int i = 0; i < 25; ++i) absl::StrAppend(&right, "key.", 100000 + i, " = new\n");
   ASSERT_GT(left.size(), 5u << 20);  // several chunks, more than gRPC's 4 MiB message limit
-  t_.Write("left/big.jsonl", left);
-  t_.Write("right/big.jsonl", right);
+  t_.Write("left/big.properties", left);
+  t_.Write("right/big.properties", right);
   t_.Mkdir("plugin-tmp");
   Start({.extra_env = {"TMPDIR=" + (t_ / "plugin-tmp").string()}});
 
-  pb::CompareRequest request = Request("big.jsonl");
+  pb::CompareRequest request = Request("big.properties");
   request.mutable_left()->clear_path();
   request.mutable_right()->clear_path();
   grpc::ClientContext ctx;
@@ -404,25 +416,25 @@ TEST_F(PluginSdkTest, CompareStreamSpoolsMultiMegabyteFiles) {
   pb::CompareStreamMessage first;
   *first.mutable_request() = request;
   ASSERT_TRUE(writer->Write(first));
-  ASSERT_TRUE(StreamFile(writer.get(), t_ / "left/big.jsonl", pb::ContentChunk::SIDE_LEFT));
-  ASSERT_TRUE(StreamFile(writer.get(), t_ / "right/big.jsonl", pb::ContentChunk::SIDE_RIGHT));
+  ASSERT_TRUE(StreamFile(writer.get(), t_ / "left/big.properties", pb::ContentChunk::SIDE_LEFT));
+  ASSERT_TRUE(StreamFile(writer.get(), t_ / "right/big.properties", pb::ContentChunk::SIDE_RIGHT));
   writer->WritesDone();
   grpc::Status status = writer->Finish();
   ASSERT_TRUE(status.ok()) << status.error_message();
-  EXPECT_EQ(r.node().summary(), "25 records added; 60 records removed");
-  EXPECT_EQ(Detail(r.node(), "record_count_before"), 60000);
+  EXPECT_EQ(r.node().summary(), "25 keys added; 60 keys removed");
+  EXPECT_EQ(Detail(r.node(), "key_count_before"), 60000);
   // The spooled copies are gone once the call returns.
   EXPECT_TRUE(std::filesystem::is_empty(t_ / "plugin-tmp"));
 }
 
 TEST_F(PluginSdkTest, CompareStreamRejectsChunksOutOfOrder) {
-  t_.Write("right/x.json", "{}");
+  t_.Write("right/x.ini", "");
   Start();
   grpc::ClientContext ctx;
   pb::CompareResponse r;
   auto writer = stub_->CompareStream(&ctx, &r);
   pb::CompareStreamMessage message;
-  *message.mutable_request() = Request("x.json");  // right side only
+  *message.mutable_request() = Request("x.ini");  // right side only
   writer->Write(message);
   message.mutable_chunk()->set_side(pb::ContentChunk::SIDE_LEFT);
   message.mutable_chunk()->set_last(true);
@@ -431,6 +443,21 @@ TEST_F(PluginSdkTest, CompareStreamRejectsChunksOutOfOrder) {
   grpc::Status status = writer->Finish();
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_TRUE(absl::StrContains(status.error_message(), "SIDE_LEFT")) << status.error_message();
+}
+
+// More settings than the plugin keeps: it answers Skip (the host's text comparator takes the
+// file) instead of growing without bound, and serves the next call.
+TEST_F(PluginSdkTest, TooManySettingsAreSkippedNotFatal) {
+  std::string many;
+  many.reserve(24u << 20);
+  for (size_t i = 0; i <= kIniMaxSettings; ++i) absl::StrAppend(&many, "k", i, "=1\n");
+  t_.Write("left/many.properties", many);
+  t_.Write("right/many.properties", many + "extra=2\n");
+  t_.Write("left/x.ini", "a = 1\n");
+  t_.Write("right/x.ini", "a = 2\n");
+  Start();
+  EXPECT_EQ(MustCompare("many.properties").outcome(), pb::CompareResponse::OUTCOME_SKIP);
+  EXPECT_EQ(MustCompare("x.ini").node().summary(), "1 value changed");
 }
 
 TEST_F(PluginSdkTest, ShutdownExitsZero) {
@@ -464,10 +491,10 @@ TEST_F(PluginSdkTest, NoCommonProtocolVersion) {
 }
 
 TEST_F(PluginSdkTest, DescribeFlagPrintsJson) {
-  ProcessResult result = RunProcess({BinPath("deltascope-plugin-json"), "--describe"});
+  ProcessResult result = RunProcess({BinPath("deltascope-plugin-ini"), "--describe"});
   EXPECT_EQ(result.exit_code, 0);
-  EXPECT_TRUE(absl::StrContains(result.out, "\"name\": \"json-cpp\"")) << result.out;
-  EXPECT_TRUE(absl::StrContains(result.out, "\".jsonl\"")) << result.out;
+  EXPECT_TRUE(absl::StrContains(result.out, "\"name\": \"ini-cpp\"")) << result.out;
+  EXPECT_TRUE(absl::StrContains(result.out, "\".properties\"")) << result.out;
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -149,6 +150,30 @@ ProcessResult RunDeltascope(const std::vector<std::string>& args, const RunOptio
   std::vector<std::string> argv = {BinPath("deltascope")};
   argv.insert(argv.end(), args.begin(), args.end());
   return RunProcess(argv, options);
+}
+
+MeasuredRun RunDeltascopeMeasured(const std::vector<std::string>& args,
+                                  const std::filesystem::path& out_file) {
+  std::vector<std::string> argv = {BinPath("deltascope")};
+  argv.insert(argv.end(), args.begin(), args.end());
+  const RunOptions options;
+  ExecImage image(argv, options);
+  MeasuredRun run;
+  const int out = ::open(out_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  const int devnull = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
+  if (out < 0 || devnull < 0) return run;
+  const pid_t pid = ::fork();
+  if (pid == 0) image.ExecInChild(out, devnull);
+  ::close(out);
+  ::close(devnull);
+  int status = 0;
+  struct rusage usage {};
+  if (pid > 0 && ::wait4(pid, &status, 0, &usage) == pid && WIFEXITED(status)) {
+    run.exit_code = WEXITSTATUS(status);
+  }
+  run.max_rss_kb = usage.ru_maxrss;
+  run.out = Slurp(out_file.string());
+  return run;
 }
 
 std::vector<int> ProcessesWithEnv(const std::string& marker) {

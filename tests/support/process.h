@@ -54,6 +54,17 @@ class BackgroundProcess {
 // Runs build/bin/deltascope with `args`.
 ProcessResult RunDeltascope(const std::vector<std::string>& args, const RunOptions& options = {});
 
+// A run of build/bin/deltascope whose standard output went to a file, with its peak RSS.
+struct MeasuredRun {
+  int exit_code = -1;  // -1 when killed by a signal
+  long max_rss_kb = 0;
+  std::string out;
+};
+// Runs build/bin/deltascope with `args`, standard output to `out_file` (standard error dropped),
+// and reads its peak RSS from wait4().
+MeasuredRun RunDeltascopeMeasured(const std::vector<std::string>& args,
+                                  const std::filesystem::path& out_file);
+
 // --- Watching processes through /proc (leak checks) ---
 
 // Pids of live (not zombie) processes whose environment or command line contains `marker`: how

@@ -133,7 +133,7 @@ class Comparator {
 };
 
 struct PluginInfo {
-  std::string name = {};     // the manifest's name: "json-cpp"
+  std::string name = {};     // the manifest's name: "ini-cpp"
   std::string version = {};  // the plugin's own version: "0.1.0"
 };
 
