@@ -46,14 +46,28 @@ bool IsMarkdownSyntax(char32_t cp) {
          absl::string_view("\\`*_[]<>#|&~$").find(static_cast<char>(cp)) != absl::string_view::npos;
 }
 
+bool IsAsciiAlnum(char32_t cp) {
+  return (cp >= '0' && cp <= '9') || (cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z');
+}
+
+// CommonMark never reads an underscore between two letters or digits as emphasis
+// ("max_ratio"), so it stays readable there; everywhere else it is escaped.
+bool IsIntrawordUnderscore(char32_t previous, absl::string_view rest) {
+  while (!rest.empty() && rest[0] == '_') rest.remove_prefix(1);
+  return IsAsciiAlnum(previous) && !rest.empty() &&
+         IsAsciiAlnum(static_cast<unsigned char>(rest[0]));
+}
+
 std::string Escape(absl::string_view text, bool markdown) {
   std::string out;
   out.reserve(text.size());
+  char32_t previous = 0;
   while (!text.empty()) {
     const Decoded d = DecodeUtf8(text);
     if (d.length == 0) {
       absl::StrAppendFormat(&out, "\\x%02x", static_cast<unsigned char>(text[0]));
       text.remove_prefix(1);
+      previous = 0;
       continue;
     }
     const char32_t cp = d.code_point;
@@ -68,9 +82,11 @@ std::string Escape(absl::string_view text, bool markdown) {
     } else if (IsInvisibleFormatting(cp)) {
       absl::StrAppendFormat(&out, "\\u%04x", static_cast<unsigned>(cp));
     } else {
-      if (markdown && IsMarkdownSyntax(cp)) out.push_back('\\');
+      const bool plain = cp == '_' && IsIntrawordUnderscore(previous, text);
+      if (markdown && IsMarkdownSyntax(cp) && !plain) out.push_back('\\');
       out.append(text.data(), d.length);
     }
+    if (cp != '_') previous = cp;
     text.remove_prefix(d.length);
   }
   return out;

@@ -110,6 +110,9 @@ TEST(UntrustedTextTest, MarkdownSyntaxIsEscaped) {
   EXPECT_EQ(EscapeForMarkdown("a\n# b\x1b"), "a\\n\\# b\\x1b");
   EXPECT_EQ(EscapeForMarkdown("1 row added; 3 cells changed (12 B → 20 B), café, 日本"),
             "1 row added; 3 cells changed (12 B → 20 B), café, 日本");
+  // An underscore inside a word is never emphasis in CommonMark: names stay readable.
+  EXPECT_EQ(EscapeForMarkdown("max_ratio snake__case _x a_ _ é_b"),
+            "max_ratio snake__case \\_x a\\_ \\_ é\\_b");
 }
 
 TEST(UntrustedTextTest, JsonInvisiblesAreEscapedAndTheRestKept) {
