@@ -215,7 +215,7 @@ absl::StatusOr<std::unique_ptr<PluginSupervisor::Instance>> PluginSupervisor::Ac
     if (manifest_.attached()) {
       if (absl::Status s = AttachedGate(); !s.ok()) return s;
     }
-    LiftExpiredQuarantine(std::chrono::steady_clock::now());
+    LiftExpiredQuarantine(options_.clock());
     if (state_ == PluginState::kDisabled || state_ == PluginState::kQuarantined) return Unusable();
     if (!idle_.empty()) {
       std::unique_ptr<Instance> instance = std::move(idle_.back());
@@ -227,10 +227,10 @@ absl::StatusOr<std::unique_ptr<PluginSupervisor::Instance>> PluginSupervisor::Ac
   }
   ++live_;
   int index = next_index_++;
-  auto wait_until = next_start_;
+  const auto backoff = next_start_ - options_.clock();
   bool restart = consecutive_failures_ > 0;
   lock.unlock();
-  if (!manifest_.attached()) std::this_thread::sleep_until(wait_until);  // restart backoff
+  if (!manifest_.attached() && backoff.count() > 0) std::this_thread::sleep_for(backoff);
   absl::StatusOr<std::unique_ptr<Instance>> instance = StartInstance(index);
   lock.lock();
   if (!instance.ok() && manifest_.attached()) {
@@ -279,7 +279,7 @@ void PluginSupervisor::DisposeLater(std::unique_ptr<Instance> instance) {
 
 void PluginSupervisor::RecordFailure(const std::string& what) {
   std::lock_guard<std::mutex> lock(mu_);
-  auto now = std::chrono::steady_clock::now();
+  auto now = options_.clock();
   failures_.push_back(now);
   while (!failures_.empty() && now - failures_.front() > options_.crash_window)
     failures_.pop_front();
@@ -429,7 +429,7 @@ absl::StatusOr<pluginpb::CompareResponse> PluginSupervisor::Compare(
     {
       std::lock_guard<std::mutex> lock(mu_);
       MarkUnreachable(what);
-      retry_at_ = std::chrono::steady_clock::now();  // the next call may reconnect at once
+      retry_at_ = options_.clock();  // the next call may reconnect at once
     }
     Release(std::move(instance), false);
     return Coded(absl::UnavailableError(what), "plugin-unavailable");
@@ -537,7 +537,7 @@ void PluginSupervisor::Shutdown() {
 // --- Attached plugins (manifest `endpoint`, see attached.h) ---
 
 absl::Status PluginSupervisor::AttachedGate() {
-  if (state_ == PluginState::kUnreachable && std::chrono::steady_clock::now() < retry_at_) {
+  if (state_ == PluginState::kUnreachable && options_.clock() < retry_at_) {
     return Unusable();
   }
   return absl::OkStatus();
@@ -546,7 +546,7 @@ absl::Status PluginSupervisor::AttachedGate() {
 void PluginSupervisor::MarkUnreachable(const std::string& why) {
   state_ = PluginState::kUnreachable;
   reason_ = why;
-  retry_at_ = std::chrono::steady_clock::now() + kAttachedRetryInterval;
+  retry_at_ = options_.clock() + kAttachedRetryInterval;
   live_ -= static_cast<int>(idle_.size());
   idle_.clear();  // their channels are broken too
 }

@@ -8,6 +8,7 @@
 #include <condition_variable>
 #include <deque>
 #include <filesystem>
+#include <functional>
 #include <future>
 #include <memory>
 #include <mutex>
@@ -36,6 +37,9 @@ struct HostOptions {
   PluginLogSink log;
   int crash_budget = 3;
   std::chrono::seconds crash_window{60};
+  // What the supervisor reads the time from for its crash window, backoff, quarantine and
+  // reconnection periods; tests pass a clock they advance, so no test waits for a period to pass.
+  std::function<std::chrono::steady_clock::time_point()> clock = &std::chrono::steady_clock::now;
   // How long a quarantine lasts; 0 = for the host's lifetime (one CLI run). Attached plugins,
   // which the host cannot restart, always use crash_window. When it ends the plugin is on
   // probation for a crash window: one failure quarantines it again, for twice as long (up to 16x).

@@ -191,7 +191,7 @@ absl::Status AddExamples(const CsvSide& left, const CsvSide& right, const CsvTab
   const std::vector<int> rpos = ColumnPositions(right.table, d.common);
   const std::vector<int> kpos = d.key ? ColumnPositions(right.table, *d.key) : std::vector<int>{};
   auto cell = [](const std::vector<std::string>& fields, int p) {
-    return p >= 0 && static_cast<size_t>(p) < fields.size() ? fields[p] : std::string();
+    return std::string(FieldAt(fields, p));
   };
   std::vector<Value> cells;
   for (const CellDiff::Cell& c : d.cells.examples) {

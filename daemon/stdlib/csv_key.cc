@@ -103,9 +103,7 @@ absl::StatusOr<std::vector<std::string>> SampleKeyCandidates(
       ScanCsvRows(table, context, [&](uint32_t row, const std::vector<std::string>& fields) {
         for (size_t c = 0; c < candidates.size(); ++c) {
           if (!alive[c]) continue;
-          const int p = positions[c];
-          const std::string_view v =
-              p >= 0 && static_cast<size_t>(p) < fields.size() ? fields[p] : "";
+          const std::string_view v = FieldAt(fields, positions[c]);
           alive[c] = PlausibleKeyValue(v) && seen[c].emplace(v).second;
         }
         return row + 1 < rows;
@@ -170,8 +168,7 @@ void UnmatchedRowKeys::Gather(int side, uint32_t row, const std::vector<std::str
     g.keys[c].push_back(KeyHash(side, c, fields));
     if (inferred_ && !g.implausible[c]) {
       for (int p : positions_[side][c]) {
-        const std::string_view v =
-            p >= 0 && static_cast<size_t>(p) < fields.size() ? fields[p] : "";
+        const std::string_view v = FieldAt(fields, p);
         if (!PlausibleKeyValue(v)) g.implausible[c] = true;
       }
     }

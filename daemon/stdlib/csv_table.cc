@@ -109,6 +109,11 @@ absl::StatusOr<CsvScanInfo> ScanCsvRows(
   return info;
 }
 
+std::string_view FieldAt(const std::vector<std::string>& fields, int position) {
+  if (position < 0 || static_cast<size_t>(position) >= fields.size()) return {};
+  return fields[position];
+}
+
 std::vector<int> ColumnPositions(const CsvTable& table,
                                  const std::vector<std::string>& column_ids) {
   std::vector<int> positions;
@@ -141,7 +146,7 @@ uint64_t HashRow(const std::vector<std::string>& fields, const std::vector<int>&
                  size_t width, std::string& scratch) {
   scratch.clear();
   for (int p : positions) {
-    AppendValue(p >= 0 && static_cast<size_t>(p) < fields.size() ? fields[p] : "", scratch);
+    AppendValue(FieldAt(fields, p), scratch);
   }
   if (fields.size() > width) {
     scratch.push_back('\x01');  // ragged tail

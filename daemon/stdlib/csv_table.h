@@ -57,6 +57,10 @@ absl::StatusOr<CsvScanInfo> ScanCsvRows(
 // Positions of `column_ids` in `table.columns` (each must be there).
 std::vector<int> ColumnPositions(const CsvTable& table, const std::vector<std::string>& column_ids);
 
+// The field at `position` (from ColumnPositions), or "" when the row is short or the column absent.
+// The view points into `fields`.
+std::string_view FieldAt(const std::vector<std::string>& fields, int position);
+
 // Hash of a record's values at `positions` (a missing value counts as empty) followed by any
 // fields beyond `width` (ragged rows), so two rows hash equal iff those values are equal.
 uint64_t HashRow(const std::vector<std::string>& fields, const std::vector<int>& positions,

@@ -238,8 +238,10 @@ TEST(SoakTest, DaemonUnderPluginFaultsLosesNothingAndLeaksNothing) {
   EXPECT_EQ(tally.unexplained, 0) << tally.first_problem;
   EXPECT_GT(crashes + hangs, 0);  // faults were injected...
   // ...and each one was reported on its call's item: a hang as a timeout, a crash as a crash
-  // (or, should the dying process outlast the deadline, as a timeout).
-  EXPECT_EQ(tally.diagnostics["plugin-crash"] + tally.diagnostics["plugin-timeout"],
+  // (or, should the dying process outlast the deadline, as a timeout). A loaded machine may also
+  // push a healthy call past its deadline: one more timeout, reported and lost nothing (checked
+  // above), so the counts are bounds, never exact.
+  EXPECT_GE(tally.diagnostics["plugin-crash"] + tally.diagnostics["plugin-timeout"],
             crashes + hangs)
       << faults;
   EXPECT_LE(tally.diagnostics["plugin-crash"], crashes) << faults;

@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <memory>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -61,14 +63,20 @@ class SupervisorTest : public ::testing::Test {
     options_.shutdown_grace = milliseconds(500);
   }
 
+  // A short deadline only where it is meant to fire; healthy plugins get generous ones.
+  static std::string DefaultLimits(const std::string& mode) {
+    const char* startup = mode == "no-socket" ? "300ms" : "60s";
+    const char* call = mode == "hang" ? "300ms" : "60s";
+    return absl::StrCat("limits: {startup_timeout: ", startup, ", call_timeout: ", call,
+                        ", max_instances: 1}\n");
+  }
+
   std::shared_ptr<PluginSupervisor> Start(const std::string& mode, const std::string& extra = "") {
     std::string text = absl::StrCat(
         "name: bad-", mode, "\nversion: 1\ncommand: ", BinPath("deltascope-test-plugin"),
         "\nenv: {BAD_MODE: ", mode, ", BAD_MARKER: ", marker_,
         "}\ncomparators:\n  - name: bad\n    extensions: [.bad]\n", extra,
-        extra.find("limits") == std::string::npos
-            ? "limits: {startup_timeout: 2s, call_timeout: 300ms, max_instances: 1}\n"
-            : "");
+        extra.find("limits") != std::string::npos ? "" : DefaultLimits(mode));
     absl::StatusOr<Manifest> m = ParseManifest(text, t_ / "bad.plugin.yaml");
     EXPECT_TRUE(m.ok()) << m.status();
     return std::make_shared<PluginSupervisor>(*m, options_);
@@ -154,6 +162,15 @@ TEST_F(SupervisorTest, CrashesSpendTheBudgetThenQuarantineFailsFast) {
 TEST_F(SupervisorTest, QuarantineEndsAfterItsPeriodAndDoublesOnAFailureOnProbation) {
   options_.crash_budget = 2;
   options_.quarantine_period = std::chrono::seconds(1);  // the daemon's --quarantine-seconds
+  // A clock the test moves, so no test waits for a period to pass.
+  auto now = std::make_shared<std::atomic<std::chrono::steady_clock::rep>>(
+      std::chrono::steady_clock::now().time_since_epoch().count());
+  options_.clock = [now] {
+    return std::chrono::steady_clock::time_point(std::chrono::steady_clock::duration(now->load()));
+  };
+  auto advance = [now](std::chrono::milliseconds by) {
+    *now += std::chrono::duration_cast<std::chrono::steady_clock::duration>(by).count();
+  };
   std::shared_ptr<PluginSupervisor> s = Start("segv");
   for (int i = 0; i < 2; ++i) EXPECT_FALSE(Compare(s).ok());
   ASSERT_EQ(s->state(), PluginState::kQuarantined);
@@ -161,7 +178,10 @@ TEST_F(SupervisorTest, QuarantineEndsAfterItsPeriodAndDoublesOnAFailureOnProbati
   EXPECT_EQ(DiagnosticCodeOf(Compare(s).status(), ""), "plugin-quarantined");
   EXPECT_EQ(s->counters().crashes, 2u);
 
-  std::this_thread::sleep_for(milliseconds(1100));  // the period passes: on probation
+  advance(milliseconds(999));  // not yet
+  EXPECT_EQ(DiagnosticCodeOf(Compare(s).status(), ""), "plugin-quarantined");
+  EXPECT_EQ(s->counters().crashes, 2u);
+  advance(milliseconds(1));  // the period has passed: on probation
   absl::StatusOr<CompareResult> r = Compare(s);
   EXPECT_EQ(DiagnosticCodeOf(r.status(), ""), "plugin-crash") << r.status();  // it was called
   EXPECT_EQ(s->counters().crashes, 3u);
@@ -170,6 +190,9 @@ TEST_F(SupervisorTest, QuarantineEndsAfterItsPeriodAndDoublesOnAFailureOnProbati
   EXPECT_NE(s->reason().find("failed again on probation"), std::string::npos) << s->reason();
   EXPECT_NE(s->reason().find("tried again in 2 s"), std::string::npos) << s->reason();
   EXPECT_EQ(DiagnosticCodeOf(Compare(s).status(), ""), "plugin-quarantined");
+  advance(milliseconds(1999));  // twice as long this time
+  EXPECT_EQ(DiagnosticCodeOf(Compare(s).status(), ""), "plugin-quarantined");
+  EXPECT_EQ(s->counters().crashes, 3u);
   EXPECT_EQ(ProcessesWith(marker_), 0);
 }
 
@@ -181,7 +204,7 @@ TEST_F(SupervisorTest, StartFailuresDisableThePluginWithAPreciseReason) {
   for (const Case& c : {
            Case{"ok", absl::StrCat("sha256: ", wrong_sum, "\n"), "checksum mismatch for "},
            Case{"wrong-protocol", "", "incompatible protocol version"},
-           Case{"no-socket", "limits: {startup_timeout: 300ms}\n",
+           Case{"no-socket", "limits: {startup_timeout: 300ms}\n",  // meant to fire
                 "start-up timeout: no handshake within 300 ms"},
        }) {
     std::shared_ptr<PluginSupervisor> s = Start(c.mode, c.extra);
