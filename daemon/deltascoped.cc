@@ -21,6 +21,7 @@
 #include "daemon/server/diff_service.h"
 #include "daemon/server/log.h"
 #include "daemon/server/plugin_source.h"
+#include "daemon/server/socket_claim.h"
 #include "daemon/util/fd.h"
 
 namespace deltascope {
@@ -38,10 +39,15 @@ absl::StatusOr<std::string> ReadPem(const std::string& path) {
   return ReadFileToString(path);
 }
 
+// How long cancelled diffs (and other calls) get to stop once the drain period is over.
+constexpr std::chrono::seconds kCancelGrace{2};
+
 struct Flags {
   std::string listen;
   std::string tcp;
   std::string tls_cert, tls_key, tls_client_ca;
+  bool insecure_plaintext = false;
+  std::vector<std::string> allow_roots;
   int max_concurrent = 2;
   int max_queued = 16;
   int jobs = 0;
@@ -54,16 +60,69 @@ struct Flags {
   bool no_plugins = false;
 };
 
+// TLS fails closed: flags that would serve something other than what they say are errors.
+absl::Status CheckTransportFlags(const Flags& flags) {
+  const bool any_tls =
+      !flags.tls_cert.empty() || !flags.tls_key.empty() || !flags.tls_client_ca.empty();
+  if (flags.tcp.empty()) {
+    if (any_tls)
+      return absl::InvalidArgumentError("--tls-* flags need --tcp (the Unix socket has no TLS)");
+    if (flags.insecure_plaintext)
+      return absl::InvalidArgumentError("--insecure-plaintext needs --tcp");
+    return absl::OkStatus();
+  }
+  if (flags.insecure_plaintext) {
+    if (any_tls)
+      return absl::InvalidArgumentError("--insecure-plaintext and --tls-* contradict each other");
+    return absl::OkStatus();
+  }
+  if (flags.tls_cert.empty() || flags.tls_key.empty()) {
+    return absl::InvalidArgumentError(
+        "--tcp needs --tls-cert and --tls-key (or --insecure-plaintext to serve TCP unencrypted "
+        "and unauthenticated)");
+  }
+  return absl::OkStatus();
+}
+
+// Unix socket clients are the daemon's own user (the socket is 0600): without --allow-root they
+// may name any path that user can read. TCP clients may read nothing without --allow-root.
+absl::StatusOr<ClientAccess> MakeClientAccess(const Flags& flags) {
+  ClientAccess access;
+  if (flags.allow_roots.empty()) {
+    access.unix_clients = AccessRoots::Everything();
+    return access;
+  }
+  absl::StatusOr<AccessRoots> roots = AccessRoots::Create(flags.allow_roots);
+  if (!roots.ok()) return roots.status();
+  access.unix_clients = *roots;
+  access.tcp_clients = *std::move(roots);
+  return access;
+}
+
 int Run(const Flags& flags) {
   std::string listen = flags.listen.empty() ? DefaultListen() : flags.listen;
   if (!absl::StartsWith(listen, "unix://")) {
     LogError("--listen must be unix:///path (use --tcp for TCP)", {{"listen", listen}});
     return 2;
   }
-  std::filesystem::path socket_path = listen.substr(strlen("unix://"));
-  std::error_code ec;
-  std::filesystem::create_directories(socket_path.parent_path(), ec);
-  std::filesystem::remove(socket_path, ec);  // a stale socket from a previous run
+  if (absl::Status s = CheckTransportFlags(flags); !s.ok()) {
+    LogError(std::string(s.message()), {});
+    return 2;
+  }
+  absl::StatusOr<ClientAccess> access = MakeClientAccess(flags);
+  if (!access.ok()) {
+    LogError(std::string(access.status().message()), {});
+    return 2;
+  }
+  if (!flags.tcp.empty() && flags.allow_roots.empty()) {
+    LogWarning("TCP clients can diff nothing until --allow-root names what they may read", {});
+  }
+  const std::filesystem::path socket_path = listen.substr(strlen("unix://"));
+  absl::StatusOr<std::unique_ptr<SocketClaim>> claim = SocketClaim::Acquire(socket_path);
+  if (!claim.ok()) {
+    LogError(std::string(claim.status().message()), {{"listen", listen}});
+    return 2;
+  }
 
   ServiceLimits limits;
   limits.max_concurrent = flags.max_concurrent;
@@ -113,7 +172,7 @@ int Run(const Flags& flags) {
     }
     source = std::move(*plugins);
   }
-  DiffService service(source, limits);
+  DiffService service(source, limits, *std::move(access));
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -121,10 +180,6 @@ int Run(const Flags& flags) {
   builder.AddListeningPort(listen, grpc::InsecureServerCredentials());
   int tcp_port = 0;  // the port bound (`--tcp HOST:0` picks a free one); 0 when binding failed
   if (!flags.tcp.empty()) {
-    if (flags.tls_cert.empty() != flags.tls_key.empty()) {
-      LogError("--tls-cert and --tls-key go together", {});
-      return 2;
-    }
     std::shared_ptr<grpc::ServerCredentials> creds = grpc::InsecureServerCredentials();
     if (!flags.tls_cert.empty()) {
       absl::StatusOr<std::string> cert = ReadPem(flags.tls_cert), key = ReadPem(flags.tls_key),
@@ -142,18 +197,25 @@ int Run(const Flags& flags) {
       ssl.pem_key_cert_pairs.push_back({*key, *cert});
       creds = grpc::SslServerCredentials(ssl);
     } else {
-      LogWarning("TCP without TLS: anyone who can reach the port can run diffs",
-                 {{"tcp", flags.tcp}});
+      LogWarning(
+          "--insecure-plaintext: TCP without TLS, anyone who can reach the port can run diffs",
+          {{"tcp", flags.tcp}});
     }
     builder.AddListeningPort(flags.tcp, creds, &tcp_port);
   }
   builder.RegisterService(&service);
+  // The socket is born 0600 (no window in which others could connect).
+  const mode_t umask_before = ::umask(0177);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  ::umask(umask_before);
   if (!server || (!flags.tcp.empty() && tcp_port == 0)) {
     LogError("cannot listen", {{"listen", listen}, {"tcp", flags.tcp}});
     return 2;
   }
-  ::chmod(socket_path.c_str(), 0600);
+  if (absl::Status s = (*claim)->Bound(); !s.ok()) {
+    LogError(std::string(s.message()), {{"listen", listen}});
+    return 2;
+  }
   LogInfo("deltascoped ready", {{"listen", listen},
                                 {"tcp", flags.tcp},
                                 {"tcp_port", tcp_port ? std::to_string(tcp_port) : ""}});
@@ -177,13 +239,22 @@ int Run(const Flags& flags) {
       }
       continue;
     }
-    LogInfo("draining", {{"signal", strsignal(sig)}});
-    service.Drain();
-    server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(flags.drain_seconds));
+    LogInfo("draining",
+            {{"signal", strsignal(sig)}, {"drain_seconds", std::to_string(flags.drain_seconds)}});
+    server->GetHealthCheckService()->SetServingStatus(false);
+    const bool drained = service.Drain(
+        std::chrono::steady_clock::now() + std::chrono::seconds(flags.drain_seconds), kCancelGrace);
+    if (!drained) {
+      // A diff stuck in a call that ignores cancellation: exit on time anyway. The plugins die
+      // with the daemon (parent-death signal); the claim removes the socket.
+      LogWarning("exiting with diffs still running after the drain period", {});
+      claim->reset();
+      std::_Exit(0);
+    }
+    server->Shutdown(std::chrono::system_clock::now() + kCancelGrace);
     break;
   }
   server->Wait();
-  std::filesystem::remove(socket_path, ec);
   LogInfo("deltascoped stopped", {});
   return 0;
 }
@@ -210,12 +281,19 @@ int main(int argc, char** argv) {
   app.add_option("--tls-key", flags.tls_key, "PEM private key for TCP");
   app.add_option("--tls-client-ca", flags.tls_client_ca,
                  "PEM CA bundle: require and verify client certificates");
+  app.add_flag("--insecure-plaintext", flags.insecure_plaintext,
+               "Serve --tcp without TLS (anyone who can reach the port can run diffs)");
+  app.add_option("--allow-root", flags.allow_roots,
+                 "Folder whose snapshots clients may diff; repeatable. Default: anything for "
+                 "Unix socket clients (the daemon's own user), nothing for TCP clients");
   app.add_option("--max-concurrent", flags.max_concurrent, "Diffs running at once")
       ->check(CLI::PositiveNumber);
   app.add_option("--max-queued", flags.max_queued, "Diffs waiting; more get RESOURCE_EXHAUSTED")
       ->check(CLI::NonNegativeNumber);
   app.add_option("--jobs", flags.jobs, "Worker threads per diff (default: one per core)");
-  app.add_option("--drain-seconds", flags.drain_seconds, "Grace period for in-flight calls");
+  app.add_option("--drain-seconds", flags.drain_seconds,
+                 "On SIGTERM, how long running diffs may finish before they are cancelled")
+      ->check(CLI::NonNegativeNumber);
   app.add_option("--quarantine-seconds", flags.quarantine_seconds,
                  "How long a failing plugin is quarantined before it is tried again (doubling "
                  "each time, up to 16x); 0: until the next reload")

@@ -1,6 +1,7 @@
 #include "daemon/server/diff_service.h"
 
 #include <algorithm>
+#include <filesystem>
 #include <future>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -92,8 +93,9 @@ void MakeUtf8(Changeset& cs) {
 
 }  // namespace
 
-DiffService::DiffService(std::shared_ptr<ComparatorSource> source, ServiceLimits limits)
-    : source_(std::move(source)), limits_(limits) {}
+DiffService::DiffService(std::shared_ptr<ComparatorSource> source, ServiceLimits limits,
+                         ClientAccess access)
+    : source_(std::move(source)), limits_(limits), access_(std::move(access)) {}
 
 bool DiffService::Admit(grpc::ServerContext* context, grpc::Status* refusal) {
   std::unique_lock<std::mutex> lock(mu_);
@@ -135,11 +137,14 @@ void DiffService::Release() {
   cv_.notify_all();
 }
 
-void DiffService::Drain() {
+bool DiffService::Drain(std::chrono::steady_clock::time_point deadline,
+                        std::chrono::milliseconds grace) {
   std::unique_lock<std::mutex> lock(mu_);
   draining_ = true;
   cv_.notify_all();
-  cv_.wait(lock, [&] { return running_ == 0; });
+  if (cv_.wait_until(lock, deadline, [&] { return running_ == 0; })) return true;
+  abandon_ = true;
+  return cv_.wait_for(lock, grace, [&] { return running_ == 0; });
 }
 
 grpc::Status DiffService::Diff(grpc::ServerContext* context, const daemon::v1::DiffRequest* request,
@@ -150,6 +155,18 @@ grpc::Status DiffService::Diff(grpc::ServerContext* context, const daemon::v1::D
   if (request->labels_size() != 0 && request->labels_size() != request->snapshots_size()) {
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                         "labels, when given, must name every snapshot");
+  }
+  if (!request->config_path().empty()) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        "config_path is not accepted: send the config's text in config_yaml");
+  }
+  const AccessRoots& roots =
+      context->peer().starts_with("unix:") ? access_.unix_clients : access_.tcp_clients;
+  std::vector<std::string> snapshots;
+  for (const std::string& path : request->snapshots()) {
+    absl::StatusOr<std::filesystem::path> resolved = roots.Resolve(path);
+    if (!resolved.ok()) return ToGrpc(resolved.status());
+    snapshots.push_back(resolved->string());
   }
   grpc::Status refusal;
   if (!Admit(context, &refusal)) return refusal;
@@ -165,10 +182,8 @@ grpc::Status DiffService::Diff(grpc::ServerContext* context, const daemon::v1::D
   absl::StatusOr<std::vector<std::shared_ptr<Comparator>>> pipeline = registry->Pipeline(names);
   if (!pipeline.ok()) return ToGrpc(pipeline.status());
   DiffOptions options;
-  if (!request->config_yaml().empty() || !request->config_path().empty()) {
-    absl::StatusOr<Config> config = !request->config_yaml().empty()
-                                        ? ParseConfig(request->config_yaml(), "request config")
-                                        : LoadConfig(request->config_path());
+  if (!request->config_yaml().empty()) {
+    absl::StatusOr<Config> config = ParseConfig(request->config_yaml(), "request config");
     if (!config.ok()) return ToGrpc(config.status());
     config->ApplyTo(options);  // tables, archive limits
   }
@@ -183,11 +198,10 @@ grpc::Status DiffService::Diff(grpc::ServerContext* context, const daemon::v1::D
     };
     DiffProgress progress;
     std::future<absl::StatusOr<Changeset>> result = std::async(std::launch::async, [&] {
-      return engine.Diff(request->snapshots(i), request->snapshots(i + 1), label(i), label(i + 1),
-                         &progress);
+      return engine.Diff(snapshots[i], snapshots[i + 1], label(i), label(i + 1), &progress);
     });
     while (result.wait_for(limits_.progress_interval) != std::future_status::ready) {
-      if (context->IsCancelled()) {
+      if (context->IsCancelled() || abandon_) {
         progress.cancel = true;
         continue;
       }
@@ -198,6 +212,12 @@ grpc::Status DiffService::Diff(grpc::ServerContext* context, const daemon::v1::D
       if (!writer->Write(event)) progress.cancel = true;  // the client went away
     }
     absl::StatusOr<Changeset> cs = result.get();
+    if (abandon_) {
+      LogInfo("diff cancelled: the drain period is over", {{"from", request->snapshots(i)}});
+      return grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                          "deltascoped is shutting down: the diff was cancelled at the end of its "
+                          "drain period; retry");
+    }
     if (absl::IsCancelled(cs.status())) {
       LogInfo("diff cancelled: the client went away", {{"from", request->snapshots(i)}});
       return grpc::Status(grpc::StatusCode::CANCELLED, "client went away");

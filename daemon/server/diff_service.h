@@ -9,6 +9,7 @@
 #include <memory>
 #include <mutex>
 
+#include "daemon/server/access.h"
 #include "daemon/server/comparator_source.h"
 #include "deltascope/daemon/v1/daemon.grpc.pb.h"
 
@@ -21,9 +22,15 @@ struct ServiceLimits {
   std::chrono::milliseconds progress_interval{200};
 };
 
+// The snapshot paths each kind of client may name (docs/daemon.md, "Operating").
+struct ClientAccess {
+  AccessRoots unix_clients;  // peers on the Unix socket
+  AccessRoots tcp_clients;   // peers over TCP
+};
+
 class DiffService final : public daemon::v1::Deltascope::Service {
  public:
-  DiffService(std::shared_ptr<ComparatorSource> source, ServiceLimits limits);
+  DiffService(std::shared_ptr<ComparatorSource> source, ServiceLimits limits, ClientAccess access);
 
   grpc::Status Diff(grpc::ServerContext* context, const daemon::v1::DiffRequest* request,
                     grpc::ServerWriter<daemon::v1::DiffEvent>* writer) override;
@@ -35,8 +42,10 @@ class DiffService final : public daemon::v1::Deltascope::Service {
   grpc::Status Reload(grpc::ServerContext* context, const daemon::v1::ReloadRequest*,
                       daemon::v1::ReloadResponse* response) override;
 
-  // Refuses new diffs (UNAVAILABLE) and waits until the running ones have finished.
-  void Drain();
+  // Refuses new diffs (UNAVAILABLE) and waits until the running ones have finished, or until
+  // `deadline`: then they are cancelled (their clients get UNAVAILABLE saying so) and given
+  // `grace` to stop. False when some are still running after that.
+  bool Drain(std::chrono::steady_clock::time_point deadline, std::chrono::milliseconds grace);
 
  private:
   // Waits for a slot; false (with the status to return) when refused or cancelled.
@@ -45,6 +54,7 @@ class DiffService final : public daemon::v1::Deltascope::Service {
 
   std::shared_ptr<ComparatorSource> source_;
   const ServiceLimits limits_;
+  const ClientAccess access_;
   const std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
 
   std::mutex mu_;
@@ -52,6 +62,7 @@ class DiffService final : public daemon::v1::Deltascope::Service {
   int running_ = 0;
   int queued_ = 0;
   bool draining_ = false;
+  std::atomic<bool> abandon_{false};  // the drain period is over: running diffs stop
   std::atomic<uint64_t> served_{0};
 };
 
