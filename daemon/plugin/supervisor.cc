@@ -88,17 +88,32 @@ PluginSupervisor::PluginSupervisor(Manifest manifest, const HostOptions& options
       max_instances_(manifest_.limits.max_instances > 0
                          ? manifest_.limits.max_instances
                          : std::max(1, static_cast<int>(std::thread::hardware_concurrency()))),
-      reply_limits_(EffectiveReplyLimits(manifest_.limits, options_.reply_limits)) {}
+      reply_limits_(EffectiveReplyLimits(manifest_.limits, options_.reply_limits)),
+      breaker_(FailureBreaker::Options{
+          .min_failures = options_.crash_budget,
+          .failure_rate = options_.failure_rate,
+          .window = options_.crash_window,
+          // The host cannot restart an attached plugin, only reconnect: its quarantine is short.
+          .open_period = manifest_.attached() ? options_.crash_window : options_.quarantine_period,
+          .clock = options_.clock}) {}
 
 PluginSupervisor::~PluginSupervisor() { Shutdown(); }
 
 PluginState PluginSupervisor::state() const {
   std::lock_guard<std::mutex> lock(mu_);
+  if (state_ != PluginState::kDisabled && state_ != PluginState::kUnreachable &&
+      breaker_.tripped()) {
+    return PluginState::kQuarantined;
+  }
   return state_;
 }
 
 std::string PluginSupervisor::reason() const {
   std::lock_guard<std::mutex> lock(mu_);
+  if (state_ != PluginState::kDisabled && state_ != PluginState::kUnreachable &&
+      breaker_.tripped()) {
+    return breaker_.reason();
+  }
   return reason_;
 }
 
@@ -126,9 +141,9 @@ absl::Status PluginSupervisor::Unusable() const {
   if (state_ == PluginState::kUnreachable) {
     return Coded(absl::UnavailableError(reason_), "plugin-unavailable");
   }
-  if (state_ == PluginState::kQuarantined) {
-    return Coded(absl::UnavailableError(
-                     absl::StrCat("plugin ", manifest_.name, " is quarantined: ", reason_)),
+  if (state_ != PluginState::kDisabled && breaker_.tripped()) {
+    return Coded(absl::UnavailableError(absl::StrCat("plugin ", manifest_.name,
+                                                     " is quarantined: ", breaker_.reason())),
                  "plugin-quarantined");
   }
   return Coded(
@@ -209,14 +224,29 @@ absl::StatusOr<std::unique_ptr<PluginSupervisor::Instance>> PluginSupervisor::St
   return instance;
 }
 
-absl::StatusOr<std::unique_ptr<PluginSupervisor::Instance>> PluginSupervisor::Acquire() {
+absl::StatusOr<std::unique_ptr<PluginSupervisor::Instance>> PluginSupervisor::Acquire(bool* probe) {
   std::unique_lock<std::mutex> lock(mu_);
+  bool admitted = false;
+  // A trial call admitted but not made lets the next caller try.
+  const auto give_up = [&] {
+    if (probe && *probe) breaker_.ProbeAbandoned();
+    return Unusable();
+  };
   while (true) {
     if (manifest_.attached()) {
-      if (absl::Status s = AttachedGate(); !s.ok()) return s;
+      if (absl::Status s = AttachedGate(); !s.ok()) return give_up();
     }
-    LiftExpiredQuarantine(options_.clock());
-    if (state_ == PluginState::kDisabled || state_ == PluginState::kQuarantined) return Unusable();
+    if (state_ == PluginState::kDisabled) return give_up();
+    if (!probe) {
+      if (breaker_.refusing()) return Unusable();
+    } else if (!admitted) {
+      const FailureBreaker::Admission admission = breaker_.Admit();
+      if (admission == FailureBreaker::Admission::kRefused) return Unusable();
+      *probe = admission == FailureBreaker::Admission::kProbe;
+      admitted = true;
+    } else if (!*probe && breaker_.tripped()) {
+      return Unusable();  // quarantined while this call waited for an instance
+    }
     if (!idle_.empty()) {
       std::unique_ptr<Instance> instance = std::move(idle_.back());
       idle_.pop_back();
@@ -237,14 +267,14 @@ absl::StatusOr<std::unique_ptr<PluginSupervisor::Instance>> PluginSupervisor::Ac
     --live_;
     MarkUnreachable(std::string(instance.status().message()));
     cv_.notify_all();
-    return Unusable();
+    return give_up();
   }
   if (!instance.ok()) {
     --live_;
     state_ = PluginState::kDisabled;
     reason_ = std::string(instance.status().message());
     cv_.notify_all();
-    return Unusable();
+    return give_up();
   }
   if (restart) ++counters_.restarts;
   state_ = PluginState::kRunning;
@@ -277,44 +307,18 @@ void PluginSupervisor::DisposeLater(std::unique_ptr<Instance> instance) {
   disposals_.push_back(std::move(done));
 }
 
-void PluginSupervisor::RecordFailure(const std::string& what) {
+void PluginSupervisor::RecordFailure(const std::string& what, bool probe) {
   std::lock_guard<std::mutex> lock(mu_);
-  auto now = options_.clock();
-  failures_.push_back(now);
-  while (!failures_.empty() && now - failures_.front() > options_.crash_window)
-    failures_.pop_front();
   ++consecutive_failures_;
   auto backoff = std::chrono::milliseconds(50) * (1 << std::min(consecutive_failures_ - 1, 6));
-  next_start_ = now + std::min(backoff, std::chrono::milliseconds(2000));
-  const bool on_probation = now < probation_until_;
-  if (on_probation || static_cast<int>(failures_.size()) >= options_.crash_budget) {
-    state_ = PluginState::kQuarantined;
-    reason_ = on_probation ? absl::StrCat("failed again on probation (", what, ")")
-                           : absl::StrCat(failures_.size(), " failures within ",
-                                          options_.crash_window.count(), " s (last: ", what, ")");
-    // The host cannot restart an attached plugin, only reconnect: its quarantine is short.
-    const std::chrono::seconds base =
-        manifest_.attached() ? options_.crash_window : options_.quarantine_period;
-    if (base.count() > 0) {
-      const std::chrono::seconds period = base * (1 << std::min(quarantines_, 4));
-      quarantined_until_ = now + period;
-      absl::StrAppend(&reason_, "; tried again in ", period.count(), " s");
-    } else {
-      quarantined_until_ = std::chrono::steady_clock::time_point::max();
-    }
-    probation_until_ = {};
-    ++quarantines_;
-    cv_.notify_all();
-  }
+  next_start_ = options_.clock() + std::min(backoff, std::chrono::milliseconds(2000));
+  if (breaker_.RecordFailure(probe, what)) cv_.notify_all();  // waiters fall back now
 }
 
-void PluginSupervisor::LiftExpiredQuarantine(std::chrono::steady_clock::time_point now) {
-  if (state_ != PluginState::kQuarantined || now < quarantined_until_) return;
-  // The failure window starts afresh, but the restart backoff stays long.
-  failures_.clear();
-  probation_until_ = now + options_.crash_window;
-  state_ = PluginState::kAvailable;
-  reason_.clear();
+void PluginSupervisor::RecordSuccess(bool probe) {
+  std::lock_guard<std::mutex> lock(mu_);
+  consecutive_failures_ = 0;
+  breaker_.RecordSuccess(probe);
 }
 
 grpc::ByteBuffer PluginSupervisor::CallOnce(Instance& instance,
@@ -368,7 +372,8 @@ grpc::ByteBuffer PluginSupervisor::CallOnce(Instance& instance,
 absl::StatusOr<pluginpb::CompareResponse> PluginSupervisor::Compare(
     const pluginpb::CompareRequest& request, const ItemPair& pair, bool content_visible,
     std::string* cut) {
-  absl::StatusOr<std::unique_ptr<Instance>> acquired = Acquire();
+  bool probe = false;
+  absl::StatusOr<std::unique_ptr<Instance>> acquired = Acquire(&probe);
   if (!acquired.ok()) return acquired.status();
   std::unique_ptr<Instance> instance = std::move(*acquired);
   const std::string where = pair.path.empty() ? "<root>" : pair.path;
@@ -389,10 +394,7 @@ absl::StatusOr<pluginpb::CompareResponse> PluginSupervisor::Compare(
     if (!status.ok()) ++counters_.failures;
   }
   if (status.ok()) {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      consecutive_failures_ = 0;
-    }
+    RecordSuccess(probe);
     // The call went through: whatever fails now is the reply itself.
     absl::StatusOr<CompareReply> reply = ReadCompareReply(std::move(bytes), request, reply_limits_);
     Release(std::move(instance), true);
@@ -415,7 +417,7 @@ absl::StatusOr<pluginpb::CompareResponse> PluginSupervisor::Compare(
     }
     std::string what =
         absl::StrCat("timed out after ", Seconds(manifest_.limits.call_timeout), " on ", where);
-    RecordFailure(what);
+    RecordFailure(what, probe);
     Release(std::move(instance), false);
     return Coded(absl::DeadlineExceededError(absl::StrCat("plugin ", manifest_.name, " ", what)),
                  "plugin-timeout");
@@ -442,7 +444,7 @@ absl::StatusOr<pluginpb::CompareResponse> PluginSupervisor::Compare(
       ++counters_.crashes;
     }
     std::string what = absl::StrCat("crashed (", how, ") on ", where);
-    RecordFailure(what);
+    RecordFailure(what, probe);
     Release(std::move(instance), false);
     return Coded(absl::UnavailableError(absl::StrCat("plugin ", manifest_.name, " ", what,
                                                      tail.empty() ? "" : "; last stderr: ", tail)),
@@ -450,6 +452,7 @@ absl::StatusOr<pluginpb::CompareResponse> PluginSupervisor::Compare(
   }
   // gRPC's own refusal of a reply over the receive limit (kMaxPluginResponseBytes).
   if (status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED) {
+    RecordSuccess(probe);
     Release(std::move(instance), true);
     return Coded(absl::InvalidArgumentError(
                      absl::StrCat("plugin ", manifest_.name, " sent an invalid response for ",
@@ -457,7 +460,11 @@ absl::StatusOr<pluginpb::CompareResponse> PluginSupervisor::Compare(
                  "plugin-invalid-response");
   }
   bool broken = status.error_code() == grpc::StatusCode::UNAVAILABLE;
-  if (broken) RecordFailure(absl::StrCat("connection lost on ", where));
+  if (broken) {
+    RecordFailure(absl::StrCat("connection lost on ", where), probe);
+  } else {
+    RecordSuccess(probe);  // the plugin answered, with its own error
+  }
   Release(std::move(instance), !broken);
   return Coded(absl::Status(static_cast<absl::StatusCode>(status.error_code()),
                             absl::StrCat("plugin ", manifest_.name, " failed on ", where, ": ",
@@ -483,7 +490,7 @@ absl::StatusOr<grpc::health::v1::HealthCheckResponse> PluginSupervisor::CheckHea
 }
 
 absl::StatusOr<pluginpb::DescribeResponse> PluginSupervisor::Describe() {
-  absl::StatusOr<std::unique_ptr<Instance>> instance = Acquire();
+  absl::StatusOr<std::unique_ptr<Instance>> instance = Acquire(nullptr);
   if (!instance.ok()) return instance.status();
   pluginpb::DescribeResponse description = (*instance)->description;
   Release(std::move(*instance), true);
@@ -491,7 +498,7 @@ absl::StatusOr<pluginpb::DescribeResponse> PluginSupervisor::Describe() {
 }
 
 absl::StatusOr<std::string> PluginSupervisor::Health() {
-  absl::StatusOr<std::unique_ptr<Instance>> instance = Acquire();
+  absl::StatusOr<std::unique_ptr<Instance>> instance = Acquire(nullptr);
   if (!instance.ok()) return instance.status();
   absl::StatusOr<grpc::health::v1::HealthCheckResponse> resp =
       CheckHealth(**instance, std::chrono::seconds(5));

@@ -17,6 +17,7 @@
 
 #include "absl/status/statusor.h"
 #include "daemon/engine/item.h"
+#include "daemon/plugin/breaker.h"
 #include "daemon/plugin/manifest.h"
 #include "daemon/plugin/process.h"
 #include "daemon/plugin/reply.h"
@@ -35,14 +36,18 @@ struct HostOptions {
   bool sandbox_is_floor = false;
   std::vector<std::filesystem::path> content_roots;  // visible read-only in standard mode
   PluginLogSink log;
+  // The circuit breaker (breaker.h): quarantined when, within crash_window, at least
+  // crash_budget crashes, timeouts or lost connections are at least failure_rate of the calls.
   int crash_budget = 3;
   std::chrono::seconds crash_window{60};
+  double failure_rate = 0.25;
   // What the supervisor reads the time from for its crash window, backoff, quarantine and
   // reconnection periods; tests pass a clock they advance, so no test waits for a period to pass.
   std::function<std::chrono::steady_clock::time_point()> clock = &std::chrono::steady_clock::now;
   // How long a quarantine lasts; 0 = for the host's lifetime (one CLI run). Attached plugins,
-  // which the host cannot restart, always use crash_window. When it ends the plugin is on
-  // probation for a crash window: one failure quarantines it again, for twice as long (up to 16x).
+  // which the host cannot restart, always use crash_window. When it ends one trial call at a time
+  // goes through: a success ends the quarantine, a failure starts another, twice as long (up to
+  // 16x).
   std::chrono::seconds quarantine_period{0};
   std::chrono::milliseconds shutdown_grace{2000};
   // The user's ceiling on what one plugin reply may cost (--plugin-reply-limits); a manifest
@@ -102,16 +107,19 @@ class PluginSupervisor {
  private:
   struct Instance;
   absl::StatusOr<std::unique_ptr<Instance>> StartInstance(int index);
-  absl::StatusOr<std::unique_ptr<Instance>> Acquire();
+  // An instance for one call. With `probe`, the call counts for the circuit breaker: `*probe`
+  // says whether it is the trial call after a quarantine. Without, it only may not go ahead while
+  // quarantined (plugins check's Describe and health calls).
+  absl::StatusOr<std::unique_ptr<Instance>> Acquire(bool* probe);
   void Release(std::unique_ptr<Instance> instance, bool healthy);
   // Tears a dead instance down (the /proc sweep for escaped descendants, channel, reader thread)
   // off the caller's path, so a failed item is reported at once. Shutdown() waits for these.
   void DisposeLater(std::unique_ptr<Instance> instance);
-  // Counts a crash or timeout against the budget; may quarantine.
-  void RecordFailure(const std::string& what);
+  // Counts a crash, timeout or lost connection for the breaker and the restart backoff; may
+  // quarantine. RecordSuccess: a call that went through (whatever its answer).
+  void RecordFailure(const std::string& what, bool probe);
+  void RecordSuccess(bool probe);
   absl::Status Unusable() const;  // the error while disabled or quarantined
-  // With mu_ held: ends a quarantine whose period has passed; the plugin goes on probation.
-  void LiftExpiredQuarantine(std::chrono::steady_clock::time_point now);
   // Attached plugins (attached.cc), with mu_ held: whether a call may go ahead now (not while
   // unreachable and waiting to retry), and marking the plugin unreachable.
   absl::Status AttachedGate();
@@ -139,12 +147,9 @@ class PluginSupervisor {
   int next_index_ = 0;
   PluginState state_ = PluginState::kAvailable;
   std::string reason_;
-  std::deque<std::chrono::steady_clock::time_point> failures_;
+  FailureBreaker breaker_;
   std::chrono::steady_clock::time_point next_start_{};
   int consecutive_failures_ = 0;
-  int quarantines_ = 0;                                        // how many so far
-  std::chrono::steady_clock::time_point quarantined_until_{};  // time_point::max(): for good
-  std::chrono::steady_clock::time_point probation_until_{};  // one failure before it re-quarantines
   PluginCounters counters_;
   std::vector<std::string> sandbox_warnings_;
   std::chrono::steady_clock::time_point retry_at_{};  // attached: next connection attempt
