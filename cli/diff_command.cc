@@ -137,10 +137,11 @@ bool MergeConfig(const CLI::App& cmd, DiffFlags& flags) {
 }
 
 int RunDiffInDaemon(const DiffFlags& flags) {
-  if (!flags.plugins.limits.empty()) {
-    PrintError(
-        "--plugin-limits does not apply with --daemon: the daemon's plugins run under its "
-        "operator's limits (deltascoped --plugin-limits or its config's plugins.limits)");
+  if (!flags.plugins.limits.empty() || !flags.plugins.config_limits.empty()) {
+    PrintError(absl::StrCat(
+        flags.plugins.limits.empty() ? "the config's plugins.limits" : "--plugin-limits",
+        " does not apply with --daemon: the daemon's plugins run under its operator's limits "
+        "(deltascoped --plugin-limits or its config's plugins.limits)"));
     return kExitTrouble;
   }
   DaemonDiffRequest request;

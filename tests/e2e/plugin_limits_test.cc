@@ -12,6 +12,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "tests/support/daemon.h"
 #include "tests/support/process.h"
 #include "tests/support/tree.h"
 
@@ -158,6 +159,20 @@ TEST(PluginLimitsCliTest, DaemonDiffRefusesPluginLimits) {
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_TRUE(absl::StartsWith(r.err, "deltascope: --plugin-limits does not apply with --daemon"))
       << r.err;
+}
+
+TEST(PluginLimitsDaemonTest, TheOperatorsCeilingFromTheDaemonsConfigApplies) {
+  ScratchTree t;
+  WritePlugin(t, "limits");
+  t.Write("daemon.yaml", "plugins:\n  limits: {open_files: 200, file_size: 2MiB}\n");
+  TestDaemon daemon(t / "d.sock", {"--plugin-dir", (t / "plugins").string(), "--allow-root",
+                                   t.root().string(), "--config", (t / "daemon.yaml").string(),
+                                   "--plugin-limits", "file_size=1MiB"});
+  ASSERT_TRUE(daemon.ready()) << daemon.process().Stderr();
+  const std::string summary =
+      HostileSummary(RunDeltascope({"diff", (t / "a").string(), (t / "b").string(), "--format",
+                                    "json", "--daemon", daemon.target()}));
+  EXPECT_TRUE(absl::StrContains(summary, "nofile=200 fsize=1048576")) << summary;
 }
 
 }  // namespace
