@@ -3,6 +3,7 @@
 #include <re2/re2.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <thread>
 
@@ -73,9 +74,11 @@ absl::StatusOr<std::chrono::milliseconds> ParseDuration(const std::string& text)
   const std::string trimmed(absl::StripAsciiWhitespace(text));
   absl::Duration d;
   double seconds = 0;
+  // A bare number is seconds; absl::ParseDuration wants a unit on all but "0".
   const bool ok = trimmed.size() <= kMaxValueChars &&
                   (absl::ParseDuration(trimmed, &d) ||
-                   (absl::SimpleAtod(trimmed, &seconds) && (d = absl::Seconds(seconds), true)));
+                   (absl::SimpleAtod(trimmed, &seconds) && std::isfinite(seconds) &&
+                    (d = absl::Seconds(seconds), true)));
   if (!ok || d < absl::ZeroDuration() || d == absl::InfiniteDuration()) {
     return absl::InvalidArgumentError(absl::StrCat("'", trimmed.substr(0, kMaxValueChars),
                                                    "' is not a duration like 10s or 500ms"));

@@ -21,6 +21,7 @@ TEST(PluginLimitsTest, DurationsAndSizes) {
   EXPECT_EQ(*ParseDuration("7"), milliseconds(7000));  // a bare number is seconds
   EXPECT_FALSE(ParseDuration("-1s").ok());
   EXPECT_FALSE(ParseDuration("inf").ok());
+  EXPECT_FALSE(ParseDuration("nan").ok());
   EXPECT_FALSE(ParseDuration("soon").ok());
   EXPECT_EQ(*ParseByteSize("512MiB"), 512ull << 20);
   EXPECT_EQ(*ParseByteSize("1G"), 1ull << 30);
