@@ -4,6 +4,7 @@
 #define DELTASCOPE_CLI_COMMANDS_H_
 
 #include <CLI/CLI.hpp>
+#include <map>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -20,7 +21,10 @@ struct PluginFlags {
   std::vector<std::string> plugin_dirs;
   std::vector<std::string> python;
   std::string sandbox;  // empty: not chosen (standard, and manifests may say otherwise)
-  std::string reply_limits;  // the user's ceiling, "reply_nodes=5000,summary_size=1KiB"
+  // The user's ceiling on plugin limits: --plugin-limits "call_timeout=30s,memory=1GiB", over
+  // $DELTASCOPE_PLUGIN_LIMITS, over the config's plugins.limits (UserLimitCeiling).
+  std::string limits;
+  std::map<std::string, std::string> config_limits;
   bool no_plugins = false;
   bool plugin_logs = false;
   std::vector<std::string> enable, disable;  // name patterns (from the config)

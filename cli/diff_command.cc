@@ -131,11 +131,19 @@ bool MergeConfig(const CLI::App& cmd, DiffFlags& flags) {
   flags.render.groups = config->markdown_groups;
   flags.plugins.enable = config->plugins_enable;
   flags.plugins.disable = config->plugins_disable;
+  flags.plugins.config_limits = config->plugins_limits;
   flags.config = *std::move(config);
   return true;
 }
 
 int RunDiffInDaemon(const DiffFlags& flags) {
+  if (!flags.plugins.limits.empty() || !flags.plugins.config_limits.empty()) {
+    PrintError(absl::StrCat(
+        flags.plugins.limits.empty() ? "the config's plugins.limits" : "--plugin-limits",
+        " does not apply with --daemon: the daemon's plugins run under its operator's limits "
+        "(deltascoped --plugin-limits or its config's plugins.limits)"));
+    return kExitTrouble;
+  }
   DaemonDiffRequest request;
   request.daemon = flags.daemon;
   request.snapshots = flags.snapshots;

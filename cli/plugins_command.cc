@@ -27,10 +27,11 @@ void AddPluginFlags(CLI::App* cmd, PluginFlags& flags) {
                   "Sandbox for plugins: strict, standard (default) or off; when given, no "
                   "manifest can loosen it")
       ->envname("DELTASCOPE_SANDBOX");
-  cmd->add_option("--plugin-reply-limits", flags.reply_limits,
-                  "Most one plugin reply may cost, e.g. reply_nodes=5000,summary_size=1KiB "
-                  "(reply_size, reply_nodes, summary_size, details_size); no manifest can raise it")
-      ->envname("DELTASCOPE_PLUGIN_REPLY_LIMITS");
+  cmd->add_option("--plugin-limits", flags.limits,
+                  "Ceiling on plugin limits, e.g. call_timeout=30s,memory=1GiB,reply_nodes=5000 "
+                  "(any key of a manifest's limits:); no manifest can raise it. Over "
+                  "$DELTASCOPE_PLUGIN_LIMITS, over the config's plugins.limits")
+      ->type_name("KEY=VALUE,...");
   cmd->add_flag("--no-plugins", flags.no_plugins, "Use only the built-in comparators");
   cmd->add_flag("--plugin-logs", flags.plugin_logs, "Show what plugins print, on standard error");
 }
@@ -55,11 +56,9 @@ absl::StatusOr<std::unique_ptr<PluginHost>> StartPluginHost(
     const PluginFlags& flags, std::vector<std::filesystem::path> content_roots) {
   HostOptions options;
   if (absl::Status s = SetSandboxChoice(flags.sandbox, options); !s.ok()) return s;
-  if (absl::Status s =
-          ParseReplyLimits(flags.reply_limits, "--plugin-reply-limits", options.reply_limits);
-      !s.ok()) {
-    return s;
-  }
+  absl::StatusOr<LimitCeiling> ceiling = UserLimitCeiling(flags.limits, flags.config_limits);
+  if (!ceiling.ok()) return ceiling.status();
+  options.limit_ceiling = *std::move(ceiling);
   options.content_roots = std::move(content_roots);
   if (flags.plugin_logs) {
     options.log = [](const std::string& plugin, int instance, const char* stream,
@@ -176,13 +175,24 @@ int Inspect(const PluginFlags& flags, const std::string& name) {
                            : "host default");
   PluginSupervisor* supervisor = (*host)->Find(m.name);
   SandboxMode mode = supervisor ? supervisor->sandbox_mode() : SandboxMode::kStandard;
-  ResourceLimits rl = EffectiveResourceLimits(m.limits, mode);
+  const EffectiveLimits limits =
+      supervisor ? supervisor->limits() : ResolveLimits(m.limits, LimitCeiling(), mode);
+  const ResourceLimits& rl = limits.resources;
   auto limit = [](uint64_t v, const char* unit) {
     return v == 0 ? std::string("unlimited") : absl::StrCat(v, unit);
   };
   std::printf("limits: startup %lld ms, call %lld ms, instances %d\n",
-              static_cast<long long>(m.limits.startup_timeout.count()),
-              static_cast<long long>(m.limits.call_timeout.count()), m.limits.max_instances);
+              static_cast<long long>(limits.startup_timeout.count()),
+              static_cast<long long>(limits.call_timeout.count()), limits.max_instances);
+  std::printf("reply limits: %llu bytes, %llu nodes, summary %llu bytes, details %llu bytes\n",
+              static_cast<unsigned long long>(limits.reply.bytes),
+              static_cast<unsigned long long>(limits.reply.nodes),
+              static_cast<unsigned long long>(limits.reply.summary_bytes),
+              static_cast<unsigned long long>(limits.reply.details_bytes));
+  if (!limits.lowered.empty()) {
+    std::printf("lowered by your ceiling (--plugin-limits): %s\n",
+                absl::StrJoin(limits.lowered, ", ").c_str());
+  }
   if (!m.attached()) {
     std::printf("resources (%s): memory %s, cpu %s, open files %s, file size %s, processes %s\n",
                 SandboxModeName(mode), limit(rl.memory_bytes, " bytes").c_str(),

@@ -12,11 +12,13 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <map>
 #include <thread>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "daemon/config/config.h"
 #include "daemon/server/comparator_source.h"
 #include "daemon/server/diff_service.h"
 #include "daemon/server/log.h"
@@ -55,8 +57,9 @@ struct Flags {
   int quarantine_seconds = 300;
   std::vector<std::string> plugin_dirs;
   std::vector<std::string> python;
-  std::string sandbox;  // empty: not chosen (standard, and manifests may say otherwise)
-  std::string reply_limits;
+  std::string sandbox;      // empty: not chosen (standard, and manifests may say otherwise)
+  std::string limits;       // --plugin-limits: the ceiling on plugin limits
+  std::string config_path;  // --config: only its plugins.limits applies here
   bool no_plugins = false;
 };
 
@@ -147,12 +150,21 @@ int Run(const Flags& flags) {
       LogError(std::string(s.message()), {});
       return 2;
     }
-    if (absl::Status s =
-            ParseReplyLimits(flags.reply_limits, "--plugin-reply-limits", host.reply_limits);
-        !s.ok()) {
-      LogError(std::string(s.message()), {});
+    std::map<std::string, std::string> config_limits;
+    if (!flags.config_path.empty()) {
+      absl::StatusOr<Config> config = LoadConfig(flags.config_path);
+      if (!config.ok()) {
+        LogError(std::string(config.status().message()), {});
+        return 2;
+      }
+      config_limits = config->plugins_limits;
+    }
+    absl::StatusOr<LimitCeiling> ceiling = UserLimitCeiling(flags.limits, config_limits);
+    if (!ceiling.ok()) {
+      LogError(std::string(ceiling.status().message()), {});
       return 2;
     }
+    host.limit_ceiling = *std::move(ceiling);
     host.quarantine_period = std::chrono::seconds(flags.quarantine_seconds);
     host.log = [](const std::string& plugin, int instance, const char* stream,
                   const std::string& line) {
@@ -305,10 +317,13 @@ int main(int argc, char** argv) {
   app.add_option("--sandbox", flags.sandbox,
                  "strict, standard (default) or off; when given, no manifest can loosen it")
       ->envname("DELTASCOPE_SANDBOX");
-  app.add_option("--plugin-reply-limits", flags.reply_limits,
-                 "Most one plugin reply may cost, e.g. reply_nodes=5000,summary_size=1KiB; no "
-                 "manifest can raise it")
-      ->envname("DELTASCOPE_PLUGIN_REPLY_LIMITS");
+  app.add_option("--plugin-limits", flags.limits,
+                 "Ceiling on plugin limits, e.g. call_timeout=30s,memory=1GiB (any key of a "
+                 "manifest's limits:); no manifest can raise it. Over $DELTASCOPE_PLUGIN_LIMITS, "
+                 "over --config's plugins.limits")
+      ->type_name("KEY=VALUE,...");
+  app.add_option("--config", flags.config_path,
+                 "YAML config file (docs/config.md); the daemon applies its plugins.limits");
   app.add_flag("--no-plugins", flags.no_plugins, "Serve only the built-in comparators");
   try {
     app.parse(argc, argv);

@@ -13,6 +13,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "daemon/plugin/limits.h"
 #include "daemon/util/fd.h"
 
 namespace deltascope {
@@ -93,22 +94,16 @@ absl::StatusOr<uint64_t> Count(const YAML::Node& node, absl::string_view what, u
   return n;
 }
 
-// Bytes: a whole number, optionally with a 1024-based unit ("512 MiB", "8GB", "100 KB").
+// Bytes: a positive size as ParseByteSize reads it ("512MiB", "8GiB", "4096").
 absl::StatusOr<uint64_t> Bytes(const YAML::Node& node, absl::string_view what,
                                const Errors& errors) {
-  static const RE2 re(R"(\s*(\d+)\s*(B|K|KB|KiB|M|MB|MiB|G|GB|GiB|T|TB|TiB)?\s*)");
-  const std::string text = node.IsScalar() ? node.Scalar() : "";
-  std::string digits, unit;
-  uint64_t n = 0;
-  if (!RE2::FullMatch(text, re, &digits, &unit) || !absl::SimpleAtoi(digits, &n) || n == 0) {
+  absl::StatusOr<uint64_t> n = ParseByteSize(node.IsScalar() ? node.Scalar() : "");
+  if (!n.ok() || *n == 0) {
     return errors.At(node, absl::StrCat("'", what,
                                         "' must be a positive size in bytes (e.g. 8589934592 or "
                                         "\"8 GiB\")"));
   }
-  int shift = 0;
-  if (!unit.empty()) shift = std::string("BKMGT").find(unit[0]) * 10;
-  if (shift > 0 && n > (UINT64_MAX >> shift)) return errors.At(node, "size too large");
-  return n << shift;
+  return *n;
 }
 
 absl::Status ParseTables(const YAML::Node& list, Config& config, const Errors& errors) {
@@ -210,8 +205,21 @@ absl::Status ParseArchives(const YAML::Node& map, Config& config, const Errors& 
 }
 
 absl::Status ParsePlugins(const YAML::Node& map, Config& config, const Errors& errors) {
-  if (absl::Status s = CheckKeys(map, {"enable", "disable"}, "under 'plugins'", errors); !s.ok()) {
+  if (absl::Status s = CheckKeys(map, {"enable", "disable", "limits"}, "under 'plugins'", errors);
+      !s.ok()) {
     return s;
+  }
+  if (const YAML::Node limits = map["limits"]) {
+    if (!limits.IsMap()) return errors.At(limits, "'limits' must be a mapping");
+    for (const auto& kv : limits) {
+      if (!kv.first.IsScalar() || !kv.second.IsScalar()) {
+        return errors.At(kv.second, "'limits' entries must be 'key: value'");
+      }
+      absl::StatusOr<LimitCeiling> one =
+          LimitCeilingFromMap({{kv.first.Scalar(), kv.second.Scalar()}}, "plugins.limits");
+      if (!one.ok()) return errors.At(kv.first, one.status().message());
+      config.plugins_limits[kv.first.Scalar()] = kv.second.Scalar();
+    }
   }
   for (const auto& [key, out] : {std::pair{"enable", &config.plugins_enable},
                                  std::pair{"disable", &config.plugins_disable}}) {

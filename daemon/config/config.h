@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -29,6 +30,9 @@ struct Config {
   std::optional<bool> moves;
   std::vector<std::string> plugins_enable;   // name patterns, reserved for the plugin host
   std::vector<std::string> plugins_disable;  // name patterns, reserved for the plugin host
+  // plugins.limits: the user's ceiling on plugin limits (key → value as in a manifest), checked
+  // by LimitCeilingFromMap; the command line and DELTASCOPE_PLUGIN_LIMITS win over it.
+  std::map<std::string, std::string> plugins_limits;
 
   // Writes the engine settings (tables, archive limits, moves; comparators when set) into
   // `options`.

@@ -30,7 +30,8 @@ absl::Status CheckDescription(const Manifest& manifest,
   return absl::OkStatus();
 }
 
-absl::StatusOr<AttachedConnection> ConnectAttached(const Manifest& manifest) {
+absl::StatusOr<AttachedConnection> ConnectAttached(const Manifest& manifest,
+                                                   std::chrono::milliseconds startup_timeout) {
   const std::string who = absl::StrCat("plugin ", manifest.name, " at ", manifest.endpoint);
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(kMaxPluginResponseBytes);
@@ -45,10 +46,9 @@ absl::StatusOr<AttachedConnection> ConnectAttached(const Manifest& manifest) {
       grpc::CreateCustomChannel(manifest.endpoint, grpc::InsecureChannelCredentials(), args);
   const auto start = std::chrono::steady_clock::now();
   const auto left = [&] {
-    return std::max(
-        std::chrono::milliseconds(0),
-        manifest.limits.startup_timeout - std::chrono::duration_cast<std::chrono::milliseconds>(
-                                              std::chrono::steady_clock::now() - start));
+    return std::max(std::chrono::milliseconds(0),
+                    startup_timeout - std::chrono::duration_cast<std::chrono::milliseconds>(
+                                          std::chrono::steady_clock::now() - start));
   };
 
   absl::StatusOr<grpc::health::v1::HealthCheckResponse> health =

@@ -26,8 +26,9 @@ struct AttachedConnection {
 
 // Opens a fresh channel to `manifest.endpoint` (never shared with an earlier, possibly broken
 // one), health-checks it (grpc.health.v1, must be SERVING) and describes it, each within the
-// manifest's startup_timeout. Errors name the plugin, the endpoint and the reason.
-absl::StatusOr<AttachedConnection> ConnectAttached(const Manifest& manifest);
+// `startup_timeout` (the effective one). Errors name the plugin, the endpoint and the reason.
+absl::StatusOr<AttachedConnection> ConnectAttached(const Manifest& manifest,
+                                                   std::chrono::milliseconds startup_timeout);
 
 // Checks a Describe answer against the manifest: protocol version 1, every declared comparator
 // served. Shared by spawned and attached plugins.

@@ -154,72 +154,24 @@ std::vector<std::filesystem::path> SandboxReadOnlyPaths(const Manifest& manifest
   return paths;
 }
 
-ResourceLimits EffectiveResourceLimits(const PluginLimits& limits, SandboxMode mode) {
-  ResourceLimits out = DefaultResourceLimits(mode);
-  out.memory_bytes = limits.memory_bytes.value_or(out.memory_bytes);
-  out.cpu_seconds = limits.cpu_seconds.value_or(out.cpu_seconds);
-  out.open_files = limits.open_files.value_or(out.open_files);
-  out.file_size_bytes = limits.file_size_bytes.value_or(out.file_size_bytes);
-  out.processes = limits.processes.value_or(out.processes);
-  return out;
-}
-
 namespace {
 
 absl::Status ParseLimits(const YAML::Node& limits, Manifest& m, const Errors& errors) {
-  if (absl::Status s = CheckKeys(limits,
-                                 {"startup_timeout", "call_timeout", "memory", "max_instances",
-                                  "cpu", "open_files", "file_size", "processes", "reply_size",
-                                  "reply_nodes", "summary_size", "details_size"},
-                                 "limits", errors);
+  const std::vector<std::string>& keys = PluginLimitKeys();
+  if (absl::Status s =
+          CheckKeys(limits, std::set<std::string>(keys.begin(), keys.end()), "limits", errors);
       !s.ok()) {
     return s;
   }
-  for (auto [key, target] : {std::pair{"startup_timeout", &m.limits.startup_timeout},
-                             std::pair{"call_timeout", &m.limits.call_timeout}}) {
-    if (!limits[key]) continue;
-    absl::StatusOr<std::chrono::milliseconds> d = ParseDuration(limits[key].as<std::string>());
-    if (!d.ok()) return errors.At(limits[key], absl::StrCat(key, ": ", d.status().message()));
-    *target = *d;
-  }
-  for (auto [key, target] : {std::pair{"memory", &m.limits.memory_bytes},
-                             std::pair{"file_size", &m.limits.file_size_bytes},
-                             std::pair{"reply_size", &m.limits.reply_bytes},
-                             std::pair{"summary_size", &m.limits.summary_bytes},
-                             std::pair{"details_size", &m.limits.details_bytes}}) {
-    if (!limits[key]) continue;
-    absl::StatusOr<uint64_t> bytes = ParseByteSize(limits[key].as<std::string>());
-    if (!bytes.ok()) {
-      return errors.At(limits[key], absl::StrCat(key, ": ", bytes.status().message()));
+  for (const auto& kv : limits) {
+    if (!kv.second.IsScalar()) {
+      return errors.At(kv.second,
+                       absl::StrCat("'", kv.first.as<std::string>(), "' must be a single value"));
     }
-    *target = *bytes;
-  }
-  if (limits["cpu"]) {
-    absl::StatusOr<std::chrono::milliseconds> d = ParseDuration(limits["cpu"].as<std::string>());
-    if (!d.ok()) return errors.At(limits["cpu"], absl::StrCat("cpu: ", d.status().message()));
-    m.limits.cpu_seconds = static_cast<uint64_t>((d->count() + 999) / 1000);
-  }
-  // Whole numbers within [min, max].
-  auto count = [&](const char* key, int64_t min, int64_t max) -> absl::StatusOr<int64_t> {
-    int64_t n = 0;
-    if (!absl::SimpleAtoi(limits[key].as<std::string>(), &n) || n < min || n > max) {
-      return errors.At(limits[key], absl::StrCat(key, " must be a number from ", min, " to ", max));
+    if (absl::Status s = SetPluginLimit(kv.first.as<std::string>(), kv.second.Scalar(), m.limits);
+        !s.ok()) {
+      return errors.At(kv.second, std::string(s.message()));
     }
-    return n;
-  };
-  if (limits["max_instances"]) {
-    absl::StatusOr<int64_t> n = count("max_instances", 1, 256);
-    if (!n.ok()) return n.status();
-    m.limits.max_instances = static_cast<int>(*n);
-  }
-  for (auto [key, min, max, target] : {std::tuple{"open_files", 16, 1 << 20, &m.limits.open_files},
-                                       std::tuple{"processes", 1, 4096, &m.limits.processes},
-                                       std::tuple{"reply_nodes", 1, 1 << 24,
-                                                  &m.limits.reply_nodes}}) {
-    if (!limits[key]) continue;
-    absl::StatusOr<int64_t> n = count(key, min, max);
-    if (!n.ok()) return n.status();
-    *target = static_cast<uint64_t>(*n);
   }
   return absl::OkStatus();
 }
@@ -288,11 +240,6 @@ absl::Status ParseLaunch(const YAML::Node& root, Manifest& m, const Errors& erro
   return absl::OkStatus();
 }
 
-// Longer values are refused before they are parsed (and quoted in errors).
-constexpr size_t kMaxValueChars = 64;
-// A year: far beyond any sensible timeout, far below what int64 milliseconds hold.
-constexpr double kMaxDurationMs = 365.0 * 24 * 3600 * 1000;
-
 }  // namespace
 
 absl::Status ValidateEndpoint(const std::string& endpoint) {
@@ -304,51 +251,6 @@ absl::Status ValidateEndpoint(const std::string& endpoint) {
   }
   return absl::InvalidArgumentError(
       absl::StrCat("endpoint '", endpoint, "' must be unix:///absolute/path or dns:///host:port"));
-}
-
-absl::StatusOr<std::chrono::milliseconds> ParseDuration(const std::string& text) {
-  static const RE2 re(R"(\s*(\d+(?:\.\d+)?)\s*(ms|s|m)?\s*)");
-  std::string number, unit;
-  if (text.size() > kMaxValueChars || !RE2::FullMatch(text, re, &number, &unit)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("'", text.substr(0, kMaxValueChars), "' is not a duration like 10s or 500ms"));
-  }
-  // strtod, not stod: more digits than a double holds must be an error, not an exception.
-  double value = std::strtod(number.c_str(), nullptr);
-  if (unit.empty()) unit = "s";
-  double ms = unit == "ms" ? value : unit == "s" ? value * 1000 : value * 60000;
-  if (!(ms <= kMaxDurationMs)) {  // also false for inf; casting such a double would be UB
-    return absl::InvalidArgumentError(absl::StrCat("'", text, "' is too long a duration"));
-  }
-  return std::chrono::milliseconds(static_cast<int64_t>(ms));
-}
-
-absl::StatusOr<uint64_t> ParseByteSize(const std::string& text) {
-  static const RE2 re(R"(\s*(\d+)\s*(B|K|KB|KiB|M|MB|MiB|G|GB|GiB)?\s*)");
-  std::string digits, unit;
-  if (text.size() > kMaxValueChars || !RE2::FullMatch(text, re, &digits, &unit)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("'", text.substr(0, kMaxValueChars), "' is not a size like 512MiB or 1G"));
-  }
-  if (unit.empty()) unit = "B";
-  int shift = unit[0] == 'K' ? 10 : unit[0] == 'M' ? 20 : unit[0] == 'G' ? 30 : 0;
-  // SimpleAtoi, not stoull: too many digits is an error, not an exception; and no wrap-around.
-  uint64_t value = 0;
-  if (!absl::SimpleAtoi(digits, &value) || value > (UINT64_MAX >> shift)) {
-    return absl::InvalidArgumentError(absl::StrCat("'", text, "' is too large a size"));
-  }
-  return value << shift;
-}
-
-absl::Status ParsePluginLimits(const std::map<std::string, std::string>& limits,
-                               const std::string& where, PluginLimits& out) {
-  YAML::Node node(YAML::NodeType::Map);
-  for (const auto& [key, value] : limits) node[key] = value;
-  Manifest m;
-  m.limits = out;
-  if (absl::Status s = ParseLimits(node, m, Errors(where)); !s.ok()) return s;
-  out = m.limits;
-  return absl::OkStatus();
 }
 
 absl::StatusOr<Manifest> ParseManifest(const std::string& text, const std::filesystem::path& file) {

@@ -12,6 +12,7 @@
 
 #include "absl/status/statusor.h"
 #include "daemon/engine/comparator.h"
+#include "daemon/plugin/limits.h"
 #include "daemon/sandbox/sandbox.h"
 
 namespace deltascope {
@@ -21,25 +22,6 @@ struct ComparatorClaim {
   // Pipeline position: just before / after a named comparator, else kOrderPlugin.
   std::string before;
   std::string after;
-};
-
-struct PluginLimits {
-  std::chrono::milliseconds startup_timeout{10000};
-  std::chrono::milliseconds call_timeout{10000};
-  int max_instances = 0;  // 0: one per core
-  // Resource limits of each process; unset means the sandbox mode's default (see
-  // EffectiveResourceLimits), 0 means unlimited.
-  std::optional<uint64_t> memory_bytes;     // address space
-  std::optional<uint64_t> cpu_seconds;      // CPU time over the process's life
-  std::optional<uint64_t> open_files;       // descriptors
-  std::optional<uint64_t> file_size_bytes;  // largest file it may write
-  std::optional<uint64_t> processes;        // 1: no child processes (threads only)
-  // What one reply may cost the host (ReplyLimits, daemon/plugin/reply.h); a manifest may lower
-  // the host's values, never raise them.
-  std::optional<uint64_t> reply_bytes;    // reply_size
-  std::optional<uint64_t> reply_nodes;    // reply_nodes
-  std::optional<uint64_t> summary_bytes;  // summary_size
-  std::optional<uint64_t> details_bytes;  // details_size
 };
 
 enum class ContentDelivery { kPath, kStream };
@@ -61,7 +43,7 @@ struct Manifest {
   std::map<std::string, std::string> env;
   std::string sha256;  // optional, lower-case hex
   std::vector<ComparatorClaim> comparators;
-  PluginLimits limits;
+  PluginLimits limits;  // as the manifest sets them (ResolveLimits applies the user's ceiling)
   ContentDelivery content = ContentDelivery::kPath;
   // Sandbox: unset means the host-wide default; `trusted: true` means off.
   std::optional<SandboxMode> sandbox;
@@ -73,19 +55,10 @@ struct Manifest {
   bool attached() const { return !endpoint.empty(); }
 };
 
-// The resource limits a process of this plugin runs under in `mode`: the manifest's, else the
-// mode's defaults (DefaultResourceLimits).
-ResourceLimits EffectiveResourceLimits(const PluginLimits& limits, SandboxMode mode);
-
 // What the sandbox shows a process of this plugin read-only, besides the system's folders: the
 // manifest's `sandbox.read_only`, the executable's own files (ExecutableOwnPaths) and the
 // manifest's folder (when ShowableFolder).
 std::vector<std::filesystem::path> SandboxReadOnlyPaths(const Manifest& manifest);
-
-// Parses limits given as in a manifest's `limits:` block (key → text, e.g. "call_timeout" →
-// "2s") into `out`, keeping what is not given. Errors name `where`.
-absl::Status ParsePluginLimits(const std::map<std::string, std::string>& limits,
-                               const std::string& where, PluginLimits& out);
 
 // Checks an `endpoint` value: "unix:///absolute/path" or "dns:///host:port".
 absl::Status ValidateEndpoint(const std::string& endpoint);
@@ -94,11 +67,6 @@ absl::Status ValidateEndpoint(const std::string& endpoint);
 absl::StatusOr<Manifest> ParseManifestFile(const std::filesystem::path& file);
 // Parses manifest text; `file` names it in errors and anchors relative commands.
 absl::StatusOr<Manifest> ParseManifest(const std::string& text, const std::filesystem::path& file);
-
-// "10s", "500ms", "2m" → duration.
-absl::StatusOr<std::chrono::milliseconds> ParseDuration(const std::string& text);
-// "512MiB", "1G", "1048576" → bytes.
-absl::StatusOr<uint64_t> ParseByteSize(const std::string& text);
 
 }  // namespace deltascope
 

@@ -423,45 +423,6 @@ grpc::Status UnaryCall(grpc::Channel& channel, const char* name, grpc::ClientCon
 
 }  // namespace
 
-ReplyLimits EffectiveReplyLimits(const PluginLimits& manifest, const ReplyLimits& ceiling) {
-  ReplyLimits out = ceiling;
-  for (auto [own, limit] :
-       {std::pair{manifest.reply_bytes, &out.bytes}, std::pair{manifest.reply_nodes, &out.nodes},
-        std::pair{manifest.summary_bytes, &out.summary_bytes},
-        std::pair{manifest.details_bytes, &out.details_bytes}}) {
-    if (own) *limit = std::min(*own, *limit);
-  }
-  return out;
-}
-
-absl::Status ParseReplyLimits(const std::string& text, const std::string& where, ReplyLimits& out) {
-  static const std::set<std::string> kKeys = {"reply_size", "reply_nodes", "summary_size",
-                                              "details_size"};
-  std::map<std::string, std::string> entries;
-  for (absl::string_view entry : absl::StrSplit(text, ',', absl::SkipWhitespace())) {
-    std::pair<std::string, std::string> kv = absl::StrSplit(entry, absl::MaxSplits('=', 1));
-    const std::string key(absl::StripAsciiWhitespace(kv.first));
-    if (!kKeys.count(key)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(where, ": unknown reply limit '", key.substr(0, 40),
-                       "' (known: reply_size, reply_nodes, summary_size, details_size)"));
-    }
-    entries[key] = std::string(absl::StripAsciiWhitespace(kv.second));
-  }
-  PluginLimits parsed;
-  if (absl::Status s = ParsePluginLimits(entries, where, parsed); !s.ok()) return s;
-  if (parsed.reply_bytes > static_cast<uint64_t>(kMaxPluginResponseBytes)) {
-    return absl::InvalidArgumentError(absl::StrCat(where, ": reply_size is above ",
-                                                   kMaxPluginResponseBytes,
-                                                   " bytes, the most the host receives"));
-  }
-  out.bytes = parsed.reply_bytes.value_or(out.bytes);
-  out.nodes = parsed.reply_nodes.value_or(out.nodes);
-  out.summary_bytes = parsed.summary_bytes.value_or(out.summary_bytes);
-  out.details_bytes = parsed.details_bytes.value_or(out.details_bytes);
-  return absl::OkStatus();
-}
-
 absl::StatusOr<CompareReply> ReadCompareReply(grpc::ByteBuffer bytes,
                                               const pluginpb::CompareRequest& request,
                                               const ReplyLimits& limits) {

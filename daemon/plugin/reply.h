@@ -13,6 +13,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "daemon/plugin/limits.h"
 #include "daemon/plugin/manifest.h"
 #include "deltascope/plugin/v1/comparator.pb.h"
 #include "grpc/health/v1/health.pb.h"
@@ -21,31 +22,10 @@ namespace deltascope {
 
 namespace pluginpb = ::deltascope::plugin::v1;
 
-// Largest reply gRPC receives from a plugin (the channels' receive limit): the ceiling of
-// ReplyLimits::bytes.
-inline constexpr int kMaxPluginResponseBytes = 16 << 20;
-
-// What one Compare reply may cost the host. Past `bytes` or the nesting limits the reply is
-// refused; past the others it is cut, and the cut is reported.
-struct ReplyLimits {
-  uint64_t bytes = kMaxPluginResponseBytes;  // the encoded reply
-  uint64_t nodes = 10000;                    // DiffNodes, the top one included; EXPAND children
-  uint64_t summary_bytes = 4096;             // each node's summary
-  uint64_t details_bytes = 1 << 20;          // the encoded details of all nodes together
-};
-
 // Fixed bounds of every reply: nesting (nodes, details) and tags per node.
 inline constexpr int kMaxNodeDepth = 64;
 inline constexpr int kMaxDetailsDepth = 32;
 inline constexpr int kMaxTagsPerNode = 64;
-
-// The limits a plugin's replies are read under: its manifest's values where it sets them, never
-// above `ceiling` (the user's, else the defaults): a manifest may lower them, not raise them.
-ReplyLimits EffectiveReplyLimits(const PluginLimits& manifest, const ReplyLimits& ceiling);
-
-// Parses a user's ceiling, "reply_nodes=5000,summary_size=1KiB" (keys as in a manifest's
-// `limits:`), into `out`, keeping what is not named. Errors name `where` and the bad entry.
-absl::Status ParseReplyLimits(const std::string& text, const std::string& where, ReplyLimits& out);
 
 // A Compare reply, read.
 struct CompareReply {

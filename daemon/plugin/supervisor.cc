@@ -85,10 +85,7 @@ const char* PluginStateName(PluginState state) {
 PluginSupervisor::PluginSupervisor(Manifest manifest, const HostOptions& options)
     : manifest_(std::move(manifest)),
       options_(options),
-      max_instances_(manifest_.limits.max_instances > 0
-                         ? manifest_.limits.max_instances
-                         : std::max(1, static_cast<int>(std::thread::hardware_concurrency()))),
-      reply_limits_(EffectiveReplyLimits(manifest_.limits, options_.reply_limits)),
+      limits_(ResolveLimits(manifest_.limits, options_.limit_ceiling, sandbox_mode())),
       breaker_(FailureBreaker::Options{
           .min_failures = options_.crash_budget,
           .failure_rate = options_.failure_rate,
@@ -188,8 +185,8 @@ absl::StatusOr<std::unique_ptr<PluginSupervisor::Instance>> PluginSupervisor::St
   spec.sandbox.read_only = SandboxReadOnlyPaths(manifest_);
   spec.sandbox.workdir = manifest_.root;
   spec.sandbox.content = options_.content_roots;
-  spec.sandbox.limits = EffectiveResourceLimits(manifest_.limits, mode);
-  spec.startup_timeout = manifest_.limits.startup_timeout;
+  spec.sandbox.limits = limits_.resources;
+  spec.startup_timeout = limits_.startup_timeout;
   spec.log = options_.log;
   absl::StatusOr<std::unique_ptr<PluginProcess>> process = PluginProcess::Start(spec);
   if (!process.ok()) return process.status();
@@ -209,7 +206,7 @@ absl::StatusOr<std::unique_ptr<PluginSupervisor::Instance>> PluginSupervisor::St
       absl::StrCat("plugin:", manifest_.name), connection->Release(), args);
   instance->stub = pluginpb::Comparator::NewStub(instance->channel);
   absl::StatusOr<pluginpb::DescribeResponse> description =
-      DescribePlugin(*instance->channel, manifest_.limits.startup_timeout);
+      DescribePlugin(*instance->channel, limits_.startup_timeout);
   if (!description.ok()) {
     return absl::UnavailableError(absl::StrCat("plugin ", manifest_.name, ": ",
                                                description.status().message(),
@@ -252,7 +249,7 @@ absl::StatusOr<std::unique_ptr<PluginSupervisor::Instance>> PluginSupervisor::Ac
       idle_.pop_back();
       return instance;
     }
-    if (live_ < max_instances_) break;
+    if (live_ < limits_.max_instances) break;
     cv_.wait(lock);
   }
   ++live_;
@@ -326,7 +323,7 @@ grpc::ByteBuffer PluginSupervisor::CallOnce(Instance& instance,
                                             const ItemPair& pair, bool stream,
                                             grpc::Status* status) {
   grpc::ClientContext ctx;
-  ctx.set_deadline(std::chrono::system_clock::now() + manifest_.limits.call_timeout);
+  ctx.set_deadline(std::chrono::system_clock::now() + limits_.call_timeout);
   grpc::ByteBuffer response;  // read by ReadCompareReply: gRPC never decodes a plugin's bytes
   if (!stream) {
     *status = CallCompare(*instance.channel, ctx, request, &response);
@@ -396,7 +393,7 @@ absl::StatusOr<pluginpb::CompareResponse> PluginSupervisor::Compare(
   if (status.ok()) {
     RecordSuccess(probe);
     // The call went through: whatever fails now is the reply itself.
-    absl::StatusOr<CompareReply> reply = ReadCompareReply(std::move(bytes), request, reply_limits_);
+    absl::StatusOr<CompareReply> reply = ReadCompareReply(std::move(bytes), request, limits_.reply);
     Release(std::move(instance), true);
     if (!reply.ok()) {
       return Coded(absl::InvalidArgumentError(absl::StrCat("plugin ", manifest_.name,
@@ -416,7 +413,7 @@ absl::StatusOr<pluginpb::CompareResponse> PluginSupervisor::Compare(
       ++counters_.timeouts;
     }
     std::string what =
-        absl::StrCat("timed out after ", Seconds(manifest_.limits.call_timeout), " on ", where);
+        absl::StrCat("timed out after ", Seconds(limits_.call_timeout), " on ", where);
     RecordFailure(what, probe);
     Release(std::move(instance), false);
     return Coded(absl::DeadlineExceededError(absl::StrCat("plugin ", manifest_.name, " ", what)),
@@ -559,7 +556,7 @@ void PluginSupervisor::MarkUnreachable(const std::string& why) {
 }
 
 absl::StatusOr<std::unique_ptr<PluginSupervisor::Instance>> PluginSupervisor::ConnectInstance() {
-  absl::StatusOr<AttachedConnection> c = ConnectAttached(manifest_);
+  absl::StatusOr<AttachedConnection> c = ConnectAttached(manifest_, limits_.startup_timeout);
   if (!c.ok()) return c.status();
   auto instance = std::make_unique<Instance>();
   instance->channel = std::move(c->channel);

@@ -50,9 +50,9 @@ struct HostOptions {
   // 16x).
   std::chrono::seconds quarantine_period{0};
   std::chrono::milliseconds shutdown_grace{2000};
-  // The user's ceiling on what one plugin reply may cost (--plugin-reply-limits); a manifest
-  // may only lower it (EffectiveReplyLimits).
-  ReplyLimits reply_limits;
+  // The user's ceiling on every limit (--plugin-limits, DELTASCOPE_PLUGIN_LIMITS, the config's
+  // plugins.limits): no manifest gets more (ResolveLimits).
+  LimitCeiling limit_ceiling;
 };
 
 // Sets `options.sandbox` and `sandbox_is_floor` from a --sandbox value: "" (not chosen) is
@@ -82,6 +82,8 @@ class PluginSupervisor {
         manifest_.trusted ? SandboxMode::kOff : manifest_.sandbox.value_or(options_.sandbox);
     return options_.sandbox_is_floor ? StricterSandbox(own, options_.sandbox) : own;
   }
+  // What it runs under: the manifest's limits capped by the user's ceiling.
+  const EffectiveLimits& limits() const { return limits_; }
   PluginState state() const;
   std::string reason() const;  // why disabled or quarantined
   PluginCounters counters() const;
@@ -137,8 +139,7 @@ class PluginSupervisor {
 
   const Manifest manifest_;
   const HostOptions options_;
-  const int max_instances_;
-  const ReplyLimits reply_limits_;
+  const EffectiveLimits limits_;  // the manifest's, under the user's ceiling
 
   mutable std::mutex mu_;
   std::condition_variable cv_;

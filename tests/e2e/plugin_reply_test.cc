@@ -195,11 +195,11 @@ TEST(ReplyTest, MoveBetweenPartsOfTheItemIsKept) {
   EXPECT_FALSE(cs.contains("diagnostics")) << r.out;
 }
 
-// A user's ceiling (--plugin-reply-limits) applies, and a manifest cannot raise it.
+// A user's ceiling (--plugin-limits) applies, and a manifest cannot raise it.
 TEST(ReplyTest, UserCeilingBeatsTheManifest) {
   ReplyTree t("many-children", "", ", reply_nodes: 50000");
   std::vector<std::string> args = t.Diff("standard");
-  args.insert(args.end(), {"--plugin-reply-limits", "reply_nodes=100"});
+  args.insert(args.end(), {"--plugin-limits", "reply_nodes=100"});
   ProcessResult r = RunDeltascope(args, t.options());
   ASSERT_EQ(r.exit_code, 1) << r.err;
   Json cs = Json::parse(r.out);
@@ -213,10 +213,10 @@ TEST(ReplyTest, UserCeilingBeatsTheManifest) {
 TEST(ReplyTest, BadUserCeilingIsOneClearLine) {
   ReplyTree t("ok");
   std::vector<std::string> args = t.Diff("standard");
-  args.insert(args.end(), {"--plugin-reply-limits", "reply_nodez=100"});
+  args.insert(args.end(), {"--plugin-limits", "reply_nodez=100"});
   ProcessResult r = RunDeltascope(args, t.options());
   EXPECT_EQ(r.exit_code, 2) << r.err;
-  EXPECT_TRUE(absl::StrContains(r.err, "unknown reply limit 'reply_nodez'")) << r.err;
+  EXPECT_TRUE(absl::StrContains(r.err, "unknown limit 'reply_nodez'")) << r.err;
 }
 
 // Describe and Health answers are read the same way: a garbage one disables the plugin, and the

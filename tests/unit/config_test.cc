@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "tests/support/tree.h"
 
@@ -34,7 +35,16 @@ moves: false
 plugins:
   enable: ["*"]
   disable: [sqlite*, json-cpp]
+  limits: {call_timeout: 30s, memory: 1GiB}
 )";
+
+TEST(ConfigTest, PluginLimitsAreCheckedWhereTheyAreWritten) {
+  EXPECT_EQ(ParseConfig("plugins:\n  limits:\n    memory: lots\n", "c.yaml").status().message(),
+            "c.yaml:3: plugins.limits: memory: 'lots' is not a size like 512MiB, 1GiB or 4096");
+  EXPECT_TRUE(absl::StartsWith(
+      ParseConfig("plugins:\n  limits: {memry: 1G}\n", "c.yaml").status().message(),
+      "c.yaml:2: plugins.limits: unknown limit 'memry' (known: startup_timeout,"));
+}
 
 TEST(ConfigTest, ParsesEveryKey) {
   absl::StatusOr<Config> c = ParseConfig(kFull, "full.yaml");
@@ -59,6 +69,8 @@ TEST(ConfigTest, ParsesEveryKey) {
   EXPECT_EQ(c->moves, false);
   EXPECT_EQ(c->plugins_enable, std::vector<std::string>{"*"});
   EXPECT_EQ(c->plugins_disable, (std::vector<std::string>{"sqlite*", "json-cpp"}));
+  EXPECT_EQ(c->plugins_limits,
+            (std::map<std::string, std::string>{{"call_timeout", "30s"}, {"memory", "1GiB"}}));
 
   DiffOptions options;
   c->ApplyTo(options);

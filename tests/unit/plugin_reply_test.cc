@@ -252,38 +252,6 @@ TEST(ValidateResponsePathsTest, MovesAndCopiesStayInsideTheItem) {
             "node path 'd/y.json' is not the compared item 'd/x.json'");
 }
 
-TEST(ReplyLimitsTest, AManifestMayLowerTheCeilingNeverRaiseIt) {
-  ReplyLimits ceiling;
-  ceiling.nodes = 500;
-  PluginLimits manifest;
-  manifest.reply_nodes = 100000;
-  manifest.summary_bytes = 100;
-  const ReplyLimits limits = EffectiveReplyLimits(manifest, ceiling);
-  EXPECT_EQ(limits.nodes, 500u);
-  EXPECT_EQ(limits.summary_bytes, 100u);
-  EXPECT_EQ(limits.details_bytes, ReplyLimits().details_bytes);
-  EXPECT_EQ(limits.bytes, static_cast<uint64_t>(kMaxPluginResponseBytes));
-}
-
-TEST(ReplyLimitsTest, ParsesTheUsersCeiling) {
-  ReplyLimits limits;
-  ASSERT_TRUE(ParseReplyLimits("", "--x", limits).ok());
-  ASSERT_TRUE(
-      ParseReplyLimits("reply_nodes=5000, summary_size=1KiB,details_size=2MiB,reply_size=1M", "--x",
-                       limits)
-          .ok());
-  EXPECT_EQ(limits.nodes, 5000u);
-  EXPECT_EQ(limits.summary_bytes, 1024u);
-  EXPECT_EQ(limits.details_bytes, 2u << 20);
-  EXPECT_EQ(limits.bytes, 1u << 20);
-  EXPECT_EQ(ParseReplyLimits("memory=1G", "--x", limits).message(),
-            "--x: unknown reply limit 'memory' (known: reply_size, reply_nodes, summary_size, "
-            "details_size)");
-  EXPECT_FALSE(ParseReplyLimits("reply_nodes=lots", "--x", limits).ok());
-  EXPECT_EQ(ParseReplyLimits("reply_size=32MiB", "--x", limits).message(),
-            "--x: reply_size is above 16777216 bytes, the most the host receives");
-}
-
 TEST(ReadSmallReplyTest, DescribeAndHealthAnswersAreCheckedToo) {
   pluginpb::DescribeResponse describe;
   describe.set_protocol_version(1);

@@ -8,7 +8,8 @@
 // outside (a path outside the plugin's tmp to create), setuid (a setuid-root executable).
 //
 // Attacks: network, read, write, fork-bomb, memory, tmp, cpu, ptrace, kill, fds, setuid (the
-// matrix), and disk, peer, tty, escape (tests/e2e/sandbox_isolation_test.cc): every writable
+// matrix), limits (reports the resource limits it runs under, for tests/e2e/plugin_limits_test.cc),
+// and disk, peer, tty, escape (tests/e2e/sandbox_isolation_test.cc): every writable
 // place filled, other plugins' sockets connected to, the user's terminal opened, a grandchild
 // detached without the token. The fork bomb, the allocation and the fillings stop by themselves
 // (2,000 processes, 10 GiB, 2 GiB a place), so a broken sandbox cannot take the machine down. With
@@ -22,6 +23,7 @@
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -273,6 +275,20 @@ int ReportPrivileges() {
   return 0;
 }
 
+// "as=N cpu=N nofile=N fsize=N": the soft limits this process runs under ("inf" when none).
+std::string Limits() {
+  std::string out;
+  for (auto [name, resource] :
+       {std::pair{"as", RLIMIT_AS}, std::pair{"cpu", RLIMIT_CPU},
+        std::pair{"nofile", RLIMIT_NOFILE}, std::pair{"fsize", RLIMIT_FSIZE}}) {
+    rlimit rl{};
+    ::getrlimit(resource, &rl);
+    out += std::string(out.empty() ? "" : " ") + name + "=" +
+           (rl.rlim_cur == RLIM_INFINITY ? "inf" : std::to_string(rl.rlim_cur));
+  }
+  return out;
+}
+
 class HostileComparator : public deltascope::plugin::Comparator {
  public:
   deltascope::plugin::Descriptor Describe() const override {
@@ -332,6 +348,8 @@ class HostileComparator : public deltascope::plugin::Comparator {
       what = Escape(marker ? marker : "hostile-escape");
     } else if (attack == "fds") {
       what = Fds();
+    } else if (attack == "limits") {
+      what = Limits();
     } else if (attack == "setuid") {
       what = Setuid(targets["setuid"]);
     } else {
