@@ -1,5 +1,6 @@
 #include "daemon/plugin/stderr_tail.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/ascii.h"
@@ -9,8 +10,16 @@ namespace deltascope {
 
 bool StderrTail::LooksLikeCrash(std::string_view line) {
   for (std::string_view prefix :
-       {"panic: ", "fatal error: ", "Traceback (most recent call last):"}) {
+       {"panic: ", "fatal error: ", "runtime/cgo: ", "Traceback (most recent call last):"}) {
     if (line.starts_with(prefix)) return true;
+  }
+  // Go's report of a fatal signal: "SIGABRT: abort", "SIGSEGV: segmentation violation".
+  if (line.starts_with("SIG") && line.find(": ") != std::string_view::npos) {
+    std::string_view name = line.substr(3, line.find(": ") - 3);
+    if (!name.empty() &&
+        std::all_of(name.begin(), name.end(), [](char c) { return absl::ascii_isupper(c); })) {
+      return true;
+    }
   }
   // A Python exception line: an unindented dotted identifier ending in Error or Exception, then
   // ':'.

@@ -28,8 +28,9 @@ class StderrTail {
   // joined with " | ". Empty if nothing was written.
   std::string Summary() const;
 
-  // True for a line that starts a crash report: "panic: ", "fatal error: ", "Traceback (most
-  // recent call last):", or a Python exception line ("ValueError: ...", "x.y.FooError: ...").
+  // True for a line that starts a crash report: "panic: ", "fatal error: ",
+  // "runtime/cgo: ", "SIGABRT: abort" (Go), "Traceback (most recent call last):", or a Python
+  // exception line ("ValueError: ...", "x.y.FooError: ...").
   static bool LooksLikeCrash(std::string_view line);
 
  private:

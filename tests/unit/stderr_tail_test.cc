@@ -64,6 +64,10 @@ TEST(StderrTailTest, CrashLinesAreBounded) {
 TEST(StderrTailTest, RecognisesCrashLines) {
   EXPECT_TRUE(StderrTail::LooksLikeCrash("panic: x"));
   EXPECT_TRUE(StderrTail::LooksLikeCrash("fatal error: all goroutines are asleep - deadlock!"));
+  EXPECT_TRUE(StderrTail::LooksLikeCrash("runtime/cgo: pthread_create failed: Resource"));
+  EXPECT_TRUE(StderrTail::LooksLikeCrash("SIGABRT: abort"));
+  EXPECT_FALSE(StderrTail::LooksLikeCrash("SIG: empty"));
+  EXPECT_FALSE(StderrTail::LooksLikeCrash("SIGs: x"));
   EXPECT_TRUE(StderrTail::LooksLikeCrash("ValueError: bad"));
   EXPECT_TRUE(StderrTail::LooksLikeCrash("pkg.mod.CustomException: bad"));
   EXPECT_FALSE(StderrTail::LooksLikeCrash("  ValueError: indented is a frame"));
