@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "cli/commands.h"
@@ -81,6 +82,20 @@ namespace {
 // below that the plugin controls goes through it (docs/security.md, "Untrusted text").
 std::string Shown(absl::string_view text) { return EscapeForTerminal(text); }
 
+// 536870912 -> "512 MiB", 1536 -> "1.5 KiB", 100 -> "100 bytes".
+std::string HumanBytes(uint64_t v) {
+  static constexpr const char* kUnits[] = {"KiB", "MiB", "GiB", "TiB"};
+  if (v < 1024) return absl::StrCat(v, " bytes");
+  double x = static_cast<double>(v);
+  int unit = -1;
+  while (x >= 1024 && unit < 3) {
+    x /= 1024;
+    ++unit;
+  }
+  return x == static_cast<uint64_t>(x) ? absl::StrCat(static_cast<uint64_t>(x), " ", kUnits[unit])
+                                       : absl::StrFormat("%.1f %s", x, kUnits[unit]);
+}
+
 std::string Claims(const Manifest& m) {
   std::vector<std::string> parts;
   for (const ComparatorClaim& c : m.comparators) {
@@ -96,6 +111,11 @@ std::pair<std::string, std::string> StateOf(const PluginHost& host, const FoundP
   if (!p.disabled_reason.empty()) return {"disabled", p.disabled_reason};
   PluginSupervisor* s = host.Find(p.manifest->name);
   if (!s) return {"disabled", "not loaded"};
+  // A plugin that cannot start is broken now, not available until its first call fails.
+  if (!p.manifest->attached() && ::access(p.manifest->command.c_str(), X_OK) != 0) {
+    return {"broken", absl::StrCat("executable ", p.manifest->command.string(),
+                                   " is missing or not executable")};
+  }
   return {PluginStateName(s->state()), s->reason()};
 }
 
@@ -120,9 +140,9 @@ int List(const PluginFlags& flags) {
   for (const FoundPlugin& p : (*host)->found()) {
     auto [state, reason] = StateOf(**host, p);
     if (p.manifest) {
-      std::printf("%s %s [%s] %s\n  from: %s (%s)\n  claims: %s\n", Shown(p.manifest->name).c_str(),
+      std::printf("%s %s [%s]%s\n  from: %s (%s)\n  claims: %s\n", Shown(p.manifest->name).c_str(),
                   Shown(p.manifest->version).c_str(), state.c_str(),
-                  reason.empty() ? "" : ("- " + Shown(reason)).c_str(),
+                  reason.empty() ? "" : (" - " + Shown(reason)).c_str(),
                   Shown(p.file.string()).c_str(), Shown(p.manifest->source).c_str(),
                   Shown(Claims(*p.manifest)).c_str());
       if (p.manifest->attached()) {
@@ -167,20 +187,26 @@ int Inspect(const PluginFlags& flags, const std::string& name) {
     std::printf("command: %s %s\n", Shown(m.command.string()).c_str(),
                 Shown(absl::StrJoin(m.args, " ")).c_str());
   }
-  std::printf("protocol: %d\ncontent: %s\nsandbox: %s\n", m.protocol,
-              m.content == ContentDelivery::kPath ? "path" : "stream",
-              m.attached() ? "none here (attached: it runs outside this host's control)"
-              : m.trusted  ? "off (trusted)"
-              : m.sandbox  ? SandboxModeName(*m.sandbox)
-                           : "host default");
   PluginSupervisor* supervisor = (*host)->Find(m.name);
   SandboxMode mode = supervisor ? supervisor->sandbox_mode() : SandboxMode::kStandard;
+  // The mode it runs in (the --sandbox choice wins over the manifest), and where that came from.
+  const char* source = !flags.sandbox.empty() && flags.sandbox == SandboxModeName(mode)
+                           ? " (--sandbox)"
+                       : m.trusted                       ? " (trusted)"
+                       : m.sandbox && *m.sandbox == mode ? " (manifest)"
+                                                         : " (host default)";
+  const std::string sandbox = m.attached()
+                                  ? "none here (attached: it runs outside this host's control)"
+                                  : absl::StrCat(SandboxModeName(mode), source);
+  std::printf("protocol: %d\ncontent: %s\nsandbox: %s\n", m.protocol,
+              m.content == ContentDelivery::kPath ? "path" : "stream", sandbox.c_str());
   const EffectiveLimits limits =
       supervisor ? supervisor->limits() : ResolveLimits(m.limits, LimitCeiling(), mode);
   const ResourceLimits& rl = limits.resources;
   auto limit = [](uint64_t v, const char* unit) {
     return v == 0 ? std::string("unlimited") : absl::StrCat(v, unit);
   };
+  auto size = [](uint64_t v) { return v == 0 ? std::string("unlimited") : HumanBytes(v); };
   std::printf("limits: startup %lld ms, call %lld ms, instances %d\n",
               static_cast<long long>(limits.startup_timeout.count()),
               static_cast<long long>(limits.call_timeout.count()), limits.max_instances);
@@ -195,9 +221,9 @@ int Inspect(const PluginFlags& flags, const std::string& name) {
   }
   if (!m.attached()) {
     std::printf("resources (%s): memory %s, cpu %s, open files %s, file size %s, processes %s\n",
-                SandboxModeName(mode), limit(rl.memory_bytes, " bytes").c_str(),
+                SandboxModeName(mode), size(rl.memory_bytes).c_str(),
                 limit(rl.cpu_seconds, " s").c_str(), limit(rl.open_files, "").c_str(),
-                limit(rl.file_size_bytes, " bytes").c_str(),
+                size(rl.file_size_bytes).c_str(),
                 rl.processes == 1 ? "1 (no child processes)" : limit(rl.processes, "").c_str());
     if (mode != SandboxMode::kOff) {
       std::vector<std::string> paths;
@@ -219,7 +245,7 @@ int Inspect(const PluginFlags& flags, const std::string& name) {
   return 0;
 }
 
-int Register(const std::string& path) {
+int Register(const std::string& path, bool force) {
   absl::StatusOr<Manifest> m = ParseManifestFile(path);
   if (!m.ok()) {
     PrintError(m.status().message());
@@ -238,6 +264,11 @@ int Register(const std::string& path) {
   std::ifstream in(path);
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   std::filesystem::path target = dir / absl::StrCat(m->name, ".plugin.yaml");
+  if (!force && std::filesystem::exists(target, ec)) {
+    PrintError(absl::StrCat("a plugin named '", m->name, "' is already registered (",
+                            target.string(), "); pass --force to replace it"));
+    return kExitTrouble;
+  }
   std::ofstream out(target);
   if (!m->attached() && text.find("\nroot:") == std::string::npos &&
       !absl::StartsWith(text, "root:")) {
@@ -350,9 +381,12 @@ int Check(const PluginFlags& flags, const std::vector<std::string>& names, bool 
   if (sandbox_report) {
     std::printf("sandbox layers (mode %s):\n",
                 flags.sandbox.empty() ? "standard" : flags.sandbox.c_str());
+    // With the sandbox off no layer applies, whatever the host could provide.
+    const bool off = flags.sandbox == "off";
     for (const LayerStatus& l : ProbeSandboxLayers()) {
-      std::printf("  %-14s %s  %s\n", l.name.c_str(), l.active ? "active " : "MISSING",
-                  l.detail.c_str());
+      std::printf("  %-14s %s  %s\n", l.name.c_str(),
+                  off ? "unused " : (l.active ? "active " : "MISSING"),
+                  off ? "(--sandbox off)" : l.detail.c_str());
     }
   }
   absl::StatusOr<TempDir> probe_root = TempDir::Create("deltascope-probe-");
@@ -404,7 +438,9 @@ void AddPluginsCommand(CLI::App& app, int* exit_code) {
 
   CLI::App* reg = plugins->add_subcommand("register", "Register a manifest in the user folder");
   reg->add_option("manifest", *name)->required()->check(CLI::ExistingFile);
-  reg->callback([=] { *exit_code = Register(*name); });
+  auto force = std::make_shared<bool>(false);
+  reg->add_flag("--force", *force, "Replace a registration of the same name");
+  reg->callback([=] { *exit_code = Register(*name, *force); });
 
   CLI::App* unreg = plugins->add_subcommand("unregister", "Remove a registered plugin");
   unreg->add_option("name", *name)->required();

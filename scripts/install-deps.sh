@@ -60,3 +60,20 @@ if ! command -v systemd-analyze >/dev/null 2>&1; then
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends systemd \
       >/dev/null; } || echo "install-deps: could not install systemd; skipping that check" >&2
 fi
+
+# Go (the Go validator in deploy/validate): a go >= 1.21 already on PATH or in /usr/local/go/bin
+# is kept (it fetches the toolchain go.mod names). Only without one is Debian's golang-go
+# installed; Debian 12's is 1.19, too old for these modules, so the Go tests then say skipped.
+go_ok() {
+  local v
+  v="$("$1" env GOVERSION 2>/dev/null)" || return 1 # e.g. go1.26.8
+  v="${v#go}"
+  [ "${v%%.*}" -gt 1 ] || { v="${v#1.}"; [ "${v%%.*}" -ge 21 ]; }
+}
+if ! { command -v go >/dev/null 2>&1 && go_ok go; } && ! go_ok /usr/local/go/bin/go; then
+  echo "install-deps: no go >= 1.21 found; installing Debian's golang-go" >&2
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends golang-go \
+    >/dev/null || echo "install-deps: could not install golang-go; the Go checks will skip" >&2
+fi

@@ -32,7 +32,6 @@ namespace deltascope {
 namespace {
 
 constexpr size_t kMaxLineBytes = 4096;
-constexpr size_t kKeptStderrLines = 20;
 constexpr int kReadyChildFd = 3;
 // Where a sandboxed plugin listens: its private /tmp, a tmpfs with a budget (sandbox.h).
 constexpr char kSandboxedSocket[] = "/tmp/deltascope-plugin.sock";
@@ -371,8 +370,7 @@ void PluginProcess::ReadOutput(UniqueFd out, UniqueFd err, UniqueFd wake) {
     if (line.size() > kMaxLineBytes) line.resize(kMaxLineBytes);
     if (i == 1) {
       std::lock_guard<std::mutex> lock(mu_);
-      last_stderr_.push_back(line);
-      if (last_stderr_.size() > kKeptStderrLines) last_stderr_.pop_front();
+      stderr_tail_.Add(line);
     }
     if (log_) log_(plugin_, instance_, names[i], line);
   };
@@ -536,7 +534,7 @@ absl::StatusOr<UniqueFd> PluginProcess::Connect() const {
 std::string PluginProcess::LastStderr(std::chrono::milliseconds drain) const {
   std::unique_lock<std::mutex> lock(mu_);
   drained_cv_.wait_for(lock, drain, [&] { return drained_; });
-  return absl::StrJoin(last_stderr_, " | ");
+  return stderr_tail_.Summary();
 }
 
 int PluginProcess::KillByToken(const std::string& token) {

@@ -11,7 +11,6 @@
 
 #include <chrono>
 #include <condition_variable>
-#include <deque>
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -21,6 +20,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "daemon/plugin/stderr_tail.h"
 #include "daemon/sandbox/sandbox.h"
 #include "daemon/util/fd.h"
 
@@ -70,7 +70,8 @@ class PluginProcess {
   // SIGKILL to the process group, then reaps the process: no /proc sweep, so it costs
   // microseconds (the deadline path). The destructor still sweeps for escaped descendants.
   void KillGroupAndReap();
-  // The last lines the plugin wrote to stderr, joined with " | " (for error reports). Waits up
+  // The first crash-report lines and the last lines the plugin wrote to stderr, joined with
+  // " | " (StderrTail::Summary, for error reports). Waits up
   // to `drain` for the output pipes to reach end of file first (after a crash).
   std::string LastStderr(std::chrono::milliseconds drain = std::chrono::milliseconds(0)) const;
 
@@ -103,7 +104,7 @@ class PluginProcess {
   mutable std::mutex mu_;
   mutable std::condition_variable drained_cv_;
   bool drained_ = false;
-  std::deque<std::string> last_stderr_;
+  StderrTail stderr_tail_;  // first crash lines and last lines of stderr
   std::thread reader_;
   UniqueFd wake_;  // write end: closing it stops the reader
 };

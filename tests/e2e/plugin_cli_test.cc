@@ -201,5 +201,66 @@ TEST_F(PluginCliTest, PluginPathFromTheEnvironmentAndNoPlugins) {
   EXPECT_EQ(without.out.find("\"comparator\": \"bad\""), std::string::npos) << without.out;
 }
 
+// `plugins list` says at once that a plugin cannot start, with the reason, and prints no
+// trailing spaces.
+TEST_F(PluginCliTest, ListShowsAMissingExecutableAsBroken) {
+  t_.Write("src/gone.plugin.yaml",
+           "name: gone\nversion: 1\ncommand: ./nothing-here\ncomparators:\n  - name: g\n");
+  ProcessResult list = Run({"plugins", "list", "--plugin-dir", (t_ / "src").string()});
+  EXPECT_EQ(list.exit_code, 0) << list.err;
+  EXPECT_NE(list.out.find(absl::StrCat("gone 1 [broken] - executable ", (t_ / "src").string(),
+                                       "/nothing-here is missing or not executable\n")),
+            std::string::npos)
+      << list.out;
+  EXPECT_NE(list.out.find("bad-reg 2.5 [available]\n"), std::string::npos) << list.out;
+  EXPECT_EQ(list.out.find(" \n"), std::string::npos) << list.out;
+}
+
+// inspect prints the mode the plugin runs in and why, and sizes a person can read.
+TEST_F(PluginCliTest, InspectPrintsTheEffectiveSandboxAndReadableSizes) {
+  const auto inspect = [&](const std::vector<std::string>& extra) {
+    std::vector<std::string> args = {"plugins", "inspect", "bad-reg", "--plugin-dir",
+                                     (t_ / "src").string()};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return Run(args).out;
+  };
+  EXPECT_NE(inspect({}).find("sandbox: off (manifest)\n"), std::string::npos) << inspect({});
+  const std::string strict = inspect({"--sandbox", "strict"});
+  EXPECT_NE(strict.find("sandbox: strict (--sandbox)\n"), std::string::npos) << strict;
+  EXPECT_NE(strict.find("memory 4 GiB"), std::string::npos) << strict;
+  EXPECT_NE(strict.find("file size 1 GiB"), std::string::npos) << strict;
+  t_.Write("src/bad.plugin.yaml",
+           absl::StrCat("name: bad-reg\nversion: 2.5\ncommand: ", BinPath("deltascope-test-plugin"),
+                        "\ncomparators:\n  - name: bad\nlimits: {memory: 512MiB}\n"));
+  const std::string standard = inspect({});
+  EXPECT_NE(standard.find("sandbox: standard (host default)\n"), std::string::npos) << standard;
+  EXPECT_NE(standard.find("memory 512 MiB,"), std::string::npos) << standard;
+}
+
+TEST_F(PluginCliTest, SandboxReportWithTheSandboxOffListsNoLayerAsActive) {
+  ProcessResult r = Run({"plugins", "check", "bad-reg", "--plugin-dir", (t_ / "src").string(),
+                         "--sandbox-report", "--sandbox", "off"});
+  EXPECT_NE(r.out.find("sandbox layers (mode off):"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("unused"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("active"), std::string::npos) << r.out;
+}
+
+TEST_F(PluginCliTest, RegisterRefusesToReplaceWithoutForce) {
+  const std::string manifest = (t_ / "src/bad.plugin.yaml").string();
+  const std::filesystem::path registered = t_ / "xdg/deltascope/plugins.d/bad-reg.plugin.yaml";
+  ASSERT_EQ(Run({"plugins", "register", manifest}).exit_code, 0);
+  t_.Write("src/bad.plugin.yaml",
+           absl::StrCat("name: bad-reg\nversion: 3.0\ncommand: ", BinPath("deltascope-test-plugin"),
+                        "\ncomparators:\n  - name: bad\n"));
+  ProcessResult again = Run({"plugins", "register", manifest});
+  EXPECT_EQ(again.exit_code, 2);
+  EXPECT_NE(again.err.find("already registered"), std::string::npos) << again.err;
+  EXPECT_NE(again.err.find("--force"), std::string::npos) << again.err;
+  EXPECT_NE(ReadFile(registered).find("version: 2.5"), std::string::npos);
+  ProcessResult forced = Run({"plugins", "register", manifest, "--force"});
+  EXPECT_EQ(forced.exit_code, 0) << forced.err;
+  EXPECT_NE(ReadFile(registered).find("version: 3.0"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace deltascope::testing
