@@ -19,11 +19,14 @@ inline constexpr int kExitTrouble = 2;
 struct PluginFlags {
   std::vector<std::string> plugin_dirs;
   std::vector<std::string> python;
-  std::string sandbox;  // empty: not chosen (standard, and manifests may say otherwise)
+  std::string sandbox;       // empty: not chosen (standard, and manifests may say otherwise)
   std::string reply_limits;  // the user's ceiling, "reply_nodes=5000,summary_size=1KiB"
   bool no_plugins = false;
+  bool no_python_plugins = false;
   bool plugin_logs = false;
   std::vector<std::string> enable, disable;  // name patterns (from the config)
+  bool require_signed = false;               // --require-signed, plugins.require_signed
+  std::vector<std::string> trusted_keys;     // --trusted-key, plugins.trusted_keys
 };
 void AddPluginFlags(CLI::App* cmd, PluginFlags& flags);
 PluginSearchOptions SearchOptions(const PluginFlags& flags);
@@ -33,6 +36,8 @@ absl::StatusOr<std::unique_ptr<PluginHost>> StartPluginHost(
 
 void AddDiffCommand(CLI::App& app, int* exit_code);
 void AddPluginsCommand(CLI::App& app, int* exit_code);
+// `plugins keygen | sign | verify` (plugins_signing_command.cc), under `plugins`.
+void AddPluginSigningCommands(CLI::App* plugins, int* exit_code);
 void AddDaemonCommand(CLI::App& app, int* exit_code);
 void AddChangelogCommand(CLI::App& app, int* exit_code);
 

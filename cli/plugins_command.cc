@@ -22,7 +22,8 @@ void AddPluginFlags(CLI::App* cmd, PluginFlags& flags) {
       "Folder of *.plugin.yaml manifests (or one manifest), searched first; repeatable");
   cmd->add_option("--python", flags.python,
                   "Python interpreter whose deltascope.plugins entry points are plugins; "
-                  "repeatable (default: $DELTASCOPE_PYTHON, colon-separated)");
+                  "repeatable (default: $DELTASCOPE_PYTHON, colon-separated; else the active "
+                  "virtual environment's python and python3 on PATH)");
   cmd->add_option("--sandbox", flags.sandbox,
                   "Sandbox for plugins: strict, standard (default) or off; when given, no "
                   "manifest can loosen it")
@@ -32,20 +33,22 @@ void AddPluginFlags(CLI::App* cmd, PluginFlags& flags) {
                   "(reply_size, reply_nodes, summary_size, details_size); no manifest can raise it")
       ->envname("DELTASCOPE_PLUGIN_REPLY_LIMITS");
   cmd->add_flag("--no-plugins", flags.no_plugins, "Use only the built-in comparators");
+  cmd->add_flag("--no-python-plugins", flags.no_python_plugins,
+                "Look for no Python entry points (also $DELTASCOPE_NO_PYTHON_PLUGINS=1)");
+  cmd->add_flag("--require-signed", flags.require_signed,
+                "Use only plugins signed by a trusted key (deltascope plugins sign)");
+  cmd->add_option("--trusted-key", flags.trusted_keys,
+                  "Public key (PEM, from deltascope plugins keygen) whose signatures are "
+                  "trusted; repeatable");
   cmd->add_flag("--plugin-logs", flags.plugin_logs, "Show what plugins print, on standard error");
 }
 
 PluginSearchOptions SearchOptions(const PluginFlags& flags) {
   PluginSearchOptions options;
   for (const std::string& d : flags.plugin_dirs) options.plugin_dirs.emplace_back(d);
-  options.python_interpreters = flags.python;
-  if (options.python_interpreters.empty()) {
-    if (const char* env = std::getenv("DELTASCOPE_PYTHON")) {
-      for (absl::string_view p : absl::StrSplit(env, ':', absl::SkipEmpty())) {
-        options.python_interpreters.emplace_back(p);
-      }
-    }
-  }
+  ChoosePythonInterpreters(flags.python, flags.no_python_plugins, options);
+  options.require_signed = flags.require_signed;
+  for (const std::string& k : flags.trusted_keys) options.trusted_keys.emplace_back(k);
   options.enable = flags.enable;
   options.disable = flags.disable;
   return options;
@@ -399,6 +402,8 @@ void AddPluginsCommand(CLI::App& app, int* exit_code) {
   CLI::App* unreg = plugins->add_subcommand("unregister", "Remove a registered plugin");
   unreg->add_option("name", *name)->required();
   unreg->callback([=] { *exit_code = Unregister(*name); });
+
+  AddPluginSigningCommands(plugins, exit_code);
 
   CLI::App* check = plugins->add_subcommand(
       "check", "Start plugins, handshake, describe, health, one probe compare; print timings");

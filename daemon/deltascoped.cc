@@ -52,6 +52,7 @@ struct Flags {
   std::string sandbox;  // empty: not chosen (standard, and manifests may say otherwise)
   std::string reply_limits;
   bool no_plugins = false;
+  bool no_python_plugins = false;
 };
 
 int Run(const Flags& flags) {
@@ -75,14 +76,7 @@ int Run(const Flags& flags) {
   } else {
     PluginSearchOptions search;
     for (const std::string& d : flags.plugin_dirs) search.plugin_dirs.emplace_back(d);
-    search.python_interpreters = flags.python;
-    if (search.python_interpreters.empty()) {
-      if (const char* env = std::getenv("DELTASCOPE_PYTHON")) {
-        for (absl::string_view p : absl::StrSplit(env, ':', absl::SkipEmpty())) {
-          search.python_interpreters.emplace_back(p);
-        }
-      }
-    }
+    ChoosePythonInterpreters(flags.python, flags.no_python_plugins, search);
     HostOptions host;
     if (absl::Status s = SetSandboxChoice(flags.sandbox, host); !s.ok()) {
       LogError(std::string(s.message()), {});
@@ -223,7 +217,8 @@ int main(int argc, char** argv) {
   app.add_option("--plugin-dir", flags.plugin_dirs,
                  "Folder of *.plugin.yaml manifests; repeatable");
   app.add_option("--python", flags.python,
-                 "Interpreter whose deltascope.plugins entry points are plugins; repeatable");
+                 "Interpreter whose deltascope.plugins entry points are plugins; repeatable "
+                 "(default: $DELTASCOPE_PYTHON, else $VIRTUAL_ENV/bin/python and python3)");
   app.add_option("--sandbox", flags.sandbox,
                  "strict, standard (default) or off; when given, no manifest can loosen it")
       ->envname("DELTASCOPE_SANDBOX");
@@ -232,6 +227,8 @@ int main(int argc, char** argv) {
                  "manifest can raise it")
       ->envname("DELTASCOPE_PLUGIN_REPLY_LIMITS");
   app.add_flag("--no-plugins", flags.no_plugins, "Serve only the built-in comparators");
+  app.add_flag("--no-python-plugins", flags.no_python_plugins,
+               "Look for no Python entry points (also $DELTASCOPE_NO_PYTHON_PLUGINS=1)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -29,6 +29,8 @@ struct Config {
   std::optional<bool> moves;
   std::vector<std::string> plugins_enable;   // name patterns, reserved for the plugin host
   std::vector<std::string> plugins_disable;  // name patterns, reserved for the plugin host
+  std::optional<bool> plugins_require_signed;
+  std::vector<std::string> plugins_trusted_keys;  // as written (relative to the config file)
 
   // Writes the engine settings (tables, archive limits, moves; comparators when set) into
   // `options`.
