@@ -213,9 +213,8 @@ absl::StatusOr<std::vector<SignedFile>> VerifyPlugin(
     if (KeyId(key->get()) == key_id) trusted = *std::move(key);
   }
   if (!trusted) {
-    return absl::PermissionDeniedError(absl::StrCat("signed by key ", key_id,
-                                                    ", which is not trusted (", trusted_keys.size(),
-                                                    " trusted keys)"));
+    return absl::PermissionDeniedError(absl::StrCat(
+        "signed by key ", key_id, ", which is not among the trusted keys (--trusted-key)"));
   }
   const std::string message = SignedMessage(*signed_files);
   MdCtx ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
