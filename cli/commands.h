@@ -38,6 +38,8 @@ void AddDiffCommand(CLI::App& app, int* exit_code);
 void AddPluginsCommand(CLI::App& app, int* exit_code);
 // `plugins keygen | sign | verify` (plugins_signing_command.cc), under `plugins`.
 void AddPluginSigningCommands(CLI::App* plugins, int* exit_code);
+// `plugins new` (plugins_new_command.cc), under `plugins`.
+void AddPluginNewCommand(CLI::App* plugins, int* exit_code);
 void AddDaemonCommand(CLI::App& app, int* exit_code);
 void AddChangelogCommand(CLI::App& app, int* exit_code);
 

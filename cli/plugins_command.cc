@@ -17,13 +17,14 @@
 namespace deltascope::cli {
 
 void AddPluginFlags(CLI::App* cmd, PluginFlags& flags) {
-  cmd->add_option(
-      "--plugin-dir", flags.plugin_dirs,
-      "Folder of *.plugin.yaml manifests (or one manifest), searched first; repeatable");
+  cmd->add_option("--plugin-dir", flags.plugin_dirs,
+                  "Folder of *.plugin.yaml manifests (or one manifest), searched first; repeatable")
+      ->allow_extra_args(false);  // one value each time: `check --plugin-dir . NAME` names a plugin
   cmd->add_option("--python", flags.python,
                   "Python interpreter whose deltascope.plugins entry points are plugins; "
                   "repeatable (default: $DELTASCOPE_PYTHON, colon-separated; else the active "
-                  "virtual environment's python and python3 on PATH)");
+                  "virtual environment's python and python3 on PATH)")
+      ->allow_extra_args(false);
   cmd->add_option("--sandbox", flags.sandbox,
                   "Sandbox for plugins: strict, standard (default) or off; when given, no "
                   "manifest can loosen it")
@@ -39,7 +40,8 @@ void AddPluginFlags(CLI::App* cmd, PluginFlags& flags) {
                 "Use only plugins signed by a trusted key (deltascope plugins sign)");
   cmd->add_option("--trusted-key", flags.trusted_keys,
                   "Public key (PEM, from deltascope plugins keygen) whose signatures are "
-                  "trusted; repeatable");
+                  "trusted; repeatable")
+      ->allow_extra_args(false);
   cmd->add_flag("--plugin-logs", flags.plugin_logs, "Show what plugins print, on standard error");
 }
 
@@ -404,6 +406,7 @@ void AddPluginsCommand(CLI::App& app, int* exit_code) {
   unreg->callback([=] { *exit_code = Unregister(*name); });
 
   AddPluginSigningCommands(plugins, exit_code);
+  AddPluginNewCommand(plugins, exit_code);
 
   CLI::App* check = plugins->add_subcommand(
       "check", "Start plugins, handshake, describe, health, one probe compare; print timings");
