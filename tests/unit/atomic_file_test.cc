@@ -14,11 +14,18 @@ size_t Entries(const std::filesystem::path& dir) {
   return n;
 }
 
-TEST(AtomicFileTest, CommitReplacesTheTarget) {
+// A folder holding one file, `target`, that says "old".
+class AtomicFileTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(dir.ok());
+    ASSERT_TRUE(WriteFileAtomically(target, "old").ok());
+  }
   absl::StatusOr<TempDir> dir = TempDir::Create("atomic-file-test-");
-  ASSERT_TRUE(dir.ok());
   const std::filesystem::path target = dir->path() / "cache.json";
-  ASSERT_TRUE(WriteFileAtomically(target, "old").ok());
+};
+
+TEST_F(AtomicFileTest, CommitReplacesTheTarget) {
   absl::StatusOr<AtomicFile> file = AtomicFile::Create(target);
   ASSERT_TRUE(file.ok()) << file.status();
   ASSERT_TRUE(file->Write("new contents").ok());
@@ -29,11 +36,7 @@ TEST(AtomicFileTest, CommitReplacesTheTarget) {
   EXPECT_FALSE(file->Commit().ok());
 }
 
-TEST(AtomicFileTest, AnAbandonedWriteLeavesTheTargetAndNoTemporary) {
-  absl::StatusOr<TempDir> dir = TempDir::Create("atomic-file-test-");
-  ASSERT_TRUE(dir.ok());
-  const std::filesystem::path target = dir->path() / "cache.json";
-  ASSERT_TRUE(WriteFileAtomically(target, "old").ok());
+TEST_F(AtomicFileTest, AnAbandonedWriteLeavesTheTargetAndNoTemporary) {
   {
     absl::StatusOr<AtomicFile> file = AtomicFile::Create(target);
     ASSERT_TRUE(file.ok());
@@ -44,7 +47,7 @@ TEST(AtomicFileTest, AnAbandonedWriteLeavesTheTargetAndNoTemporary) {
   EXPECT_EQ(Entries(dir->path()), 1u);
 }
 
-TEST(AtomicFileTest, AMissingFolderIsAnError) {
+TEST_F(AtomicFileTest, AMissingFolderIsAnError) {
   EXPECT_FALSE(WriteFileAtomically("/nonexistent-deltascope-dir/x", "data").ok());
 }
 
