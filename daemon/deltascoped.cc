@@ -53,6 +53,8 @@ struct Flags {
   std::string reply_limits;
   bool no_plugins = false;
   bool no_python_plugins = false;
+  bool require_signed = false;
+  std::vector<std::string> trusted_keys;
 };
 
 int Run(const Flags& flags) {
@@ -77,6 +79,8 @@ int Run(const Flags& flags) {
     PluginSearchOptions search;
     for (const std::string& d : flags.plugin_dirs) search.plugin_dirs.emplace_back(d);
     ChoosePythonInterpreters(flags.python, flags.no_python_plugins, search);
+    search.require_signed = flags.require_signed;
+    search.trusted_keys.assign(flags.trusted_keys.begin(), flags.trusted_keys.end());
     HostOptions host;
     if (absl::Status s = SetSandboxChoice(flags.sandbox, host); !s.ok()) {
       LogError(std::string(s.message()), {});
@@ -229,6 +233,11 @@ int main(int argc, char** argv) {
   app.add_flag("--no-plugins", flags.no_plugins, "Serve only the built-in comparators");
   app.add_flag("--no-python-plugins", flags.no_python_plugins,
                "Look for no Python entry points (also $DELTASCOPE_NO_PYTHON_PLUGINS=1)");
+  app.add_flag("--require-signed", flags.require_signed,
+               "Serve only plugins signed by a trusted key (deltascope plugins sign)");
+  app.add_option("--trusted-key", flags.trusted_keys,
+                 "Public key (PEM) whose plugin signatures are trusted; repeatable")
+      ->allow_extra_args(false);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

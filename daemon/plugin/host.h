@@ -91,8 +91,6 @@ std::shared_ptr<Comparator> MakePluginComparator(std::shared_ptr<PluginSuperviso
 // pip install touches its site-packages). `quiet`: an interpreter that fails or lacks the SDK
 // yields nothing instead of a disabled entry.
 std::vector<FoundPlugin> FindPythonPlugins(const std::string& interpreter, bool quiet = false);
-// Where FindPythonPlugins caches what `interpreter` said.
-std::filesystem::path PythonDiscoveryCacheFile(const std::string& interpreter);
 // The interpreters asked when none is named: the active virtual environment's
 // ($VIRTUAL_ENV/bin/python) and `python3` on $PATH (once if both are the same environment).
 std::vector<std::string> DefaultPythonInterpreters();

@@ -152,10 +152,6 @@ void ChoosePythonInterpreters(const std::vector<std::string>& named, bool no_pyt
   options.quiet_python_interpreters = DefaultPythonInterpreters();
 }
 
-std::filesystem::path PythonDiscoveryCacheFile(const std::string& interpreter) {
-  return CacheFile(interpreter);
-}
-
 std::vector<FoundPlugin> FindPythonPlugins(const std::string& interpreter, bool quiet) {
   std::vector<FoundPlugin> found;
   absl::StatusOr<Json> j = Discover(interpreter);

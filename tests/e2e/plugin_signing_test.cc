@@ -8,6 +8,7 @@
 #include <fstream>
 
 #include "absl/strings/str_cat.h"
+#include "tests/support/daemon.h"
 #include "tests/support/process.h"
 #include "tests/support/tree.h"
 
@@ -129,6 +130,23 @@ TEST_F(PluginSigningE2eTest, PolicyFromTheConfigWithKeysRelativeToIt) {
   ProcessResult used = Run(diff);
   EXPECT_EQ(used.err, "");
   EXPECT_NE(used.out.find(kByPlugin), std::string::npos) << used.out;
+}
+
+// The daemon verifies at start-up and reload; an executable swapped afterwards, before the plugin
+// first starts, is refused at that start (the verified digest is pinned), and the built-in
+// comparator describes the file.
+TEST_F(PluginSigningE2eTest, DaemonPinsTheVerifiedExecutable) {
+  ASSERT_EQ(Sign().exit_code, 0);
+  TestDaemon daemon(t_ / "d.sock", {"--plugin-dir", (t_ / "p").string(), "--require-signed",
+                                    "--trusted-key", (t_ / "alice.pub").string()});
+  ASSERT_TRUE(daemon.ready()) << daemon.process().Stderr();
+  std::ofstream(exe_, std::ios::app) << "swapped after verification";
+  ProcessResult diff =
+      Run({"diff", (t_ / "a").string(), (t_ / "b").string(), "--daemon", daemon.target()});
+  EXPECT_EQ(diff.exit_code, 1) << diff.err;
+  EXPECT_NE(diff.out.find(kByBuiltin), std::string::npos) << diff.out;
+  EXPECT_NE(diff.out.find(absl::StrCat("checksum mismatch for ", exe_.string())), std::string::npos)
+      << diff.out;
 }
 
 }  // namespace
