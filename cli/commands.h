@@ -26,8 +26,11 @@ struct PluginFlags {
   std::string limits;
   std::map<std::string, std::string> config_limits;
   bool no_plugins = false;
+  bool no_python_plugins = false;
   bool plugin_logs = false;
   std::vector<std::string> enable, disable;  // name patterns (from the config)
+  bool require_signed = false;               // --require-signed, plugins.require_signed
+  std::vector<std::string> trusted_keys;     // --trusted-key, plugins.trusted_keys
 };
 void AddPluginFlags(CLI::App* cmd, PluginFlags& flags);
 PluginSearchOptions SearchOptions(const PluginFlags& flags);
@@ -37,6 +40,10 @@ absl::StatusOr<std::unique_ptr<PluginHost>> StartPluginHost(
 
 void AddDiffCommand(CLI::App& app, int* exit_code);
 void AddPluginsCommand(CLI::App& app, int* exit_code);
+// `plugins keygen | sign | verify` (plugins_signing_command.cc), under `plugins`.
+void AddPluginSigningCommands(CLI::App* plugins, int* exit_code);
+// `plugins new` (plugins_new_command.cc), under `plugins`.
+void AddPluginNewCommand(CLI::App* plugins, int* exit_code);
 void AddDaemonCommand(CLI::App& app, int* exit_code);
 void AddChangelogCommand(CLI::App& app, int* exit_code);
 

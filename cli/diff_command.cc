@@ -132,6 +132,14 @@ bool MergeConfig(const CLI::App& cmd, DiffFlags& flags) {
   flags.plugins.enable = config->plugins_enable;
   flags.plugins.disable = config->plugins_disable;
   flags.plugins.config_limits = config->plugins_limits;
+  if (config->plugins_require_signed && unset("--require-signed")) {
+    flags.plugins.require_signed = *config->plugins_require_signed;
+  }
+  // Keys named in the config are relative to its folder, and add to --trusted-key.
+  for (const std::string& key : config->plugins_trusted_keys) {
+    flags.plugins.trusted_keys.push_back(
+        (std::filesystem::path(flags.config_path).parent_path() / key).string());
+  }
   flags.config = *std::move(config);
   return true;
 }

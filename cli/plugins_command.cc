@@ -18,12 +18,14 @@
 namespace deltascope::cli {
 
 void AddPluginFlags(CLI::App* cmd, PluginFlags& flags) {
-  cmd->add_option(
-      "--plugin-dir", flags.plugin_dirs,
-      "Folder of *.plugin.yaml manifests (or one manifest), searched first; repeatable");
+  cmd->add_option("--plugin-dir", flags.plugin_dirs,
+                  "Folder of *.plugin.yaml manifests (or one manifest), searched first; repeatable")
+      ->allow_extra_args(false);  // one value each time: `check --plugin-dir . NAME` names a plugin
   cmd->add_option("--python", flags.python,
                   "Python interpreter whose deltascope.plugins entry points are plugins; "
-                  "repeatable (default: $DELTASCOPE_PYTHON, colon-separated)");
+                  "repeatable (default: $DELTASCOPE_PYTHON, colon-separated; else the active "
+                  "virtual environment's python and python3 on PATH)")
+      ->allow_extra_args(false);
   cmd->add_option("--sandbox", flags.sandbox,
                   "Sandbox for plugins: strict, standard (default) or off; when given, no "
                   "manifest can loosen it")
@@ -34,20 +36,23 @@ void AddPluginFlags(CLI::App* cmd, PluginFlags& flags) {
                   "$DELTASCOPE_PLUGIN_LIMITS, over the config's plugins.limits")
       ->type_name("KEY=VALUE,...");
   cmd->add_flag("--no-plugins", flags.no_plugins, "Use only the built-in comparators");
+  cmd->add_flag("--no-python-plugins", flags.no_python_plugins,
+                "Look for no Python entry points (also $DELTASCOPE_NO_PYTHON_PLUGINS=1)");
+  cmd->add_flag("--require-signed", flags.require_signed,
+                "Use only plugins signed by a trusted key (deltascope plugins sign)");
+  cmd->add_option("--trusted-key", flags.trusted_keys,
+                  "Public key (PEM, from deltascope plugins keygen) whose signatures are "
+                  "trusted; repeatable")
+      ->allow_extra_args(false);
   cmd->add_flag("--plugin-logs", flags.plugin_logs, "Show what plugins print, on standard error");
 }
 
 PluginSearchOptions SearchOptions(const PluginFlags& flags) {
   PluginSearchOptions options;
   for (const std::string& d : flags.plugin_dirs) options.plugin_dirs.emplace_back(d);
-  options.python_interpreters = flags.python;
-  if (options.python_interpreters.empty()) {
-    if (const char* env = std::getenv("DELTASCOPE_PYTHON")) {
-      for (absl::string_view p : absl::StrSplit(env, ':', absl::SkipEmpty())) {
-        options.python_interpreters.emplace_back(p);
-      }
-    }
-  }
+  ChoosePythonInterpreters(flags.python, flags.no_python_plugins, options);
+  options.require_signed = flags.require_signed;
+  for (const std::string& k : flags.trusted_keys) options.trusted_keys.emplace_back(k);
   options.enable = flags.enable;
   options.disable = flags.disable;
   return options;
@@ -445,6 +450,9 @@ void AddPluginsCommand(CLI::App& app, int* exit_code) {
   CLI::App* unreg = plugins->add_subcommand("unregister", "Remove a registered plugin");
   unreg->add_option("name", *name)->required();
   unreg->callback([=] { *exit_code = Unregister(*name); });
+
+  AddPluginSigningCommands(plugins, exit_code);
+  AddPluginNewCommand(plugins, exit_code);
 
   CLI::App* check = plugins->add_subcommand(
       "check", "Start plugins, handshake, describe, health, one probe compare; print timings");

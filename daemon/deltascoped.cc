@@ -61,6 +61,9 @@ struct Flags {
   std::string limits;       // --plugin-limits: the ceiling on plugin limits
   std::string config_path;  // --config: only its plugins.limits applies here
   bool no_plugins = false;
+  bool no_python_plugins = false;
+  bool require_signed = false;
+  std::vector<std::string> trusted_keys;
 };
 
 // TLS fails closed: flags that would serve something other than what they say are errors.
@@ -137,14 +140,9 @@ int Run(const Flags& flags) {
   } else {
     PluginSearchOptions search;
     for (const std::string& d : flags.plugin_dirs) search.plugin_dirs.emplace_back(d);
-    search.python_interpreters = flags.python;
-    if (search.python_interpreters.empty()) {
-      if (const char* env = std::getenv("DELTASCOPE_PYTHON")) {
-        for (absl::string_view p : absl::StrSplit(env, ':', absl::SkipEmpty())) {
-          search.python_interpreters.emplace_back(p);
-        }
-      }
-    }
+    ChoosePythonInterpreters(flags.python, flags.no_python_plugins, search);
+    search.require_signed = flags.require_signed;
+    search.trusted_keys.assign(flags.trusted_keys.begin(), flags.trusted_keys.end());
     HostOptions host;
     if (absl::Status s = SetSandboxChoice(flags.sandbox, host); !s.ok()) {
       LogError(std::string(s.message()), {});
@@ -313,7 +311,8 @@ int main(int argc, char** argv) {
   app.add_option("--plugin-dir", flags.plugin_dirs,
                  "Folder of *.plugin.yaml manifests; repeatable");
   app.add_option("--python", flags.python,
-                 "Interpreter whose deltascope.plugins entry points are plugins; repeatable");
+                 "Interpreter whose deltascope.plugins entry points are plugins; repeatable "
+                 "(default: $DELTASCOPE_PYTHON, else $VIRTUAL_ENV/bin/python and python3)");
   app.add_option("--sandbox", flags.sandbox,
                  "strict, standard (default) or off; when given, no manifest can loosen it")
       ->envname("DELTASCOPE_SANDBOX");
@@ -325,6 +324,13 @@ int main(int argc, char** argv) {
   app.add_option("--config", flags.config_path,
                  "YAML config file (docs/config.md); the daemon applies its plugins.limits");
   app.add_flag("--no-plugins", flags.no_plugins, "Serve only the built-in comparators");
+  app.add_flag("--no-python-plugins", flags.no_python_plugins,
+               "Look for no Python entry points (also $DELTASCOPE_NO_PYTHON_PLUGINS=1)");
+  app.add_flag("--require-signed", flags.require_signed,
+               "Serve only plugins signed by a trusted key (deltascope plugins sign)");
+  app.add_option("--trusted-key", flags.trusted_keys,
+                 "Public key (PEM) whose plugin signatures are trusted; repeatable")
+      ->allow_extra_args(false);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -205,7 +205,8 @@ absl::Status ParseArchives(const YAML::Node& map, Config& config, const Errors& 
 }
 
 absl::Status ParsePlugins(const YAML::Node& map, Config& config, const Errors& errors) {
-  if (absl::Status s = CheckKeys(map, {"enable", "disable", "limits"}, "under 'plugins'", errors);
+  if (absl::Status s = CheckKeys(map, {"enable", "disable", "limits", "require_signed", "trusted_keys"},
+                                 "under 'plugins'", errors);
       !s.ok()) {
     return s;
   }
@@ -221,8 +222,14 @@ absl::Status ParsePlugins(const YAML::Node& map, Config& config, const Errors& e
       config.plugins_limits[kv.first.Scalar()] = kv.second.Scalar();
     }
   }
-  for (const auto& [key, out] : {std::pair{"enable", &config.plugins_enable},
-                                 std::pair{"disable", &config.plugins_disable}}) {
+  if (const YAML::Node n = map["require_signed"]) {
+    absl::StatusOr<bool> on = Bool(n, "require_signed", errors);
+    if (!on.ok()) return on.status();
+    config.plugins_require_signed = *on;
+  }
+  for (const auto& [key, out] :
+       {std::pair{"enable", &config.plugins_enable}, std::pair{"disable", &config.plugins_disable},
+        std::pair{"trusted_keys", &config.plugins_trusted_keys}}) {
     if (const YAML::Node n = map[key]) {
       absl::StatusOr<std::vector<std::string>> patterns = Strings(n, key, errors);
       if (!patterns.ok()) return patterns.status();

@@ -33,6 +33,8 @@ struct Config {
   // plugins.limits: the user's ceiling on plugin limits (key → value as in a manifest), checked
   // by LimitCeilingFromMap; the command line and DELTASCOPE_PLUGIN_LIMITS win over it.
   std::map<std::string, std::string> plugins_limits;
+  std::optional<bool> plugins_require_signed;
+  std::vector<std::string> plugins_trusted_keys;  // as written (relative to the config file)
 
   // Writes the engine settings (tables, archive limits, moves; comparators when set) into
   // `options`.

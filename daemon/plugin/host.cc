@@ -11,6 +11,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "daemon/plugin/signing.h"
 
 namespace deltascope {
 namespace {
@@ -32,6 +33,24 @@ std::vector<std::filesystem::path> ManifestsIn(const std::filesystem::path& dir)
   }
   std::sort(files.begin(), files.end());
   return files;
+}
+
+// The signature policy on one usable plugin: its reason to be disabled, or "" when it passes.
+std::string SignatureProblem(const PluginSearchOptions& options, Manifest& manifest) {
+  if (manifest.source != "manifest") {
+    return "signature required (--require-signed), but an entry-point plugin has no manifest to "
+           "sign";
+  }
+  if (options.trusted_keys.empty()) {
+    return "signature required (--require-signed), but no key is trusted (--trusted-key)";
+  }
+  absl::StatusOr<std::vector<SignedFile>> files = VerifyPlugin(manifest, options.trusted_keys);
+  if (!files.ok()) return absl::StrCat("signature: ", files.status().message());
+  // What was verified is what runs: the supervisor checks the executable again at each start.
+  for (const SignedFile& f : *files) {
+    if (f.role == "executable") manifest.sha256 = f.sha256;
+  }
+  return "";
 }
 
 }  // namespace
@@ -83,6 +102,11 @@ std::vector<FoundPlugin> FindPlugins(const PluginSearchOptions& options) {
   for (const std::string& interpreter : options.python_interpreters) {
     for (FoundPlugin& p : FindPythonPlugins(interpreter)) found.push_back(std::move(p));
   }
+  for (const std::string& interpreter : options.quiet_python_interpreters) {
+    for (FoundPlugin& p : FindPythonPlugins(interpreter, /*quiet=*/true)) {
+      found.push_back(std::move(p));
+    }
+  }
   std::map<std::string, std::filesystem::path> first;
   for (FoundPlugin& p : found) {
     if (!p.manifest || !p.disabled_reason.empty()) continue;
@@ -93,6 +117,8 @@ std::vector<FoundPlugin> FindPlugins(const PluginSearchOptions& options) {
                                        it->second.string(), ")");
     } else if (MatchesAny(options.disable, name) && !MatchesAny(options.enable, name)) {
       p.disabled_reason = "disabled by configuration";
+    } else if (options.require_signed) {
+      p.disabled_reason = SignatureProblem(options, *p.manifest);
     } else if (!options.enable.empty() && !MatchesAny(options.enable, name) &&
                options.disable.empty()) {
       p.disabled_reason = "not enabled by configuration";

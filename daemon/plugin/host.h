@@ -23,8 +23,16 @@ struct PluginSearchOptions {
   bool use_environment = true;                     // $DELTASCOPE_PLUGIN_PATH
   bool use_user_dir = true;                        // $XDG_CONFIG_HOME/deltascope/plugins.d
   bool use_system_dir = true;                      // /etc/deltascope/plugins.d
-  // Interpreters whose `deltascope.plugins` entry points are plugins ($DELTASCOPE_PYTHON).
+  // Interpreters whose `deltascope.plugins` entry points are plugins (--python,
+  // $DELTASCOPE_PYTHON): one without the SDK is reported as a problem.
   std::vector<std::string> python_interpreters;
+  // Interpreters asked quietly (the defaults): without the SDK they simply have no plugins.
+  std::vector<std::string> quiet_python_interpreters;
+  // Signature policy (signing.h): when set, a plugin without a valid signature by one of
+  // `trusted_keys` (public keys, PEM) is disabled, and its executable is checked again at
+  // every start. Entry-point plugins have no manifest to sign: they are disabled too.
+  bool require_signed = false;
+  std::vector<std::filesystem::path> trusted_keys;
   // Glob patterns on plugin names: enabled unless a `disable` pattern matches and no `enable`
   // pattern does.
   std::vector<std::string> enable, disable;
@@ -78,8 +86,19 @@ std::shared_ptr<Comparator> MakePluginComparator(std::shared_ptr<PluginSuperviso
                                                  const ComparatorClaim& claim,
                                                  std::vector<std::filesystem::path> content_roots);
 
-// Python entry points of `interpreter` as manifests (cached until that environment changes).
-std::vector<FoundPlugin> FindPythonPlugins(const std::string& interpreter);
+// Python entry points of `interpreter` as manifests, cached (in $XDG_CACHE_HOME/deltascope) until
+// that environment changes: the interpreter, its pyvenv.cfg or any folder it imports from (a
+// pip install touches its site-packages). `quiet`: an interpreter that fails or lacks the SDK
+// yields nothing instead of a disabled entry.
+std::vector<FoundPlugin> FindPythonPlugins(const std::string& interpreter, bool quiet = false);
+// The interpreters asked when none is named: the active virtual environment's
+// ($VIRTUAL_ENV/bin/python) and `python3` on $PATH (once if both are the same environment).
+std::vector<std::string> DefaultPythonInterpreters();
+// Sets the interpreters of `options`: `named` (--python), else $DELTASCOPE_PYTHON (colon-
+// separated), else, quietly, DefaultPythonInterpreters(). None with `no_python`
+// (--no-python-plugins) or $DELTASCOPE_NO_PYTHON_PLUGINS set to anything but "" or "0".
+void ChoosePythonInterpreters(const std::vector<std::string>& named, bool no_python,
+                              PluginSearchOptions& options);
 
 }  // namespace deltascope
 

@@ -1,14 +1,16 @@
 // Python plugins through entry points (group `deltascope.plugins`): asks the interpreter once
-// (`python -m deltascope_plugin discover`) and caches the answer until that environment
-// changes (a pip install touches one of its site folders).
+// (the SDK's discovery, or only its import paths when the SDK is not installed) and caches the
+// answer until that environment changes (a pip install touches one of its site folders).
 #include <sys/stat.h>
+#include <unistd.h>
 
-#include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "daemon/plugin/host.h"
+#include "daemon/util/atomic_file.h"
 #include "daemon/util/fd.h"
 #include "daemon/util/subprocess.h"
 
@@ -18,7 +20,22 @@ namespace {
 using Json = nlohmann::json;
 
 // Bumped whenever what is cached changes meaning.
-constexpr int kCacheFormat = 2;
+constexpr int kCacheFormat = 3;
+
+// Run with `python -c`: the SDK's discovery when it is installed; otherwise no plugins, and the
+// import paths (so that installing the SDK later changes the fingerprint). The working folder
+// is not an import path: it must neither be read by plugins nor change the answer.
+constexpr char kProbe[] = R"(import importlib.util, json, os, sys
+if sys.path and sys.path[0] in ('', os.getcwd()): del sys.path[0]
+if importlib.util.find_spec('deltascope_plugin') is None:
+    paths = sorted({os.path.realpath(p) for p in [sys.prefix, sys.base_prefix, *sys.path]
+                    if p and os.path.isdir(p)})
+    json.dump({'interpreter': sys.executable, 'paths': paths, 'plugins': [], 'sdk': False},
+              sys.stdout)
+else:
+    from deltascope_plugin import discovery
+    json.dump(discovery.discover(), sys.stdout)
+)";
 
 std::filesystem::path CacheDir() {
   const char* xdg = std::getenv("XDG_CACHE_HOME");
@@ -49,27 +66,31 @@ std::string Fingerprint(const std::string& interpreter, const Json& paths) {
   return fp;
 }
 
+std::filesystem::path CacheFile(const std::string& interpreter) {
+  return CacheDir() / absl::StrCat("python-", std::hash<std::string>()(interpreter), ".json");
+}
+
 absl::StatusOr<Json> Discover(const std::string& interpreter) {
-  std::filesystem::path cache =
-      CacheDir() / absl::StrCat("python-", std::hash<std::string>()(interpreter), ".json");
+  const std::filesystem::path cache = CacheFile(interpreter);
   if (absl::StatusOr<std::string> text = ReadFileToString(cache); text.ok()) {
     Json cached = Json::parse(*text, nullptr, false);
-    if (!cached.is_discarded() && cached.value("cache_format", 0) == kCacheFormat &&
-        cached.value("interpreter_arg", "") == interpreter &&
+    if (!cached.is_discarded() && cached.is_object() &&
+        cached.value("cache_format", 0) == kCacheFormat &&
+        cached.value("interpreter_arg", "") == interpreter && cached["paths"].is_array() &&
+        cached["plugins"].is_array() &&
         cached.value("fingerprint", "") == Fingerprint(interpreter, cached["paths"])) {
       return cached;
     }
   }
   absl::StatusOr<CommandOutput> out =
-      RunCommand({interpreter, "-m", "deltascope_plugin", "discover"}, std::chrono::seconds(60));
+      RunCommand({interpreter, "-c", kProbe}, std::chrono::seconds(60));
   if (!out.ok()) return out.status();
   if (out->exit_code != 0) {
-    return absl::UnavailableError(absl::StrCat(interpreter,
-                                               " -m deltascope_plugin discover failed (",
+    return absl::UnavailableError(absl::StrCat(interpreter, ": entry-point discovery failed (",
                                                out->exit_code, "): ", out->err.substr(0, 300)));
   }
   Json j = Json::parse(out->out, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) {
+  if (j.is_discarded() || !j.is_object() || !j["paths"].is_array() || !j["plugins"].is_array()) {
     return absl::InvalidArgumentError(absl::StrCat(interpreter, ": discovery printed no JSON"));
   }
   j["interpreter_arg"] = interpreter;
@@ -77,16 +98,69 @@ absl::StatusOr<Json> Discover(const std::string& interpreter) {
   j["fingerprint"] = Fingerprint(interpreter, j["paths"]);
   std::error_code ec;
   std::filesystem::create_directories(CacheDir(), ec);
-  std::ofstream(cache) << j.dump();
+  // Best effort: without a cache the next run asks the interpreter again. Atomic, so that
+  // concurrent runs never read half a file.
+  (void)WriteFileAtomically(cache, j.dump(), 0600);
   return j;
+}
+
+// An executable named like `python3`, looked up on $PATH (absolute, not resolved: a virtual
+// environment's bin/python3 is a link to the interpreter it was made from).
+std::string OnPath(const std::string& name) {
+  const char* path = std::getenv("PATH");
+  if (!path) return "";
+  for (absl::string_view dir : absl::StrSplit(path, ':', absl::SkipEmpty())) {
+    std::filesystem::path candidate = std::filesystem::path(std::string(dir)) / name;
+    if (candidate.is_absolute() && ::access(candidate.c_str(), X_OK) == 0) {
+      return candidate.string();
+    }
+  }
+  return "";
 }
 
 }  // namespace
 
-std::vector<FoundPlugin> FindPythonPlugins(const std::string& interpreter) {
+std::vector<std::string> DefaultPythonInterpreters() {
+  std::vector<std::string> found;
+  if (const char* venv = std::getenv("VIRTUAL_ENV"); venv && *venv) {
+    std::filesystem::path python = std::filesystem::path(venv) / "bin" / "python";
+    if (::access(python.c_str(), X_OK) == 0) found.push_back(python.string());
+  }
+  // python3 from the same bin/ folder is the same environment: asked once.
+  if (std::string python3 = OnPath("python3");
+      !python3.empty() && (found.empty() || std::filesystem::path(python3).parent_path() !=
+                                                std::filesystem::path(found[0]).parent_path())) {
+    found.push_back(python3);
+  }
+  return found;
+}
+
+void ChoosePythonInterpreters(const std::vector<std::string>& named, bool no_python,
+                              PluginSearchOptions& options) {
+  options.python_interpreters.clear();
+  options.quiet_python_interpreters.clear();
+  const char* opt_out = std::getenv("DELTASCOPE_NO_PYTHON_PLUGINS");
+  if (no_python || (opt_out && *opt_out && std::string(opt_out) != "0")) return;
+  options.python_interpreters = named;
+  if (!named.empty()) return;
+  if (const char* env = std::getenv("DELTASCOPE_PYTHON"); env && *env) {
+    for (absl::string_view p : absl::StrSplit(env, ':', absl::SkipEmpty())) {
+      options.python_interpreters.emplace_back(p);
+    }
+    return;
+  }
+  options.quiet_python_interpreters = DefaultPythonInterpreters();
+}
+
+std::vector<FoundPlugin> FindPythonPlugins(const std::string& interpreter, bool quiet) {
   std::vector<FoundPlugin> found;
   absl::StatusOr<Json> j = Discover(interpreter);
+  if (j.ok() && !j->value("sdk", true) && !quiet) {
+    j = absl::NotFoundError(
+        absl::StrCat(interpreter, " has no deltascope_plugin (pip install deltascope-plugin)"));
+  }
   if (!j.ok()) {
+    if (quiet) return found;
     FoundPlugin broken;
     broken.file = interpreter;
     broken.disabled_reason = absl::StrCat("Python entry points: ", j.status().message());

@@ -2,7 +2,6 @@
 
 #include <grpcpp/create_channel_posix.h>
 #include <grpcpp/grpcpp.h>
-#include <openssl/evp.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -16,6 +15,7 @@
 #include "daemon/plugin/attached.h"
 #include "daemon/plugin/reply.h"
 #include "daemon/util/fd.h"
+#include "daemon/util/sha256.h"
 #include "deltascope/plugin/v1/comparator.grpc.pb.h"
 
 namespace deltascope {
@@ -26,30 +26,6 @@ constexpr size_t kChunkBytes = 1 << 20;
 
 absl::Status Coded(absl::Status status, const char* code) {
   return WithDiagnosticCode(std::move(status), code);
-}
-
-absl::StatusOr<std::string> Sha256OfFile(const std::filesystem::path& path) {
-  // execve() follows links (/usr/bin/python3 -> python3.11): hash the file that will run, which
-  // OpenForReading, refusing links, would not open.
-  std::error_code ec;
-  const std::filesystem::path target = std::filesystem::canonical(path, ec);
-  absl::StatusOr<UniqueFd> fd = OpenForReading(ec ? path : target);
-  if (!fd.ok()) return fd.status();
-  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
-  EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr);
-  std::string buf(1 << 16, '\0');
-  while (true) {
-    absl::StatusOr<size_t> n = ReadFully(fd->get(), buf.data(), buf.size());
-    if (!n.ok()) return n.status();
-    EVP_DigestUpdate(ctx.get(), buf.data(), *n);
-    if (*n < buf.size()) break;
-  }
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_DigestFinal_ex(ctx.get(), digest, &len);
-  std::string hex;
-  for (unsigned int i = 0; i < len; ++i) absl::StrAppendFormat(&hex, "%02x", digest[i]);
-  return hex;
 }
 
 std::string Seconds(std::chrono::milliseconds d) {

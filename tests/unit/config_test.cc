@@ -36,6 +36,8 @@ plugins:
   enable: ["*"]
   disable: [sqlite*, json-cpp]
   limits: {call_timeout: 30s, memory: 1GiB}
+  require_signed: true
+  trusted_keys: [keys/acme.pub]
 )";
 
 TEST(ConfigTest, PluginLimitsAreCheckedWhereTheyAreWritten) {
@@ -71,6 +73,8 @@ TEST(ConfigTest, ParsesEveryKey) {
   EXPECT_EQ(c->plugins_disable, (std::vector<std::string>{"sqlite*", "json-cpp"}));
   EXPECT_EQ(c->plugins_limits,
             (std::map<std::string, std::string>{{"call_timeout", "30s"}, {"memory", "1GiB"}}));
+  EXPECT_EQ(c->plugins_require_signed, true);
+  EXPECT_EQ(c->plugins_trusted_keys, std::vector<std::string>{"keys/acme.pub"});
 
   DiffOptions options;
   c->ApplyTo(options);
@@ -122,6 +126,8 @@ TEST(ConfigTest, UnknownKeyNamesFileLineAndKnownKeys) {
 
 TEST(ConfigTest, WrongTypesNameFileAndLine) {
   EXPECT_EQ(ErrorOf("moves: maybe\n"), "c.yaml:1: 'moves' must be true or false");
+  EXPECT_EQ(ErrorOf("plugins:\n  require_signed: yes please\n"),
+            "c.yaml:2: 'require_signed' must be true or false");
   EXPECT_EQ(ErrorOf("comparators:\n  zip: 1\n"),
             "c.yaml:2: 'comparators' must be a list of strings");
   EXPECT_EQ(ErrorOf("tables: {path: x}\n"), "c.yaml:1: 'tables' must be a list");
