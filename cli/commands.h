@@ -19,7 +19,7 @@ inline constexpr int kExitTrouble = 2;
 struct PluginFlags {
   std::vector<std::string> plugin_dirs;
   std::vector<std::string> python;
-  std::string sandbox;  // empty: not chosen (standard, and manifests may say otherwise)
+  std::string sandbox;       // empty: not chosen (standard, and manifests may say otherwise)
   std::string reply_limits;  // the user's ceiling, "reply_nodes=5000,summary_size=1KiB"
   bool no_plugins = false;
   bool plugin_logs = false;

@@ -3,6 +3,7 @@
 // the real binary.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -42,6 +43,40 @@ TEST(EdgeCasesTest, FatalTroubleIsTheErrorAloneWithExitTwo) {
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_EQ(r.out, "");
   ExpectErrorLine(r.err, "No such file or directory");
+}
+
+// Command-line mistakes are one clear error line and exit 2; an excessive --jobs is capped.
+TEST(EdgeCasesTest, JobsOutputFormatAndChangesetAreChecked) {
+  ScratchTree t;
+  t.Write("a/x.txt", "1\n");
+  t.Write("b/x.txt", "2\n");
+  const std::string a = (t / "a").string(), b = (t / "b").string();
+  for (const char* jobs : {"0", "-1"}) {
+    ProcessResult r = RunChecked({"diff", a, b, "--jobs", jobs});
+    EXPECT_EQ(r.exit_code, 2) << jobs;
+    EXPECT_EQ(r.out, "");
+    ExpectErrorLine(r.err, "--jobs must be at least 1");
+  }
+  ProcessResult capped = RunChecked({"diff", a, b, "--jobs", "100000"});
+  EXPECT_EQ(capped.exit_code, 1) << capped.err;
+  ExpectErrorLine(capped.err, "--jobs 100000 capped at ");
+  EXPECT_TRUE(absl::StrContains(capped.out, "x.txt")) << capped.out;
+
+  ProcessResult xml = RunChecked({"diff", a, b, "-o", (t / "out.xml").string().insert(0, "xml:")});
+  EXPECT_EQ(xml.exit_code, 2);
+  ExpectErrorLine(xml.err, "unknown output format 'xml'");
+  EXPECT_FALSE(std::filesystem::exists(t / "out.xml"));
+
+  ProcessResult json = RunChecked({"diff", a, b, "-o", (t / "cs.json").string()});
+  ASSERT_EQ(json.exit_code, 1) << json.err;
+  std::string text = ReadFile(t / "cs.json");
+  const size_t at = text.find("\"modify\"");
+  ASSERT_NE(at, std::string::npos) << text;
+  t.Write("bad.json", text.replace(at, 8, "\"explode\""));
+  ProcessResult changelog = RunChecked({"changelog", (t / "bad.json").string()});
+  EXPECT_EQ(changelog.exit_code, 2);
+  EXPECT_EQ(changelog.out, "");
+  ExpectErrorLine(changelog.err, "$.root.action: unknown action 'explode'");
 }
 
 }  // namespace
