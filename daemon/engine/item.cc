@@ -16,6 +16,7 @@
 #include "absl/strings/str_format.h"
 #include "daemon/engine/media_type.h"
 #include "daemon/util/fd.h"
+#include "daemon/util/untrusted_text.h"
 
 namespace deltascope {
 namespace {
@@ -188,8 +189,8 @@ const std::string& Item::MediaType() const {
 uint64_t Item::BytesHashed() { return g_bytes_hashed.load(std::memory_order_relaxed); }
 
 std::string JoinLogicalPath(const std::string& parent, const std::string& name) {
-  if (parent.empty()) return name;
-  return absl::StrCat(parent, "/", name);
+  if (parent.empty()) return EscapeName(name);
+  return absl::StrCat(parent, "/", EscapeName(name));
 }
 
 std::string LogicalBaseName(const std::string& path) {

@@ -115,7 +115,8 @@ struct ItemPair {
   const Item& any() const { return right ? *right : *left; }
 };
 
-// Joins a logical parent path and a child name with '/'.
+// Joins a logical parent path and a raw child name (bytes, as the file system or archive gives
+// it) with '/'; the name is escaped by EscapeName (daemon/util/untrusted_text.h).
 std::string JoinLogicalPath(const std::string& parent, const std::string& name);
 
 // Returns the last component of a logical path.

@@ -339,7 +339,8 @@ TEST(BadTreeTest, ThousandLevelsDeepLocallyAndThroughTheDaemon) {
   EXPECT_EQ(remote.out, here.out);
 }
 
-// File names and link targets are bytes, not UTF-8: the JSON shows them with U+FFFD, and the
+// File names and link targets are bytes, not UTF-8: names are escaped (\xHH, docs/changeset.md)
+// so two names differing only in invalid bytes stay distinct; link targets show U+FFFD. The
 // daemon (whose protobuf strings must be UTF-8) used to leave its client waiting forever.
 TEST(BadTreeTest, NamesThatAreNotUtf8LocallyAndThroughTheDaemon) {
   ScratchTree t;
@@ -348,15 +349,15 @@ TEST(BadTreeTest, NamesThatAreNotUtf8LocallyAndThroughTheDaemon) {
       "bad\xfe.txt";
   t.Write("a/" + odd, "1\n");
   t.Write("b/" + odd, "2\n");
+  t.Write("a/x\xfe.txt", "1\n");  // differ from "x\xff.txt" only in an invalid byte
+  t.Write("b/x\xff.txt", "2\n");
   t.Write("a/cells.csv", "name,city\n\xff\xfe\x80,x\n");
   t.Write("b/cells.csv", "name,city\n\xff\xfe\x81,x\n");
   ASSERT_EQ(::symlink("/tmp/x", (t / "a/link").c_str()), 0);
   ASSERT_EQ(::symlink("/tmp/\xff\xfe", (t / "b/link").c_str()), 0);
   ProcessResult local;
   Json cs = DiffJson(t, 1, {}, {}, &local);
-  ExpectReported(cs, {"\xef\xbf\xbd"
-                      "bad\xef\xbf\xbd.txt",
-                      "cells.csv", "link"});
+  ExpectReported(cs, {"\\xffbad\\xfe.txt", "x\\xfe.txt", "x\\xff.txt", "cells.csv", "link"});
   TestDaemon daemon(t / "d.sock");
   ProcessResult remote;
   DiffJson(t, 1, {"--daemon", daemon.target()}, {}, &remote);
