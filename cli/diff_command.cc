@@ -17,6 +17,7 @@
 #include "daemon/config/config.h"
 #include "daemon/engine/engine.h"
 #include "daemon/engine/registry.h"
+#include "daemon/plugin/process.h"
 #include "daemon/render/json.h"
 #include "daemon/stdlib/stdlib.h"
 #include "daemon/util/fd.h"
@@ -176,6 +177,8 @@ int RunDiffInDaemon(const DiffFlags& flags) {
 
 int RunDiff(const DiffFlags& flags) {
   if (!flags.daemon.target.empty()) return RunDiffInDaemon(flags);
+  // Ctrl-C: plugins killed, scratch folders removed, the progress line erased, exit 130.
+  KillPluginsOnTerminationSignals();
   ComparatorRegistry registry;
   if (absl::Status s = RegisterStdlibComparators(registry); !s.ok()) {
     PrintError(s.message());

@@ -2,12 +2,16 @@
 // deeper than any path (damaged archives: the golden vector archive-zip-truncated). Every case runs
 // the real binary.
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <thread>
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "tests/support/changeset_json.h"
 #include "tests/support/checked_run.h"
 #include "tests/support/process.h"
@@ -78,6 +82,46 @@ TEST(EdgeCasesTest, JobsOutputFormatAndChangesetAreChecked) {
   EXPECT_EQ(changelog.out, "");
   ExpectErrorLine(changelog.err, "$.root.action: unknown action 'explode'");
 }
+
+// Ctrl-C (SIGINT) or SIGTERM mid-diff, while a plugin call hangs: the plugin is killed, the
+// scratch folders (extracted archives included) are removed, and the status is 130 or 143.
+class InterruptTest : public ::testing::TestWithParam<int> {};
+
+TEST_P(InterruptTest, KillsPluginsRemovesTempFoldersAndExitsWithTheSignalStatus) {
+  ScratchTree t;
+  const std::string marker = absl::StrCat("interrupt-marker-", GetParam(), "-", ::getpid());
+  t.Write("plugins/hang.plugin.yaml",
+          absl::StrCat("name: bad\nversion: 1\ncommand: ", BinPath("deltascope-test-plugin"),
+                       "\nenv: {BAD_MODE: hang, BAD_MARKER: ", marker,
+                       "}\ncomparators:\n  - name: bad\n    extensions: [.bad]\n"
+                       "limits: {call_timeout: 60s, max_instances: 1}\nsandbox: off\n"));
+  t.Write("a/data.bad", "one\n");
+  t.Write("b/data.bad", "two\n");
+  t.Mkdir("tmp");
+  RunOptions options;
+  options.extra_env = {absl::StrCat("TMPDIR=", (t / "tmp").string())};
+  BackgroundProcess host({BinPath("deltascope"), "diff", (t / "a").string(), (t / "b").string(),
+                          "--plugin-dir", (t / "plugins").string()},
+                         options);
+  // The plugin starts at its first call, once the scratch folder exists; the call then hangs.
+  for (int i = 0; i < 500 && ProcessesWithEnv(marker).empty(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_FALSE(ProcessesWithEnv(marker).empty()) << host.Stderr();
+  EXPECT_FALSE(std::filesystem::is_empty(t / "tmp"));
+  host.Signal(GetParam());
+  EXPECT_EQ(host.Wait(10), 128 + GetParam()) << host.Stderr();
+  EXPECT_TRUE(ProcessesWithEnv(marker).empty());
+  for (const auto& left : std::filesystem::directory_iterator(t / "tmp")) {
+    ADD_FAILURE() << "left behind: " << left.path();
+  }
+  EXPECT_FALSE(absl::StrContains(host.Stdout(), "No changes detected."));
+}
+
+INSTANTIATE_TEST_SUITE_P(Signals, InterruptTest, ::testing::Values(SIGINT, SIGTERM),
+                         [](const ::testing::TestParamInfo<int>& info) {
+                           return std::string(sigabbrev_np(info.param));
+                         });
 
 }  // namespace
 }  // namespace deltascope::testing
