@@ -90,11 +90,7 @@ class InterruptTest : public ::testing::TestWithParam<int> {};
 TEST_P(InterruptTest, KillsPluginsRemovesTempFoldersAndExitsWithTheSignalStatus) {
   ScratchTree t;
   const std::string marker = absl::StrCat("interrupt-marker-", GetParam(), "-", ::getpid());
-  t.Write("plugins/hang.plugin.yaml",
-          absl::StrCat("name: bad\nversion: 1\ncommand: ", BinPath("deltascope-test-plugin"),
-                       "\nenv: {BAD_MODE: hang, BAD_MARKER: ", marker,
-                       "}\ncomparators:\n  - name: bad\n    extensions: [.bad]\n"
-                       "limits: {call_timeout: 60s, max_instances: 1}\nsandbox: off\n"));
+  t.Write("plugins/hang.plugin.yaml", TestPluginManifest("hang", marker));
   t.Write("a/data.bad", "one\n");
   t.Write("b/data.bad", "two\n");
   t.Mkdir("tmp");

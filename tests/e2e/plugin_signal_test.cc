@@ -45,11 +45,7 @@ class PluginSignalTest : public ::testing::TestWithParam<int> {};
 TEST_P(PluginSignalTest, NothingSurvivesTheHost) {
   ScratchTree t;
   const std::string marker = absl::StrCat("signal-marker-", GetParam(), "-", ::getpid());
-  t.Write("plugins/bad.plugin.yaml",
-          absl::StrCat("name: bad\nversion: 1\ncommand: ", BinPath("deltascope-test-plugin"),
-                       "\nenv: {BAD_MODE: grandchild, BAD_MARKER: ", marker,
-                       "}\ncomparators:\n  - name: bad\n    extensions: [.bad]\n"
-                       "limits: {call_timeout: 60s, max_instances: 1}\nsandbox: off\n"));
+  t.Write("plugins/bad.plugin.yaml", TestPluginManifest("grandchild", marker));
   t.Write("a/data.bad", "one\n");
   t.Write("b/data.bad", "two\n");
   BackgroundProcess host({BinPath("deltascope"), "diff", (t / "a").string(), (t / "b").string(),
