@@ -1,18 +1,23 @@
 // `deltascope diff` and `deltascope changelog`.
 #include <cstdio>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "cli/commands.h"
 #include "cli/daemon_client.h"
+#include "cli/input_checks.h"
 #include "cli/output.h"
 #include "cli/progress.h"
 #include "daemon/config/config.h"
 #include "daemon/engine/engine.h"
 #include "daemon/engine/registry.h"
+#include "daemon/plugin/process.h"
 #include "daemon/render/json.h"
 #include "daemon/stdlib/stdlib.h"
 #include "daemon/util/fd.h"
@@ -87,7 +92,7 @@ int ExitStatus(const std::vector<Changeset>& changesets) {
 
 struct DiffFlags {
   std::vector<std::string> snapshots;
-  int jobs = 0;
+  long long jobs = 0;  // 0: one per core; else checked and capped by CheckJobs
   std::string comparators;
   bool no_moves = false;
   DaemonTarget daemon;  // run in deltascoped at this target instead of in-process
@@ -158,7 +163,7 @@ int RunDiffInDaemon(const DiffFlags& flags) {
   if (!flags.comparators.empty()) {
     request.comparators = absl::StrSplit(flags.comparators, ',', absl::SkipWhitespace());
   }
-  request.jobs = flags.jobs;
+  request.jobs = static_cast<int>(flags.jobs);
   request.detect_moves = !flags.no_moves;
   if (!flags.config_path.empty()) {
     absl::StatusOr<std::string> text = ReadFileToString(flags.config_path);
@@ -188,6 +193,8 @@ int RunDiffInDaemon(const DiffFlags& flags) {
 
 int RunDiff(const DiffFlags& flags) {
   if (!flags.daemon.target.empty()) return RunDiffInDaemon(flags);
+  // Ctrl-C: plugins killed, scratch folders removed, the progress line erased, exit 130.
+  KillPluginsOnTerminationSignals();
   ComparatorRegistry registry;
   if (absl::Status s = RegisterStdlibComparators(registry); !s.ok()) {
     PrintError(s.message());
@@ -225,7 +232,7 @@ int RunDiff(const DiffFlags& flags) {
   DiffOptions options;
   options.table_keys = flags.table_keys;  // first: a matching --key wins over the config
   flags.config.ApplyTo(options);          // tables, archive limits
-  options.jobs = flags.jobs;
+  options.jobs = static_cast<int>(flags.jobs);
   options.detect_moves = !flags.no_moves;
   Engine engine(*pipeline, options);
 
@@ -261,8 +268,13 @@ int RunChangelog(const ChangelogFlags& flags) {
       return kExitTrouble;
     }
     absl::StatusOr<std::vector<Changeset>> parsed = ParseJson(*text, file);
-    if (!parsed.ok()) {
-      PrintError(parsed.status().message());
+    absl::Status valid =
+        parsed.ok()
+            ? CheckChangesets(*parsed, file,
+                              absl::StartsWith(absl::StripLeadingAsciiWhitespace(*text), "["))
+            : parsed.status();
+    if (!valid.ok()) {
+      PrintError(valid.message());
       return kExitTrouble;
     }
     for (Changeset& cs : *parsed) all.push_back(std::move(cs));
@@ -279,8 +291,8 @@ void AddDiffCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("snapshots", flags->snapshots, "Two or more snapshots: folders or archives")
       ->required()
       ->expected(2, -1);
-  cmd->add_option("-j,--jobs", flags->jobs, "Worker threads (default: one per core)")
-      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("-j,--jobs", flags->jobs,
+                  "Worker threads (default: one per core; at most 4 per core and 256)");
   cmd->add_option("--comparators", flags->comparators,
                   "Comparators to use, in priority order, comma-separated (e.g. csv,text); "
                   "directory and binary are always appended as fallbacks");
@@ -303,6 +315,18 @@ void AddDiffCommand(CLI::App& app, int* exit_code) {
       "  deltascope diff a/ b/ -o changes.json -o CHANGELOG.md --group\n"
       "  deltascope diff old/ new/ --key 'airports.csv:icao'");
   cmd->callback([flags, exit_code, cmd] {
+    if (cmd->count("--jobs") > 0) {
+      std::string note;
+      absl::StatusOr<int> jobs =
+          CheckJobs(flags->jobs, static_cast<int>(std::thread::hardware_concurrency()), &note);
+      if (!jobs.ok()) {
+        PrintError(jobs.status().message());
+        *exit_code = kExitTrouble;
+        return;
+      }
+      if (!note.empty() && !flags->render.quiet) PrintError(note);
+      flags->jobs = *jobs;
+    }
     *exit_code = MergeConfig(*cmd, *flags) && ParseKeys(*flags) ? RunDiff(*flags) : kExitTrouble;
   });
 }

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -29,7 +30,14 @@ absl::StatusOr<OutputSpec> ParseOutputSpec(const std::string& spec, Format fallb
   OutputSpec out;
   size_t colon = spec.find(':');
   if (colon != std::string::npos && colon > 0) {
-    absl::StatusOr<Format> format = ParseFormat(spec.substr(0, colon));
+    const std::string prefix = spec.substr(0, colon);
+    absl::StatusOr<Format> format = ParseFormat(prefix);
+    // A word before the colon ("xml:out.xml") names a format; one with '/' or '.' is a path.
+    const bool word = std::all_of(prefix.begin(), prefix.end(), absl::ascii_isalpha);
+    if (!format.ok() && word) {
+      return absl::InvalidArgumentError(absl::StrCat("-o ", spec, ": unknown output format '",
+                                                     prefix, "' (expected markdown or json)"));
+    }
     if (format.ok()) {
       out.format = *format;
       out.path = spec.substr(colon + 1);

@@ -16,6 +16,7 @@
 #include "daemon/engine/moves.h"
 #include "daemon/engine/node_util.h"
 #include "daemon/engine/task_pool.h"
+#include "daemon/util/fd.h"
 #include "daemon/util/temp_dir.h"
 
 namespace deltascope {
@@ -266,6 +267,15 @@ absl::StatusOr<std::shared_ptr<const Item>> SnapshotRoot(const std::filesystem::
   if (!(*item)->is_file() && !(*item)->is_directory()) {
     return absl::InvalidArgumentError(
         absl::StrCat("snapshot ", path.string(), ": not a folder or a regular file"));
+  }
+  // A root that cannot be listed or read is fatal: nothing under it could be compared.
+  if ((*item)->is_directory()) {
+    absl::StatusOr<DirFd> dir = (*item)->OpenDir();
+    absl::StatusOr<std::vector<std::string>> names =
+        dir.ok() ? dir->ListNames() : absl::StatusOr<std::vector<std::string>>(dir.status());
+    if (!names.ok()) return names.status();
+  } else if (absl::StatusOr<UniqueFd> fd = OpenForReading(resolved); !fd.ok()) {
+    return fd.status();
   }
   return std::shared_ptr<const Item>(std::move(*item));
 }

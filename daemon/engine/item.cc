@@ -16,6 +16,7 @@
 #include "absl/strings/str_format.h"
 #include "daemon/engine/media_type.h"
 #include "daemon/util/fd.h"
+#include "daemon/util/untrusted_text.h"
 
 namespace deltascope {
 namespace {
@@ -78,10 +79,9 @@ absl::StatusOr<std::shared_ptr<Item>> Item::FromPath(const std::filesystem::path
 absl::StatusOr<std::shared_ptr<Item>> Item::FromDirEntry(const std::shared_ptr<const DirFd>& parent,
                                                          const std::string& name,
                                                          std::filesystem::path physical) {
-  // Relative to the folder the kernel would resolve any length; a path it could not resolve
-  // from the root fails as it would there, so that comparators opening items by path, plugins
-  // and the move pass (after the folder is closed) can reach every item the walk reports.
-  if (physical.native().size() >= PATH_MAX) return StatError(physical, ENAMETOOLONG);
+  // Relative to the folder the kernel resolves any depth. An item whose full path is too long
+  // to resolve from the root keeps its folder open (deep_parent_), so it stays reachable after
+  // the walk (the move pass); only callers that insist on the path get "File name too long".
   struct stat st;
   if (::fstatat(parent->get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
     return StatError(physical, errno);
@@ -90,6 +90,7 @@ absl::StatusOr<std::shared_ptr<Item>> Item::FromDirEntry(const std::shared_ptr<c
   item->physical_ = std::move(physical);
   item->name_offset_ = item->physical_.native().size() - name.size();
   item->parent_ = parent;
+  if (item->physical_.native().size() >= PATH_MAX) item->deep_parent_ = parent;
   item->Describe(st, parent->get(), name.c_str());
   return item;
 }
@@ -188,8 +189,8 @@ const std::string& Item::MediaType() const {
 uint64_t Item::BytesHashed() { return g_bytes_hashed.load(std::memory_order_relaxed); }
 
 std::string JoinLogicalPath(const std::string& parent, const std::string& name) {
-  if (parent.empty()) return name;
-  return absl::StrCat(parent, "/", name);
+  if (parent.empty()) return EscapeName(name);
+  return absl::StrCat(parent, "/", EscapeName(name));
 }
 
 std::string LogicalBaseName(const std::string& path) {

@@ -45,8 +45,9 @@ class Item {
   static absl::StatusOr<std::shared_ptr<Item>> FromPath(const std::filesystem::path& physical);
   // The same for entry `name` of the open folder `parent`, whose full path is `physical`
   // (parent's path / name): stat'ed, and later opened, relative to the folder's descriptor while
-  // `parent` is alive, through the full path once it is gone. Paths of PATH_MAX bytes or more
-  // fail as FromPath does ("File name too long"): every item stays reachable by its path.
+  // `parent` is alive, through the full path once it is gone. An item whose path is PATH_MAX
+  // bytes or more (a tree thousands of folders deep) keeps `parent` open instead, so Hash and
+  // OpenDir reach it at any depth.
   static absl::StatusOr<std::shared_ptr<Item>> FromDirEntry(
       const std::shared_ptr<const DirFd>& parent, const std::string& name,
       std::filesystem::path physical);
@@ -86,6 +87,8 @@ class Item {
   // as long as its entries are compared, and no longer, so that the items kept for move
   // detection hold no descriptors), and where the name starts in physical_.
   std::weak_ptr<const DirFd> parent_;
+  // Set only for items too deep to reach by path: keeps their folder open.
+  std::shared_ptr<const DirFd> deep_parent_;
   size_t name_offset_ = 0;
   ItemKind kind_ = ItemKind::kOther;
   uint64_t size_ = 0;
@@ -112,7 +115,8 @@ struct ItemPair {
   const Item& any() const { return right ? *right : *left; }
 };
 
-// Joins a logical parent path and a child name with '/'.
+// Joins a logical parent path and a raw child name (bytes, as the file system or archive gives
+// it) with '/'; the name is escaped by EscapeName (daemon/util/untrusted_text.h).
 std::string JoinLogicalPath(const std::string& parent, const std::string& name);
 
 // Returns the last component of a logical path.

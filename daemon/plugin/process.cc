@@ -27,6 +27,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "daemon/plugin/process_tree.h"
+#include "daemon/util/temp_dir.h"
 
 namespace deltascope {
 namespace {
@@ -210,8 +211,11 @@ void KillPluginsOnTerminationSignals() {
         LiveProcesses::Get().children.clear();
       }
       PluginProcess::KillOrphans();
-      ::signal(sig, SIG_DFL);
-      ::kill(::getpid(), sig);  // die of the signal, as without plugins
+      TempDir::RemoveAllLive();  // scratch, extracted archives, plugin runtime folders
+      if (::isatty(STDERR_FILENO)) {
+        [[maybe_unused]] ssize_t n = ::write(STDERR_FILENO, "\r\033[K", 4);  // the progress line
+      }
+      ::_exit(128 + sig);  // the shell's convention: 130 for SIGINT, 143 for SIGTERM
     }).detach();
     struct sigaction action = {};
     action.sa_handler = OnTerminationSignal;

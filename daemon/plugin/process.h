@@ -114,8 +114,9 @@ class PluginProcess {
 void BecomeSubreaper();
 
 // On SIGINT, SIGTERM or SIGHUP: kills every plugin process of this host and everything they
-// started, then dies of that signal as it would have. For command-line runs (a daemon handles
-// its signals itself). Idempotent.
+// started, removes every live TempDir (TempDir::RemoveAllLive), erases the progress line (when
+// standard error is a terminal) and exits with status 128 + the signal (130 for SIGINT, 143 for
+// SIGTERM). For command-line runs (a daemon handles its signals itself). Idempotent.
 void KillPluginsOnTerminationSignals();
 
 // "SIGSEGV", "SIGKILL", ... for a signal number.

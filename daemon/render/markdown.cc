@@ -53,8 +53,13 @@ void RenderOne(const Changeset& cs, const MarkdownOptions& options, std::string&
                   " → ", EscapeForMarkdown(SnapshotLabel(cs.to_snapshot())), "\n\n");
   std::vector<Bullet> bullets;
   if (cs.has_root()) CollectBullets(cs.root(), SnapshotLabel(cs.to_snapshot()), bullets);
+  const bool errors = std::any_of(cs.diagnostics().begin(), cs.diagnostics().end(), [](auto& d) {
+    return d.severity() == changeset::v1::SEVERITY_ERROR;
+  });
   if (bullets.empty()) {
-    out += "No changes detected.\n";
+    // An error means something went unread: never claim that nothing changed then.
+    out += errors ? "No changes found in what could be read; see the errors below.\n"
+                  : "No changes detected.\n";
   } else if (options.groups.empty()) {
     for (const Bullet& b : bullets) absl::StrAppend(&out, b.text, "\n");
   } else {

@@ -218,7 +218,8 @@ absl::StatusOr<Extraction> ExtractArchive(const std::filesystem::path& archive,
   if (!a) return absl::ResourceExhaustedError("libarchive: out of memory");
   switch (options.format) {
     case ArchiveFormat::kZip:
-      archive_read_support_format_zip(a.get());
+      // Through the central directory: a truncated zip (no directory) is corrupt, not short.
+      archive_read_support_format_zip_seekable(a.get());
       break;
     case ArchiveFormat::kTar:
       archive_read_support_format_tar(a.get());

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <climits>
 #include <cstring>
 
 #include "absl/status/status.h"
@@ -29,8 +30,34 @@ const char* KindOf(mode_t mode) {
 
 }  // namespace
 
+namespace {
+
+// The folder holding `path` when `path` is too long for the kernel to resolve at once (a tree
+// thousands of folders deep): entered one component at a time, as the kernel would.
+absl::StatusOr<UniqueFd> OpenLongParent(const std::filesystem::path& path) {
+  UniqueFd dir(::open(path.is_absolute() ? "/" : ".", O_PATH | O_DIRECTORY | O_CLOEXEC));
+  for (const std::filesystem::path& part : path.relative_path().parent_path()) {
+    if (!dir.valid()) break;
+    dir = UniqueFd(::openat(dir.get(), part.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  }
+  if (!dir.valid()) {
+    return absl::UnavailableError(absl::StrCat(path.string(), ": ", std::strerror(errno)));
+  }
+  return dir;
+}
+
+}  // namespace
+
 absl::StatusOr<UniqueFd> OpenForReading(const std::filesystem::path& path) {
-  absl::StatusOr<UniqueFd> fd = OpenForReadingAt(AT_FDCWD, path.c_str(), path);
+  UniqueFd parent;
+  if (path.native().size() >= PATH_MAX) {
+    absl::StatusOr<UniqueFd> opened = OpenLongParent(path);
+    if (!opened.ok()) return opened.status();
+    parent = std::move(*opened);
+  }
+  absl::StatusOr<UniqueFd> fd = parent.valid()
+                                    ? OpenForReadingAt(parent.get(), path.filename().c_str(), path)
+                                    : OpenForReadingAt(AT_FDCWD, path.c_str(), path);
   // The descriptor may be handed on (to a plugin, to libarchive): make it blocking again, as
   // any reader expects.
   if (fd.ok() && ::fcntl(fd->get(), F_SETFL, ::fcntl(fd->get(), F_GETFL) & ~O_NONBLOCK) != 0) {

@@ -39,6 +39,7 @@ class UniqueFd {
 };
 
 // Opens a regular file read-only (O_CLOEXEC, O_NOFOLLOW). The error names the path and reason.
+// A path of PATH_MAX bytes or more is resolved one folder at a time: any depth is reachable.
 absl::StatusOr<UniqueFd> OpenForReading(const std::filesystem::path& path);
 // The same for entry `name` of the folder open as `dir_fd` (openat; AT_FDCWD for a path);
 // `path` names the file in errors. When `size` is given it receives the file's size (fstat).

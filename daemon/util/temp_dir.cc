@@ -9,12 +9,46 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <mutex>
+#include <set>
 #include <system_error>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 
 namespace deltascope {
+namespace {
+
+// The folders made by Create and not yet removed: what a terminating signal removes.
+struct LiveDirs {
+  std::mutex mu;
+  std::set<std::string> paths;
+  bool closed = false;  // RemoveAllLive ran: the process is exiting, no new folders
+};
+LiveDirs& Live() {
+  static LiveDirs* live = new LiveDirs();  // never destroyed: used until the process exits
+  return *live;
+}
+
+void RemoveTree(const std::filesystem::path& path) {
+  std::error_code ec;
+  // Make every directory writable first: extracted archives may hold read-only folders.
+  for (auto it = std::filesystem::recursive_directory_iterator(
+           path, std::filesystem::directory_options::skip_permission_denied, ec);
+       !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+    if (it->is_directory(ec) && !it->is_symlink(ec)) {
+      std::filesystem::permissions(it->path(), std::filesystem::perms::owner_all,
+                                   std::filesystem::perm_options::add, ec);
+    }
+  }
+  // A worker may still be writing into it (the process is exiting on a signal): retry.
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    std::filesystem::remove_all(path, ec);
+    if (!ec) break;
+  }
+}
+
+}  // namespace
 
 std::filesystem::path TempDir::DefaultBase() {
   const char* base = std::getenv("TMPDIR");
@@ -31,6 +65,15 @@ absl::StatusOr<TempDir> TempDir::Create(const std::string& prefix,
   }
   const int lock = ::open(pattern.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (lock >= 0) ::flock(lock, LOCK_EX);
+  {
+    std::lock_guard<std::mutex> guard(Live().mu);
+    if (Live().closed) {
+      if (lock >= 0) ::close(lock);
+      ::rmdir(pattern.c_str());
+      return absl::CancelledError("exiting on a signal");
+    }
+    Live().paths.insert(pattern);
+  }
   return TempDir(std::filesystem::path(pattern), lock);
 }
 
@@ -70,21 +113,22 @@ TempDir& TempDir::operator=(TempDir&& other) noexcept {
 
 TempDir::~TempDir() { Remove(); }
 
+void TempDir::RemoveAllLive() {
+  std::lock_guard<std::mutex> guard(Live().mu);
+  Live().closed = true;
+  for (const std::string& path : Live().paths) RemoveTree(path);
+  Live().paths.clear();
+}
+
 void TempDir::Remove() {
   if (lock_ >= 0) ::close(lock_);  // the lock goes with the descriptor
   lock_ = -1;
   if (path_.empty()) return;
-  std::error_code ec;
-  // Make every directory writable first: extracted archives may hold read-only folders.
-  for (auto it = std::filesystem::recursive_directory_iterator(
-           path_, std::filesystem::directory_options::skip_permission_denied, ec);
-       !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
-    if (it->is_directory(ec) && !it->is_symlink(ec)) {
-      std::filesystem::permissions(it->path(), std::filesystem::perms::owner_all,
-                                   std::filesystem::perm_options::add, ec);
-    }
+  {
+    std::lock_guard<std::mutex> guard(Live().mu);
+    Live().paths.erase(path_.string());
   }
-  std::filesystem::remove_all(path_, ec);
+  RemoveTree(path_);
   path_.clear();
 }
 

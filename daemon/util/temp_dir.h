@@ -22,6 +22,9 @@ class TempDir {
   // Removes the folders <base>/<prefix>* of this user that no live owner locks and that are
   // over a minute old (younger ones may be between creation and locking). Returns how many.
   static int RemoveStale(const std::string& prefix, const std::filesystem::path& base = {});
+  // Removes the folders of every TempDir made by Create that is still alive: for a process that
+  // is about to exit on a signal (their owners' destructors will not run).
+  static void RemoveAllLive();
   // $TMPDIR, or /tmp when unset.
   static std::filesystem::path DefaultBase();
 

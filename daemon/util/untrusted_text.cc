@@ -1,5 +1,7 @@
 #include "daemon/util/untrusted_text.h"
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
 
 namespace deltascope {
@@ -110,6 +112,44 @@ std::string EscapeJsonInvisibles(absl::string_view json) {
       out.append(json.data(), length);
     }
     json.remove_prefix(length);
+  }
+  return out;
+}
+
+std::string EscapeName(absl::string_view name) {
+  std::string out;
+  out.reserve(name.size());
+  while (!name.empty()) {
+    const Decoded d = DecodeUtf8(name);
+    if (d.length == 0) {
+      absl::StrAppendFormat(&out, "\\x%02x", static_cast<unsigned char>(name[0]));
+      name.remove_prefix(1);
+      continue;
+    }
+    if (name[0] == '\\') out += '\\';
+    out.append(name.data(), d.length);
+    name.remove_prefix(d.length);
+  }
+  return out;
+}
+
+std::string UnescapeName(absl::string_view escaped) {
+  std::string out;
+  out.reserve(escaped.size());
+  for (size_t i = 0; i < escaped.size(); ++i) {
+    if (escaped[i] == '\\' && i + 1 < escaped.size() && escaped[i + 1] == '\\') {
+      out += '\\';
+      ++i;
+    } else if (escaped[i] == '\\' && i + 3 < escaped.size() && escaped[i + 1] == 'x' &&
+               absl::ascii_isxdigit(escaped[i + 2]) && absl::ascii_isxdigit(escaped[i + 3])) {
+      int hi = 0, lo = 0;
+      absl::SimpleHexAtoi(escaped.substr(i + 2, 1), &hi);
+      absl::SimpleHexAtoi(escaped.substr(i + 3, 1), &lo);
+      out += static_cast<char>(hi * 16 + lo);
+      i += 3;
+    } else {
+      out += escaped[i];
+    }
   }
   return out;
 }

@@ -33,6 +33,14 @@ std::string EscapeForMarkdown(absl::string_view text);
 // already escape U+0000-U+001F.)
 std::string EscapeJsonInvisibles(absl::string_view json);
 
+// A file name as it appears in logical paths and the changeset (docs/changeset.md, "Names"):
+// valid UTF-8 is kept, each byte that is not part of valid UTF-8 becomes \xHH (lower-case hex)
+// and a literal backslash becomes \\, so two names that differ only in invalid bytes stay
+// distinct and UnescapeName(EscapeName(n)) == n for every byte string n.
+std::string EscapeName(absl::string_view name);
+// The inverse of EscapeName. A backslash followed by anything but \\ or xHH is kept as it is.
+std::string UnescapeName(absl::string_view escaped);
+
 }  // namespace deltascope
 
 #endif  // DELTASCOPE_DAEMON_UTIL_UNTRUSTED_TEXT_H_

@@ -131,11 +131,10 @@ grpc::Status HealthOver(const std::shared_ptr<grpc::ChannelCredentials>& creds, 
 TEST(DaemonTlsTest, TcpWithTlsServesClientsWithACertificateAndRefusesOthers) {
   ScratchTree t;
   MakeCertificates(t);
-  TestDaemon daemon(
-      t / "d.sock",
-      {"--no-plugins", "--tcp", "127.0.0.1:0", "--tls-cert", (t / "server.pem").string(),
-       "--tls-key", (t / "server.key").string(), "--tls-client-ca", (t / "ca.pem").string(),
-       "--allow-root", t.root().string()});
+  TestDaemon daemon(t / "d.sock", {"--no-plugins", "--tcp", "127.0.0.1:0", "--tls-cert",
+                                   (t / "server.pem").string(), "--tls-key",
+                                   (t / "server.key").string(), "--tls-client-ca",
+                                   (t / "ca.pem").string(), "--allow-root", t.root().string()});
   const int port = TcpPortOf(daemon.process());
   ASSERT_GT(port, 0) << daemon.process().Stderr();
 

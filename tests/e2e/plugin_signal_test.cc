@@ -45,11 +45,7 @@ class PluginSignalTest : public ::testing::TestWithParam<int> {};
 TEST_P(PluginSignalTest, NothingSurvivesTheHost) {
   ScratchTree t;
   const std::string marker = absl::StrCat("signal-marker-", GetParam(), "-", ::getpid());
-  t.Write("plugins/bad.plugin.yaml",
-          absl::StrCat("name: bad\nversion: 1\ncommand: ", BinPath("deltascope-test-plugin"),
-                       "\nenv: {BAD_MODE: grandchild, BAD_MARKER: ", marker,
-                       "}\ncomparators:\n  - name: bad\n    extensions: [.bad]\n"
-                       "limits: {call_timeout: 60s, max_instances: 1}\nsandbox: off\n"));
+  t.Write("plugins/bad.plugin.yaml", TestPluginManifest("grandchild", marker));
   t.Write("a/data.bad", "one\n");
   t.Write("b/data.bad", "two\n");
   BackgroundProcess host({BinPath("deltascope"), "diff", (t / "a").string(), (t / "b").string(),
@@ -60,7 +56,7 @@ TEST_P(PluginSignalTest, NothingSurvivesTheHost) {
   }
   ASSERT_EQ(ProcessesWith(marker).escaped, 1) << host.Stderr();
   host.Signal(GetParam());
-  EXPECT_EQ(host.Wait(10), -1);  // died of the signal, not at the 60 s deadline
+  EXPECT_EQ(host.Wait(10), 128 + GetParam());  // the signal's status, not the 60 s deadline
   for (int i = 0; i < 250 && ProcessesWith(marker).live > 0; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }

@@ -215,4 +215,11 @@ long RssKb(int pid) {
   return -1;
 }
 
+std::string TestPluginManifest(const std::string& mode, const std::string& marker) {
+  return absl::StrCat("name: bad\nversion: 1\ncommand: ", BinPath("deltascope-test-plugin"),
+                      "\nenv: {BAD_MODE: ", mode, ", BAD_MARKER: ", marker,
+                      "}\ncomparators:\n  - name: bad\n    extensions: [.bad]\n"
+                      "limits: {call_timeout: 60s, max_instances: 1}\nsandbox: off\n");
+}
+
 }  // namespace deltascope::testing

@@ -28,6 +28,10 @@ ProcessResult RunProcess(const std::vector<std::string>& argv, const RunOptions&
 // Path of a binary built by this project (build/bin/NAME).
 std::string BinPath(const std::string& name);
 
+// A manifest for deltascope-test-plugin (comparator "bad", claims .bad) in BAD_MODE `mode`,
+// carrying BAD_MARKER `marker`: one instance, a 60 s call timeout, no sandbox.
+std::string TestPluginManifest(const std::string& mode, const std::string& marker);
+
 // A process running in the background (its own process group), killed and reaped on
 // destruction. Its output goes to files so it can never block on a full pipe.
 class BackgroundProcess {

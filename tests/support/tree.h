@@ -25,6 +25,12 @@ class ScratchTree {
   TempDir dir_;
 };
 
+// Creates `levels` nested folders named `name` under t/side and a file "leaf.txt" holding
+// `content` at the bottom, one level at a time (relative to an open folder: no path length
+// limit); returns the logical path of that file ("name/name/.../leaf.txt").
+std::string MakeDeep(const ScratchTree& t, const std::string& side, const std::string& name,
+                     int levels, const std::string& content);
+
 // Reads a whole file ("" when missing).
 std::string ReadFile(const std::filesystem::path& path);
 

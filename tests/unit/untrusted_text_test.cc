@@ -199,5 +199,23 @@ TEST(UntrustedTextTest, JsonKeepsTheExactStringsAndShowsNoControlCharacter) {
   EXPECT_EQ(RenderJson(*back), json);
 }
 
+// Names: invalid bytes as \xHH, a backslash doubled, valid UTF-8 kept; an exact round trip.
+TEST(UntrustedTextTest, NamesEscapeInvalidBytesAndRoundTripExactly) {
+  EXPECT_EQ(EscapeName("caf\xc3\xa9.txt"), "caf\xc3\xa9.txt");
+  EXPECT_EQ(EscapeName("x\xff.txt"), "x\\xff.txt");
+  EXPECT_EQ(EscapeName("a\\b"), "a\\\\b");
+  EXPECT_EQ(EscapeName("\xc3"), "\\xc3");  // a truncated sequence, byte by byte
+  // A name that already looks like an escape stays distinct from the byte it spells.
+  EXPECT_NE(EscapeName("\\xff"), EscapeName("\xff"));
+  for (const std::string& name :
+       {"plain"s, "x\xfe\xff"s, "\\xff"s, "\\"s, "a\\\\b\\"s, "\0\x80\xc3"s, "\xe6\x97\xa5\\x4"s}) {
+    EXPECT_EQ(UnescapeName(EscapeName(name)), name) << EscapeName(name);
+  }
+  for (int b = 0; b < 256; ++b) {
+    const std::string name(1, static_cast<char>(b));
+    EXPECT_EQ(UnescapeName(EscapeName(name)), name) << b;
+  }
+}
+
 }  // namespace
 }  // namespace deltascope

@@ -157,6 +157,12 @@ def main():
                                         "data.tar.gz": tar_bytes(tar_b, "w:gz")[:60],
                                         "notes.txt": README_B})
 
+    # A zip cut short after its members (the central directory is gone): read through the
+    # directory, it is corrupt, and its changed bytes are reported, never "no changes".
+    whole = zip_bytes([("inventory.csv", CSV_A), ("README.txt", README_A)])
+    write_case("archive-zip-truncated", "a", {"data.zip": whole})
+    write_case("archive-zip-truncated", "b", {"data.zip": whole[:-40]})
+
 
 if __name__ == "__main__":
     main()

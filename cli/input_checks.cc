@@ -1,0 +1,60 @@
+#include "cli/input_checks.h"
+
+#include <algorithm>
+#include <array>
+
+#include "absl/strings/str_cat.h"
+
+namespace deltascope::cli {
+namespace {
+
+using changeset::v1::DiffNode;
+
+constexpr std::array<const char*, 6> kActions = {"add",  "remove", "modify",
+                                                 "move", "copy",   "reorder"};
+
+absl::Status CheckNode(const DiffNode& node, const std::string& where) {
+  const bool known = std::any_of(kActions.begin(), kActions.end(),
+                                 [&node](const char* a) { return node.action() == a; });
+  if (!known) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(where, ".action: unknown action '", node.action(),
+                     "' (expected add, remove, modify, move, copy or reorder)"));
+  }
+  for (int i = 0; i < node.children_size(); ++i) {
+    if (absl::Status s = CheckNode(node.children(i), absl::StrCat(where, ".children[", i, "]"));
+        !s.ok()) {
+      return s;
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+int MaxJobs(int cores) { return std::min(256, 4 * std::max(1, cores)); }
+
+absl::StatusOr<int> CheckJobs(long long requested, int cores, std::string* note) {
+  if (requested < 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--jobs must be at least 1 (got ", requested, ")"));
+  }
+  const int max = MaxJobs(cores);
+  if (requested <= max) return static_cast<int>(requested);
+  *note = absl::StrCat("--jobs ", requested, " capped at ", max, " (4 per core, at most 256)");
+  return max;
+}
+
+absl::Status CheckChangesets(const std::vector<changeset::v1::Changeset>& changesets,
+                             const std::string& source, bool array) {
+  for (size_t i = 0; i < changesets.size(); ++i) {
+    if (!changesets[i].has_root()) continue;
+    const std::string where = array ? absl::StrCat("$[", i, "].root") : "$.root";
+    if (absl::Status s = CheckNode(changesets[i].root(), where); !s.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(source, ": ", s.message()));
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace deltascope::cli
