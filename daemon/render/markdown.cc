@@ -4,6 +4,7 @@
 #include <map>
 
 #include "absl/strings/str_cat.h"
+#include "daemon/render/markdown_details.h"
 #include "daemon/util/untrusted_text.h"
 
 namespace deltascope {
@@ -37,6 +38,7 @@ void CollectBullets(const DiffNode& node, const std::string& root_label, std::ve
     if (!node.source_path().empty()) {
       absl::StrAppend(&text, " (from ", EscapeForMarkdown(node.source_path()), ")");
     }
+    absl::StrAppend(&text, RenderHunks(node));
     out.push_back({&node, std::move(text)});
   }
   const bool hidden = moves_only || IsAddOrRemove(node);
