@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "daemon/engine/node_util.h"
 #include "daemon/stdlib/text_hunks.h"
 #include "daemon/util/untrusted_text.h"
 
@@ -114,7 +115,8 @@ std::string RenderHunks(const changeset::v1::DiffNode& node) {
     int64_t n =
         total && total->has_number_value() ? static_cast<int64_t>(total->number_value()) : 0;
     absl::StrAppend(&out, "\n\n  (excerpt cut");
-    if (n > 0 && n < 1'000'000'000) absl::StrAppend(&out, "; ", n, " hunks in all");
+    if (n > 0 && n < 1'000'000'000)
+      absl::StrAppend(&out, "; ", Plural(n, "hunk", "hunks"), " in all");
     absl::StrAppend(&out, ")");
   }
   return out;

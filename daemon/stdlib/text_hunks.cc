@@ -109,7 +109,9 @@ ExcerptPlan PlanExcerpt(const std::vector<LineHunk>& hunks, const ExcerptLimits&
       break;
     }
     ExcerptPlan::Part part{h};
-    part.removed_shown = std::min(h.old_count, budget);
+    // Removed lines may take half the budget left, more when few lines were added: a long
+    // replacement shows both its old and its new start.
+    part.removed_shown = std::min(h.old_count, std::max(budget / 2, budget - h.new_count));
     budget -= part.removed_shown;
     part.added_shown = std::min(h.new_count, budget);
     budget -= part.added_shown;
