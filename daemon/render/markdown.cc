@@ -38,7 +38,7 @@ void CollectBullets(const DiffNode& node, const std::string& root_label, std::ve
     if (!node.source_path().empty()) {
       absl::StrAppend(&text, " (from ", EscapeForMarkdown(node.source_path()), ")");
     }
-    absl::StrAppend(&text, RenderHunks(node));
+    absl::StrAppend(&text, RenderContents(node), RenderHunks(node));
     out.push_back({&node, std::move(text)});
   }
   const bool hidden = moves_only || IsAddOrRemove(node);

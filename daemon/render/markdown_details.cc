@@ -4,6 +4,8 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "daemon/engine/contents.h"
 #include "daemon/engine/node_util.h"
 #include "daemon/stdlib/text_hunks.h"
 #include "daemon/util/untrusted_text.h"
@@ -118,6 +120,24 @@ std::string RenderHunks(const changeset::v1::DiffNode& node) {
     if (n > 0 && n < 1'000'000'000)
       absl::StrAppend(&out, "; ", Plural(n, "hunk", "hunks"), " in all");
     absl::StrAppend(&out, ")");
+  }
+  return out;
+}
+
+std::string RenderContents(const changeset::v1::DiffNode& node) {
+  if (node.action() != "add" && node.action() != "remove") return "";
+  const Value* list = Field(node.details(), "files");
+  if (!list || !list->has_list_value()) return "";
+  std::vector<std::string> names;
+  for (const Value& v : list->list_value().values()) {
+    if (names.size() >= kListedFiles) break;
+    if (v.has_string_value()) names.push_back(EscapeForMarkdown(v.string_value()));
+  }
+  if (names.empty()) return "";
+  const int64_t count = Number(node.details(), "file_count");
+  std::string out = absl::StrCat(": ", absl::StrJoin(names, ", "));
+  if (count > static_cast<int64_t>(names.size())) {
+    absl::StrAppend(&out, ", … and ", count - static_cast<int64_t>(names.size()), " more");
   }
   return out;
 }

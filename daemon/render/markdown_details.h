@@ -1,6 +1,7 @@
 // What a Markdown bullet shows of a node's details beyond its summary: the changed lines of a
-// text (the "hunks" detail). The details may come from a plugin, so they are read defensively,
-// bounded again and escaped (docs/security.md, "Untrusted text").
+// text (the "hunks" detail), the files of an added or removed folder ("files"). The details may
+// come from a plugin, so they are read defensively, bounded again and escaped (docs/security.md,
+// "Untrusted text").
 #ifndef DELTASCOPE_DAEMON_RENDER_MARKDOWN_DETAILS_H_
 #define DELTASCOPE_DAEMON_RENDER_MARKDOWN_DETAILS_H_
 
@@ -19,6 +20,10 @@ std::string MarkdownCodeSpan(absl::string_view text);
 // ": `old` → `new`"; otherwise a fenced diff block (each line indented under the bullet)
 // with a note when the excerpt was cut.
 std::string RenderHunks(const changeset::v1::DiffNode& node);
+
+// Appended to the bullet of an added or removed container with a "files" detail: ": a.csv,
+// b.csv, … and 2 more" (names escaped; at most kListedFiles). "" otherwise.
+std::string RenderContents(const changeset::v1::DiffNode& node);
 
 }  // namespace deltascope
 
