@@ -90,5 +90,55 @@ TEST(MarkdownCodeSpanTest, DelimiterOutrunsBackticksAndControlsAreEscaped) {
   EXPECT_EQ(MarkdownCodeSpan(""), "(empty)");
 }
 
+// Details may come from a plugin: lines holding newlines and fences, wrong types and too many
+// hunks still give a bounded block whose every line stays inside the fence under the bullet.
+TEST(RenderHunksTest, HostileDetailsStayInsideTheFence) {
+  changeset::v1::DiffNode node;
+  google::protobuf::Value hunks;
+  auto* list = hunks.mutable_list_value();
+  for (int i = 0; i < 50; ++i) {
+    auto& f = *list->add_values()->mutable_struct_value()->mutable_fields();
+    f["old_start"].set_string_value("not a number");
+    f["old_lines"].set_number_value(-5);
+    auto* removed = f["removed"].mutable_list_value();
+    removed->add_values()->set_string_value("x\n```\n# Heading\n<script>");
+    removed->add_values()->set_number_value(3);
+    f["added"].mutable_list_value()->add_values()->set_string_value(std::string(100000, '`'));
+  }
+  (*node.mutable_details()->mutable_fields())["hunks"] = hunks;
+  std::string md = RenderHunks(node);
+  ASSERT_FALSE(md.empty());
+  EXPECT_LT(md.size(), 20000u);
+  std::vector<std::string> lines;
+  for (size_t start = 1, nl; start < md.size(); start = nl + 1) {  // md starts with '\n'
+    nl = md.find('\n', start);
+    if (nl == std::string::npos) nl = md.size();
+    lines.push_back(md.substr(start, nl - start));
+  }
+  const std::string fence = lines.front().substr(2, lines.front().size() - 6);  // "  ```diff"
+  for (const std::string& line : lines) {
+    EXPECT_EQ(line.rfind("  ", 0), 0u) << line;
+    if (&line != &lines.front() && &line != &lines.back()) {
+      EXPECT_EQ(line.find(fence), std::string::npos) << "a line could close the fence";
+      EXPECT_NE(line.substr(2, 1), "#");
+    }
+  }
+  EXPECT_EQ(lines.back(), "  " + fence);
+}
+
+TEST(RenderHunksTest, OneChangedLineIsInlineOnOneLine) {
+  changeset::v1::DiffNode node;
+  google::protobuf::Value hunks;
+  auto& f = *hunks.mutable_list_value()->add_values()->mutable_struct_value()->mutable_fields();
+  f["old_start"].set_number_value(2);
+  f["old_lines"].set_number_value(1);
+  f["new_start"].set_number_value(2);
+  f["new_lines"].set_number_value(1);
+  f["removed"].mutable_list_value()->add_values()->set_string_value("v = `1`\r\n# x");
+  f["added"].mutable_list_value()->add_values()->set_string_value("v = 2");
+  (*node.mutable_details()->mutable_fields())["hunks"] = hunks;
+  EXPECT_EQ(RenderHunks(node), ": ``v = `1`\\r\\n# x`` → `v = 2`");
+}
+
 }  // namespace
 }  // namespace deltascope
