@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "daemon/engine/node_util.h"
+#include "daemon/stdlib/line_diff.h"
 
 namespace deltascope {
 namespace {
@@ -59,18 +60,9 @@ bool MarkEdits(std::span<const uint64_t> a, std::span<const uint64_t> b, int64_t
 
 }  // namespace
 
-LineHunks DiffHunks(std::span<const uint64_t> a, std::span<const uint64_t> b, int64_t max_edits) {
-  size_t prefix = 0;
-  while (prefix < a.size() && prefix < b.size() && a[prefix] == b[prefix]) ++prefix;
-  a = a.subspan(prefix);
-  b = b.subspan(prefix);
-  size_t suffix = 0;
-  while (suffix < a.size() && suffix < b.size() &&
-         a[a.size() - 1 - suffix] == b[b.size() - 1 - suffix]) {
-    ++suffix;
-  }
-  a = a.first(a.size() - suffix);
-  b = b.first(b.size() - suffix);
+LineHunks DiffHunks(std::span<const uint64_t> a_in, std::span<const uint64_t> b_in,
+                    int64_t max_edits) {
+  const auto [a, b, prefix] = TrimCommonLines(a_in, b_in);
   const int64_t base = static_cast<int64_t>(prefix);
   LineHunks out;
   if (a.empty() && b.empty()) return out;
