@@ -38,6 +38,7 @@ struct RenderFlags {
   bool quiet = false;
   bool group = false;
   std::vector<MarkdownGroup> groups;  // from the config; empty: clerical vs substantive
+  size_t collapse_threshold = MarkdownOptions{}.collapse_threshold;  // from the config
 };
 
 void AddRenderFlags(CLI::App* cmd, RenderFlags& flags) {
@@ -67,6 +68,7 @@ bool Emit(const std::vector<Changeset>& changesets, const RenderFlags& flags) {
   }
   if (specs.empty() && !flags.quiet) specs.push_back({*format, "-"});
   MarkdownOptions markdown;
+  markdown.collapse_threshold = flags.collapse_threshold;
   if (flags.group) {
     markdown.groups = flags.groups.empty() ? ClericalSubstantiveGroups() : flags.groups;
   }
@@ -88,6 +90,17 @@ int ExitStatus(const std::vector<Changeset>& changesets) {
     }
   }
   return status;
+}
+
+// The config's output and markdown settings, where the command line left them unset.
+void ApplyRenderConfig(const CLI::App& cmd, const Config& config, RenderFlags& render) {
+  auto unset = [&cmd](const char* flag) { return cmd.count(flag) == 0; };
+  if (config.output_format && unset("--format")) render.format = *config.output_format;
+  if (unset("--group")) render.group = config.GroupByDefault();
+  render.groups = config.markdown_groups;
+  if (config.markdown_collapse_threshold) {
+    render.collapse_threshold = static_cast<size_t>(*config.markdown_collapse_threshold);
+  }
 }
 
 struct DiffFlags {
@@ -131,9 +144,7 @@ bool MergeConfig(const CLI::App& cmd, DiffFlags& flags) {
     flags.comparators = absl::StrJoin(*config->comparators, ",");
   }
   if (config->moves && unset("--no-moves")) flags.no_moves = !*config->moves;
-  if (config->output_format && unset("--format")) flags.render.format = *config->output_format;
-  if (unset("--group")) flags.render.group = config->GroupByDefault();
-  flags.render.groups = config->markdown_groups;
+  ApplyRenderConfig(cmd, *config, flags.render);
   flags.plugins.enable = config->plugins_enable;
   flags.plugins.disable = config->plugins_disable;
   flags.plugins.config_limits = config->plugins_limits;
@@ -256,10 +267,19 @@ int RunDiff(const DiffFlags& flags) {
 
 struct ChangelogFlags {
   std::vector<std::string> files;
+  std::string config_path;
   RenderFlags render;
 };
 
-int RunChangelog(const ChangelogFlags& flags) {
+int RunChangelog(const CLI::App& cmd, ChangelogFlags& flags) {
+  if (!flags.config_path.empty()) {
+    absl::StatusOr<Config> config = LoadConfig(flags.config_path);
+    if (!config.ok()) {
+      PrintError(config.status().message());
+      return kExitTrouble;
+    }
+    ApplyRenderConfig(cmd, *config, flags.render);
+  }
   std::vector<Changeset> all;
   for (const std::string& file : flags.files) {
     absl::StatusOr<std::string> text = ReadFileToString(file);
@@ -338,8 +358,10 @@ void AddChangelogCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("changesets", flags->files, "JSON files written by 'deltascope diff'")
       ->required()
       ->check(CLI::ExistingFile);
+  cmd->add_option("--config", flags->config_path,
+                  "YAML config file: its output and markdown settings (docs/config.md)");
   AddRenderFlags(cmd, flags->render);
-  cmd->callback([flags, exit_code] { *exit_code = RunChangelog(*flags); });
+  cmd->callback([flags, exit_code, cmd] { *exit_code = RunChangelog(*cmd, *flags); });
 }
 
 }  // namespace deltascope::cli

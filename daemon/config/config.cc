@@ -133,7 +133,15 @@ absl::Status ParseTables(const YAML::Node& list, Config& config, const Errors& e
 }
 
 absl::Status ParseMarkdown(const YAML::Node& map, Config& config, const Errors& errors) {
-  if (absl::Status s = CheckKeys(map, {"groups"}, "under 'markdown'", errors); !s.ok()) return s;
+  if (absl::Status s = CheckKeys(map, {"groups", "collapse_threshold"}, "under 'markdown'", errors);
+      !s.ok()) {
+    return s;
+  }
+  if (const YAML::Node n = map["collapse_threshold"]) {
+    absl::StatusOr<uint64_t> threshold = Count(n, "collapse_threshold", 0, errors);
+    if (!threshold.ok()) return threshold.status();
+    config.markdown_collapse_threshold = *threshold;
+  }
   const YAML::Node groups = map["groups"];
   if (!groups) return absl::OkStatus();
   if (!groups.IsSequence()) return errors.At(groups, "'groups' must be a list");

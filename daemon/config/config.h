@@ -22,6 +22,7 @@ struct Config {
   std::optional<std::vector<std::string>> comparators;  // pipeline, by name, in order
   std::vector<TableKey> table_keys;                     // regexes checked to compile
   std::vector<MarkdownGroup> markdown_groups;           // empty: the default grouping
+  std::optional<uint64_t> markdown_collapse_threshold;  // see MarkdownOptions
   std::optional<std::string> output_format;             // "markdown" or "json"
   std::optional<bool> output_group;
   std::optional<uint64_t> archive_max_total_bytes;

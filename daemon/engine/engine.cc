@@ -13,6 +13,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "daemon/engine/compare_context.h"
+#include "daemon/engine/contents.h"
 #include "daemon/engine/moves.h"
 #include "daemon/engine/node_util.h"
 #include "daemon/engine/task_pool.h"
@@ -240,6 +241,7 @@ std::optional<DiffNode> Run::ExpandChildren(CompareResult result, const ItemPair
                     [&](size_t i) { children[i] = Compare(result.children[i]); });
   result.keepalive.reset();  // e.g. remove an archive's extraction directory now
   DiffNode node = std::move(result.node);
+  AddContentsListing(node, result.children, children);
   std::vector<DiffNode> changed;
   for (auto& child : children) {
     if (child) changed.push_back(std::move(*child));

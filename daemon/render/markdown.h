@@ -24,6 +24,10 @@ struct MarkdownOptions {
   // Empty: one flat list. Otherwise changes are listed under these headings, in this order;
   // changes matching no group go under "Other changes".
   std::vector<MarkdownGroup> groups;
+  // When more than this many sibling leaves of one folder share a kind of change (action, item
+  // type, tags and the words of the summary before any number or parenthesis), they are shown
+  // as one line ("93 files: Content changed; e.g. a, b, c and 90 more"). 0: never.
+  size_t collapse_threshold = 10;
 };
 
 // The default grouping: "Substantive changes" then "Clerical changes".

@@ -22,8 +22,7 @@ LineDiffCounts MultisetDifference(std::span<const uint64_t> a, std::span<const u
 
 }  // namespace
 
-LineDiffCounts CountLineChanges(std::span<const uint64_t> a, std::span<const uint64_t> b,
-                                uint64_t max_work) {
+TrimmedLines TrimCommonLines(std::span<const uint64_t> a, std::span<const uint64_t> b) {
   size_t prefix = 0;
   while (prefix < a.size() && prefix < b.size() && a[prefix] == b[prefix]) ++prefix;
   a = a.subspan(prefix);
@@ -33,8 +32,12 @@ LineDiffCounts CountLineChanges(std::span<const uint64_t> a, std::span<const uin
          a[a.size() - 1 - suffix] == b[b.size() - 1 - suffix]) {
     ++suffix;
   }
-  a = a.first(a.size() - suffix);
-  b = b.first(b.size() - suffix);
+  return {a.first(a.size() - suffix), b.first(b.size() - suffix), prefix};
+}
+
+LineDiffCounts CountLineChanges(std::span<const uint64_t> a_in, std::span<const uint64_t> b_in,
+                                uint64_t max_work) {
+  const auto [a, b, prefix] = TrimCommonLines(a_in, b_in);
   const int64_t n = static_cast<int64_t>(a.size());
   const int64_t m = static_cast<int64_t>(b.size());
   if (n == 0 || m == 0) return {m, n, true};

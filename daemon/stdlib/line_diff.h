@@ -15,6 +15,14 @@ struct LineDiffCounts {
   bool exact = true;
 };
 
+// `a` and `b` without their common prefix (`prefix` lines long) and common suffix.
+struct TrimmedLines {
+  std::span<const uint64_t> a;
+  std::span<const uint64_t> b;
+  size_t prefix = 0;
+};
+TrimmedLines TrimCommonLines(std::span<const uint64_t> a, std::span<const uint64_t> b);
+
 // The size of a shortest edit script from `a` to `b` (Myers' O((N+M)D) algorithm after
 // trimming the common prefix and suffix), split into insertions and deletions. The work is
 // bounded by `max_work` cell visits; past it, a multiset difference is returned instead.

@@ -1,5 +1,6 @@
-// text: line-oriented UTF-8 text. Counts lines added and removed; whitespace-only edits are
-// tagged clerical. Content that is not UTF-8 is skipped (left to the next comparator).
+// text: line-oriented UTF-8 text. Counts lines added and removed and keeps a bounded excerpt
+// of the changed lines (hunks); whitespace-only edits are tagged clerical. Content that is not
+// UTF-8 is skipped (left to the next comparator).
 #include <xxhash.h>
 
 #include <string>
@@ -11,6 +12,7 @@
 #include "daemon/engine/node_util.h"
 #include "daemon/stdlib/line_diff.h"
 #include "daemon/stdlib/stdlib.h"
+#include "daemon/stdlib/text_hunks.h"
 #include "daemon/util/fd.h"
 
 namespace deltascope {
@@ -37,19 +39,14 @@ uint64_t HashNormalized(std::string_view line) {
   return XXH3_64bits(folded.data(), folded.size());
 }
 
-// Streams a file into line hashes. Returns nullopt-like NotFound... no: returns
+// Calls `on_line` with each line of the file (without its '\n'), in order. Returns
 // FailedPrecondition when the content is not UTF-8 text.
-absl::StatusOr<TextLines> ReadLines(const Item& item) {
+template <typename OnLine>
+absl::Status ForEachLine(const Item& item, OnLine on_line) {
   absl::StatusOr<UniqueFd> fd = OpenForReading(item.physical());
   if (!fd.ok()) return fd.status();
-  TextLines lines;
   std::string buf(1 << 16, '\0');
   std::string carry;  // an unfinished line, or an unfinished UTF-8 sequence
-  auto add_line = [&](std::string_view line) {
-    lines.exact.push_back(XXH3_64bits(line.data(), line.size()));
-    bool blank = line.find_first_not_of(" \t\r\v\f") == std::string_view::npos;
-    if (!blank) lines.normalized.push_back(HashNormalized(line));
-  };
   while (true) {
     absl::StatusOr<size_t> n = ReadFully(fd->get(), buf.data(), buf.size());
     if (!n.ok())
@@ -63,7 +60,7 @@ absl::StatusOr<TextLines> ReadLines(const Item& item) {
       if (line.find('\0') != std::string_view::npos || !IsValidUtf8(line)) {
         return absl::FailedPreconditionError("not UTF-8 text");
       }
-      add_line(line);
+      on_line(line);
     }
     carry.erase(0, start);
     if (eof) break;
@@ -72,9 +69,68 @@ absl::StatusOr<TextLines> ReadLines(const Item& item) {
     if (carry.find('\0') != std::string::npos || !IsValidUtf8(carry)) {
       return absl::FailedPreconditionError("not UTF-8 text");
     }
-    add_line(carry);
+    on_line(std::string_view(carry));
   }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<TextLines> ReadLines(const Item& item) {
+  TextLines lines;
+  absl::Status status = ForEachLine(item, [&](std::string_view line) {
+    lines.exact.push_back(XXH3_64bits(line.data(), line.size()));
+    bool blank = line.find_first_not_of(" \t\r\v\f") == std::string_view::npos;
+    if (!blank) lines.normalized.push_back(HashNormalized(line));
+  });
+  if (!status.ok()) return status;
   return lines;
+}
+
+// The lines at `wanted` (sorted 0-based indices), each cut to the excerpt's line limit.
+absl::StatusOr<std::vector<std::string>> ReadLinesAt(const Item& item,
+                                                     const std::vector<int64_t>& wanted,
+                                                     const ExcerptLimits& limits) {
+  std::vector<std::string> out;
+  if (wanted.empty()) return out;
+  int64_t index = 0;
+  size_t next = 0;
+  absl::Status status = ForEachLine(item, [&](std::string_view line) {
+    if (next < wanted.size() && wanted[next] == index) {
+      out.push_back(CutLine(line, limits.max_line_bytes));
+      ++next;
+    }
+    ++index;
+  });
+  if (!status.ok()) return status;
+  return out;
+}
+
+// Adds the hunks and their bounded excerpt to a modified text's node. Returns the line counts.
+absl::StatusOr<LineDiffCounts> AddHunks(const ItemPair& pair, const TextLines& left,
+                                        const TextLines& right, DiffNode& node) {
+  LineHunks diff = DiffHunks(left.exact, right.exact);
+  LineDiffCounts counts;
+  if (diff.exact) {
+    for (const LineHunk& h : diff.hunks) counts.added += h.new_count, counts.removed += h.old_count;
+  } else {
+    counts = CountLineChanges(left.exact, right.exact);
+    SetDetail(node, "hunks_approximate", true);
+  }
+  const ExcerptLimits limits;
+  ExcerptPlan plan = PlanExcerpt(diff.hunks, limits);
+  absl::StatusOr<std::vector<std::string>> old_lines =
+      ReadLinesAt(*pair.left, LinesNeeded(plan, true), limits);
+  if (!old_lines.ok()) return old_lines.status();
+  absl::StatusOr<std::vector<std::string>> new_lines =
+      ReadLinesAt(*pair.right, LinesNeeded(plan, false), limits);
+  if (!new_lines.ok()) return new_lines.status();
+  bool cut = plan.cut;
+  for (const auto* lines : {&*old_lines, &*new_lines}) {
+    for (const std::string& l : *lines) cut = cut || l.size() > limits.max_line_bytes;
+  }
+  SetDetail(node, "hunks", HunksDetail(plan, *old_lines, *new_lines, limits, cut));
+  SetDetail(node, "hunk_count", static_cast<int64_t>(diff.hunks.size()));
+  if (cut) SetDetail(node, "excerpt_cut", true);
+  return counts;
 }
 
 class TextComparator : public Comparator {
@@ -118,7 +174,10 @@ class TextComparator : public Comparator {
       AddTag(node, "whitespace-change");
       return CompareResult::Leaf(std::move(node));
     }
-    LineDiffCounts counts = CountLineChanges(left.exact, right.exact);
+    absl::StatusOr<LineDiffCounts> counted = AddHunks(pair, left, right, node);
+    if (absl::IsFailedPrecondition(counted.status())) return CompareResult::Skip();
+    if (!counted.ok()) return counted.status();
+    const LineDiffCounts& counts = *counted;
     node.set_summary(absl::StrCat(Plural(counts.added, "line", "lines"), " added, ", counts.removed,
                                   " removed"));
     AddTag(node, "content-changed");

@@ -44,13 +44,32 @@ bool HasRawControl(const std::string& s) {
 }
 
 // Every line of `markdown` is one the renderer writes: no heading or list item was injected.
+// A text's changed lines sit in a fenced diff block under their bullet ("  ```diff" ... "  ```"),
+// each "  @@", "  -" or "  +".
 void ExpectOnlyRendererLines(const std::string& markdown) {
+  std::string fence;  // the open fence, "" outside one
   for (absl::string_view line : absl::StrSplit(markdown, '\n')) {
+    if (fence.empty() && absl::StartsWith(line, "  ```") && absl::EndsWith(line, "diff")) {
+      fence = std::string(line.substr(0, line.size() - 4));
+      continue;
+    }
+    if (!fence.empty()) {
+      if (line == fence) {
+        fence.clear();
+      } else {
+        EXPECT_TRUE(absl::StartsWith(line, "  @@ ") || absl::StartsWith(line, "  -") ||
+                    absl::StartsWith(line, "  +"))
+            << "injected line in a diff block: " << line;
+      }
+      continue;
+    }
     EXPECT_TRUE(line.empty() || absl::StartsWith(line, "# Changelog: ") ||
-                absl::StartsWith(line, "## ") || absl::StartsWith(line, "- **") ||
-                absl::StartsWith(line, "- warning (") || absl::StartsWith(line, "- error ("))
+                absl::StartsWith(line, "  (excerpt cut") || absl::StartsWith(line, "## ") ||
+                absl::StartsWith(line, "- **") || absl::StartsWith(line, "- warning (") ||
+                absl::StartsWith(line, "- error ("))
         << "injected line: " << line;
   }
+  EXPECT_EQ(fence, "") << "a diff block was left open";
 }
 
 // A manifest for the echo plugin saying `mode`, in t/plugins/.
