@@ -323,7 +323,14 @@ TEST_P(ReplyMemoryTest, HostPeakMemoryStaysNearAPlainRun) {
   ASSERT_GT(attack_kb, 0);
   // Before the limits, for these three items: 100,000 children each took the host to 610 MB,
   // a 15 MB summary each to 260 MB (a plain run: 14 MB).
-  EXPECT_LT(attack_kb - plain_kb, 100 * 1024)
+#ifdef DELTASCOPE_SANITIZED
+  // ASan keeps freed memory in quarantine and pads every allocation: the normal build holds the
+  // 100 MB bound; here only a gross regression is caught.
+  const long bound_kb = 250 * 1024;
+#else
+  const long bound_kb = 100 * 1024;
+#endif
+  EXPECT_LT(attack_kb - plain_kb, bound_kb)
       << "plain " << plain_kb << " KiB, " << GetParam() << " " << attack_kb << " KiB";
 }
 
