@@ -213,8 +213,9 @@ absl::Status ParseArchives(const YAML::Node& map, Config& config, const Errors& 
 }
 
 absl::Status ParsePlugins(const YAML::Node& map, Config& config, const Errors& errors) {
-  if (absl::Status s = CheckKeys(map, {"enable", "disable", "limits", "require_signed", "trusted_keys"},
-                                 "under 'plugins'", errors);
+  if (absl::Status s =
+          CheckKeys(map, {"enable", "disable", "limits", "require_signed", "trusted_keys"},
+                    "under 'plugins'", errors);
       !s.ok()) {
     return s;
   }

@@ -152,7 +152,8 @@ TEST_F(SupervisorTest, CrashesSpendTheBudgetThenQuarantineFailsFast) {
   EXPECT_EQ(s->state(), PluginState::kQuarantined);
   absl::StatusOr<CompareResult> r = Compare(s);  // fails fast: no start, no call
   EXPECT_EQ(DiagnosticCodeOf(r.status(), ""), "plugin-quarantined");
-  EXPECT_NE(r.status().message().find("3 of 3 calls failed within 60 s"), std::string::npos) << r.status();
+  EXPECT_NE(r.status().message().find("3 of 3 calls failed within 60 s"), std::string::npos)
+      << r.status();
   EXPECT_EQ(s->counters().calls, 3u);  // the quarantined attempt reached no process
   EXPECT_EQ(s->counters().crashes, 3u);
   EXPECT_EQ(s->counters().restarts, 2u);
@@ -187,7 +188,8 @@ TEST_F(SupervisorTest, QuarantineEndsAfterItsPeriodAndDoublesOnAFailureOnProbati
   EXPECT_EQ(s->counters().crashes, 3u);
   // One failure on probation is enough, and the next quarantine lasts twice as long.
   ASSERT_EQ(s->state(), PluginState::kQuarantined);
-  EXPECT_NE(s->reason().find("failed its trial call after a quarantine"), std::string::npos) << s->reason();
+  EXPECT_NE(s->reason().find("failed its trial call after a quarantine"), std::string::npos)
+      << s->reason();
   EXPECT_NE(s->reason().find("tried again in 2 s"), std::string::npos) << s->reason();
   EXPECT_EQ(DiagnosticCodeOf(Compare(s).status(), ""), "plugin-quarantined");
   advance(milliseconds(1999));  // twice as long this time
