@@ -47,6 +47,18 @@ grpc::Status CallDiff(daemonpb::Deltascope::Stub& api, const daemonpb::DiffReque
   return reader->Finish();
 }
 
+// Folders a/ and b/ whose 64 GiB sparse files differ in their last byte: a diff that hashes for
+// a long time, created at once.
+void MakeLongDiff(const ScratchTree& t) {
+  for (const char* side : {"a", "b"}) {
+    t.Mkdir(side);
+    const int fd = ::open((t / side / "big.bin").c_str(), O_CREAT | O_WRONLY, 0644);
+    ASSERT_EQ(::ftruncate(fd, off_t{64} << 30), 0);
+    ASSERT_EQ(::pwrite(fd, side, 1, (off_t{64} << 30) - 1), 1);
+    ::close(fd);
+  }
+}
+
 daemonpb::DiffRequest Request(const std::string& from, const std::string& to) {
   daemonpb::DiffRequest r;
   r.add_snapshots(from);
@@ -177,14 +189,7 @@ TEST(DaemonAccessTest, OneDaemonPerSocketAndNeverARegularFileRemoved) {
 
 TEST(DaemonAccessTest, DrainStopsServingAtOnceAndEndsOnTime) {
   ScratchTree t;
-  // Two large sparse files differing in their last byte: a diff that hashes for a long time.
-  for (const char* side : {"a", "b"}) {
-    t.Mkdir(side);
-    const int fd = ::open((t / side / "big.bin").c_str(), O_CREAT | O_WRONLY, 0644);
-    ASSERT_EQ(::ftruncate(fd, off_t{64} << 30), 0);
-    ASSERT_EQ(::pwrite(fd, side, 1, (off_t{64} << 30) - 1), 1);
-    ::close(fd);
-  }
+  MakeLongDiff(t);
   TestDaemon daemon(t / "d.sock", {"--no-plugins", "--drain-seconds", "1"});
   ASSERT_TRUE(daemon.ready()) << daemon.process().Stderr();
   BackgroundProcess client({BinPath("deltascope"), "diff", (t / "a").string(), (t / "b").string(),
@@ -201,13 +206,7 @@ TEST(DaemonAccessTest, DrainStopsServingAtOnceAndEndsOnTime) {
 
 TEST(DaemonAccessTest, HealthSaysNotServingWhileDraining) {
   ScratchTree t;
-  for (const char* side : {"a", "b"}) {
-    t.Mkdir(side);
-    const int fd = ::open((t / side / "big.bin").c_str(), O_CREAT | O_WRONLY, 0644);
-    ASSERT_EQ(::ftruncate(fd, off_t{64} << 30), 0);
-    ASSERT_EQ(::pwrite(fd, side, 1, (off_t{64} << 30) - 1), 1);
-    ::close(fd);
-  }
+  MakeLongDiff(t);
   TestDaemon daemon(t / "d.sock", {"--no-plugins", "--drain-seconds", "600"});
   ASSERT_TRUE(daemon.ready()) << daemon.process().Stderr();
   BackgroundProcess client({BinPath("deltascope"), "diff", (t / "a").string(), (t / "b").string(),
