@@ -7,6 +7,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "daemon/config/config.h"
 #include "daemon/engine/engine.h"
 #include "daemon/engine/media_type.h"
@@ -147,8 +148,42 @@ bool DiffService::Drain(std::chrono::steady_clock::time_point deadline,
   return cv_.wait_for(lock, grace, [&] { return running_ == 0; });
 }
 
+namespace {
+
+// Nodes under `node` (itself included): the size of what a changeset reports.
+uint64_t CountNodes(const DiffNode& node) {
+  uint64_t n = 1;
+  for (const DiffNode& child : node.children()) n += CountNodes(child);
+  return n;
+}
+
+}  // namespace
+
 grpc::Status DiffService::Diff(grpc::ServerContext* context, const daemon::v1::DiffRequest* request,
                                grpc::ServerWriter<daemon::v1::DiffEvent>* writer) {
+  RequestRecord record;
+  record.id = next_request_id_.fetch_add(1);
+  const auto start = std::chrono::steady_clock::now();
+  const grpc::Status status = RunDiff(context, request, writer, record);
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - start);
+  // One line per request, whatever its outcome: the operator's record of who diffed what.
+  LogInfo("request", {{"id", std::to_string(record.id)},
+                      {"rpc", "Diff"},
+                      {"peer", context->peer()},
+                      {"snapshots", absl::StrJoin(request->snapshots(), " ")},
+                      {"duration_ms", std::to_string(ms.count())},
+                      {"code", std::to_string(static_cast<int>(status.error_code()))},
+                      {"error", status.error_message()},
+                      {"exit_status", std::to_string(record.exit_status)},
+                      {"nodes", std::to_string(record.changed_nodes)}});
+  return status;
+}
+
+grpc::Status DiffService::RunDiff(grpc::ServerContext* context,
+                                  const daemon::v1::DiffRequest* request,
+                                  grpc::ServerWriter<daemon::v1::DiffEvent>* writer,
+                                  RequestRecord& record) {
   if (request->snapshots_size() < 2) {
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "a diff needs at least two snapshots");
   }
@@ -175,7 +210,7 @@ grpc::Status DiffService::Diff(grpc::ServerContext* context, const daemon::v1::D
     ~Slot() { service->Release(); }
   } slot{this};
   // Lets operators (and the tests, instead of guessing with sleeps) see a diff take its slot.
-  LogInfo("diff started", {{"from", request->snapshots(0)}});
+  LogInfo("diff started", {{"id", std::to_string(record.id)}, {"from", request->snapshots(0)}});
 
   std::shared_ptr<const ComparatorRegistry> registry = source_->Current();
   std::vector<std::string> names(request->comparators().begin(), request->comparators().end());
@@ -234,11 +269,13 @@ grpc::Status DiffService::Diff(grpc::ServerContext* context, const daemon::v1::D
     MakeUtf8(*cs);
     daemon::v1::DiffEvent event;
     *event.mutable_changeset() = *cs;
+    if (cs->has_root()) record.changed_nodes += CountNodes(cs->root());
     changesets.push_back(std::move(*cs));
     if (!writer->Write(event)) return grpc::Status(grpc::StatusCode::CANCELLED, "client went away");
   }
   daemon::v1::DiffEvent done;
-  done.mutable_done()->set_exit_status(ExitStatusOf(changesets));
+  record.exit_status = ExitStatusOf(changesets);
+  done.mutable_done()->set_exit_status(record.exit_status);
   writer->Write(done);
   served_.fetch_add(1);
   return grpc::Status::OK;

@@ -48,6 +48,15 @@ class DiffService final : public daemon::v1::Deltascope::Service {
   bool Drain(std::chrono::steady_clock::time_point deadline, std::chrono::milliseconds grace);
 
  private:
+  // What one Diff request did, for its log line.
+  struct RequestRecord {
+    uint64_t id = 0;
+    int exit_status = -1;  // -1: no Done sent
+    uint64_t changed_nodes = 0;
+  };
+  grpc::Status RunDiff(grpc::ServerContext* context, const daemon::v1::DiffRequest* request,
+                       grpc::ServerWriter<daemon::v1::DiffEvent>* writer, RequestRecord& record);
+
   // Waits for a slot; false (with the status to return) when refused or cancelled.
   bool Admit(grpc::ServerContext* context, grpc::Status* refusal);
   void Release();
@@ -64,6 +73,7 @@ class DiffService final : public daemon::v1::Deltascope::Service {
   bool draining_ = false;
   std::atomic<bool> abandon_{false};  // the drain period is over: running diffs stop
   std::atomic<uint64_t> served_{0};
+  std::atomic<uint64_t> next_request_id_{1};
 };
 
 }  // namespace deltascope

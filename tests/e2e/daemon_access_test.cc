@@ -93,6 +93,12 @@ TEST(DaemonAccessTest, ClientsReadOnlyUnderAllowedRootsAndNameNoFiles) {
         << s.error_message();
     EXPECT_EQ(s.error_message().find("password"), std::string::npos);
   }
+  // Every request leaves one log line, refusals included.
+  ASSERT_TRUE(WaitForLog(daemon.process(), "request", 6));
+  const std::string log = daemon.process().Stderr();
+  EXPECT_NE(log.find("\"rpc\":\"Diff\""), std::string::npos) << log;
+  EXPECT_NE(log.find("\"exit_status\":\"1\""), std::string::npos) << log;
+  EXPECT_NE(log.find("\"code\":\"7\""), std::string::npos) << log;  // PERMISSION_DENIED
   // A relative path is refused, not resolved against the daemon's working directory.
   EXPECT_EQ(CallDiff(*api, Request("a", "b")).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
 
