@@ -251,7 +251,7 @@ int RunDiff(const DiffFlags& flags) {
   for (size_t i = 0; i + 1 < flags.snapshots.size(); ++i) {
     DiffProgress progress;
     absl::StatusOr<Changeset> cs = [&] {
-      ProgressLine line(progress, !flags.render.quiet);
+      ProgressLine line(progress, !flags.render.quiet, flags.snapshots[i], flags.snapshots[i + 1]);
       return engine.Diff(flags.snapshots[i], flags.snapshots[i + 1], flags.snapshots[i],
                          flags.snapshots[i + 1], &progress);
     }();
