@@ -59,6 +59,21 @@ void MakeLongDiff(const ScratchTree& t) {
   }
 }
 
+// A daemon draining (SIGTERM sent) while a client's long diff runs.
+struct Draining {
+  Draining(const ScratchTree& t, const std::string& drain_seconds)
+      : daemon(t / "d.sock", {"--no-plugins", "--drain-seconds", drain_seconds}),
+        client({BinPath("deltascope"), "diff", (t / "a").string(), (t / "b").string(), "--daemon",
+                daemon.target()}) {
+    if (!daemon.ready() || !WaitForLog(daemon.process(), "diff started")) return;
+    daemon.process().Signal(SIGTERM);
+    started = WaitForLog(daemon.process(), "draining");
+  }
+  TestDaemon daemon;
+  BackgroundProcess client;
+  bool started = false;
+};
+
 daemonpb::DiffRequest Request(const std::string& from, const std::string& to) {
   daemonpb::DiffRequest r;
   r.add_snapshots(from);
@@ -196,13 +211,10 @@ TEST(DaemonAccessTest, OneDaemonPerSocketAndNeverARegularFileRemoved) {
 TEST(DaemonAccessTest, DrainStopsServingAtOnceAndEndsOnTime) {
   ScratchTree t;
   MakeLongDiff(t);
-  TestDaemon daemon(t / "d.sock", {"--no-plugins", "--drain-seconds", "1"});
-  ASSERT_TRUE(daemon.ready()) << daemon.process().Stderr();
-  BackgroundProcess client({BinPath("deltascope"), "diff", (t / "a").string(), (t / "b").string(),
-                            "--daemon", daemon.target()});
-  ASSERT_TRUE(WaitForLog(daemon.process(), "diff started"));
-  daemon.process().Signal(SIGTERM);
-  ASSERT_TRUE(WaitForLog(daemon.process(), "draining"));
+  Draining drain(t, "1");
+  ASSERT_TRUE(drain.started) << drain.daemon.process().Stderr();
+  TestDaemon& daemon = drain.daemon;
+  BackgroundProcess& client = drain.client;
   // The client of the cancelled diff is told why, and the daemon exits cleanly.
   EXPECT_EQ(client.Wait(120), 2);
   EXPECT_NE(client.Stderr().find("shutting down"), std::string::npos) << client.Stderr();
@@ -213,13 +225,10 @@ TEST(DaemonAccessTest, DrainStopsServingAtOnceAndEndsOnTime) {
 TEST(DaemonAccessTest, HealthSaysNotServingWhileDraining) {
   ScratchTree t;
   MakeLongDiff(t);
-  TestDaemon daemon(t / "d.sock", {"--no-plugins", "--drain-seconds", "600"});
-  ASSERT_TRUE(daemon.ready()) << daemon.process().Stderr();
-  BackgroundProcess client({BinPath("deltascope"), "diff", (t / "a").string(), (t / "b").string(),
-                            "--daemon", daemon.target()});
-  ASSERT_TRUE(WaitForLog(daemon.process(), "diff started"));
-  daemon.process().Signal(SIGTERM);
-  ASSERT_TRUE(WaitForLog(daemon.process(), "draining"));
+  Draining drain(t, "600");
+  ASSERT_TRUE(drain.started) << drain.daemon.process().Stderr();
+  TestDaemon& daemon = drain.daemon;
+  BackgroundProcess& client = drain.client;
   auto health = grpc::health::v1::Health::NewStub(
       grpc::CreateChannel(daemon.target(), grpc::InsecureChannelCredentials()));
   grpc::ClientContext ctx;
