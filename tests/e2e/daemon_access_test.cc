@@ -59,10 +59,16 @@ void MakeLongDiff(const ScratchTree& t) {
   }
 }
 
-// A daemon draining (SIGTERM sent) while a client's long diff runs.
-struct Draining {
+// The long diff's files, made before anything that uses them (a base is built first).
+struct LongDiffFiles {
+  explicit LongDiffFiles(const ScratchTree& t) { MakeLongDiff(t); }
+};
+
+// A daemon draining (SIGTERM sent) while a client's long diff of a/ and b/ runs.
+struct Draining : LongDiffFiles {
   Draining(const ScratchTree& t, const std::string& drain_seconds)
-      : daemon(t / "d.sock", {"--no-plugins", "--drain-seconds", drain_seconds}),
+      : LongDiffFiles(t),
+        daemon(t / "d.sock", {"--no-plugins", "--drain-seconds", drain_seconds}),
         client({BinPath("deltascope"), "diff", (t / "a").string(), (t / "b").string(), "--daemon",
                 daemon.target()}) {
     if (!daemon.ready() || !WaitForLog(daemon.process(), "diff started")) return;
@@ -210,7 +216,6 @@ TEST(DaemonAccessTest, OneDaemonPerSocketAndNeverARegularFileRemoved) {
 
 TEST(DaemonAccessTest, DrainStopsServingAtOnceAndEndsOnTime) {
   ScratchTree t;
-  MakeLongDiff(t);
   Draining drain(t, "1");
   ASSERT_TRUE(drain.started) << drain.daemon.process().Stderr();
   TestDaemon& daemon = drain.daemon;
@@ -224,7 +229,6 @@ TEST(DaemonAccessTest, DrainStopsServingAtOnceAndEndsOnTime) {
 
 TEST(DaemonAccessTest, HealthSaysNotServingWhileDraining) {
   ScratchTree t;
-  MakeLongDiff(t);
   Draining drain(t, "600");
   ASSERT_TRUE(drain.started) << drain.daemon.process().Stderr();
   TestDaemon& daemon = drain.daemon;
