@@ -13,6 +13,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "daemon/render/html.h"
 #include "daemon/render/json.h"
 #include "daemon/util/fd.h"
 
@@ -22,8 +23,9 @@ absl::StatusOr<Format> ParseFormat(const std::string& name) {
   std::string lower = absl::AsciiStrToLower(name);
   if (lower == "markdown" || lower == "md") return Format::kMarkdown;
   if (lower == "json") return Format::kJson;
+  if (lower == "html") return Format::kHtml;
   return absl::InvalidArgumentError(
-      absl::StrCat("unknown format '", name, "' (expected markdown or json)"));
+      absl::StrCat("unknown format '", name, "' (expected markdown, json or html)"));
 }
 
 absl::StatusOr<OutputSpec> ParseOutputSpec(const std::string& spec, Format fallback) {
@@ -35,8 +37,8 @@ absl::StatusOr<OutputSpec> ParseOutputSpec(const std::string& spec, Format fallb
     // A word before the colon ("xml:out.xml") names a format; one with '/' or '.' is a path.
     const bool word = std::all_of(prefix.begin(), prefix.end(), absl::ascii_isalpha);
     if (!format.ok() && word) {
-      return absl::InvalidArgumentError(absl::StrCat("-o ", spec, ": unknown output format '",
-                                                     prefix, "' (expected markdown or json)"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "-o ", spec, ": unknown output format '", prefix, "' (expected markdown, json or html)"));
     }
     if (format.ok()) {
       out.format = *format;
@@ -52,6 +54,8 @@ absl::StatusOr<OutputSpec> ParseOutputSpec(const std::string& spec, Format fallb
     out.format = Format::kJson;
   } else if (absl::EndsWith(lower, ".md") || absl::EndsWith(lower, ".markdown")) {
     out.format = Format::kMarkdown;
+  } else if (absl::EndsWith(lower, ".html") || absl::EndsWith(lower, ".htm")) {
+    out.format = Format::kHtml;
   } else {
     out.format = fallback;
   }
@@ -86,12 +90,15 @@ absl::Status WriteFileAtomically(const std::string& path, const std::string& dat
 absl::Status WriteOutputs(const std::vector<changeset::v1::Changeset>& changesets,
                           const std::vector<OutputSpec>& outputs,
                           const MarkdownOptions& markdown_options) {
-  std::optional<std::string> json, markdown;
+  std::optional<std::string> json, markdown, html;
   for (const OutputSpec& out : outputs) {
     const std::string* text;
     if (out.format == Format::kJson) {
       if (!json) json = RenderJson(changesets);
       text = &*json;
+    } else if (out.format == Format::kHtml) {
+      if (!html) html = RenderHtml(changesets);
+      text = &*html;
     } else {
       if (!markdown) markdown = RenderMarkdown(changesets, markdown_options);
       text = &*markdown;

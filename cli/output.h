@@ -11,7 +11,7 @@
 
 namespace deltascope::cli {
 
-enum class Format { kMarkdown, kJson };
+enum class Format { kMarkdown, kJson, kHtml };
 
 struct OutputSpec {
   Format format = Format::kMarkdown;
@@ -20,8 +20,8 @@ struct OutputSpec {
 
 absl::StatusOr<Format> ParseFormat(const std::string& name);
 
-// Parses "json:out.txt", "report.md" or "changes.json" (format from the extension, else
-// `fallback`).
+// Parses "json:out.txt", "report.md", "changes.json" or "report.html" (format from the
+// extension, else `fallback`).
 absl::StatusOr<OutputSpec> ParseOutputSpec(const std::string& spec, Format fallback);
 
 // Renders the changesets once per format and writes each output (files atomically, through a

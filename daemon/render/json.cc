@@ -205,6 +205,12 @@ std::string RenderJson(const std::vector<Changeset>& changesets) {
   return EscapeJsonInvisibles(out.dump(2, ' ', false, Json::error_handler_t::replace)) + "\n";
 }
 
+std::string RenderCompactJson(const std::vector<Changeset>& changesets) {
+  Json out = Json::array();
+  for (const Changeset& cs : changesets) out.push_back(ChangesetToJson(cs));
+  return EscapeJsonInvisibles(out.dump(-1, ' ', false, Json::error_handler_t::replace));
+}
+
 absl::StatusOr<std::vector<Changeset>> ParseJson(absl::string_view text, absl::string_view source) {
   Json j = Json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) {

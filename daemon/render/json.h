@@ -18,6 +18,10 @@ using changeset::v1::Changeset;
 // Ends with a newline.
 std::string RenderJson(const std::vector<Changeset>& changesets);
 
+// The same objects, always as an array, on one line (no indentation, no final newline): for
+// embedding (the HTML report). Escapes exactly as RenderJson does.
+std::string RenderCompactJson(const std::vector<Changeset>& changesets);
+
 // Parses what RenderJson wrote (an object or an array). `source` names the input in errors.
 absl::StatusOr<std::vector<Changeset>> ParseJson(absl::string_view text, absl::string_view source);
 
