@@ -1,0 +1,265 @@
+"""The HTML report in a real browser: headless Chromium (Debian's package, installed by
+scripts/install-deps.sh) loads reports written by the real `deltascope` from disk (file://) and
+the tests assert on the DOM the report's script builds, drive it with the keyboard, take
+screenshots, and try to make hostile file names and plugin strings run script."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+sys.path.insert(0, os.path.dirname(__file__))
+import cdp  # noqa: E402
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+BIN_DIR = os.environ.get("DELTASCOPE_BIN_DIR", os.path.join(ROOT, "build", "bin"))
+SNAPSHOTS = os.path.join(ROOT, "examples", "snapshots")
+CLERICAL = {"whitespace-change", "column-reorder", "row-reorder", "format-change", "key-order",
+            "encoding-change", "comment-change", "file-move", "file-copy", "folder-move",
+            "folder-rename"}
+
+# JavaScript run in the page: the tree item of a path in the n-th changeset, and a click on
+# each collapsed ancestor's row so that it is rendered.
+HELPERS = r"""
+window.t_item = (n, path) => Array.from(
+    document.querySelectorAll('section.changeset')[n].querySelectorAll('li[role="treeitem"]'))
+    .find(li => li.dataset.path === path) || null;
+window.t_open = (n, path) => {
+  const parts = path.split('/');
+  for (let i = 1; i <= parts.length; i++) {
+    const li = t_item(n, parts.slice(0, i).join('/'));
+    if (li && li.getAttribute('aria-expanded') === 'false') li.querySelector(':scope > .row').click();
+  }
+  return t_item(n, path);
+};
+window.t_shown = n => Array.from(document.querySelectorAll('section.changeset')[n]
+    .querySelectorAll('li[role="treeitem"]')).map(li => li.dataset.path);
+"""
+
+
+def deltascope(*args, cwd=None, ok=(0, 1)):
+    r = subprocess.run([os.path.join(BIN_DIR, "deltascope"), *args], cwd=cwd,
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode in ok, f"deltascope {args}: exit {r.returncode}\n{r.stderr}"
+    return r
+
+
+def expected_counts(changeset):
+    """The report's counting rule, independently: leaves and containers with a summary; inside
+    an added or removed container only moves and copies."""
+    counts = {"substantive": 0, "clerical": 0, "other": 0}
+
+    def walk(node, inside):
+        children = node.get("children", [])
+        if (not children or node.get("summary")) and (
+                not inside or node.get("action") in ("move", "copy")):
+            tags = node.get("tags", [])
+            kind = "other" if not tags else (
+                "clerical" if all(t in CLERICAL for t in tags) else "substantive")
+            counts[kind] += 1
+        for child in children:
+            walk(child, inside or node.get("action") in ("add", "remove"))
+
+    if changeset.get("root"):
+        walk(changeset["root"], False)
+    return counts
+
+
+@pytest.fixture(scope="module")
+def example(tmp_path_factory):
+    out = tmp_path_factory.mktemp("example")
+    html, js = str(out / "report.html"), str(out / "changes.json")
+    deltascope("diff", "2024-01", "2024-06", "2025-01", "-o", html, "-o", js, cwd=SNAPSHOTS)
+    with open(js) as f:
+        return html, json.load(f)
+
+
+@pytest.fixture
+def browser():
+    with cdp.Chromium(width=1000, height=800) as b:
+        yield b
+
+
+def load(browser, path):
+    browser.open(path)
+    browser.evaluate(HELPERS)
+
+
+def problems(browser):
+    """Script errors, console errors, CSP reports and requests other than the file itself."""
+    found = []
+    for e in browser.drain_events():
+        method, params = e["method"], e.get("params", {})
+        if method == "Runtime.exceptionThrown":
+            found.append(params["exceptionDetails"])
+        elif method == "Log.entryAdded" and params["entry"]["level"] == "error":
+            found.append(params["entry"]["text"])
+        elif method == "Runtime.consoleAPICalled" and params["type"] in ("error", "warning"):
+            found.append(params["args"])
+        elif method == "Network.requestWillBeSent":
+            url = params["request"]["url"]
+            if not url.startswith("file://") or not url.endswith(".html"):
+                found.append("request: " + url)
+    return found
+
+
+def test_counts_match_the_changesets_and_nothing_is_fetched(example, browser):
+    html, changesets = example
+    load(browser, html)
+    totals = {"substantive": 0, "clerical": 0, "other": 0}
+    for n, cs in enumerate(changesets):
+        c = expected_counts(cs)
+        for k in totals:
+            totals[k] += c[k]
+        text = browser.evaluate(f"document.querySelectorAll('section.changeset')[{n}]"
+                                ".querySelector('p.counts').textContent")
+        all_ = sum(c.values())
+        assert text.startswith(f"{all_} changes: {c['substantive']} substantive, "
+                               f"{c['clerical']} clerical"), text
+    labels = browser.evaluate("Array.from(document.querySelectorAll('.toolbar label'))"
+                              ".map(l => l.textContent.trim())")
+    assert f"all ({sum(totals.values())})" in labels, labels
+    assert f"substantive ({totals['substantive']})" in labels, labels
+    assert f"clerical ({totals['clerical']})" in labels, labels
+    # Collapsed by default: only the top level is in the DOM.
+    shown = browser.evaluate("t_shown(0)")
+    assert shown == [c["path"] for c in changesets[0]["root"]["children"]], shown
+    data = next(c for c in changesets[0]["root"]["children"] if c["path"] == "data")
+    assert browser.evaluate("t_item(0, 'data').querySelector('.count').textContent") == \
+        f"{sum(expected_counts({'root': data}).values())} changes"
+    assert problems(browser) == []
+
+
+def test_table_diff_highlights_changed_cells_and_added_rows(example, browser):
+    html, changesets = example
+    load(browser, html)
+    data = next(c for c in changesets[0]["root"]["children"] if c["path"] == "data")
+    trees = next(c for c in data["children"] if c["path"] == "data/trees.csv")
+    assert browser.evaluate("t_open(0, 'data/trees.csv').getAttribute('aria-expanded')") == "true"
+    cells = browser.evaluate("""Array.from(t_item(0, 'data/trees.csv')
+        .querySelectorAll('table.cells td.cell-changed')).map(td => [
+          td.querySelector('del.before').textContent, td.querySelector('ins.after').textContent,
+          getComputedStyle(td).backgroundColor])""")
+    want = [[e["before"], e["after"]] for e in trees["details"]["cells_changed_examples"]]
+    assert [c[:2] for c in cells] == want
+    assert all(c[2] == "rgb(255, 248, 197)" for c in cells), cells  # the highlight colour
+    added = browser.evaluate("""Array.from(t_item(0, 'data/trees.csv')
+        .querySelectorAll('table.rows tr.row-added')).map(tr =>
+          Array.from(tr.cells).slice(1).map(td => td.textContent))""")
+    assert added == trees["details"]["rows_added_examples"]
+    # Text hunks, JSON paths and a move with its source.
+    hunk = browser.evaluate("Array.from(t_open(0, 'config/export.ini')"
+                            ".querySelectorAll('pre.hunks span')).map(s => s.className)")
+    assert hunk[0] == "hunk-header" and "line-added" in hunk and "line-removed" in hunk, hunk
+    paths = browser.evaluate("Array.from(t_open(0, 'data/metadata.json')"
+                             ".querySelectorAll('table.json-paths td.mono')).map(t => t.textContent)")
+    assert paths and all(p.startswith("$") for p in paths), paths
+    move = browser.evaluate("t_open(0, 'archive/surveys/2023-survey.zip')"
+                            ".querySelector('.source').textContent")
+    assert move.startswith("from archive/"), move
+    assert problems(browser) == []
+
+
+def test_filters_show_only_their_kind(example, browser):
+    html, _ = example
+    load(browser, html)
+    assert "README.md" in browser.evaluate("t_shown(0)")
+    browser.evaluate("document.getElementById('filter-substantive').click()")
+    shown = browser.evaluate("t_shown(0)")
+    assert "README.md" not in shown and "data" in shown, shown
+    browser.evaluate("void t_open(0, 'data/trees.csv')")
+    kinds = browser.evaluate("Array.from(t_item(0, 'data').querySelectorAll('li[role=treeitem]'))"
+                             ".map(li => li.dataset.kind)")
+    assert kinds and set(kinds) == {"substantive"}, kinds
+    browser.evaluate("document.getElementById('filter-clerical').click()")
+    shown = browser.evaluate("t_shown(0)")
+    assert "README.md" in shown and "docs" not in shown, shown
+    assert browser.evaluate("t_item(0, 'data').querySelector('.count').textContent") == "1 change"
+    assert problems(browser) == []
+
+
+def test_keyboard_moves_expands_and_collapses(example, browser):
+    html, _ = example
+    load(browser, html)
+    focused = "document.activeElement.dataset.path"
+    browser.evaluate("document.querySelector('li[role=treeitem][tabindex=\"0\"]').focus()")
+    assert browser.evaluate(focused) == "README.md"
+
+    def press(key):
+        browser.press(key, key_code=cdp.KEY_CODES[key])
+
+    press("ArrowDown")
+    assert browser.evaluate(focused) == "archive"
+    press("ArrowRight")
+    assert browser.evaluate("t_item(0, 'archive').getAttribute('aria-expanded')") == "true"
+    press("ArrowRight")
+    assert browser.evaluate(focused) == "archive/surveys"
+    press("ArrowLeft")
+    assert browser.evaluate(focused) == "archive"
+    press("ArrowLeft")
+    assert browser.evaluate("t_item(0, 'archive').getAttribute('aria-expanded')") == "false"
+    press("Enter")
+    assert browser.evaluate("t_item(0, 'archive').getAttribute('aria-expanded')") == "true"
+    press("End")
+    assert browser.evaluate(focused) == "maps"
+    press("ArrowUp")
+    assert browser.evaluate(focused) == "docs"
+    press("Home")
+    assert browser.evaluate(focused) == "README.md"
+    # One tab stop per tree (roving tabindex), and the roles a screen reader needs.
+    assert browser.evaluate("document.querySelectorAll('section.changeset')[0]"
+                            ".querySelectorAll('[tabindex=\"0\"]').length") == 1
+    assert browser.evaluate("document.querySelectorAll('[role=tree]').length") == 2
+    assert browser.evaluate("t_item(0, 'archive/surveys').getAttribute('aria-level')") == "2"
+    assert problems(browser) == []
+
+
+def test_screenshot_is_not_blank(example, browser):
+    html, _ = example
+    load(browser, html)
+    browser.evaluate("Array.from(document.querySelectorAll('button'))"
+                     ".find(b => b.textContent === 'Expand all').click()")
+    png = browser.screenshot()
+    assert len(cdp.png_colours(png)) > 8  # text, badges, highlights: not one flat colour
+
+
+def test_print_renders_everything_expanded(example, browser):
+    html, changesets = example
+    load(browser, html)
+
+    def nodes(n):
+        return 1 + sum(nodes(c) for c in n.get("children", []))
+
+    want = sum(nodes(cs["root"]) - 1 for cs in changesets)  # the root folder is not an item
+    browser.evaluate("window.dispatchEvent(new Event('beforeprint'))")
+    assert browser.evaluate("document.querySelectorAll('li[role=treeitem]').length") == want
+    assert browser.evaluate("document.querySelectorAll('[aria-expanded=false]').length") == 0
+    browser.call("Emulation.setEmulatedMedia", {"media": "print"})
+    assert browser.evaluate("getComputedStyle(document.querySelector('.toolbar')).display") == "none"
+    browser.evaluate("window.dispatchEvent(new Event('afterprint'))")
+    assert browser.evaluate("document.querySelectorAll('[aria-expanded=true]').length") == 0
+
+
+def test_a_hundred_thousand_changes_load_lazily(tmp_path, browser):
+    files = [{"action": "add", "item_type": "text", "path": f"big/f{i:06}.txt",
+              "summary": "New text (1 line)", "tags": ["file-addition"], "comparator": "text"}
+             for i in range(100_000)]
+    cs = {"from_snapshot": "a", "to_snapshot": "b",
+          "root": {"action": "modify", "item_type": "directory", "path": "", "children": [
+              {"action": "modify", "item_type": "directory", "path": "big", "children": files}]}}
+    (tmp_path / "big.json").write_text(json.dumps(cs))
+    html = str(tmp_path / "big.html")
+    deltascope("changelog", str(tmp_path / "big.json"), "-o", html)
+    assert os.path.getsize(html) < 20_000_000
+    load(browser, html)
+    assert browser.evaluate("document.querySelector('p.counts').textContent") == \
+        "100000 changes: 100000 substantive"
+    assert browser.evaluate("t_shown(0)") == ["big"]
+    browser.evaluate("void t_open(0, 'big')")
+    assert len(browser.evaluate("t_shown(0)")) == 1 + 200 + 1  # a page, then "Show more"
+    browser.evaluate("document.querySelector('li.more > .row').click()")
+    assert len(browser.evaluate("t_shown(0)")) == 1 + 400 + 1
+    assert browser.evaluate("document.activeElement.dataset.path") == "big/f000200.txt"
+    assert problems(browser) == []
