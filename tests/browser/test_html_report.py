@@ -263,3 +263,119 @@ def test_a_hundred_thousand_changes_load_lazily(tmp_path, browser):
     assert len(browser.evaluate("t_shown(0)")) == 1 + 400 + 1
     assert browser.evaluate("document.activeElement.dataset.path") == "big/f000200.txt"
     assert problems(browser) == []
+
+
+# Each payload, if it ran, would set window.__xss or change the title (or leave an element).
+ATTACKS = [
+    "</script><script>window.__xss=1;document.title='XSS'</script>",
+    "<img src=x onerror=\"window.__xss=2\">",
+    "\"><svg onload=window.__xss=3>",
+    "'><iframe srcdoc=\"<script>parent.__xss=4</script>\">",
+    "<!--<script>window.__xss=5</script>-->",
+    "javascript:window.__xss=6",
+]
+# File names cannot hold '/': these still try to open markup.
+NAME_ATTACKS = ["<img src=x onerror=\"window.__xss=7\">.txt", "\"><svg onload=window.__xss=8>.txt",
+                "<b onmouseover=window.__xss=9>bold.echo", "bell\x07\x1b[2J\u202egnp.txt"]
+
+
+def hostile_changeset():
+    """Every string field of the IR, details of every shape the report draws, and diagnostics,
+    holding the attacks."""
+    a = ATTACKS
+    detail = {"cells_changed_examples": [{"key": a[0], "column": a[1], "before": a[2], "after": a[3]}],
+              "key": [a[4]], "rows_added_examples": [[a[0], a[1]]], "rows_removed_examples": [[a[2]]],
+              "hunks": [{"old_start": 1, "old_lines": 1, "new_start": 1, "new_lines": 1,
+                         "removed": [a[0]], "added": [a[1]]}],
+              "values_changed_examples": [{"path": "$." + a[1], "before": a[2], "after": a[3]}],
+              "keys_added_examples": [{"path": "$['" + a[0] + "']", "after": a[4]}],
+              "files": [a[2], a[3]], "file_count": 9,
+              a[5]: a[0], a[1]: [a[2], {"nested": a[3]}], "flat": [{a[4]: a[0]}]}
+    leaf = {"action": "modify", "item_type": a[3], "path": "dir" + a[2] + "/x" + a[0],
+            "summary": a[1] + "\n# heading\x1b[2J", "comparator": a[4], "tags": [a[5]],
+            "details": detail}
+    moved = {"action": "move", "item_type": "file", "path": "dir" + a[2] + "/m",
+             "source_path": a[0], "summary": "Moved", "tags": ["file-move"]}
+    return {"from_snapshot": a[0], "to_snapshot": a[1],
+            "root": {"action": "modify", "item_type": "directory", "path": "", "children": [
+                {"action": "modify", "item_type": "directory", "path": "dir" + a[2],
+                 "children": [moved, leaf]}]},
+            "diagnostics": [{"severity": "error", "code": a[3], "message": a[0], "path": a[1]},
+                            {"severity": a[2], "code": "x", "message": a[4], "path": ""}]}
+
+
+def write_echo_manifest(folder, bin_dir):
+    os.makedirs(folder, exist_ok=True)
+    with open(os.path.join(folder, "echo.plugin.yaml"), "w") as f:
+        f.write("name: echo\nversion: 1.0\nprotocol: 1\n"
+                f"command: {os.path.join(bin_dir, 'deltascope-echo-plugin')}\n"
+                "env: {ECHO_MODE: summary}\ncomparators:\n  - name: echo\n    extensions: [.echo]\n"
+                "limits: {startup_timeout: 10s, call_timeout: 10s, max_instances: 1}\n")
+
+
+def assert_inert(browser, expected_title, texts):
+    """Nothing the attacks hold ran or became markup, and their text is on the page."""
+    browser.evaluate("Array.from(document.querySelectorAll('button'))"
+                     ".find(b => b.textContent === 'Expand all').click()")
+    browser.evaluate("window.dispatchEvent(new Event('beforeprint'))")  # every detail rendered
+    browser.evaluate("for (const r of document.querySelectorAll('.row')) "
+                     "r.dispatchEvent(new MouseEvent('mouseover', {bubbles: true}))")
+    assert browser.evaluate("window.__xss === undefined && !parent.__xss")
+    assert browser.evaluate("document.title") == expected_title
+    assert browser.evaluate("document.scripts.length") == 2
+    assert browser.evaluate("document.querySelectorAll("
+                            "'img, svg, iframe, object, embed, a, form, b, base, meta[http-equiv=refresh]')"
+                            ".length") == 0
+    handlers = browser.evaluate("Array.from(document.querySelectorAll('*')).flatMap(e => "
+                                "Array.from(e.attributes).map(a => a.name))"
+                                ".filter(n => n.startsWith('on'))")
+    assert handlers == []
+    body = browser.evaluate("document.body.textContent")
+    for text in texts:
+        assert text in body, text
+    assert problems(browser) == []
+    # The Content-Security-Policy forbids script the report did not bring.
+    browser.evaluate("const s = document.createElement('script');"
+                     "s.textContent = 'window.__xss = 10'; document.body.append(s);"
+                     "const d = document.createElement('div');"
+                     "d.innerHTML = '<img src=x onerror=\"window.__xss=11\">'; document.body.append(d)")
+    browser.drain_events()
+    assert browser.evaluate("window.__xss === undefined")
+
+
+def test_hostile_plugin_strings_stay_text(tmp_path, browser):
+    path = tmp_path / "hostile.json"
+    path.write_text(json.dumps(hostile_changeset()))
+    html = str(tmp_path / "hostile.html")
+    deltascope("changelog", str(path), "-o", html, ok=(2,))  # 2: an error diagnostic
+    with open(html) as f:
+        page = f.read()
+    assert page.count("</script>") == 2 and "<!--" not in page
+    assert "Content-Security-Policy" in page and "script-src 'sha256-" in page
+    load(browser, html)
+    texts = ATTACKS[:5] + ["\\n# heading\\x1b[2J"]
+    assert_inert(browser, f"Changelog: {ATTACKS[0]} → {ATTACKS[1]}", texts)
+
+
+def test_hostile_file_names_and_plugin_summaries_stay_text(tmp_path, browser):
+    old, new = tmp_path / "old", tmp_path / "new"
+    os.makedirs(old)
+    os.makedirs(new)
+    for name in NAME_ATTACKS:
+        (new / name).write_text(ATTACKS[1] + "\n")
+    (old / "lines.txt").write_text("a\nb\n")
+    (new / "lines.txt").write_text(ATTACKS[0] + "\n" + ATTACKS[2] + "\n")
+    (old / NAME_ATTACKS[2]).write_text("old\n")
+    (new / NAME_ATTACKS[2]).write_text(ATTACKS[0] + ATTACKS[3])
+    write_echo_manifest(str(tmp_path / "plugins"), BIN_DIR)
+    html = str(tmp_path / "names.html")
+    env = dict(os.environ, XDG_CONFIG_HOME=str(tmp_path / "xdg"), DELTASCOPE_PLUGIN_PATH="")
+    r = subprocess.run([os.path.join(BIN_DIR, "deltascope"), "diff", "old", "new", "--plugin-dir",
+                        str(tmp_path / "plugins"), "--jobs", "1", "-o", html, "-o", "json:-"],
+                       cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 1, r.stderr
+    summaries = [c.get("summary") for c in json.loads(r.stdout)["root"]["children"]]
+    assert ATTACKS[0] + ATTACKS[3] in summaries, summaries  # the plugin did compare
+    load(browser, html)
+    texts = NAME_ATTACKS[:3] + ["bell\\x07\\x1b[2J\\u202egnp.txt", ATTACKS[0] + ATTACKS[3], ATTACKS[2]]
+    assert_inert(browser, "Changelog: old → new", texts)
