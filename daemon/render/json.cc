@@ -54,8 +54,10 @@ google::protobuf::Value JsonToValue(const Json& j) {
   } else if (j.is_string()) {
     v.set_string_value(j.get<std::string>());
   } else if (j.is_array()) {
+    v.mutable_list_value();  // an empty list stays a list, not null
     for (const Json& item : j) *v.mutable_list_value()->add_values() = JsonToValue(item);
   } else {
+    v.mutable_struct_value();
     for (const auto& [k, item] : j.items()) {
       (*v.mutable_struct_value()->mutable_fields())[k] = JsonToValue(item);
     }
