@@ -196,18 +196,24 @@
     }
   }
 
-  // Examples with a JSON path ({path, before, after}): one table per list.
-  function jsonPaths(box, d, used) {
+  // Examples that locate a value and give its sides ({path, before, after} of the JSON
+  // comparator, {key, before, after} of a plugin's): one table per list, before and after marked.
+  function locatedExamples(box, d, used) {
     for (const key of Object.keys(d).sort()) {
       const items = d[key];
-      if (!key.endsWith('_examples') || !Array.isArray(items) || !items.length) continue;
-      if (!items.every(function (x) { return isObject(x) && typeof x.path === 'string'; })) continue;
+      if (used.has(key) || !key.endsWith('_examples') || !Array.isArray(items) || !items.length) continue;
+      const locator = ['path', 'key', 'name'].find(function (k) {
+        return items.every(function (x) {
+          return isObject(x) && typeof x[k] === 'string' && ('before' in x || 'after' in x);
+        });
+      });
+      if (!locator) continue;
       used.add(key);
-      const t = table(['path', 'before', 'after']);
-      t.className = 'json-paths';
+      const t = table([locator, 'before', 'after']);
+      t.className = locator === 'path' ? 'json-paths' : 'examples';
       for (const x of items) {
         const tr = t.tBodies[0].insertRow();
-        tr.append(el('td', 'mono', x.path));
+        tr.append(el('td', 'mono', x[locator]));
         const before = el('td'), after = el('td');
         if ('before' in x && 'after' in x) {
           changedCell(after, x.before, x.after);
@@ -238,8 +244,12 @@
   // Everything else: scalars and lists of scalars as facts, lists of flat objects as tables,
   // anything deeper as JSON text.
   function rest(box, node, d, used) {
-    const dl = el('dl');
-    const fact = function (k, v) { dl.append(el('dt', null, k), el('dd', null, v)); };
+    const dl = el('dl', 'facts');
+    const fact = function (k, v) {
+      const pair = el('div');
+      pair.append(el('dt', null, k), el('dd', null, v));
+      dl.append(pair);
+    };
     if (node.item_type) fact('item type', node.item_type);
     if (node.comparator) fact('compared by', node.comparator);
     if (list(node.tags).length) fact('tags', node.tags.join(', '));
@@ -276,7 +286,7 @@
     const used = new Set();
     tableDiff(box, d, used);
     hunks(box, d, used);
-    jsonPaths(box, d, used);
+    locatedExamples(box, d, used);
     files(box, d, used);
     rest(box, node, d, used);
     return box;
