@@ -6,8 +6,10 @@ scripts/report_screenshot.py (the README's screenshot).
 """
 
 import base64
+import fcntl
 import json
 import os
+import pathlib
 import select
 import shutil
 import signal
@@ -41,8 +43,11 @@ class Chromium:
         self._from_child, from_child_w = os.pipe()
 
         def child_fds():
-            os.dup2(to_child_r, 3)
-            os.dup2(from_child_w, 4)
+            # Out of the way first, so that neither end is overwritten by the other's dup2.
+            r = fcntl.fcntl(to_child_r, fcntl.F_DUPFD, 10)
+            w = fcntl.fcntl(from_child_w, fcntl.F_DUPFD, 10)
+            os.dup2(r, 3)
+            os.dup2(w, 4)
 
         args = [chromium_binary(), "--headless", "--remote-debugging-pipe", "--disable-gpu",
                 "--no-first-run", "--no-default-browser-check", "--disable-extensions",
@@ -135,9 +140,15 @@ class Chromium:
     # ---- page ----------------------------------------------------------------------------------
 
     def open(self, path):
-        """Loads a file from disk (file://) and waits for its load event."""
-        self.call("Page.navigate", {"url": "file://" + os.path.abspath(path)})
-        self.wait_event("Page.loadEventFired", time.monotonic() + self.timeout)
+        """Loads a file from disk (file://) and waits until that document has loaded."""
+        url = pathlib.Path(path).resolve().as_uri()
+        self.events = [e for e in self.events if e["method"] != "Page.loadEventFired"]
+        self.call("Page.navigate", {"url": url})
+        deadline = time.monotonic() + self.timeout
+        while True:
+            self.wait_event("Page.loadEventFired", deadline)
+            if self.evaluate("[location.href, document.readyState]") == [url, "complete"]:
+                return
 
     def evaluate(self, expression):
         """The value of a JavaScript expression in the page (JSON-serialisable values)."""
