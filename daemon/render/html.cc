@@ -3,6 +3,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
 #include "daemon/render/html_assets.h"
 #include "daemon/render/json.h"
 #include "daemon/render/markdown.h"
@@ -14,8 +15,7 @@ namespace {
 
 // A CSP source expression allowing exactly this inline <script> or <style> text.
 std::string HashSource(absl::string_view text) {
-  return absl::StrCat("'sha256-", absl::Base64Escape(absl::HexStringToBytes(Sha256Hex(text))),
-                      "'");
+  return absl::StrCat("'sha256-", absl::Base64Escape(absl::HexStringToBytes(Sha256Hex(text))), "'");
 }
 
 std::string SnapshotLabel(const std::string& s) { return s.empty() ? "(snapshot)" : s; }
@@ -38,52 +38,13 @@ std::string ReportData(const std::vector<Changeset>& changesets) {
 }  // namespace
 
 std::string EscapeHtml(absl::string_view text) {
-  const std::string visible = EscapeForTerminal(text);
-  std::string out;
-  out.reserve(visible.size());
-  for (char c : visible) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
+  return absl::StrReplaceAll(
+      EscapeForTerminal(text),
+      {{"&", "&amp;"}, {"<", "&lt;"}, {">", "&gt;"}, {"\"", "&quot;"}, {"'", "&#39;"}});
 }
 
 std::string EscapeJsonForScript(absl::string_view json) {
-  std::string out;
-  out.reserve(json.size());
-  for (char c : json) {
-    switch (c) {
-      case '<':
-        out += "\\u003c";
-        break;
-      case '>':
-        out += "\\u003e";
-        break;
-      case '&':
-        out += "\\u0026";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
+  return absl::StrReplaceAll(json, {{"<", "\\u003c"}, {">", "\\u003e"}, {"&", "\\u0026"}});
 }
 
 std::string RenderHtml(const std::vector<Changeset>& changesets) {

@@ -187,27 +187,14 @@ def test_keyboard_moves_expands_and_collapses(example, browser):
     browser.evaluate("document.querySelector('li[role=treeitem][tabindex=\"0\"]').focus()")
     assert browser.evaluate(focused) == "README.md"
 
-    def press(key):
+    archive_open = "t_item(0, 'archive').getAttribute('aria-expanded')"
+    steps = [("ArrowDown", focused, "archive"), ("ArrowRight", archive_open, "true"),
+             ("ArrowRight", focused, "archive/surveys"), ("ArrowLeft", focused, "archive"),
+             ("ArrowLeft", archive_open, "false"), ("Enter", archive_open, "true"),
+             ("End", focused, "maps"), ("ArrowUp", focused, "docs"), ("Home", focused, "README.md")]
+    for key, expression, expected in steps:
         browser.press(key, key_code=cdp.KEY_CODES[key])
-
-    press("ArrowDown")
-    assert browser.evaluate(focused) == "archive"
-    press("ArrowRight")
-    assert browser.evaluate("t_item(0, 'archive').getAttribute('aria-expanded')") == "true"
-    press("ArrowRight")
-    assert browser.evaluate(focused) == "archive/surveys"
-    press("ArrowLeft")
-    assert browser.evaluate(focused) == "archive"
-    press("ArrowLeft")
-    assert browser.evaluate("t_item(0, 'archive').getAttribute('aria-expanded')") == "false"
-    press("Enter")
-    assert browser.evaluate("t_item(0, 'archive').getAttribute('aria-expanded')") == "true"
-    press("End")
-    assert browser.evaluate(focused) == "maps"
-    press("ArrowUp")
-    assert browser.evaluate(focused) == "docs"
-    press("Home")
-    assert browser.evaluate(focused) == "README.md"
+        assert browser.evaluate(expression) == expected, (key, expression)
     # One tab stop per tree (roving tabindex), and the roles a screen reader needs.
     assert browser.evaluate("document.querySelectorAll('section.changeset')[0]"
                             ".querySelectorAll('[tabindex=\"0\"]').length") == 1
