@@ -340,6 +340,10 @@ def test_hostile_plugin_strings_stay_text(tmp_path, browser):
     assert page.count("</script>") == 2 and "<!--" not in page
     assert "Content-Security-Policy" in page and "script-src 'sha256-" in page
     load(browser, html)
+    # Diagnostics in their own table, one row each, the unknown severity shown as such.
+    assert browser.evaluate("Array.from(document.querySelectorAll('table.diagnostics tbody tr'))"
+                            ".map(tr => [tr.className, tr.cells[3].textContent])") == \
+        [["sev-error", ATTACKS[0]], ["sev-unspecified", ATTACKS[4]]]
     texts = ATTACKS[:5] + ["\\n# heading\\x1b[2J"]
     assert_inert(browser, f"Changelog: {ATTACKS[0]} → {ATTACKS[1]}", texts)
 
