@@ -370,3 +370,21 @@ def test_hostile_file_names_and_plugin_summaries_stay_text(tmp_path, browser):
     load(browser, html)
     texts = NAME_ATTACKS[:3] + ["bell\\x07\\x1b[2J\\u202egnp.txt", ATTACKS[0] + ATTACKS[3], ATTACKS[2]]
     assert_inert(browser, "Changelog: old → new", texts)
+
+
+def test_a_file_pair_and_no_changes(tmp_path, browser):
+    (tmp_path / "a.txt").write_text("one\ntwo\n")
+    (tmp_path / "b.txt").write_text("one\n2\n")
+    deltascope("diff", "a.txt", "b.txt", "-o", "pair.html", cwd=tmp_path)
+    load(browser, str(tmp_path / "pair.html"))
+    # The root itself is the change: one item, named after the new side, its lines inside.
+    assert browser.evaluate("t_shown(0)") == [""]
+    assert browser.evaluate("document.querySelector('li[role=treeitem] .name').textContent") == "b.txt"
+    browser.evaluate("document.querySelector('li[role=treeitem] > .row').click()")
+    assert browser.evaluate("Array.from(document.querySelectorAll('pre.hunks span'))"
+                            ".map(s => s.textContent)") == ["@@ -2,1 +2,1 @@", "-two", "+2"]
+    deltascope("diff", "a.txt", "a.txt", "-o", "same.html", cwd=tmp_path, ok=(0,))
+    load(browser, str(tmp_path / "same.html"))
+    assert browser.evaluate("document.querySelector('p.empty').textContent") == "No changes detected."
+    assert browser.evaluate("document.querySelectorAll('li[role=treeitem]').length") == 0
+    assert problems(browser) == []
