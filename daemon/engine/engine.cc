@@ -9,7 +9,6 @@
 #include <thread>
 
 #include "absl/status/status.h"
-#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "daemon/engine/compare_context.h"
@@ -30,7 +29,9 @@ bool InScope(const ComparatorDescriptor& d, const ItemPair& pair) {
   const Item& b = pair.right ? *pair.right : *pair.left;
   switch (d.scope) {
     case Scope::kFiles:
-      return a.is_file() && b.is_file();
+      // An archive paired with a folder goes to the comparators that read archives as folders.
+      return (a.is_file() && b.is_file()) ||
+             (d.unpacks && (a.is_file() || b.is_file()) && (a.is_directory() || b.is_directory()));
     case Scope::kContainers:
       return a.is_directory() && b.is_directory();
     case Scope::kAny:
@@ -39,11 +40,11 @@ bool InScope(const ComparatorDescriptor& d, const ItemPair& pair) {
   return false;
 }
 
-bool Claims(const ComparatorDescriptor& d, const ItemPair& pair, const std::string& lower_path) {
+bool Claims(const ComparatorDescriptor& d, const ItemPair& pair, const std::string& format_name) {
   if (!InScope(d, pair)) return false;
   if (d.catch_all()) return true;
   for (const std::string& ext : d.extensions) {
-    if (absl::EndsWith(lower_path, ext)) return true;
+    if (absl::EndsWith(format_name, ext)) return true;
   }
   if (!d.media_types.empty()) {
     for (const auto* side : {pair.left.get(), pair.right.get()}) {
@@ -78,7 +79,9 @@ class Run {
 
  private:
   std::optional<DiffNode> CompareLinksOrTypeChange(const ItemPair& pair);
-  std::optional<DiffNode> Dispatch(const ItemPair& pair, bool identical);
+  // Asks the pipeline. With `answered`, a pair no comparator takes gives nothing (and
+  // *answered false) instead of a generic "Changed" node.
+  std::optional<DiffNode> Dispatch(const ItemPair& pair, bool identical, bool* answered = nullptr);
   std::optional<DiffNode> ExpandChildren(CompareResult result, const ItemPair& pair);
   // Returns true (and records why) when both sides are files with equal content.
   std::optional<bool> ContentIdentical(const ItemPair& pair);
@@ -164,6 +167,12 @@ std::optional<DiffNode> Run::CompareLinksOrTypeChange(const ItemPair& pair) {
     }
     return std::nullopt;
   }
+  // An archive and a folder: their contents are compared, when a comparator unpacks it.
+  if ((l.is_file() && r.is_directory()) || (l.is_directory() && r.is_file())) {
+    bool answered = false;
+    std::optional<DiffNode> node = Dispatch(pair, false, &answered);
+    if (answered) return node;
+  }
   // The kind changed (file ↔ directory ↔ link): report it, with what the new side holds.
   DiffNode node = MakeNode("modify", ItemKindName(r.kind()), pair.path, "");
   node.set_summary(absl::StrCat("Changed from ", describe(l), " to ", describe(r)));
@@ -178,13 +187,13 @@ std::optional<DiffNode> Run::CompareLinksOrTypeChange(const ItemPair& pair) {
   return node;
 }
 
-std::optional<DiffNode> Run::Dispatch(const ItemPair& pair, bool identical) {
+std::optional<DiffNode> Run::Dispatch(const ItemPair& pair, bool identical, bool* answered) {
   // The loop below would return nothing for them too: at the first claim or after the last.
   if (identical && !identical_files_handled_) return std::nullopt;
-  const std::string lower_path = absl::AsciiStrToLower(pair.path);
+  const std::string format_name = FormatName(pair);
   for (const std::shared_ptr<Comparator>& comparator : pipeline_) {
     const ComparatorDescriptor& d = comparator->descriptor();
-    if (!Claims(d, pair, lower_path)) continue;
+    if (!Claims(d, pair, format_name)) continue;
     if (identical && !d.handles_identical) return std::nullopt;
     absl::StatusOr<CompareResult> result = absl::InternalError("no result");
     try {
@@ -209,6 +218,7 @@ std::optional<DiffNode> Run::Dispatch(const ItemPair& pair, bool identical) {
           pair.path);
       continue;
     }
+    if (result->kind != CompareResult::Kind::kSkip && answered) *answered = true;
     switch (result->kind) {
       case CompareResult::Kind::kSkip:
         continue;
@@ -225,7 +235,7 @@ std::optional<DiffNode> Run::Dispatch(const ItemPair& pair, bool identical) {
     }
   }
   // Only reachable when the pipeline lacks a catch-all: never lose the change.
-  if (identical) return std::nullopt;
+  if (identical || answered) return std::nullopt;
   DiffNode node = MakeNode(pair.added()     ? "add"
                            : pair.removed() ? "remove"
                                             : "modify",
@@ -249,7 +259,13 @@ std::optional<DiffNode> Run::ExpandChildren(CompareResult result, const ItemPair
   std::sort(changed.begin(), changed.end(),
             [](const DiffNode& a, const DiffNode& b) { return a.path() < b.path(); });
   for (DiffNode& child : changed) *node.add_children() = std::move(child);
-  // A container whose members are all identical is identical, whatever its bytes.
+  if (node.children_size() == 0 && result.if_unchanged) {
+    DiffNode& same = *result.if_unchanged;
+    same.set_path(node.path());
+    if (same.comparator().empty()) same.set_comparator(node.comparator());
+    return std::move(same);
+  }
+  // A folder whose entries are all identical is identical.
   if (node.children_size() == 0 && (node.action().empty() || node.action() == "modify") &&
       node.summary().empty()) {
     return std::nullopt;

@@ -51,10 +51,22 @@ struct SkippedMember {
   bool unsafe = false;  // refused for safety (zip-slip), rather than merely unsupported
 };
 
+// What the archive says of a member besides its content: what a repack may change.
+struct StoredMember {
+  std::string path;  // as stored
+  int64_t mtime = 0;
+  bool has_mtime = false;
+  uint32_t permissions = 0;
+};
+
 struct Extraction {
   uint64_t members = 0;  // entries extracted (files, folders, links)
   uint64_t bytes = 0;    // decompressed bytes written
   std::vector<SkippedMember> skipped;
+  std::vector<StoredMember> stored;  // every entry read, in archive order
+  // How the container is compressed: libarchive's filters (tar: "gzip", "xz") and the methods
+  // of zip members ("deflate", "stored"), sorted, without repeats; empty when not compressed.
+  std::vector<std::string> compression;
 };
 
 // Error codes attached (see DiagnosticCodeOf) to a failed extraction.
