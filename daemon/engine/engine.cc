@@ -324,7 +324,7 @@ absl::StatusOr<Changeset> Engine::Diff(const std::filesystem::path& from,
   if (!scratch.ok()) return scratch.status();
   CompareContext context(options_, scratch->path());
   TaskPool pool(options_.jobs > 0 ? options_.jobs : DefaultJobs());
-  MoveTracker tracker;
+  MoveTracker tracker(scratch->path());
   Run run(pipeline_, context, pool, options_.detect_moves ? &tracker : nullptr, progress);
 
   ItemPair root{"", *left, *right, 0};
@@ -338,9 +338,16 @@ absl::StatusOr<Changeset> Engine::Diff(const std::filesystem::path& from,
   changeset.set_to_snapshot(to_label);
   if (node) {
     if (options_.detect_moves) {
-      // Edits of renamed files are compared outside the tracker (it is being rewritten).
-      Run edits(pipeline_, context, pool, nullptr, nullptr);
-      tracker.Rewrite(*node, [&edits](const ItemPair& pair) { return edits.Compare(pair); });
+      // A renamed pair is compared outside the tracker (it is being rewritten), with moves of
+      // its own: an archive and its unpacked folder hold files that moved too.
+      EditComparer compare_edit = [&](const ItemPair& pair) {
+        MoveTracker inner(scratch->path());
+        Run edits(pipeline_, context, pool, &inner, nullptr);
+        std::optional<DiffNode> edit = edits.Compare(pair);
+        if (edit) inner.Rewrite(*edit, compare_edit);
+        return edit;
+      };
+      tracker.Rewrite(*node, compare_edit);
     }
     *changeset.mutable_root() = std::move(*node);
   }

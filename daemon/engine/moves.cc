@@ -1,8 +1,11 @@
 #include "daemon/engine/moves.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
 #include <xxhash.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <tuple>
 
@@ -27,6 +30,16 @@ const std::optional<ContentHash>& HashOf(Record& record) {
   return record.hash;
 }
 
+// Inside a pair compared as one (an archive and its unpacked folder), both sides' items are
+// named under the new path: a move's source is given its old path back.
+void RebaseSources(DiffNode& node, const std::string& new_path, const std::string& old_path) {
+  const std::string prefix = new_path + "/";
+  if (absl::StartsWith(node.source_path(), prefix)) {
+    node.set_source_path(absl::StrCat(old_path, "/", node.source_path().substr(prefix.size())));
+  }
+  for (DiffNode& child : *node.mutable_children()) RebaseSources(child, new_path, old_path);
+}
+
 bool Prunable(const DiffNode& node) {
   return node.children_size() == 0 && node.summary().empty() &&
          (node.action().empty() || node.action() == "modify");
@@ -48,6 +61,7 @@ class Matcher {
   void MatchFolders();
   void MatchFiles();
   void MatchSimilar(const EditComparer& compare_edit);
+  void MatchUnpacked(const EditComparer& compare_edit);
   // Replaces matched add nodes, deletes matched remove nodes, prunes emptied containers.
   void Apply(DiffNode& node);
 
@@ -67,6 +81,8 @@ class Matcher {
   bool SameContent(size_t a, size_t b);
   // Records that added item `to` is a move or copy of `source`.
   void AddMatch(size_t to, const std::string& source, bool move);
+  // Records that added item `to` is removed item `from`, moved and described by `node`.
+  void AddMove(size_t from, size_t to, DiffNode node);
   // Unmatched text files on disk of one side, in path order (at most kMaxSimilarCandidates).
   std::vector<size_t> SimilarityCandidates(const std::vector<size_t>& side) const;
 
@@ -233,9 +249,8 @@ void Matcher::MatchFiles() {
   }
 }
 
-// As Binoc: a bound on the quadratic pairing, and on the bytes read per file.
+// As Binoc: a bound on the quadratic pairing (and kMaxSimilarBytes on the bytes read per file).
 constexpr size_t kMaxSimilarCandidates = 400;
-constexpr uint64_t kMaxSimilarBytes = 4ull << 20;
 
 std::string LowerExtension(const std::string& path) {
   std::string name = std::filesystem::path(path).filename().string();
@@ -295,22 +310,65 @@ void Matcher::MatchSimilar(const EditComparer& compare_edit) {
     if (consumed_[c.removed] || consumed_[c.added]) continue;
     const Record& from = records_[c.removed];
     const Record& to = records_[c.added];
-    std::optional<DiffNode> edit = compare_edit(ItemPair{to.path, from.file, to.file, 0});
+    std::optional<DiffNode> edit = compare_edit(ItemPair{to.path, from.file, to.file, to.depth});
     if (!edit) continue;
-    DiffNode node = MakeNode("move", edit->item_type(), to.path, "");
-    node.set_source_path(from.path);
-    node.set_comparator(edit->comparator());
-    node.set_summary(edit->summary().empty() ? "Moved and edited"
-                                             : absl::StrCat("Moved and edited: ", edit->summary()));
-    AddTag(node, "file-move");
-    for (const std::string& tag : edit->tags()) AddTag(node, tag);
-    *node.mutable_details() = edit->details();
-    SetDetail(node, "similarity_percent", static_cast<int64_t>(c.similarity * 100));
-    *node.mutable_children() = edit->children();
-    replacements_[to.path] = std::move(node);
-    deletions_.insert(from.path);
-    Consume(c.removed);
-    Consume(c.added);
+    edit->set_summary(edit->summary().empty()
+                          ? "Moved and edited"
+                          : absl::StrCat("Moved and edited: ", edit->summary()));
+    SetDetail(*edit, "similarity_percent", static_cast<int64_t>(c.similarity * 100));
+    AddMove(c.removed, c.added, std::move(*edit));
+  }
+}
+
+void Matcher::AddMove(size_t from, size_t to, DiffNode node) {
+  node.set_action("move");
+  node.set_path(records_[to].path);
+  node.set_source_path(records_[from].path);
+  AddTag(node, "file-move");
+  replacements_[records_[to].path] = std::move(node);
+  deletions_.insert(records_[from].path);
+  Consume(from);
+  Consume(to);
+}
+
+void Matcher::MatchUnpacked(const EditComparer& compare_edit) {
+  // Folders on disk still unmatched, by path, on each side.
+  std::map<std::string_view, size_t> added_dirs, removed_dirs;
+  for (const auto& [side, dirs] : {std::pair{&added_, &added_dirs}, {&removed_, &removed_dirs}}) {
+    for (size_t i : *side) {
+      if (records_[i].directory && records_[i].file && Eligible(i)) {
+        dirs->emplace(records_[i].path, i);
+      }
+    }
+  }
+  if (added_dirs.empty() && removed_dirs.empty()) return;
+  // Each file on disk whose name is a folder's of the other side plus an extension, in path
+  // order: "data.tar.gz" meets "data.tar" and "data".
+  for (const auto& [side, dirs] : {std::pair{&removed_, &added_dirs}, {&added_, &removed_dirs}}) {
+    for (size_t f : *side) {
+      const Record& file = records_[f];
+      if (file.directory || !file.file || !Eligible(f)) continue;
+      const size_t name = file.path.rfind('/') + 1;  // npos + 1 == 0
+      for (size_t dot = file.path.find('.', name + 1); dot != std::string::npos;
+           dot = file.path.find('.', dot + 1)) {
+        auto it = dirs->find(std::string_view(file.path).substr(0, dot));
+        if (it == dirs->end() || !Eligible(it->second)) continue;
+        const bool unpacked = !file.added;
+        const size_t from = unpacked ? f : it->second;
+        const size_t to = unpacked ? it->second : f;
+        const Record& dest = records_[to];
+        std::optional<DiffNode> edit =
+            compare_edit(ItemPair{dest.path, records_[from].file, dest.file, dest.depth});
+        // Without a comparator that unpacks it, the engine says the kind changed: no pair.
+        if (!edit || std::find(edit->tags().begin(), edit->tags().end(), "type-change") !=
+                         edit->tags().end()) {
+          continue;
+        }
+        RebaseSources(*edit, dest.path, records_[from].path);
+        AddMove(from, to, std::move(*edit));
+        break;
+      }
+    }
   }
 }
 
@@ -355,6 +413,26 @@ std::optional<std::string> UnchangedFiles::Find(const ContentHash& hash) const {
   return std::string(PathOf(*it));
 }
 
+MoveTracker::MoveTracker(std::filesystem::path scratch) : scratch_(std::move(scratch)) {}
+
+std::shared_ptr<const Item> MoveTracker::Keep(const Item& member) {
+  std::call_once(kept_dir_once_, [this] {
+    // Its own folder: the tracker of a renamed pair's comparison keeps members too.
+    std::string dir = (scratch_ / "kept-XXXXXX").string();
+    if (::mkdtemp(dir.data()) != nullptr) kept_dir_ = std::move(dir);
+  });
+  if (kept_dir_.empty()) return nullptr;
+  const std::filesystem::path kept =
+      kept_dir_ / std::to_string(kept_.fetch_add(1, std::memory_order_relaxed));
+  // A second name for the extracted file costs no copy; across file systems, a copy.
+  if (::link(member.physical().c_str(), kept.c_str()) != 0) {
+    std::error_code ec;
+    if (!std::filesystem::copy_file(member.physical(), kept, ec)) return nullptr;
+  }
+  absl::StatusOr<std::shared_ptr<Item>> item = Item::FromPath(kept);
+  return item.ok() ? std::move(*item) : nullptr;
+}
+
 void MoveTracker::Observe(const ItemPair& pair, bool identical) {
   if (pair.left && pair.right) {
     if (!identical || !pair.right->is_file() || pair.right->size() == 0) return;
@@ -372,13 +450,18 @@ void MoveTracker::Observe(const ItemPair& pair, bool identical) {
   record.directory = side->is_directory();
   record.depth = pair.archive_depth;
   record.size = side->size();
-  if (side->is_file() && pair.archive_depth == 0) {
-    record.item = side;
+  const std::string physical = side->physical().string();
+  const bool member = !scratch_.empty() && absl::StartsWith(physical, scratch_.string() + "/");
+  if (!member) {
+    record.item = side->is_file() ? side : nullptr;
     record.file = side;
   } else if (side->is_file() && record.size > 0 && record.size <= kMaxEagerHashBytes) {
     // An archive member: its extraction directory is removed once its archive is compared.
     absl::StatusOr<ContentHash> hash = side->Hash();
     if (hash.ok()) record.hash = *hash;
+    if (record.size <= kMaxSimilarBytes && absl::StartsWith(side->MediaType(), "text/")) {
+      record.file = Keep(*side);
+    }
   }
   std::lock_guard<std::mutex> lock(mu_);
   records_.push_back(std::move(record));
@@ -389,6 +472,8 @@ void MoveTracker::Rewrite(DiffNode& root, const EditComparer& compare_edit) {
   if (records_.empty()) return;
   unchanged_.Seal();
   Matcher matcher(records_, unchanged_, root);
+  // An archive and its unpacked folder first: what lies inside them is compared there.
+  if (compare_edit) matcher.MatchUnpacked(compare_edit);
   matcher.MatchFolders();
   matcher.MatchFiles();
   if (compare_edit) matcher.MatchSimilar(compare_edit);
