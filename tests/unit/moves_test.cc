@@ -284,3 +284,73 @@ TEST_F(MovesTest, SameResultWhateverTheThreadOrder) {
 
 }  // namespace
 }  // namespace deltascope
+
+namespace deltascope {
+namespace {
+
+const DiffNode* NodeAt(const changeset::v1::Changeset& cs, const std::string& path) {
+  for (const DiffNode* n : AllNodes(cs)) {
+    if (n->path() == path) return n;
+  }
+  return nullptr;
+}
+
+TEST_F(MovesTest, RenamedAndEditedArchiveMemberIsOneMoveAsInAFolder) {
+  // The members are kept past their extraction for the similarity pass.
+  WriteZip(tree_ / "a/bundle.zip", {{"docs/report.txt", Lines()}, {"keep.txt", "kept\n"}});
+  WriteZip(tree_ / "b/bundle.zip",
+           {{"notes/summary.txt", Lines(5) + "one more\n"}, {"keep.txt", "kept\n"}});
+  changeset::v1::Changeset cs = Diff();
+  std::vector<const DiffNode*> moves = WithAction(cs, "move");
+  ASSERT_EQ(moves.size(), 1u) << cs.DebugString();
+  EXPECT_EQ(moves[0]->path(), "bundle.zip/notes/summary.txt");
+  EXPECT_EQ(moves[0]->source_path(), "bundle.zip/docs/report.txt");
+  EXPECT_EQ(moves[0]->summary(), "Moved and edited: 2 lines added, 1 removed");
+}
+
+TEST_F(MovesTest, ArchiveUnpackedIntoAFolderIsOneMoveComparingContents) {
+  WriteZip(tree_ / "a/data.zip", {{"x.csv", kRows}, {"docs/report.txt", Lines()}});
+  tree_.Write("b/data/x.csv", kRows + "4,delta\n");
+  tree_.Write("b/data/notes/summary.txt", Lines(5) + "one more\n");
+  changeset::v1::Changeset cs = Diff();
+  const DiffNode* data = NodeAt(cs, "data");
+  ASSERT_NE(data, nullptr) << cs.DebugString();
+  EXPECT_EQ(data->action(), "move");
+  EXPECT_EQ(data->source_path(), "data.zip");
+  EXPECT_EQ(data->summary(), "Zip archive unpacked into a folder");
+  EXPECT_TRUE(HasTag(*data, "format-change"));
+  EXPECT_EQ(NodeAt(cs, "data.zip"), nullptr) << "not also removed: " << cs.DebugString();
+  const DiffNode* csv = NodeAt(cs, "data/x.csv");
+  ASSERT_NE(csv, nullptr) << cs.DebugString();
+  EXPECT_EQ(csv->summary(), "1 row added");
+  // Moves inside it name their old path, inside the archive.
+  const DiffNode* summary = NodeAt(cs, "data/notes/summary.txt");
+  ASSERT_NE(summary, nullptr) << cs.DebugString();
+  EXPECT_EQ(summary->action(), "move");
+  EXPECT_EQ(summary->source_path(), "data.zip/docs/report.txt");
+}
+
+TEST_F(MovesTest, FolderPackedIntoAnArchiveWithTheSameFilesIsOneClericalMove) {
+  tree_.Write("a/tables/x.csv", kRows);
+  WriteZip(tree_ / "b/tables.zip", {{"x.csv", kRows}});
+  changeset::v1::Changeset cs = Diff();
+  std::vector<const DiffNode*> moves = WithAction(cs, "move");
+  ASSERT_EQ(moves.size(), 1u) << cs.DebugString();
+  EXPECT_EQ(moves[0]->path(), "tables.zip");
+  EXPECT_EQ(moves[0]->source_path(), "tables");
+  EXPECT_EQ(moves[0]->summary(), "Folder packed into a zip archive (identical contents)");
+  EXPECT_EQ(moves[0]->children_size(), 0);
+  EXPECT_EQ(AllNodes(cs).size(), 2u) << cs.DebugString();
+}
+
+TEST_F(MovesTest, AFileThatIsNoArchiveAndAFolderOfItsStemStayApart) {
+  tree_.Write("a/notes.txt", Lines());
+  tree_.Write("b/notes/a.txt", Lines());
+  changeset::v1::Changeset cs = Diff();
+  EXPECT_EQ(NodeAt(cs, "notes")->action(), "add") << cs.DebugString();
+  EXPECT_EQ(NodeAt(cs, "notes.txt"), nullptr) << "moved into notes/a.txt: " << cs.DebugString();
+  EXPECT_EQ(NodeAt(cs, "notes/a.txt")->source_path(), "notes.txt");
+}
+
+}  // namespace
+}  // namespace deltascope
