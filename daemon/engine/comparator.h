@@ -4,7 +4,6 @@
 #define DELTASCOPE_DAEMON_ENGINE_COMPARATOR_H_
 
 #include <memory>
-#include <optional>
 #include <string>
 #include <vector>
 
@@ -59,14 +58,15 @@ struct CompareResult {
   std::shared_ptr<void> keepalive;
   // kExpand: what to report when every child turns out identical (an archive repacked with the
   // same members is still a changed file); without it such a container is pruned.
-  std::optional<DiffNode> if_unchanged;
+  // (Held by pointer: results live on the stack of every level of a deep tree's recursion.)
+  std::shared_ptr<DiffNode> if_unchanged;
 
   static CompareResult Identical() { return {Kind::kIdentical, {}, {}, {}, {}}; }
   static CompareResult Skip() { return {Kind::kSkip, {}, {}, {}, {}}; }
   static CompareResult Leaf(DiffNode node) { return {Kind::kLeaf, std::move(node), {}, {}, {}}; }
   static CompareResult Expand(DiffNode node, std::vector<ItemPair> children,
                               std::shared_ptr<void> keepalive = nullptr,
-                              std::optional<DiffNode> if_unchanged = std::nullopt) {
+                              std::shared_ptr<DiffNode> if_unchanged = nullptr) {
     return {Kind::kExpand, std::move(node), std::move(children), std::move(keepalive),
             std::move(if_unchanged)};
   }

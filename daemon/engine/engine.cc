@@ -8,6 +8,7 @@
 #include <optional>
 #include <thread>
 
+#include "absl/base/attributes.h"
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -78,7 +79,8 @@ class Run {
   std::optional<DiffNode> Compare(const ItemPair& pair);
 
  private:
-  std::optional<DiffNode> CompareLinksOrTypeChange(const ItemPair& pair);
+  // Not inlined: its frame must not weigh on every level of a deep tree's recursion.
+  ABSL_ATTRIBUTE_NOINLINE std::optional<DiffNode> CompareLinksOrTypeChange(const ItemPair& pair);
   // Asks the pipeline. With `answered`, a pair no comparator takes gives nothing (and
   // *answered false) instead of a generic "Changed" node.
   std::optional<DiffNode> Dispatch(const ItemPair& pair, bool identical, bool* answered = nullptr);

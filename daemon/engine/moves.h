@@ -86,7 +86,8 @@ class MoveTracker {
   // kRenameSimilarity; most similar first) become one move that also describes the edit, in
   // a folder or in an archive alike; and a removed archive and an added folder named like it
   // without its extension ("data.zip" and "data"), or the reverse, become one move that
-  // compares their contents, when a comparator unpacks the archive.
+  // compares their contents, when the archive was read as one (it lists its files) and a
+  // comparator unpacks it.
   void Rewrite(DiffNode& root, const EditComparer& compare_edit = nullptr);
 
   struct Record {

@@ -175,15 +175,17 @@ class ArchiveComparator : public Comparator {
     }
     // Both sides present and different bytes: identical members still make a changed file.
     if (extracted[0] && extracted[1]) {
-      return CompareResult::Expand(
-          MakeNode("modify", kind_.item_type, pair.path, kind_.name), std::move(children),
-          std::move(hold), RepackedNode(*extracted[0], *extracted[1], kind_.item_type, kind_.name));
+      return CompareResult::Expand(MakeNode("modify", kind_.item_type, pair.path, kind_.name),
+                                   std::move(children), std::move(hold),
+                                   std::make_shared<DiffNode>(RepackedNode(
+                                       *extracted[0], *extracted[1], kind_.item_type, kind_.name)));
     }
     const bool unpacked = pair.right->is_directory();
     return CompareResult::Expand(
         UnpackedNode(unpacked, false, kind_.label, kind_.item_type, kind_.name),
         std::move(children), std::move(hold),
-        UnpackedNode(unpacked, true, kind_.label, kind_.item_type, kind_.name));
+        std::make_shared<DiffNode>(
+            UnpackedNode(unpacked, true, kind_.label, kind_.item_type, kind_.name)));
   }
 
  private:
