@@ -191,10 +191,20 @@ class Extractor {
 
   // Notes what a repack may change: the member's place, time and mode, and its compression.
   void Record(const std::string& path, struct archive_entry* entry) {
+    switch (archive_format(a_) & ARCHIVE_FORMAT_BASE_MASK) {
+      case ARCHIVE_FORMAT_ZIP:
+        result_.format = "zip";
+        break;
+      case ARCHIVE_FORMAT_TAR:
+        result_.format = "tar";
+        break;
+      default:
+        result_.format = "raw";
+    }
     result_.stored.push_back(StoredMember{path, archive_entry_mtime(entry),
                                           archive_entry_mtime_is_set(entry) != 0,
                                           static_cast<uint32_t>(archive_entry_perm(entry))});
-    if (options_.format != ArchiveFormat::kZip) return;
+    if ((archive_format(a_) & ARCHIVE_FORMAT_BASE_MASK) != ARCHIVE_FORMAT_ZIP) return;
     // libarchive names the zip format after the member's method: "ZIP 2.0 (deflation)".
     const char* format = archive_format_name(a_);
     std::string_view name = format ? format : "";
@@ -253,10 +263,11 @@ absl::StatusOr<Extraction> ExtractArchive(const std::filesystem::path& archive,
   if (!a) return absl::ResourceExhaustedError("libarchive: out of memory");
   switch (options.format) {
     case ArchiveFormat::kZip:
-      // Through the central directory: a truncated zip (no directory) is corrupt, not short.
-      archive_read_support_format_zip_seekable(a.get());
-      break;
     case ArchiveFormat::kTar:
+      // Either is read whatever the comparator that claimed the pair: a zip replaced by a
+      // tarball (or named .zip while it is one) still has its members compared. A zip is read
+      // through its central directory: a truncated zip (no directory) is corrupt, not short.
+      archive_read_support_format_zip_seekable(a.get());
       archive_read_support_format_tar(a.get());
       archive_read_support_filter_all(a.get());
       break;

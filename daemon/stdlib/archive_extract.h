@@ -22,7 +22,7 @@
 namespace deltascope {
 
 enum class ArchiveFormat {
-  kZip,
+  kZip,  // or a tar: kZip and kTar each read both, whatever the claim was made for
   kTar,  // plain or compressed (gzip, bzip2, xz, zstd, ...)
   kRaw,  // one compressed stream (e.g. gzip): extracted as one file
 };
@@ -67,6 +67,7 @@ struct Extraction {
   // How the container is compressed: libarchive's filters (tar: "gzip", "xz") and the methods
   // of zip members ("deflate", "stored"), sorted, without repeats; empty when not compressed.
   std::vector<std::string> compression;
+  std::string format;  // "zip", "tar" or "raw" (a single compressed stream); "" when empty
 };
 
 // Error codes attached (see DiagnosticCodeOf) to a failed extraction.

@@ -46,6 +46,7 @@ std::vector<std::string> RepackDifferences(const Extraction& before, const Extra
   if (times) out.push_back("timestamps");
   if (modes) out.push_back("permissions");
   if (only_one_side) out.push_back("folder entries");
+  if (before.format != after.format) out.push_back("format");
   if (before.compression != after.compression) out.push_back("compression");
   return out;
 }
@@ -58,15 +59,24 @@ changeset::v1::DiffNode RepackedNode(const Extraction& before, const Extraction&
   std::vector<google::protobuf::Value> listed;
   for (const std::string& d : differences) {
     listed.push_back(StringValue(d));
-    shown.push_back(d != "compression" ? d
-                                       : absl::StrCat("compression ", CompressionName(before),
-                                                      " → ", CompressionName(after)));
+    if (d == "format") {
+      shown.push_back(absl::StrCat("format ", before.format, " → ", after.format));
+    } else if (d == "compression") {
+      shown.push_back(
+          absl::StrCat("compression ", CompressionName(before), " → ", CompressionName(after)));
+    } else {
+      shown.push_back(d);
+    }
   }
   if (shown.empty()) shown.push_back("compression level or metadata");
   node.set_summary(
       absl::StrCat("Repacked with identical contents (", absl::StrJoin(shown, ", "), ")"));
   AddTag(node, "format-change");
   SetDetail(node, "repack_differences", ListValue(std::move(listed)));
+  if (before.format != after.format) {
+    SetDetail(node, "format_before", before.format);
+    SetDetail(node, "format_after", after.format);
+  }
   if (before.compression != after.compression) {
     SetDetail(node, "compression_before", CompressionName(before));
     SetDetail(node, "compression_after", CompressionName(after));

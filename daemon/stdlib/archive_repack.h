@@ -13,13 +13,13 @@ namespace deltascope {
 
 // What differs between the containers of two archives, among "member order", "timestamps",
 // "permissions", "folder entries" (members stored on one side only: folders, since the
-// contents are equal) and "compression"; empty when none of these does (then the bytes differ
-// in the compression level or in metadata libarchive does not expose).
+// contents are equal), "format" (zip, tar) and "compression"; empty when none of these does (then
+// the bytes differ in the compression level or in metadata libarchive does not expose).
 std::vector<std::string> RepackDifferences(const Extraction& before, const Extraction& after);
 
 // The clerical node for an archive repacked with identical contents: "Repacked with identical
 // contents (member order, compression deflate → stored)", tag format-change, details
-// repack_differences and, when they differ, compression_before/compression_after.
+// repack_differences and, when they differ, format_before/_after, compression_before/_after.
 changeset::v1::DiffNode RepackedNode(const Extraction& before, const Extraction& after,
                                      const std::string& item_type, const std::string& comparator);
 

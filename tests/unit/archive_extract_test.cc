@@ -245,9 +245,16 @@ TEST_F(ArchiveExtractTest, RecordsWhatARepackMayChange) {
   EXPECT_EQ(zip->stored[1].path, "a.txt");
   EXPECT_EQ(zip->stored[0].permissions, 0644u);
   EXPECT_EQ(zip->compression, std::vector<std::string>{"deflate"});
+  EXPECT_EQ(zip->format, "zip");
   absl::StatusOr<Extraction> tgz = Extract("tar.gz", {File("a.txt", "a\n")});
   ASSERT_TRUE(tgz.ok()) << tgz.status();
   EXPECT_EQ(tgz->compression, std::vector<std::string>{"gzip"});
+  EXPECT_EQ(tgz->format, "tar");
+  // A tarball where a zip was expected is read all the same.
+  options_.format = ArchiveFormat::kZip;
+  absl::StatusOr<Extraction> swapped = ExtractArchive(tree_ / "in.tar.gz", out(), options_);
+  ASSERT_TRUE(swapped.ok()) << swapped.status();
+  EXPECT_EQ(swapped->format, "tar");
   absl::StatusOr<Extraction> tar = Extract("tar", {File("a.txt", "a\n")});
   ASSERT_TRUE(tar.ok()) << tar.status();
   EXPECT_TRUE(tar->compression.empty());
@@ -275,6 +282,9 @@ TEST(RepackTest, SaysWhatDiffers) {
             std::vector<std::string>{"folder entries"});
   EXPECT_EQ(RepackDifferences(Stored({a}, {"gzip"}), Stored({a})),
             std::vector<std::string>{"compression"});
+  Extraction as_tar = Stored({a});
+  as_tar.format = "tar";
+  EXPECT_EQ(RepackDifferences(Stored({a}), as_tar), std::vector<std::string>{"format"});
 
   DiffNode node =
       RepackedNode(Stored({a, b}, {"deflate"}), Stored({b, a}, {"stored"}), "zip_archive", "zip");

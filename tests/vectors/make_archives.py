@@ -120,18 +120,21 @@ def main():
     write_case("archive-csv-gz", "b", {"data.csv.gz": gzip_bytes(CSV_B),
                                        "notes.txt.gz": gzip_bytes(README_B)})
 
-    # Same members, different archive bytes (other compression, member order, timestamps, or
-    # only the deflate level): a clerical "Repacked with identical contents (...)" each.
+    # Same members, different archive bytes (other compression, member order, timestamps, only
+    # the deflate level, or a zip replaced by a tarball): a clerical "Repacked with identical
+    # contents (...)" each.
     members = [("inventory.csv", CSV_A * 20), ("README.txt", README_A)]
     write_case("archive-repacked", "a", {"data.zip": zip_bytes(members, level=9),
                                          "data.tar.gz": tar_bytes(members, "w:gz"),
                                          "level.zip": zip_bytes(members, level=9),
-                                         "times.zip": zip_bytes(members)})
+                                         "times.zip": zip_bytes(members),
+                                         "swapped.tgz": zip_bytes(members)})
     write_case("archive-repacked", "b", {
         "data.zip": zip_bytes(list(reversed(members)), compression=zipfile.ZIP_STORED),
         "data.tar.gz": tar_bytes(members, "w"),
         "level.zip": zip_bytes(members, level=1),
-        "times.zip": zip_bytes(members, date_time=(2025, 6, 7, 8, 9, 10))})
+        "times.zip": zip_bytes(members, date_time=(2025, 6, 7, 8, 9, 10)),
+        "swapped.tgz": tar_bytes(members, "w:gz")})  # a zip named .tgz became one
 
     # Moves inside an archive are found as in a folder: the same renamed-and-edited report and
     # the same renamed file, once in pkg.zip and once in the folder pkg/.
