@@ -69,8 +69,10 @@ class Matcher {
   void IndexNodes(const DiffNode& node);
   // True when record `i` still may be matched: not consumed, and its node is in the tree.
   bool Eligible(size_t i) const;
-  // Record indices below folder record `dir` on its side, in path order; with `same_depth`
-  // only those in the same archive (not members of archives inside it).
+  // True for a folder, and for a file read as a container (an archive: its node lists files).
+  bool Container(size_t i) const;
+  // Record indices below container record `dir` on its side, in path order; with `same_depth`
+  // only its own (not members of archives inside it).
   std::vector<size_t> Descendants(size_t dir, bool same_depth) const;
   // Marks `i` and everything below it as matched.
   void Consume(size_t i);
@@ -79,8 +81,10 @@ class Matcher {
   std::optional<ContentHash> ShapeKey(size_t dir) const;
   // True when folders `a` and `b` hold the same files with the same contents.
   bool SameContent(size_t a, size_t b);
-  // Records that added item `to` is a move or copy of `source`.
-  void AddMatch(size_t to, const std::string& source, bool move);
+  // Records that added item `to` is a move or copy of `source` (record `source_index`, when
+  // it is one).
+  void AddMatch(size_t to, const std::string& source, bool move,
+                std::optional<size_t> source_index = std::nullopt);
   // Records that added item `to` is removed item `from`, moved and described by `node`.
   void AddMove(size_t from, size_t to, DiffNode node);
   // Unmatched text files on disk of one side, in path order (at most kMaxSimilarCandidates).
@@ -111,13 +115,22 @@ std::vector<size_t> Matcher::Descendants(size_t dir, bool same_depth) const {
   const Record& parent = records_[dir];
   const std::vector<size_t>& side = parent.added ? added_ : removed_;
   const std::string prefix = parent.path + "/";
+  const int depth = parent.directory ? parent.depth : parent.depth + 1;  // an archive's members
   auto it = std::lower_bound(side.begin(), side.end(), prefix,
                              [&](size_t i, const std::string& p) { return records_[i].path < p; });
   std::vector<size_t> out;
   for (; it != side.end() && absl::StartsWith(records_[*it].path, prefix); ++it) {
-    if (!same_depth || records_[*it].depth == parent.depth) out.push_back(*it);
+    if (!same_depth || records_[*it].depth == depth) out.push_back(*it);
   }
   return out;
+}
+
+bool Matcher::Container(size_t i) const {
+  const Record& r = records_[i];
+  if (r.directory) return true;
+  const auto& nodes = r.added ? add_nodes_ : remove_nodes_;
+  auto it = nodes.find(r.path);
+  return it != nodes.end() && it->second->details().fields().contains("file_count");
 }
 
 void Matcher::Consume(size_t i) {
@@ -166,16 +179,25 @@ bool Matcher::SameContent(size_t a, size_t b) {
   return true;
 }
 
-void Matcher::AddMatch(size_t to, const std::string& source, bool move) {
+void Matcher::AddMatch(size_t to, const std::string& source, bool move,
+                       std::optional<size_t> source_index) {
   const Record& dest = records_[to];
   const DiffNode& added = *add_nodes_.at(dest.path);
   DiffNode node = MakeNode(move ? "move" : "copy", added.item_type(), dest.path, "");
   node.set_source_path(source);
+  int64_t files = 0;
+  for (size_t i : Descendants(to, true)) files += records_[i].directory ? 0 : 1;
   if (dest.directory) {
-    int64_t files = 0;
-    for (size_t i : Descendants(to, true)) files += records_[i].directory ? 0 : 1;
     node.set_summary(absl::StrCat("Folder moved with ", Plural(files, "file", "files")));
     AddTag(node, "folder-move");
+    SetDetail(node, "files", files);
+  } else if (source_index && Container(to) &&
+             HashOf(records_[to]) != HashOf(records_[*source_index])) {
+    // An archive renamed with the same members in other bytes, as a renamed folder.
+    node.set_summary(absl::StrCat("Moved and repacked with identical contents (",
+                                  Plural(files, "file", "files"), ")"));
+    AddTag(node, "file-move");
+    AddTag(node, "format-change");
     SetDetail(node, "files", files);
   } else {
     node.set_summary(move ? "Moved" : "Copied");
@@ -187,23 +209,26 @@ void Matcher::AddMatch(size_t to, const std::string& source, bool move) {
 }
 
 void Matcher::MatchFolders() {
-  // Removed folders by shape; a key's list stays in path order.
+  // Removed folders and archives by shape; a key's list stays in path order.
   std::map<ContentHash, std::vector<size_t>> by_shape;
   for (size_t r : removed_) {
-    if (!records_[r].directory || !Eligible(r)) continue;
+    if (!Eligible(r) || !Container(r)) continue;
     if (std::optional<ContentHash> key = ShapeKey(r)) by_shape[*key].push_back(r);
   }
   if (by_shape.empty()) return;
   // Parents come before their children in path order, so the outermost renamed folder wins.
   for (size_t a : added_) {
-    if (!records_[a].directory || !Eligible(a)) continue;
+    if (!Eligible(a) || !Container(a)) continue;
     std::optional<ContentHash> key = ShapeKey(a);
     if (!key) continue;
     auto it = by_shape.find(*key);
     if (it == by_shape.end()) continue;
     for (size_t r : it->second) {
-      if (!Eligible(r) || !SameContent(a, r)) continue;
-      AddMatch(a, records_[r].path, /*move=*/true);
+      // A folder and an archive of one shape are paired by name only (MatchUnpacked).
+      if (records_[r].directory != records_[a].directory || !Eligible(r) || !SameContent(a, r)) {
+        continue;
+      }
+      AddMatch(a, records_[r].path, /*move=*/true, r);
       Consume(a);
       Consume(r);
       break;

@@ -79,8 +79,9 @@ class MoveTracker {
   void Observe(const ItemPair& pair, bool identical);
 
   // Rewrites the changeset tree: pairs of add/remove nodes with equal content become moves,
-  // added duplicates of existing content become copies, a removed and an added folder with the
-  // same files become one folder move; emptied containers are pruned. Deterministic: candidates
+  // added duplicates of existing content become copies, a removed and an added folder (or
+  // archive) with the same files become one folder move (archive move, "repacked" when the
+  // bytes differ); emptied containers are pruned. Deterministic: candidates
   // are matched in path order. Empty files never match (any two would). With `compare_edit`, a
   // removed and an added text file on disk with the same extension and similar lines (see
   // kRenameSimilarity; most similar first) become one move that also describes the edit, in

@@ -343,6 +343,18 @@ TEST_F(MovesTest, FolderPackedIntoAnArchiveWithTheSameFilesIsOneClericalMove) {
   EXPECT_EQ(AllNodes(cs).size(), 2u) << cs.DebugString();
 }
 
+TEST_F(MovesTest, RenamedAndRepackedArchiveIsOneMoveAsARenamedFolder) {
+  WriteZip(tree_ / "a/v1.zip", {{"x.csv", kRows}, {"y.txt", "why\n"}});
+  WriteZip(tree_ / "b/v2.zip", {{"y.txt", "why\n"}, {"x.csv", kRows}});  // other order
+  changeset::v1::Changeset cs = Diff();
+  std::vector<const DiffNode*> moves = WithAction(cs, "move");
+  ASSERT_EQ(moves.size(), 1u) << cs.DebugString();
+  EXPECT_EQ(moves[0]->path(), "v2.zip");
+  EXPECT_EQ(moves[0]->source_path(), "v1.zip");
+  EXPECT_EQ(moves[0]->summary(), "Moved and repacked with identical contents (2 files)");
+  EXPECT_EQ(AllNodes(cs).size(), 2u) << cs.DebugString();
+}
+
 TEST_F(MovesTest, AFileThatIsNoArchiveAndAFolderOfItsStemStayApart) {
   tree_.Write("a/notes.txt", Lines());
   tree_.Write("b/notes/a.txt", Lines());

@@ -185,7 +185,7 @@ def main():
         "new.tar": tar_bytes([("x/one.txt", "1\n"), ("x/two.txt", "2\n")])})
 
     # A renamed archive (same bytes) is one move, not its members; a renamed and repacked one
-    # (same members, other bytes) is an added and a removed archive.
+    # (same members, other bytes) is one move too, as a renamed folder would be.
     renamed = zip_bytes([("inventory.csv", CSV_A), ("README.txt", README_A)])
     write_case("archive-renamed", "a", {"2024/data.zip": renamed, "survey.tar.gz": tar_bytes(tar_a, "w:gz")})
     write_case("archive-renamed", "b", {"archive/data-2024.zip": renamed,
