@@ -372,11 +372,9 @@ void Matcher::MatchUnpacked(const EditComparer& compare_edit) {
   for (const auto& [side, dirs] : {std::pair{&removed_, &added_dirs}, {&added_, &removed_dirs}}) {
     for (size_t f : *side) {
       const Record& file = records_[f];
-      if (file.directory || !file.file || !Eligible(f)) continue;
-      // Only a file that was read as a container when added or removed (an archive, listed
-      // with its file count), not one that could not be (corrupt) or is no archive at all.
-      const DiffNode& own = *(file.added ? add_nodes_ : remove_nodes_).at(file.path);
-      if (!own.details().fields().contains("file_count")) continue;
+      // Only a file read as a container when added or removed: not one that could not be
+      // (a corrupt archive) or is no archive at all.
+      if (file.directory || !file.file || !Eligible(f) || !Container(f)) continue;
       const size_t name = file.path.rfind('/') + 1;  // npos + 1 == 0
       for (size_t dot = file.path.find('.', name + 1); dot != std::string::npos;
            dot = file.path.find('.', dot + 1)) {
