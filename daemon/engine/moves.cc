@@ -487,7 +487,10 @@ void MoveTracker::Observe(const ItemPair& pair, bool identical) {
     absl::StatusOr<ContentHash> hash = side->Hash();
     if (hash.ok()) record.hash = *hash;
     if (record.size <= kMaxSimilarBytes && absl::StartsWith(side->MediaType(), "text/")) {
-      record.file = Keep(*side);
+      record.kept = true;
+      if (kept_bytes_.fetch_add(record.size) + record.size <= kMaxKeptBytes) {
+        record.file = Keep(*side);
+      }
     }
   }
   std::lock_guard<std::mutex> lock(mu_);
@@ -498,6 +501,11 @@ void MoveTracker::Rewrite(DiffNode& root, const EditComparer& compare_edit) {
   std::lock_guard<std::mutex> lock(mu_);
   if (records_.empty()) return;
   unchanged_.Seal();
+  if (kept_bytes_.load() > kMaxKeptBytes) {
+    for (Record& r : records_) {
+      if (r.kept) r.file.reset();
+    }
+  }
   Matcher matcher(records_, unchanged_, root);
   // An archive and its unpacked folder first: what lies inside them is compared there.
   if (compare_edit) matcher.MatchUnpacked(compare_edit);

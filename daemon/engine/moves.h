@@ -64,6 +64,10 @@ class UnchangedFiles {
 // Renamed-and-edited files are text files of at most this size.
 inline constexpr uint64_t kMaxSimilarBytes = 4ull << 20;
 
+// The archive members kept for that comparison hold at most this much in all; past it none is
+// used (rather than whichever the threads kept first), so the output stays the same.
+inline constexpr uint64_t kMaxKeptBytes = 1ull << 30;
+
 class MoveTracker {
  public:
   // `scratch` is the run's scratch folder: items under it are archive members, whose extraction
@@ -102,6 +106,7 @@ class MoveTracker {
     // members; null for the rest.
     std::shared_ptr<const Item> file;
     std::optional<ContentHash> hash;  // files only; absent when unreadable or too big
+    bool kept = false;                // an archive member that `file` keeps (or would)
   };
 
  private:
@@ -112,6 +117,7 @@ class MoveTracker {
   std::once_flag kept_dir_once_;
   std::filesystem::path kept_dir_;  // empty when it cannot be created
   std::atomic<uint64_t> kept_{0};
+  std::atomic<uint64_t> kept_bytes_{0};  // of every member to keep, kept or not
   std::mutex mu_;
   std::vector<Record> records_;
   UnchangedFiles unchanged_;
