@@ -295,17 +295,27 @@ const DiffNode* NodeAt(const changeset::v1::Changeset& cs, const std::string& pa
   return nullptr;
 }
 
+// The one move of `cs`, checked to go from `source` to `path` and say `summary`.
+const DiffNode* OnlyMove(const changeset::v1::Changeset& cs, const std::string& path,
+                         const std::string& source, const std::string& summary) {
+  std::vector<const DiffNode*> moves = WithAction(cs, "move");
+  EXPECT_EQ(moves.size(), 1u) << cs.DebugString();
+  if (moves.size() != 1) return nullptr;
+  EXPECT_EQ(moves[0]->path(), path);
+  EXPECT_EQ(moves[0]->source_path(), source);
+  EXPECT_EQ(moves[0]->summary(), summary);
+  return moves[0];
+}
+
 TEST_F(MovesTest, RenamedAndEditedArchiveMemberIsOneMoveAsInAFolder) {
   // The members are kept past their extraction for the similarity pass.
   WriteZip(tree_ / "a/bundle.zip", {{"docs/report.txt", Lines()}, {"keep.txt", "kept\n"}});
   WriteZip(tree_ / "b/bundle.zip",
            {{"notes/summary.txt", Lines(5) + "one more\n"}, {"keep.txt", "kept\n"}});
   changeset::v1::Changeset cs = Diff();
-  std::vector<const DiffNode*> moves = WithAction(cs, "move");
-  ASSERT_EQ(moves.size(), 1u) << cs.DebugString();
-  EXPECT_EQ(moves[0]->path(), "bundle.zip/notes/summary.txt");
-  EXPECT_EQ(moves[0]->source_path(), "bundle.zip/docs/report.txt");
-  EXPECT_EQ(moves[0]->summary(), "Moved and edited: 2 lines added, 1 removed");
+  const DiffNode* move = OnlyMove(cs, "bundle.zip/notes/summary.txt", "bundle.zip/docs/report.txt",
+                                  "Moved and edited: 2 lines added, 1 removed");
+  ASSERT_NE(move, nullptr);
 }
 
 TEST_F(MovesTest, ArchiveUnpackedIntoAFolderIsOneMoveComparingContents) {
@@ -334,12 +344,10 @@ TEST_F(MovesTest, FolderPackedIntoAnArchiveWithTheSameFilesIsOneClericalMove) {
   tree_.Write("a/tables/x.csv", kRows);
   WriteZip(tree_ / "b/tables.zip", {{"x.csv", kRows}});
   changeset::v1::Changeset cs = Diff();
-  std::vector<const DiffNode*> moves = WithAction(cs, "move");
-  ASSERT_EQ(moves.size(), 1u) << cs.DebugString();
-  EXPECT_EQ(moves[0]->path(), "tables.zip");
-  EXPECT_EQ(moves[0]->source_path(), "tables");
-  EXPECT_EQ(moves[0]->summary(), "Folder packed into a zip archive (identical contents)");
-  EXPECT_EQ(moves[0]->children_size(), 0);
+  const DiffNode* move =
+      OnlyMove(cs, "tables.zip", "tables", "Folder packed into a zip archive (identical contents)");
+  ASSERT_NE(move, nullptr);
+  EXPECT_EQ(move->children_size(), 0);
   EXPECT_EQ(AllNodes(cs).size(), 2u) << cs.DebugString();
 }
 
@@ -347,11 +355,9 @@ TEST_F(MovesTest, RenamedAndRepackedArchiveIsOneMoveAsARenamedFolder) {
   WriteZip(tree_ / "a/v1.zip", {{"x.csv", kRows}, {"y.txt", "why\n"}});
   WriteZip(tree_ / "b/v2.zip", {{"y.txt", "why\n"}, {"x.csv", kRows}});  // other order
   changeset::v1::Changeset cs = Diff();
-  std::vector<const DiffNode*> moves = WithAction(cs, "move");
-  ASSERT_EQ(moves.size(), 1u) << cs.DebugString();
-  EXPECT_EQ(moves[0]->path(), "v2.zip");
-  EXPECT_EQ(moves[0]->source_path(), "v1.zip");
-  EXPECT_EQ(moves[0]->summary(), "Moved and repacked with identical contents (2 files)");
+  const DiffNode* move =
+      OnlyMove(cs, "v2.zip", "v1.zip", "Moved and repacked with identical contents (2 files)");
+  ASSERT_NE(move, nullptr);
   EXPECT_EQ(AllNodes(cs).size(), 2u) << cs.DebugString();
 }
 
