@@ -34,6 +34,10 @@ struct ComparatorDescriptor {
   // When true the comparator is offered pairs whose contents are identical (directories: equal
   // folders must still be walked). Otherwise identical files never reach it.
   bool handles_identical = false;
+  // The comparator reads an archive as a folder: it is also offered a regular file paired with
+  // a folder (an archive and its unpacked tree), and compares the archive's members with the
+  // folder's entries.
+  bool unpacks = false;
 
   // No extensions and no media types: claims every pair in its scope.
   bool catch_all() const { return extensions.empty() && media_types.empty(); }
@@ -52,13 +56,19 @@ struct CompareResult {
   std::vector<ItemPair> children;
   // Kept alive until the children have been compared (e.g. an archive's extraction directory).
   std::shared_ptr<void> keepalive;
+  // kExpand: what to report when every child turns out identical (an archive repacked with the
+  // same members is still a changed file); without it such a container is pruned.
+  // (Held by pointer: results live on the stack of every level of a deep tree's recursion.)
+  std::shared_ptr<DiffNode> if_unchanged;
 
-  static CompareResult Identical() { return {Kind::kIdentical, {}, {}, {}}; }
-  static CompareResult Skip() { return {Kind::kSkip, {}, {}, {}}; }
-  static CompareResult Leaf(DiffNode node) { return {Kind::kLeaf, std::move(node), {}, {}}; }
+  static CompareResult Identical() { return {Kind::kIdentical, {}, {}, {}, {}}; }
+  static CompareResult Skip() { return {Kind::kSkip, {}, {}, {}, {}}; }
+  static CompareResult Leaf(DiffNode node) { return {Kind::kLeaf, std::move(node), {}, {}, {}}; }
   static CompareResult Expand(DiffNode node, std::vector<ItemPair> children,
-                              std::shared_ptr<void> keepalive = nullptr) {
-    return {Kind::kExpand, std::move(node), std::move(children), std::move(keepalive)};
+                              std::shared_ptr<void> keepalive = nullptr,
+                              std::shared_ptr<DiffNode> if_unchanged = nullptr) {
+    return {Kind::kExpand, std::move(node), std::move(children), std::move(keepalive),
+            std::move(if_unchanged)};
   }
 };
 

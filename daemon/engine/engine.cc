@@ -8,8 +8,8 @@
 #include <optional>
 #include <thread>
 
+#include "absl/base/attributes.h"
 #include "absl/status/status.h"
-#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "daemon/engine/compare_context.h"
@@ -30,7 +30,9 @@ bool InScope(const ComparatorDescriptor& d, const ItemPair& pair) {
   const Item& b = pair.right ? *pair.right : *pair.left;
   switch (d.scope) {
     case Scope::kFiles:
-      return a.is_file() && b.is_file();
+      // An archive paired with a folder goes to the comparators that read archives as folders.
+      return (a.is_file() && b.is_file()) ||
+             (d.unpacks && (a.is_file() || b.is_file()) && (a.is_directory() || b.is_directory()));
     case Scope::kContainers:
       return a.is_directory() && b.is_directory();
     case Scope::kAny:
@@ -39,11 +41,11 @@ bool InScope(const ComparatorDescriptor& d, const ItemPair& pair) {
   return false;
 }
 
-bool Claims(const ComparatorDescriptor& d, const ItemPair& pair, const std::string& lower_path) {
+bool Claims(const ComparatorDescriptor& d, const ItemPair& pair, const std::string& format_name) {
   if (!InScope(d, pair)) return false;
   if (d.catch_all()) return true;
   for (const std::string& ext : d.extensions) {
-    if (absl::EndsWith(lower_path, ext)) return true;
+    if (absl::EndsWith(format_name, ext)) return true;
   }
   if (!d.media_types.empty()) {
     for (const auto* side : {pair.left.get(), pair.right.get()}) {
@@ -77,8 +79,11 @@ class Run {
   std::optional<DiffNode> Compare(const ItemPair& pair);
 
  private:
-  std::optional<DiffNode> CompareLinksOrTypeChange(const ItemPair& pair);
-  std::optional<DiffNode> Dispatch(const ItemPair& pair, bool identical);
+  // Not inlined: its frame must not weigh on every level of a deep tree's recursion.
+  ABSL_ATTRIBUTE_NOINLINE std::optional<DiffNode> CompareLinksOrTypeChange(const ItemPair& pair);
+  // Asks the pipeline. With `answered`, a pair no comparator takes gives nothing (and
+  // *answered false) instead of a generic "Changed" node.
+  std::optional<DiffNode> Dispatch(const ItemPair& pair, bool identical, bool* answered = nullptr);
   std::optional<DiffNode> ExpandChildren(CompareResult result, const ItemPair& pair);
   // Returns true (and records why) when both sides are files with equal content.
   std::optional<bool> ContentIdentical(const ItemPair& pair);
@@ -164,6 +169,12 @@ std::optional<DiffNode> Run::CompareLinksOrTypeChange(const ItemPair& pair) {
     }
     return std::nullopt;
   }
+  // An archive and a folder: their contents are compared, when a comparator unpacks it.
+  if ((l.is_file() && r.is_directory()) || (l.is_directory() && r.is_file())) {
+    bool answered = false;
+    std::optional<DiffNode> node = Dispatch(pair, false, &answered);
+    if (answered) return node;
+  }
   // The kind changed (file ↔ directory ↔ link): report it, with what the new side holds.
   DiffNode node = MakeNode("modify", ItemKindName(r.kind()), pair.path, "");
   node.set_summary(absl::StrCat("Changed from ", describe(l), " to ", describe(r)));
@@ -178,13 +189,13 @@ std::optional<DiffNode> Run::CompareLinksOrTypeChange(const ItemPair& pair) {
   return node;
 }
 
-std::optional<DiffNode> Run::Dispatch(const ItemPair& pair, bool identical) {
+std::optional<DiffNode> Run::Dispatch(const ItemPair& pair, bool identical, bool* answered) {
   // The loop below would return nothing for them too: at the first claim or after the last.
   if (identical && !identical_files_handled_) return std::nullopt;
-  const std::string lower_path = absl::AsciiStrToLower(pair.path);
+  const std::string format_name = FormatName(pair);
   for (const std::shared_ptr<Comparator>& comparator : pipeline_) {
     const ComparatorDescriptor& d = comparator->descriptor();
-    if (!Claims(d, pair, lower_path)) continue;
+    if (!Claims(d, pair, format_name)) continue;
     if (identical && !d.handles_identical) return std::nullopt;
     absl::StatusOr<CompareResult> result = absl::InternalError("no result");
     try {
@@ -209,6 +220,7 @@ std::optional<DiffNode> Run::Dispatch(const ItemPair& pair, bool identical) {
           pair.path);
       continue;
     }
+    if (result->kind != CompareResult::Kind::kSkip && answered) *answered = true;
     switch (result->kind) {
       case CompareResult::Kind::kSkip:
         continue;
@@ -225,7 +237,7 @@ std::optional<DiffNode> Run::Dispatch(const ItemPair& pair, bool identical) {
     }
   }
   // Only reachable when the pipeline lacks a catch-all: never lose the change.
-  if (identical) return std::nullopt;
+  if (identical || answered) return std::nullopt;
   DiffNode node = MakeNode(pair.added()     ? "add"
                            : pair.removed() ? "remove"
                                             : "modify",
@@ -249,7 +261,13 @@ std::optional<DiffNode> Run::ExpandChildren(CompareResult result, const ItemPair
   std::sort(changed.begin(), changed.end(),
             [](const DiffNode& a, const DiffNode& b) { return a.path() < b.path(); });
   for (DiffNode& child : changed) *node.add_children() = std::move(child);
-  // A container whose members are all identical is identical, whatever its bytes.
+  if (node.children_size() == 0 && result.if_unchanged) {
+    DiffNode& same = *result.if_unchanged;
+    same.set_path(node.path());
+    if (same.comparator().empty()) same.set_comparator(node.comparator());
+    return std::move(same);
+  }
+  // A folder whose entries are all identical is identical.
   if (node.children_size() == 0 && (node.action().empty() || node.action() == "modify") &&
       node.summary().empty()) {
     return std::nullopt;
@@ -308,7 +326,7 @@ absl::StatusOr<Changeset> Engine::Diff(const std::filesystem::path& from,
   if (!scratch.ok()) return scratch.status();
   CompareContext context(options_, scratch->path());
   TaskPool pool(options_.jobs > 0 ? options_.jobs : DefaultJobs());
-  MoveTracker tracker;
+  MoveTracker tracker(scratch->path());
   Run run(pipeline_, context, pool, options_.detect_moves ? &tracker : nullptr, progress);
 
   ItemPair root{"", *left, *right, 0};
@@ -322,9 +340,16 @@ absl::StatusOr<Changeset> Engine::Diff(const std::filesystem::path& from,
   changeset.set_to_snapshot(to_label);
   if (node) {
     if (options_.detect_moves) {
-      // Edits of renamed files are compared outside the tracker (it is being rewritten).
-      Run edits(pipeline_, context, pool, nullptr, nullptr);
-      tracker.Rewrite(*node, [&edits](const ItemPair& pair) { return edits.Compare(pair); });
+      // A renamed pair is compared outside the tracker (it is being rewritten), with moves of
+      // its own: an archive and its unpacked folder hold files that moved too.
+      EditComparer compare_edit = [&](const ItemPair& pair) {
+        MoveTracker inner(scratch->path());
+        Run edits(pipeline_, context, pool, &inner, nullptr);
+        std::optional<DiffNode> edit = edits.Compare(pair);
+        if (edit) inner.Rewrite(*edit, compare_edit);
+        return edit;
+      };
+      tracker.Rewrite(*node, compare_edit);
     }
     *changeset.mutable_root() = std::move(*node);
   }

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "daemon/engine/media_type.h"
@@ -196,6 +197,15 @@ std::string JoinLogicalPath(const std::string& parent, const std::string& name) 
 std::string LogicalBaseName(const std::string& path) {
   size_t slash = path.rfind('/');
   return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+std::string FormatName(const ItemPair& pair) {
+  const bool mixed = pair.left && pair.right && pair.left->kind() != pair.right->kind();
+  if (!pair.path.empty() && !mixed) return absl::AsciiStrToLower(pair.path);
+  for (const auto* side : {pair.right.get(), pair.left.get()}) {
+    if (side && side->is_file()) return absl::AsciiStrToLower(side->physical().filename().string());
+  }
+  return absl::AsciiStrToLower(pair.path);
 }
 
 }  // namespace deltascope

@@ -122,6 +122,12 @@ std::string JoinLogicalPath(const std::string& parent, const std::string& name);
 // Returns the last component of a logical path.
 std::string LogicalBaseName(const std::string& path);
 
+// The lower-case name whose suffix says a pair's format (".csv", ".tar.gz"): its logical path,
+// except at the snapshot roots (path "") and for a regular file paired with a folder (an archive
+// and its unpacked tree), where the path says nothing of the file: then the file's own name
+// (right side preferred).
+std::string FormatName(const ItemPair& pair);
+
 }  // namespace deltascope
 
 #endif  // DELTASCOPE_DAEMON_ENGINE_ITEM_H_

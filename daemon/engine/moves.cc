@@ -1,8 +1,11 @@
 #include "daemon/engine/moves.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
 #include <xxhash.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <tuple>
 
@@ -27,6 +30,16 @@ const std::optional<ContentHash>& HashOf(Record& record) {
   return record.hash;
 }
 
+// Inside a pair compared as one (an archive and its unpacked folder), both sides' items are
+// named under the new path: a move's source is given its old path back.
+void RebaseSources(DiffNode& node, const std::string& new_path, const std::string& old_path) {
+  const std::string prefix = new_path + "/";
+  if (absl::StartsWith(node.source_path(), prefix)) {
+    node.set_source_path(absl::StrCat(old_path, "/", node.source_path().substr(prefix.size())));
+  }
+  for (DiffNode& child : *node.mutable_children()) RebaseSources(child, new_path, old_path);
+}
+
 bool Prunable(const DiffNode& node) {
   return node.children_size() == 0 && node.summary().empty() &&
          (node.action().empty() || node.action() == "modify");
@@ -48,6 +61,7 @@ class Matcher {
   void MatchFolders();
   void MatchFiles();
   void MatchSimilar(const EditComparer& compare_edit);
+  void MatchUnpacked(const EditComparer& compare_edit);
   // Replaces matched add nodes, deletes matched remove nodes, prunes emptied containers.
   void Apply(DiffNode& node);
 
@@ -55,8 +69,10 @@ class Matcher {
   void IndexNodes(const DiffNode& node);
   // True when record `i` still may be matched: not consumed, and its node is in the tree.
   bool Eligible(size_t i) const;
-  // Record indices below folder record `dir` on its side, in path order; with `same_depth`
-  // only those in the same archive (not members of archives inside it).
+  // True for a folder, and for a file read as a container (an archive: its node lists files).
+  bool Container(size_t i) const;
+  // Record indices below container record `dir` on its side, in path order; with `same_depth`
+  // only its own (not members of archives inside it).
   std::vector<size_t> Descendants(size_t dir, bool same_depth) const;
   // Marks `i` and everything below it as matched.
   void Consume(size_t i);
@@ -65,8 +81,12 @@ class Matcher {
   std::optional<ContentHash> ShapeKey(size_t dir) const;
   // True when folders `a` and `b` hold the same files with the same contents.
   bool SameContent(size_t a, size_t b);
-  // Records that added item `to` is a move or copy of `source`.
-  void AddMatch(size_t to, const std::string& source, bool move);
+  // Records that added item `to` is a move or copy of `source` (record `source_index`, when
+  // it is one).
+  void AddMatch(size_t to, const std::string& source, bool move,
+                std::optional<size_t> source_index = std::nullopt);
+  // Records that added item `to` is removed item `from`, moved and described by `node`.
+  void AddMove(size_t from, size_t to, DiffNode node);
   // Unmatched text files on disk of one side, in path order (at most kMaxSimilarCandidates).
   std::vector<size_t> SimilarityCandidates(const std::vector<size_t>& side) const;
 
@@ -95,13 +115,22 @@ std::vector<size_t> Matcher::Descendants(size_t dir, bool same_depth) const {
   const Record& parent = records_[dir];
   const std::vector<size_t>& side = parent.added ? added_ : removed_;
   const std::string prefix = parent.path + "/";
+  const int depth = parent.directory ? parent.depth : parent.depth + 1;  // an archive's members
   auto it = std::lower_bound(side.begin(), side.end(), prefix,
                              [&](size_t i, const std::string& p) { return records_[i].path < p; });
   std::vector<size_t> out;
   for (; it != side.end() && absl::StartsWith(records_[*it].path, prefix); ++it) {
-    if (!same_depth || records_[*it].depth == parent.depth) out.push_back(*it);
+    if (!same_depth || records_[*it].depth == depth) out.push_back(*it);
   }
   return out;
+}
+
+bool Matcher::Container(size_t i) const {
+  const Record& r = records_[i];
+  if (r.directory) return true;
+  const auto& nodes = r.added ? add_nodes_ : remove_nodes_;
+  auto it = nodes.find(r.path);
+  return it != nodes.end() && it->second->details().fields().contains("file_count");
 }
 
 void Matcher::Consume(size_t i) {
@@ -150,16 +179,25 @@ bool Matcher::SameContent(size_t a, size_t b) {
   return true;
 }
 
-void Matcher::AddMatch(size_t to, const std::string& source, bool move) {
+void Matcher::AddMatch(size_t to, const std::string& source, bool move,
+                       std::optional<size_t> source_index) {
   const Record& dest = records_[to];
   const DiffNode& added = *add_nodes_.at(dest.path);
   DiffNode node = MakeNode(move ? "move" : "copy", added.item_type(), dest.path, "");
   node.set_source_path(source);
+  int64_t files = 0;
+  for (size_t i : Descendants(to, true)) files += records_[i].directory ? 0 : 1;
   if (dest.directory) {
-    int64_t files = 0;
-    for (size_t i : Descendants(to, true)) files += records_[i].directory ? 0 : 1;
     node.set_summary(absl::StrCat("Folder moved with ", Plural(files, "file", "files")));
     AddTag(node, "folder-move");
+    SetDetail(node, "files", files);
+  } else if (source_index && Container(to) &&
+             HashOf(records_[to]) != HashOf(records_[*source_index])) {
+    // An archive renamed with the same members in other bytes, as a renamed folder.
+    node.set_summary(absl::StrCat("Moved and repacked with identical contents (",
+                                  Plural(files, "file", "files"), ")"));
+    AddTag(node, "file-move");
+    AddTag(node, "format-change");
     SetDetail(node, "files", files);
   } else {
     node.set_summary(move ? "Moved" : "Copied");
@@ -171,23 +209,26 @@ void Matcher::AddMatch(size_t to, const std::string& source, bool move) {
 }
 
 void Matcher::MatchFolders() {
-  // Removed folders by shape; a key's list stays in path order.
+  // Removed folders and archives by shape; a key's list stays in path order.
   std::map<ContentHash, std::vector<size_t>> by_shape;
   for (size_t r : removed_) {
-    if (!records_[r].directory || !Eligible(r)) continue;
+    if (!Eligible(r) || !Container(r)) continue;
     if (std::optional<ContentHash> key = ShapeKey(r)) by_shape[*key].push_back(r);
   }
   if (by_shape.empty()) return;
   // Parents come before their children in path order, so the outermost renamed folder wins.
   for (size_t a : added_) {
-    if (!records_[a].directory || !Eligible(a)) continue;
+    if (!Eligible(a) || !Container(a)) continue;
     std::optional<ContentHash> key = ShapeKey(a);
     if (!key) continue;
     auto it = by_shape.find(*key);
     if (it == by_shape.end()) continue;
     for (size_t r : it->second) {
-      if (!Eligible(r) || !SameContent(a, r)) continue;
-      AddMatch(a, records_[r].path, /*move=*/true);
+      // A folder and an archive of one shape are paired by name only (MatchUnpacked).
+      if (records_[r].directory != records_[a].directory || !Eligible(r) || !SameContent(a, r)) {
+        continue;
+      }
+      AddMatch(a, records_[r].path, /*move=*/true, r);
       Consume(a);
       Consume(r);
       break;
@@ -233,9 +274,8 @@ void Matcher::MatchFiles() {
   }
 }
 
-// As Binoc: a bound on the quadratic pairing, and on the bytes read per file.
+// As Binoc: a bound on the quadratic pairing (and kMaxSimilarBytes on the bytes read per file).
 constexpr size_t kMaxSimilarCandidates = 400;
-constexpr uint64_t kMaxSimilarBytes = 4ull << 20;
 
 std::string LowerExtension(const std::string& path) {
   std::string name = std::filesystem::path(path).filename().string();
@@ -295,22 +335,67 @@ void Matcher::MatchSimilar(const EditComparer& compare_edit) {
     if (consumed_[c.removed] || consumed_[c.added]) continue;
     const Record& from = records_[c.removed];
     const Record& to = records_[c.added];
-    std::optional<DiffNode> edit = compare_edit(ItemPair{to.path, from.file, to.file, 0});
+    std::optional<DiffNode> edit = compare_edit(ItemPair{to.path, from.file, to.file, to.depth});
     if (!edit) continue;
-    DiffNode node = MakeNode("move", edit->item_type(), to.path, "");
-    node.set_source_path(from.path);
-    node.set_comparator(edit->comparator());
-    node.set_summary(edit->summary().empty() ? "Moved and edited"
-                                             : absl::StrCat("Moved and edited: ", edit->summary()));
-    AddTag(node, "file-move");
-    for (const std::string& tag : edit->tags()) AddTag(node, tag);
-    *node.mutable_details() = edit->details();
-    SetDetail(node, "similarity_percent", static_cast<int64_t>(c.similarity * 100));
-    *node.mutable_children() = edit->children();
-    replacements_[to.path] = std::move(node);
-    deletions_.insert(from.path);
-    Consume(c.removed);
-    Consume(c.added);
+    edit->set_summary(edit->summary().empty()
+                          ? "Moved and edited"
+                          : absl::StrCat("Moved and edited: ", edit->summary()));
+    SetDetail(*edit, "similarity_percent", static_cast<int64_t>(c.similarity * 100));
+    AddMove(c.removed, c.added, std::move(*edit));
+  }
+}
+
+void Matcher::AddMove(size_t from, size_t to, DiffNode node) {
+  node.set_action("move");
+  node.set_path(records_[to].path);
+  node.set_source_path(records_[from].path);
+  AddTag(node, "file-move");
+  replacements_[records_[to].path] = std::move(node);
+  deletions_.insert(records_[from].path);
+  Consume(from);
+  Consume(to);
+}
+
+void Matcher::MatchUnpacked(const EditComparer& compare_edit) {
+  // Folders on disk still unmatched, by path, on each side.
+  std::map<std::string_view, size_t> added_dirs, removed_dirs;
+  for (const auto& [side, dirs] : {std::pair{&added_, &added_dirs}, {&removed_, &removed_dirs}}) {
+    for (size_t i : *side) {
+      if (records_[i].directory && records_[i].file && Eligible(i)) {
+        dirs->emplace(records_[i].path, i);
+      }
+    }
+  }
+  if (added_dirs.empty() && removed_dirs.empty()) return;
+  // Each file on disk whose name is a folder's of the other side plus an extension, in path
+  // order: "data.tar.gz" meets "data.tar" and "data".
+  for (const auto& [side, dirs] : {std::pair{&removed_, &added_dirs}, {&added_, &removed_dirs}}) {
+    for (size_t f : *side) {
+      const Record& file = records_[f];
+      // Only a file read as a container when added or removed: not one that could not be
+      // (a corrupt archive) or is no archive at all.
+      if (file.directory || !file.file || !Eligible(f) || !Container(f)) continue;
+      const size_t name = file.path.rfind('/') + 1;  // npos + 1 == 0
+      for (size_t dot = file.path.find('.', name + 1); dot != std::string::npos;
+           dot = file.path.find('.', dot + 1)) {
+        auto it = dirs->find(std::string_view(file.path).substr(0, dot));
+        if (it == dirs->end() || !Eligible(it->second)) continue;
+        const bool unpacked = !file.added;
+        const size_t from = unpacked ? f : it->second;
+        const size_t to = unpacked ? it->second : f;
+        const Record& dest = records_[to];
+        std::optional<DiffNode> edit =
+            compare_edit(ItemPair{dest.path, records_[from].file, dest.file, dest.depth});
+        // Without a comparator that unpacks it, the engine says the kind changed: no pair.
+        if (!edit || std::find(edit->tags().begin(), edit->tags().end(), "type-change") !=
+                         edit->tags().end()) {
+          continue;
+        }
+        RebaseSources(*edit, dest.path, records_[from].path);
+        AddMove(from, to, std::move(*edit));
+        break;
+      }
+    }
   }
 }
 
@@ -355,6 +440,26 @@ std::optional<std::string> UnchangedFiles::Find(const ContentHash& hash) const {
   return std::string(PathOf(*it));
 }
 
+MoveTracker::MoveTracker(std::filesystem::path scratch) : scratch_(std::move(scratch)) {}
+
+std::shared_ptr<const Item> MoveTracker::Keep(const Item& member) {
+  std::call_once(kept_dir_once_, [this] {
+    // Its own folder: the tracker of a renamed pair's comparison keeps members too.
+    std::string dir = (scratch_ / "kept-XXXXXX").string();
+    if (::mkdtemp(dir.data()) != nullptr) kept_dir_ = std::move(dir);
+  });
+  if (kept_dir_.empty()) return nullptr;
+  const std::filesystem::path kept =
+      kept_dir_ / std::to_string(kept_.fetch_add(1, std::memory_order_relaxed));
+  // A second name for the extracted file costs no copy; across file systems, a copy.
+  if (::link(member.physical().c_str(), kept.c_str()) != 0) {
+    std::error_code ec;
+    if (!std::filesystem::copy_file(member.physical(), kept, ec)) return nullptr;
+  }
+  absl::StatusOr<std::shared_ptr<Item>> item = Item::FromPath(kept);
+  return item.ok() ? std::move(*item) : nullptr;
+}
+
 void MoveTracker::Observe(const ItemPair& pair, bool identical) {
   if (pair.left && pair.right) {
     if (!identical || !pair.right->is_file() || pair.right->size() == 0) return;
@@ -372,13 +477,21 @@ void MoveTracker::Observe(const ItemPair& pair, bool identical) {
   record.directory = side->is_directory();
   record.depth = pair.archive_depth;
   record.size = side->size();
-  if (side->is_file() && pair.archive_depth == 0) {
-    record.item = side;
+  const std::string physical = side->physical().string();
+  const bool member = !scratch_.empty() && absl::StartsWith(physical, scratch_.string() + "/");
+  if (!member) {
+    record.item = side->is_file() ? side : nullptr;
     record.file = side;
   } else if (side->is_file() && record.size > 0 && record.size <= kMaxEagerHashBytes) {
     // An archive member: its extraction directory is removed once its archive is compared.
     absl::StatusOr<ContentHash> hash = side->Hash();
     if (hash.ok()) record.hash = *hash;
+    if (record.size <= kMaxSimilarBytes && absl::StartsWith(side->MediaType(), "text/")) {
+      record.kept = true;
+      if (kept_bytes_.fetch_add(record.size) + record.size <= kMaxKeptBytes) {
+        record.file = Keep(*side);
+      }
+    }
   }
   std::lock_guard<std::mutex> lock(mu_);
   records_.push_back(std::move(record));
@@ -388,7 +501,14 @@ void MoveTracker::Rewrite(DiffNode& root, const EditComparer& compare_edit) {
   std::lock_guard<std::mutex> lock(mu_);
   if (records_.empty()) return;
   unchanged_.Seal();
+  if (kept_bytes_.load() > kMaxKeptBytes) {
+    for (Record& r : records_) {
+      if (r.kept) r.file.reset();
+    }
+  }
   Matcher matcher(records_, unchanged_, root);
+  // An archive and its unpacked folder first: what lies inside them is compared there.
+  if (compare_edit) matcher.MatchUnpacked(compare_edit);
   matcher.MatchFolders();
   matcher.MatchFiles();
   if (compare_edit) matcher.MatchSimilar(compare_edit);

@@ -2,11 +2,11 @@
 // members back to the engine as children, one pair per top-level member, so logical paths run
 // through archives: "outer.zip/inner.zip/data.csv". A single gzip stream "data.csv.gz" holds one
 // child, "data.csv.gz/data.csv", which the csv comparator then claims.
-#include <dirent.h>
 #include <sys/stat.h>
 
 #include <map>
 #include <mutex>
+#include <optional>
 
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
@@ -14,6 +14,8 @@
 #include "absl/strings/str_cat.h"
 #include "daemon/engine/node_util.h"
 #include "daemon/stdlib/archive_extract.h"
+#include "daemon/stdlib/archive_repack.h"
+#include "daemon/stdlib/folder_listing.h"
 #include "daemon/stdlib/stdlib.h"
 #include "daemon/util/temp_dir.h"
 
@@ -58,24 +60,13 @@ class BudgetRegistry {
   std::map<std::string, std::weak_ptr<ExtractionBudget>> budgets_;
 };
 
-// Owns one pair's extraction: removes the files when released (after the children are compared).
+// Owns one pair's extraction: removes the files when released (after the children are compared),
+// and keeps the folders listed open until then.
 struct ExtractionHold {
   TempDir dir;
   std::shared_ptr<ExtractionBudget> budget;
+  std::vector<std::shared_ptr<const DirFd>> open_dirs;
 };
-
-// Top-level entry names of an extraction root.
-std::vector<std::string> TopLevelNames(const std::filesystem::path& root) {
-  std::vector<std::string> names;
-  DIR* d = ::opendir(root.c_str());
-  if (!d) return names;
-  while (struct dirent* e = ::readdir(d)) {
-    std::string_view name(e->d_name);
-    if (name != "." && name != "..") names.emplace_back(name);
-  }
-  ::closedir(d);
-  return names;
-}
 
 // The name a single gzip stream decompresses to: its own name without ".gz".
 std::string GunzippedName(const ItemPair& pair) {
@@ -91,6 +82,7 @@ std::string GunzippedName(const ItemPair& pair) {
 
 struct ArchiveKind {
   std::string name;
+  std::string label;  // "Zip archive"
   std::string item_type;
   ArchiveFormat format;
   std::vector<std::string> extensions;
@@ -104,6 +96,7 @@ class ArchiveComparator : public Comparator {
     descriptor_.extensions = kind_.extensions;
     descriptor_.media_types = kind_.media_types;
     descriptor_.scope = Scope::kFiles;
+    descriptor_.unpacks = kind_.format != ArchiveFormat::kRaw;
   }
   const ComparatorDescriptor& descriptor() const override { return descriptor_; }
 
@@ -111,7 +104,7 @@ class ArchiveComparator : public Comparator {
     const ArchiveLimits& limits = context.options().archive_limits;
     if (kind_.format == ArchiveFormat::kRaw) {
       // A compressed tarball that the tar comparator could not read is not a gzip file's job.
-      const std::string lower = absl::AsciiStrToLower(pair.path);
+      const std::string lower = FormatName(pair);
       if (absl::EndsWith(lower, ".tar.gz") || absl::EndsWith(lower, ".tgz")) {
         return CompareResult::Skip();
       }
@@ -129,8 +122,8 @@ class ArchiveComparator : public Comparator {
 
     absl::StatusOr<std::filesystem::path> scratch = context.MakeScratchDir(kind_.name);
     if (!scratch.ok()) return scratch.status();
-    auto hold = std::make_shared<ExtractionHold>(
-        ExtractionHold{TempDir::Adopt(*scratch), BudgetRegistry::Get().For(pair.any().physical())});
+    auto hold = std::make_shared<ExtractionHold>(ExtractionHold{
+        TempDir::Adopt(*scratch), BudgetRegistry::Get().For(pair.any().physical()), {}});
     BudgetRegistry::Get().Register(*scratch, hold->budget);
 
     ExtractOptions options;
@@ -140,45 +133,59 @@ class ArchiveComparator : public Comparator {
     options.budget = hold->budget;
     options.cancelled = [&context] { return context.cancelled(); };
 
-    // name -> (left, right)
-    std::map<std::string, std::pair<std::shared_ptr<const Item>, std::shared_ptr<const Item>>>
-        members;
-    uint64_t member_count = 0;
+    EntryPairs members;
+    std::optional<Extraction> extracted[2];
     for (const auto& [side, label] :
          {std::pair{pair.left, "left"}, std::pair{pair.right, "right"}}) {
       if (!side) continue;
       const bool left = side == pair.left;
-      const std::filesystem::path root = *scratch / label;
-      if (::mkdir(root.c_str(), 0700) != 0) {
-        return absl::InternalError(absl::StrCat("cannot create ", root.string()));
+      // A folder paired with an archive is listed as it is: its entries meet the members.
+      std::shared_ptr<const Item> folder = side->is_directory() ? side : nullptr;
+      if (!folder) {
+        const std::filesystem::path root = *scratch / label;
+        if (::mkdir(root.c_str(), 0700) != 0) {
+          return absl::InternalError(absl::StrCat("cannot create ", root.string()));
+        }
+        absl::StatusOr<Extraction> extraction = ExtractArchive(side->physical(), root, options);
+        if (!extraction.ok()) return Failed(pair, label, extraction.status(), context);
+        ReportSkipped(pair, label, *extraction, context);
+        extracted[left ? 0 : 1] = std::move(*extraction);
+        absl::StatusOr<std::shared_ptr<Item>> root_item = Item::FromPath(root);
+        if (!root_item.ok()) return root_item.status();
+        folder = std::move(*root_item);
       }
-      absl::StatusOr<Extraction> extraction = ExtractArchive(side->physical(), root, options);
-      if (!extraction.ok()) return Failed(pair, label, extraction.status(), context);
-      ReportSkipped(pair, label, *extraction, context);
-      member_count = extraction->members;
-      for (const std::string& name : TopLevelNames(root)) {
-        absl::StatusOr<std::shared_ptr<Item>> item = Item::FromPath(root / name);
-        if (!item.ok()) continue;
-        auto& slot = members[name];
-        (left ? slot.first : slot.second) = std::move(*item);
+      if (absl::Status s = ListFolder(*folder, pair.path, left, members, hold->open_dirs, context);
+          !s.ok()) {
+        return WithDiagnosticCode(s, "unreadable");
       }
     }
 
-    std::vector<ItemPair> children;
-    for (auto& [name, sides] : members) {
-      children.push_back(ItemPair{JoinLogicalPath(pair.path, name), std::move(sides.first),
-                                  std::move(sides.second), pair.archive_depth + 1});
-    }
-    const char* action = pair.added() ? "add" : pair.removed() ? "remove" : "modify";
-    DiffNode node = MakeNode(action, kind_.item_type, pair.path, kind_.name);
+    std::vector<ItemPair> children =
+        EntryChildren(std::move(members), pair.path, pair.archive_depth + 1);
     if (pair.added() || pair.removed()) {
+      const uint64_t member_count = extracted[pair.added() ? 1 : 0]->members;
+      DiffNode node =
+          MakeNode(pair.added() ? "add" : "remove", kind_.item_type, pair.path, kind_.name);
       node.set_summary(absl::StrCat(pair.added() ? "New archive (" : "Archive removed (",
                                     Plural(static_cast<int64_t>(member_count), "member", "members"),
                                     ")"));
       AddTag(node, pair.added() ? "file-addition" : "file-removal");
       SetDetail(node, "members", static_cast<int64_t>(member_count));
+      return CompareResult::Expand(std::move(node), std::move(children), std::move(hold));
     }
-    return CompareResult::Expand(std::move(node), std::move(children), std::move(hold));
+    // Both sides present and different bytes: identical members still make a changed file.
+    if (extracted[0] && extracted[1]) {
+      return CompareResult::Expand(MakeNode("modify", kind_.item_type, pair.path, kind_.name),
+                                   std::move(children), std::move(hold),
+                                   std::make_shared<DiffNode>(RepackedNode(
+                                       *extracted[0], *extracted[1], kind_.item_type, kind_.name)));
+    }
+    const bool unpacked = pair.right->is_directory();
+    return CompareResult::Expand(
+        UnpackedNode(unpacked, false, kind_.label, kind_.item_type, kind_.name),
+        std::move(children), std::move(hold),
+        std::make_shared<DiffNode>(
+            UnpackedNode(unpacked, true, kind_.label, kind_.item_type, kind_.name)));
   }
 
  private:
@@ -219,13 +226,14 @@ class ArchiveComparator : public Comparator {
 }  // namespace
 
 std::shared_ptr<Comparator> MakeZipComparator() {
-  return std::make_shared<ArchiveComparator>(
-      ArchiveKind{"zip", "zip_archive", ArchiveFormat::kZip, {".zip"}, {"application/zip"}});
+  return std::make_shared<ArchiveComparator>(ArchiveKind{
+      "zip", "Zip archive", "zip_archive", ArchiveFormat::kZip, {".zip"}, {"application/zip"}});
 }
 
 std::shared_ptr<Comparator> MakeTarComparator() {
   return std::make_shared<ArchiveComparator>(
       ArchiveKind{"tar",
+                  "Tar archive",
                   "tar_archive",
                   ArchiveFormat::kTar,
                   {".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tar.xz", ".txz", ".tar.zst"},
@@ -233,8 +241,8 @@ std::shared_ptr<Comparator> MakeTarComparator() {
 }
 
 std::shared_ptr<Comparator> MakeGzipComparator() {
-  return std::make_shared<ArchiveComparator>(
-      ArchiveKind{"gzip", "gzip_file", ArchiveFormat::kRaw, {".gz"}, {"application/gzip"}});
+  return std::make_shared<ArchiveComparator>(ArchiveKind{
+      "gzip", "Gzip file", "gzip_file", ArchiveFormat::kRaw, {".gz"}, {"application/gzip"}});
 }
 
 }  // namespace deltascope

@@ -93,6 +93,7 @@ class Extractor {
       }
       if (absl::Status s = Member(entry); !s.ok()) return s;
     }
+    RecordFilters();
     return std::move(result_);
   }
 
@@ -102,6 +103,7 @@ class Extractor {
     std::string path = options_.format == ArchiveFormat::kRaw ? options_.raw_name
                        : stored                               ? stored
                                                               : "";
+    Record(path, entry);
     if (path.empty()) return Skip(path, "no readable name", false);
     std::optional<std::vector<std::string>> parts = SafeComponents(path);
     if (!parts) return Skip(path, "path escapes the archive (absolute or \"..\")", true);
@@ -187,6 +189,49 @@ class Extractor {
     return absl::OkStatus();
   }
 
+  // Notes what a repack may change: the member's place, time and mode, and its compression.
+  void Record(const std::string& path, struct archive_entry* entry) {
+    switch (archive_format(a_) & ARCHIVE_FORMAT_BASE_MASK) {
+      case ARCHIVE_FORMAT_ZIP:
+        result_.format = "zip";
+        break;
+      case ARCHIVE_FORMAT_TAR:
+        result_.format = "tar";
+        break;
+      default:
+        result_.format = "raw";
+    }
+    result_.stored.push_back(StoredMember{path, archive_entry_mtime(entry),
+                                          archive_entry_mtime_is_set(entry) != 0,
+                                          static_cast<uint32_t>(archive_entry_perm(entry))});
+    if ((archive_format(a_) & ARCHIVE_FORMAT_BASE_MASK) != ARCHIVE_FORMAT_ZIP) return;
+    // libarchive names the zip format after the member's method: "ZIP 2.0 (deflation)".
+    const char* format = archive_format_name(a_);
+    std::string_view name = format ? format : "";
+    const size_t open = name.find('(');
+    if (open == std::string_view::npos || name.back() != ')') return;
+    std::string_view method = name.substr(open + 1, name.size() - open - 2);
+    AddCompression(method == "deflation"      ? "deflate"
+                   : method == "uncompressed" ? "stored"
+                                              : method);
+  }
+
+  void AddCompression(std::string_view method) {
+    std::vector<std::string>& all = result_.compression;
+    if (std::find(all.begin(), all.end(), method) == all.end()) {
+      all.emplace_back(method);
+      std::sort(all.begin(), all.end());
+    }
+  }
+
+  // The compression filters of the container (tar.gz: "gzip"), once its headers are read.
+  void RecordFilters() {
+    for (int i = 0; i < archive_filter_count(a_); ++i) {
+      const char* name = archive_filter_name(a_, i);
+      if (name && std::string_view(name) != "none") AddCompression(name);
+    }
+  }
+
   absl::Status Skip(const std::string& path, std::string reason, bool unsafe) {
     result_.skipped.push_back(SkippedMember{path, std::move(reason), unsafe});
     if (archive_read_data_skip(a_) < ARCHIVE_WARN) return Corrupt(a_);
@@ -218,10 +263,11 @@ absl::StatusOr<Extraction> ExtractArchive(const std::filesystem::path& archive,
   if (!a) return absl::ResourceExhaustedError("libarchive: out of memory");
   switch (options.format) {
     case ArchiveFormat::kZip:
-      // Through the central directory: a truncated zip (no directory) is corrupt, not short.
-      archive_read_support_format_zip_seekable(a.get());
-      break;
     case ArchiveFormat::kTar:
+      // Either is read whatever the comparator that claimed the pair: a zip replaced by a
+      // tarball (or named .zip while it is one) still has its members compared. A zip is read
+      // through its central directory: a truncated zip (no directory) is corrupt, not short.
+      archive_read_support_format_zip_seekable(a.get());
       archive_read_support_format_tar(a.get());
       archive_read_support_filter_all(a.get());
       break;

@@ -22,7 +22,7 @@
 namespace deltascope {
 
 enum class ArchiveFormat {
-  kZip,
+  kZip,  // or a tar: kZip and kTar each read both, whatever the claim was made for
   kTar,  // plain or compressed (gzip, bzip2, xz, zstd, ...)
   kRaw,  // one compressed stream (e.g. gzip): extracted as one file
 };
@@ -51,10 +51,23 @@ struct SkippedMember {
   bool unsafe = false;  // refused for safety (zip-slip), rather than merely unsupported
 };
 
+// What the archive says of a member besides its content: what a repack may change.
+struct StoredMember {
+  std::string path;  // as stored
+  int64_t mtime = 0;
+  bool has_mtime = false;
+  uint32_t permissions = 0;
+};
+
 struct Extraction {
   uint64_t members = 0;  // entries extracted (files, folders, links)
   uint64_t bytes = 0;    // decompressed bytes written
   std::vector<SkippedMember> skipped;
+  std::vector<StoredMember> stored;  // every entry read, in archive order
+  // How the container is compressed: libarchive's filters (tar: "gzip", "xz") and the methods
+  // of zip members ("deflate", "stored"), sorted, without repeats; empty when not compressed.
+  std::vector<std::string> compression;
+  std::string format;  // "zip", "tar" or "raw" (a single compressed stream); "" when empty
 };
 
 // Error codes attached (see DiagnosticCodeOf) to a failed extraction.

@@ -1,8 +1,10 @@
 // Golden vectors: every folder tests/vectors/<case>/ holds snapshot-a/, snapshot-b/ and the
 // expected output of `deltascope diff snapshot-a snapshot-b` as expected.json and expected.md.
 // Optional files: `args` (extra arguments, one per line) and `exit` (expected exit status,
-// default 1). Run with DELTASCOPE_UPDATE_GOLDEN=1 to rewrite the expected files after a
-// deliberate change (then review the diff).
+// default 1). A vector whose file names git cannot hold portably (bytes that are not UTF-8)
+// keeps both snapshots in `snapshots.tar` (written by make_archives.py), unpacked for the run. Run
+// with DELTASCOPE_UPDATE_GOLDEN=1 to rewrite the expected files after a deliberate change (then
+// review the diff).
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -25,7 +27,8 @@ std::vector<std::string> VectorNames() {
   std::vector<std::string> names;
   std::error_code ec;
   for (const auto& entry : std::filesystem::directory_iterator(VectorsDir(), ec)) {
-    if (entry.is_directory() && std::filesystem::exists(entry.path() / "snapshot-a")) {
+    if (entry.is_directory() && (std::filesystem::exists(entry.path() / "snapshot-a") ||
+                                 std::filesystem::exists(entry.path() / "snapshots.tar"))) {
       names.push_back(entry.path().filename().string());
     }
   }
@@ -49,12 +52,20 @@ TEST_P(GoldenTest, MatchesExpectedOutput) {
   const bool update = std::getenv("DELTASCOPE_UPDATE_GOLDEN") != nullptr;
   int expected_exit = 1;
   if (std::filesystem::exists(dir / "exit")) expected_exit = std::stoi(ReadFile(dir / "exit"));
+  std::filesystem::path snapshots = dir;
+  ScratchTree unpacked;
+  if (std::filesystem::exists(dir / "snapshots.tar")) {
+    ProcessResult tar = RunProcess(
+        {"/bin/sh", "-c", "exec tar -xf \"$0\" -C \"$1\"", dir / "snapshots.tar", unpacked.root()});
+    ASSERT_EQ(tar.exit_code, 0) << tar.err;
+    snapshots = unpacked.root();
+  }
   for (const char* format : {"json", "markdown"}) {
     std::vector<std::string> args = {"diff", "snapshot-a", "snapshot-b", "--format",
                                      format, "--jobs",     "2"};
     for (const std::string& a : ReadArgs(dir)) args.push_back(a);
     RunOptions options;
-    options.cwd = dir;
+    options.cwd = snapshots;
     ProcessResult r = RunDeltascope(args, options);
     const std::filesystem::path expected_file =
         dir / (std::string("expected.") + (std::string(format) == "json" ? "json" : "md"));

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "daemon/engine/comparator.h"
+#include "daemon/stdlib/archive_repack.h"
 #include "tests/support/tree.h"
 
 namespace deltascope {
@@ -228,6 +229,71 @@ TEST_F(ArchiveExtractTest, CorruptAndTruncatedArchives) {
   x = ExtractArchive(tree_ / "junk.zip", out(), options_);
   ASSERT_FALSE(x.ok());
   EXPECT_EQ(DiagnosticCodeOf(x.status(), ""), kArchiveCorruptCode) << x.status();
+}
+
+}  // namespace
+}  // namespace deltascope
+
+namespace deltascope {
+namespace {
+
+TEST_F(ArchiveExtractTest, RecordsWhatARepackMayChange) {
+  absl::StatusOr<Extraction> zip = Extract("zip", {File("b.txt", "b\n"), File("a.txt", "a\n")});
+  ASSERT_TRUE(zip.ok()) << zip.status();
+  ASSERT_EQ(zip->stored.size(), 2u);
+  EXPECT_EQ(zip->stored[0].path, "b.txt");  // archive order, not name order
+  EXPECT_EQ(zip->stored[1].path, "a.txt");
+  EXPECT_EQ(zip->stored[0].permissions, 0644u);
+  EXPECT_EQ(zip->compression, std::vector<std::string>{"deflate"});
+  EXPECT_EQ(zip->format, "zip");
+  absl::StatusOr<Extraction> tgz = Extract("tar.gz", {File("a.txt", "a\n")});
+  ASSERT_TRUE(tgz.ok()) << tgz.status();
+  EXPECT_EQ(tgz->compression, std::vector<std::string>{"gzip"});
+  EXPECT_EQ(tgz->format, "tar");
+  // A tarball where a zip was expected is read all the same.
+  options_.format = ArchiveFormat::kZip;
+  absl::StatusOr<Extraction> swapped = ExtractArchive(tree_ / "in.tar.gz", out(), options_);
+  ASSERT_TRUE(swapped.ok()) << swapped.status();
+  EXPECT_EQ(swapped->format, "tar");
+  absl::StatusOr<Extraction> tar = Extract("tar", {File("a.txt", "a\n")});
+  ASSERT_TRUE(tar.ok()) << tar.status();
+  EXPECT_TRUE(tar->compression.empty());
+}
+
+Extraction Stored(std::vector<StoredMember> members, std::vector<std::string> compression = {}) {
+  Extraction e;
+  e.stored = std::move(members);
+  e.compression = std::move(compression);
+  return e;
+}
+
+TEST(RepackTest, SaysWhatDiffers) {
+  const StoredMember a{"a.txt", 100, true, 0644};
+  const StoredMember b{"b.txt", 100, true, 0644};
+  StoredMember a_later = a, b_exec = b;
+  a_later.mtime = 200;
+  b_exec.permissions = 0755;
+  EXPECT_TRUE(RepackDifferences(Stored({a, b}), Stored({a, b})).empty());
+  EXPECT_EQ(RepackDifferences(Stored({a, b}), Stored({b, a})),
+            std::vector<std::string>{"member order"});
+  EXPECT_EQ(RepackDifferences(Stored({a, b}), Stored({a_later, b_exec})),
+            (std::vector<std::string>{"timestamps", "permissions"}));
+  EXPECT_EQ(RepackDifferences(Stored({a, b}), Stored({StoredMember{"dir/", 0, false, 0755}, a, b})),
+            std::vector<std::string>{"folder entries"});
+  EXPECT_EQ(RepackDifferences(Stored({a}, {"gzip"}), Stored({a})),
+            std::vector<std::string>{"compression"});
+  Extraction as_tar = Stored({a});
+  as_tar.format = "tar";
+  EXPECT_EQ(RepackDifferences(Stored({a}), as_tar), std::vector<std::string>{"format"});
+
+  DiffNode node =
+      RepackedNode(Stored({a, b}, {"deflate"}), Stored({b, a}, {"stored"}), "zip_archive", "zip");
+  EXPECT_EQ(node.summary(),
+            "Repacked with identical contents (member order, compression deflate → stored)");
+  EXPECT_EQ(node.action(), "modify");
+  EXPECT_EQ(node.details().fields().at("compression_before").string_value(), "deflate");
+  EXPECT_EQ(RepackedNode(Stored({a}), Stored({a}), "zip_archive", "zip").summary(),
+            "Repacked with identical contents (compression level or metadata)");
 }
 
 }  // namespace

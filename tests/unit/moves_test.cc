@@ -284,3 +284,91 @@ TEST_F(MovesTest, SameResultWhateverTheThreadOrder) {
 
 }  // namespace
 }  // namespace deltascope
+
+namespace deltascope {
+namespace {
+
+const DiffNode* NodeAt(const changeset::v1::Changeset& cs, const std::string& path) {
+  for (const DiffNode* n : AllNodes(cs)) {
+    if (n->path() == path) return n;
+  }
+  return nullptr;
+}
+
+// The one move of `cs`, checked to go from `source` to `path` and say `summary`.
+const DiffNode* OnlyMove(const changeset::v1::Changeset& cs, const std::string& path,
+                         const std::string& source, const std::string& summary) {
+  std::vector<const DiffNode*> moves = WithAction(cs, "move");
+  EXPECT_EQ(moves.size(), 1u) << cs.DebugString();
+  if (moves.size() != 1) return nullptr;
+  EXPECT_EQ(moves[0]->path(), path);
+  EXPECT_EQ(moves[0]->source_path(), source);
+  EXPECT_EQ(moves[0]->summary(), summary);
+  return moves[0];
+}
+
+TEST_F(MovesTest, RenamedAndEditedArchiveMemberIsOneMoveAsInAFolder) {
+  // The members are kept past their extraction for the similarity pass.
+  WriteZip(tree_ / "a/bundle.zip", {{"docs/report.txt", Lines()}, {"keep.txt", "kept\n"}});
+  WriteZip(tree_ / "b/bundle.zip",
+           {{"notes/summary.txt", Lines(5) + "one more\n"}, {"keep.txt", "kept\n"}});
+  changeset::v1::Changeset cs = Diff();
+  const DiffNode* move = OnlyMove(cs, "bundle.zip/notes/summary.txt", "bundle.zip/docs/report.txt",
+                                  "Moved and edited: 2 lines added, 1 removed");
+  ASSERT_NE(move, nullptr);
+}
+
+TEST_F(MovesTest, ArchiveUnpackedIntoAFolderIsOneMoveComparingContents) {
+  WriteZip(tree_ / "a/data.zip", {{"x.csv", kRows}, {"docs/report.txt", Lines()}});
+  tree_.Write("b/data/x.csv", kRows + "4,delta\n");
+  tree_.Write("b/data/notes/summary.txt", Lines(5) + "one more\n");
+  changeset::v1::Changeset cs = Diff();
+  const DiffNode* data = NodeAt(cs, "data");
+  ASSERT_NE(data, nullptr) << cs.DebugString();
+  EXPECT_EQ(data->action(), "move");
+  EXPECT_EQ(data->source_path(), "data.zip");
+  EXPECT_EQ(data->summary(), "Zip archive unpacked into a folder");
+  EXPECT_TRUE(HasTag(*data, "format-change"));
+  EXPECT_EQ(NodeAt(cs, "data.zip"), nullptr) << "not also removed: " << cs.DebugString();
+  const DiffNode* csv = NodeAt(cs, "data/x.csv");
+  ASSERT_NE(csv, nullptr) << cs.DebugString();
+  EXPECT_EQ(csv->summary(), "1 row added");
+  // Moves inside it name their old path, inside the archive.
+  const DiffNode* summary = NodeAt(cs, "data/notes/summary.txt");
+  ASSERT_NE(summary, nullptr) << cs.DebugString();
+  EXPECT_EQ(summary->action(), "move");
+  EXPECT_EQ(summary->source_path(), "data.zip/docs/report.txt");
+}
+
+TEST_F(MovesTest, FolderPackedIntoAnArchiveWithTheSameFilesIsOneClericalMove) {
+  tree_.Write("a/tables/x.csv", kRows);
+  WriteZip(tree_ / "b/tables.zip", {{"x.csv", kRows}});
+  changeset::v1::Changeset cs = Diff();
+  const DiffNode* move =
+      OnlyMove(cs, "tables.zip", "tables", "Folder packed into a zip archive (identical contents)");
+  ASSERT_NE(move, nullptr);
+  EXPECT_EQ(move->children_size(), 0);
+  EXPECT_EQ(AllNodes(cs).size(), 2u) << cs.DebugString();
+}
+
+TEST_F(MovesTest, RenamedAndRepackedArchiveIsOneMoveAsARenamedFolder) {
+  WriteZip(tree_ / "a/v1.zip", {{"x.csv", kRows}, {"y.txt", "why\n"}});
+  WriteZip(tree_ / "b/v2.zip", {{"y.txt", "why\n"}, {"x.csv", kRows}});  // other order
+  changeset::v1::Changeset cs = Diff();
+  const DiffNode* move =
+      OnlyMove(cs, "v2.zip", "v1.zip", "Moved and repacked with identical contents (2 files)");
+  ASSERT_NE(move, nullptr);
+  EXPECT_EQ(AllNodes(cs).size(), 2u) << cs.DebugString();
+}
+
+TEST_F(MovesTest, AFileThatIsNoArchiveAndAFolderOfItsStemStayApart) {
+  tree_.Write("a/notes.txt", Lines());
+  tree_.Write("b/notes/a.txt", Lines());
+  changeset::v1::Changeset cs = Diff();
+  EXPECT_EQ(NodeAt(cs, "notes")->action(), "add") << cs.DebugString();
+  EXPECT_EQ(NodeAt(cs, "notes.txt"), nullptr) << "moved into notes/a.txt: " << cs.DebugString();
+  EXPECT_EQ(NodeAt(cs, "notes/a.txt")->source_path(), "notes.txt");
+}
+
+}  // namespace
+}  // namespace deltascope

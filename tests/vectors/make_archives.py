@@ -20,13 +20,15 @@ README_A = "Fruit inventory.\nUpdated weekly.\n"
 README_B = "Fruit inventory.\nUpdated daily.\n"
 
 
-def zip_bytes(members, compression=zipfile.ZIP_DEFLATED, level=None):
+def zip_bytes(members, compression=zipfile.ZIP_DEFLATED, level=None, date_time=ZIP_TIME):
     """members: list of (name, str|bytes). Returns the bytes of a zip holding them in order."""
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", compression=compression, compresslevel=level) as z:
         for name, data in members:
-            info = zipfile.ZipInfo(name, date_time=ZIP_TIME)
+            info = zipfile.ZipInfo(name, date_time=date_time)
             info.compress_type = compression
+            # A ZipInfo carries its own level (the ZipFile's applies only to names).
+            info._compresslevel = level
             info.external_attr = 0o644 << 16
             z.writestr(info, data.encode() if isinstance(data, str) else data)
     return buf.getvalue()
@@ -118,14 +120,64 @@ def main():
     write_case("archive-csv-gz", "b", {"data.csv.gz": gzip_bytes(CSV_B),
                                        "notes.txt.gz": gzip_bytes(README_B)})
 
-    # Same members, different archive bytes (other compression level, other member order):
-    # nothing to report.
+    # Same members, different archive bytes (other compression, member order, timestamps, only
+    # the deflate level, or a zip replaced by a tarball): a clerical "Repacked with identical
+    # contents (...)" each.
     members = [("inventory.csv", CSV_A * 20), ("README.txt", README_A)]
     write_case("archive-repacked", "a", {"data.zip": zip_bytes(members, level=9),
-                                         "data.tar.gz": tar_bytes(members, "w:gz")})
+                                         "data.tar.gz": tar_bytes(members, "w:gz"),
+                                         "level.zip": zip_bytes(members, level=9),
+                                         "times.zip": zip_bytes(members),
+                                         "swapped.tgz": zip_bytes(members)})
     write_case("archive-repacked", "b", {
         "data.zip": zip_bytes(list(reversed(members)), compression=zipfile.ZIP_STORED),
-        "data.tar.gz": tar_bytes(members, "w")})
+        "data.tar.gz": tar_bytes(members, "w"),
+        "level.zip": zip_bytes(members, level=1),
+        "times.zip": zip_bytes(members, date_time=(2025, 6, 7, 8, 9, 10)),
+        "swapped.tgz": tar_bytes(members, "w:gz")})  # a zip named .tgz became one
+
+    # Moves inside an archive are found as in a folder: the same renamed-and-edited report and
+    # the same renamed file, once in pkg.zip and once in the folder pkg/.
+    survey = "".join("%d. Finding number %d of the annual survey.\n" % (i, i) for i in range(1, 25))
+    pkg_a = [("reports/2024-findings.txt", survey), ("data.bin", "\x00" * 64),
+             ("keep.txt", "kept\n")]
+    pkg_b = [("archive/findings-2024.txt",
+              survey.replace("10 of the annual", "10 (revised) of the annual")),
+             ("moved/data.bin", "\x00" * 64), ("keep.txt", "kept\n")]
+    write_case("archive-moves", "a", dict([("pkg.zip", zip_bytes(pkg_a))] +
+                                          [("pkg/" + n, d) for n, d in pkg_a]))
+    write_case("archive-moves", "b", dict([("pkg.zip", zip_bytes(pkg_b))] +
+                                          [("pkg/" + n, d) for n, d in pkg_b]))
+
+    # An archive that becomes a folder and a folder that becomes a tarball: their contents are
+    # compared (data.zip -> data/ with a moved and an edited member; tables/ -> tables.tar.gz
+    # with identical contents), never "replaced".
+    write_case("archive-vs-folder", "a", dict(
+        [("data.zip", zip_bytes(pkg_a))] + [("tables/" + n, d) for n, d in tar_a]))
+    write_case("archive-vs-folder", "b", dict(
+        [("data/" + n, d) for n, d in pkg_b] + [("tables.tar.gz", tar_bytes(tar_a, "w:gz"))]))
+
+    # The snapshots themselves: `deltascope diff snapshot-a snapshot-b` with snapshot-a a zip
+    # (no extension: sniffed) and snapshot-b a folder.
+    root = os.path.join(HERE, "archive-vs-folder-root")
+    os.makedirs(root, exist_ok=True)
+    shutil.rmtree(os.path.join(root, "snapshot-a"), ignore_errors=True)
+    with open(os.path.join(root, "snapshot-a"), "wb") as f:
+        f.write(zip_bytes(pkg_a))
+    write_case("archive-vs-folder-root", "b", dict(pkg_b))
+
+    # File names that are not valid UTF-8: two names differing only in an invalid byte stay two
+    # files, escaped \xHH. Such names are not portable in git checkouts, so the snapshots are
+    # a tarball the golden test unpacks (names-not-utf8/snapshots.tar).
+    names = tar_bytes([
+        ("snapshot-a/x\udcff.txt", "one\n"), ("snapshot-a/x\udcfe.txt", "two\n"),
+        ("snapshot-a/caf\udce9.csv", "id,v\n1,a\n"),
+        ("snapshot-b/x\udcff.txt", "one, changed\n"), ("snapshot-b/x\udcfe.txt", "two, changed\n"),
+        ("snapshot-b/caf\udce9.csv", "id,v\n1,b\n"), ("snapshot-b/new\udc80.txt", "new\n"),
+    ])
+    os.makedirs(os.path.join(HERE, "names-not-utf8"), exist_ok=True)
+    with open(os.path.join(HERE, "names-not-utf8", "snapshots.tar"), "wb") as f:
+        f.write(names)
 
     # Added and removed archives: summaries with member counts.
     write_case("archive-add-remove", "a", {"old.zip": zip_bytes([("a.txt", "a\n")])})
@@ -133,7 +185,7 @@ def main():
         "new.tar": tar_bytes([("x/one.txt", "1\n"), ("x/two.txt", "2\n")])})
 
     # A renamed archive (same bytes) is one move, not its members; a renamed and repacked one
-    # (same members, other bytes) is an added and a removed archive.
+    # (same members, other bytes) is one move too, as a renamed folder would be.
     renamed = zip_bytes([("inventory.csv", CSV_A), ("README.txt", README_A)])
     write_case("archive-renamed", "a", {"2024/data.zip": renamed, "survey.tar.gz": tar_bytes(tar_a, "w:gz")})
     write_case("archive-renamed", "b", {"archive/data-2024.zip": renamed,
