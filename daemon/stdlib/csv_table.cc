@@ -8,6 +8,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "daemon/stdlib/csv_scan.h"
 
 namespace deltascope {
 namespace {
@@ -114,6 +115,11 @@ std::string_view FieldAt(const std::vector<std::string>& fields, int position) {
   return fields[position];
 }
 
+std::string_view FieldAt(const std::vector<std::string_view>& fields, int position) {
+  if (position < 0 || static_cast<size_t>(position) >= fields.size()) return {};
+  return fields[position];
+}
+
 std::vector<int> ColumnPositions(const CsvTable& table,
                                  const std::vector<std::string>& column_ids) {
   std::vector<int> positions;
@@ -142,8 +148,11 @@ std::vector<int> ColumnPositions(const CsvTable& table,
   return positions;
 }
 
-uint64_t HashRow(const std::vector<std::string>& fields, const std::vector<int>& positions,
-                 size_t width, std::string& scratch) {
+namespace {
+
+template <typename Fields>
+uint64_t HashRowOf(const Fields& fields, const std::vector<int>& positions, size_t width,
+                   std::string& scratch) {
   scratch.clear();
   for (int p : positions) {
     AppendValue(FieldAt(fields, p), scratch);
@@ -153,6 +162,18 @@ uint64_t HashRow(const std::vector<std::string>& fields, const std::vector<int>&
     for (size_t i = width; i < fields.size(); ++i) AppendValue(fields[i], scratch);
   }
   return XXH3_64bits(scratch.data(), scratch.size());
+}
+
+}  // namespace
+
+uint64_t HashRow(const std::vector<std::string>& fields, const std::vector<int>& positions,
+                 size_t width, std::string& scratch) {
+  return HashRowOf(fields, positions, width, scratch);
+}
+
+uint64_t HashRow(const std::vector<std::string_view>& fields, const std::vector<int>& positions,
+                 size_t width, std::string& scratch) {
+  return HashRowOf(fields, positions, width, scratch);
 }
 
 void MatchMultiset(const std::vector<uint64_t>& left, const std::vector<uint64_t>& right,
@@ -228,15 +249,25 @@ bool SortedMultisetMatcher::Claims::Taken(uint32_t pos, uint32_t lo, uint32_t hi
 }
 
 bool SortedMultisetMatcher::MatchStreamed(uint64_t hash) {
-  uint32_t lo, hi;
-  if (!Find(hash, lo, hi) || paired_.Take(lo, hi) < 0) return false;
+  uint32_t lo = 0, hi = 0;
+  const bool found = Find(hash, lo, hi);
+  return MatchStreamedAt(found, lo, hi);
+}
+
+bool SortedMultisetMatcher::MatchStreamedAt(bool found, uint32_t lo, uint32_t hi) {
+  if (!found || paired_.Take(lo, hi) < 0) return false;
   ++paired_count_;
   return true;
 }
 
 bool SortedMultisetMatcher::HeldMatched(uint64_t hash) {
-  uint32_t lo, hi;
-  if (!Find(hash, lo, hi)) return false;  // cannot happen for a held row
+  uint32_t lo = 0, hi = 0;
+  const bool found = Find(hash, lo, hi);
+  return HeldMatchedAt(found, lo, hi);
+}
+
+bool SortedMultisetMatcher::HeldMatchedAt(bool found, uint32_t lo, uint32_t hi) {
+  if (!found) return false;  // cannot happen for a held row
   // The k-th held row (in file order) with this hash matched iff k < the run's paired count:
   // pairs were taken from the run's start, so that is position lo + k.
   const int64_t pos = seen_.Take(lo, hi);
@@ -294,9 +325,10 @@ absl::StatusOr<CellDiff> CompareCells(const CsvTable& left, const CsvTable& righ
     const size_t end = std::min(pairs.size(), start + batch);
     std::vector<uint64_t> cells((end - start) * ncols);
     size_t k = start;
-    absl::StatusOr<CsvScanInfo> scan =
-        ScanCsvRows(left, context, [&](uint32_t row, const std::vector<std::string>& fields) {
+    absl::StatusOr<CsvScanInfo> scan = ScanCsvRowsParallel(
+        left, context, NoRowValue, [&](uint32_t row, const CsvRowValue&, const CsvRowRef& ref) {
           if (pairs[k].left != row) return true;
+          const std::vector<std::string>& fields = ref.fields();
           for (size_t c = 0; c < ncols; ++c)
             cells[(k - start) * ncols + c] = HashCell(fields, lpos[c]);
           return ++k < end;
@@ -307,25 +339,27 @@ absl::StatusOr<CellDiff> CompareCells(const CsvTable& left, const CsvTable& righ
     std::sort(by_right.begin(), by_right.end(),
               [&](uint32_t a, uint32_t b) { return pairs[a].right < pairs[b].right; });
     size_t m = 0;
-    scan = ScanCsvRows(right, context, [&](uint32_t row, const std::vector<std::string>& fields) {
-      const uint32_t p = by_right[m];
-      if (pairs[p].right != row) return true;
-      const uint64_t* before = &cells[(p - start) * ncols];
-      uint32_t changed = 0;
-      for (size_t c = 0; c < ncols; ++c) changed += before[c] != HashCell(fields, rpos[c]);
-      if (reject_unlike && changed > tolerated) {
-        out.changed[p] = CellDiff::kUnlike;
-      } else {
-        out.changed[p] = changed;
-        for (size_t c = 0; c < ncols && out.examples.size() < 2 * max_examples + ncols; ++c) {
-          if (before[c] != HashCell(fields, rpos[c])) {
-            out.examples.push_back({p, static_cast<uint32_t>(c)});
+    scan = ScanCsvRowsParallel(
+        right, context, NoRowValue, [&](uint32_t row, const CsvRowValue&, const CsvRowRef& ref) {
+          const uint32_t p = by_right[m];
+          if (pairs[p].right != row) return true;
+          const std::vector<std::string>& fields = ref.fields();
+          const uint64_t* before = &cells[(p - start) * ncols];
+          uint32_t changed = 0;
+          for (size_t c = 0; c < ncols; ++c) changed += before[c] != HashCell(fields, rpos[c]);
+          if (reject_unlike && changed > tolerated) {
+            out.changed[p] = CellDiff::kUnlike;
+          } else {
+            out.changed[p] = changed;
+            for (size_t c = 0; c < ncols && out.examples.size() < 2 * max_examples + ncols; ++c) {
+              if (before[c] != HashCell(fields, rpos[c])) {
+                out.examples.push_back({p, static_cast<uint32_t>(c)});
+              }
+            }
+            if (out.examples.size() >= 2 * max_examples) trim_examples();
           }
-        }
-        if (out.examples.size() >= 2 * max_examples) trim_examples();
-      }
-      return ++m < by_right.size();
-    });
+          return ++m < by_right.size();
+        });
     if (!scan.ok()) return scan.status();
   }
   trim_examples();

@@ -60,10 +60,13 @@ std::vector<int> ColumnPositions(const CsvTable& table, const std::vector<std::s
 // The field at `position` (from ColumnPositions), or "" when the row is short or the column absent.
 // The view points into `fields`.
 std::string_view FieldAt(const std::vector<std::string>& fields, int position);
+std::string_view FieldAt(const std::vector<std::string_view>& fields, int position);
 
 // Hash of a record's values at `positions` (a missing value counts as empty) followed by any
 // fields beyond `width` (ragged rows), so two rows hash equal iff those values are equal.
 uint64_t HashRow(const std::vector<std::string>& fields, const std::vector<int>& positions,
+                 size_t width, std::string& scratch);
+uint64_t HashRow(const std::vector<std::string_view>& fields, const std::vector<int>& positions,
                  size_t width, std::string& scratch);
 
 struct RowPair {
@@ -89,6 +92,11 @@ class SortedMultisetMatcher {
   bool MatchStreamed(uint64_t hash);
   // Then the held side's rows, in file order: true when the row was paired.
   bool HeldMatched(uint64_t hash);
+  // The same two steps split: Find (const, safe on any thread while nothing else runs) gives
+  // the run [lo, hi) of a hash (false when absent); the *At calls take what Find gave.
+  bool Find(uint64_t hash, uint32_t& lo, uint32_t& hi) const;
+  bool MatchStreamedAt(bool found, uint32_t lo, uint32_t hi);
+  bool HeldMatchedAt(bool found, uint32_t lo, uint32_t hi);
   // True when every held row was paired (the second pass over the held side can be skipped).
   bool AllHeldMatched() const { return paired_count_ == hashes_.size(); }
   size_t held_rows() const { return hashes_.size(); }
@@ -103,9 +111,6 @@ class SortedMultisetMatcher {
     int64_t Take(uint32_t lo, uint32_t hi);
     bool Taken(uint32_t pos, uint32_t lo, uint32_t hi) const;
   };
-  // The run [lo, hi) of `hash` in hashes_; false when absent.
-  bool Find(uint64_t hash, uint32_t& lo, uint32_t& hi) const;
-
   std::vector<uint64_t> hashes_;     // sorted
   std::vector<uint32_t> directory_;  // by top bits: first position of each bucket, then size
   int shift_ = 64;                   // hash >> shift_ is the bucket (64: one bucket)
