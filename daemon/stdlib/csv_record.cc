@@ -53,7 +53,8 @@ CsvParse ParseCsvRecord(std::string_view buffer, size_t& pos, bool at_end, char 
   const char* const end = base + buffer.size();
   const size_t start = SkipCsvBlankLines(buffer, pos);
   if (start == buffer.size()) return at_end ? CsvParse::kEnd : CsvParse::kNeedMore;
-  record.spans.clear();
+  record.fields.clear();
+  record.rebuilt.clear();
   record.arena.clear();
   record.unterminated = false;
   size_t field_bytes = 0;  // as CsvReader counts toward kMaxCsvRecordBytes
@@ -105,18 +106,18 @@ CsvParse ParseCsvRecord(std::string_view buffer, size_t& pos, bool at_end, char 
         break;
       }
       if (rebuilt) {
-        record.spans.push_back({arena_begin, record.arena.size() - arena_begin, true});
+        record.rebuilt.push_back(
+            {record.fields.size(), arena_begin, record.arena.size() - arena_begin});
+        record.fields.emplace_back();  // set below, once the arena stops growing
       } else {
-        record.spans.push_back(
-            {static_cast<size_t>(text - base), static_cast<size_t>(p - text), false});
+        record.fields.emplace_back(text, static_cast<size_t>(p - text));
         if (p < end && *p == '"') ++p;  // past the closing quote
       }
     } else {
       const char* field_end = FindFieldEnd(p, end, delimiter);
       if (field_end == end && !at_end) return need_more();
       field_bytes += static_cast<size_t>(field_end - p);
-      record.spans.push_back(
-          {static_cast<size_t>(p - base), static_cast<size_t>(field_end - p), false});
+      record.fields.emplace_back(p, static_cast<size_t>(field_end - p));
       p = field_end;
     }
     if (field_bytes > kMaxCsvRecordBytes) return CsvParse::kTooLong;
@@ -129,27 +130,24 @@ CsvParse ParseCsvRecord(std::string_view buffer, size_t& pos, bool at_end, char 
     }
     break;
   }
+  for (const CsvRecord::Rebuilt& r : record.rebuilt) {
+    record.fields[r.index] = std::string_view(record.arena.data() + r.begin, r.size);
+  }
   // Fields as UTF-8: a record of ASCII bytes needs no check field by field.
   record.windows1252 = false;
-  const bool ascii = IsAscii(base + start, static_cast<size_t>(p - base) - start);
-  record.fields.clear();
-  for (CsvRecord::Span& span : record.spans) {
-    if (!ascii) {
-      const std::string_view text((span.in_arena ? record.arena.data() : base) + span.begin,
-                                  span.size);
-      if (!IsValidUtf8(text)) {
-        record.windows1252 = true;
-        const size_t begin = record.arena.size();
-        std::string decoded;
-        AppendWindows1252AsUtf8(text, decoded);
-        record.arena.append(decoded);
-        span = {begin, record.arena.size() - begin, true};
-      }
+  if (!IsAscii(base + start, static_cast<size_t>(p - base) - start)) {
+    record.decoded.clear();
+    record.rebuilt.clear();
+    for (size_t i = 0; i < record.fields.size(); ++i) {
+      if (IsValidUtf8(record.fields[i])) continue;
+      record.windows1252 = true;
+      const size_t begin = record.decoded.size();
+      AppendWindows1252AsUtf8(record.fields[i], record.decoded);
+      record.rebuilt.push_back({i, begin, record.decoded.size() - begin});
     }
-  }
-  for (const CsvRecord::Span& span : record.spans) {
-    record.fields.emplace_back((span.in_arena ? record.arena.data() : base) + span.begin,
-                               span.size);
+    for (const CsvRecord::Rebuilt& r : record.rebuilt) {
+      record.fields[r.index] = std::string_view(record.decoded.data() + r.begin, r.size);
+    }
   }
   pos = static_cast<size_t>(p - base);
   return CsvParse::kRecord;

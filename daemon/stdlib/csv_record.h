@@ -13,22 +13,24 @@
 
 namespace deltascope {
 
-// One parsed record. The views point into the parsed buffer or into `arena` (fields whose text
-// had to be rebuilt: "" escapes, text after a closing quote, Windows-1252 decoding); they stay
+// One parsed record. The views point into the parsed buffer or into the record's own storage
+// (fields whose text had to be rebuilt: "" escapes, text after a closing quote, Windows-1252
+// decoding); they stay
 // valid until the next parse into this record or until the buffer changes.
 struct CsvRecord {
   std::vector<std::string_view> fields;
   bool windows1252 = false;   // some field was not UTF-8 and was decoded
   bool unterminated = false;  // the last field ran to the end of input inside a quote
 
-  // Internal: where each field's text lies before the views are made.
-  struct Span {
+  // Internal: fields whose text is in `arena` (or, decoded, in `decoded`), fixed up at the end.
+  struct Rebuilt {
+    size_t index;
     size_t begin;
     size_t size;
-    bool in_arena;
   };
-  std::vector<Span> spans;
+  std::vector<Rebuilt> rebuilt;
   std::string arena;
+  std::string decoded;
 };
 
 enum class CsvParse {

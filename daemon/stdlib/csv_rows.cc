@@ -12,8 +12,8 @@
 namespace deltascope {
 
 absl::Status ScanSide(CsvSide& side, const CompareContext& context, CsvRowMapper map,
-                      CsvRowVisitor visit) {
-  absl::StatusOr<CsvScanInfo> info = ScanCsvRowsParallel(side.table, context, map, visit);
+                      CsvRowFinisher finish, CsvRowVisitor visit) {
+  absl::StatusOr<CsvScanInfo> info = ScanCsvRowsParallel(side.table, context, map, finish, visit);
   if (!info.ok()) return info.status();
   side.scan = *std::move(info);
   return absl::OkStatus();
@@ -104,6 +104,7 @@ absl::Status MatchRowsMultiset(
       [&](const std::vector<std::string_view>& fields, std::string& scratch) {
         return CsvRowValue{held_hash(fields, scratch)};
       },
+      NoFinish,
       [&](uint32_t, const CsvRowValue& v, const CsvRowRef&) {
         hashes.push_back(v.hash);
         held_order.Add(v.hash);
@@ -111,15 +112,23 @@ absl::Status MatchRowsMultiset(
       });
   if (!s.ok()) return s;
   SortedMultisetMatcher matcher(std::move(hashes));
-  // The hash and its run among the held hashes, on the worker threads; hi > lo when found.
-  auto find = [&matcher](const RowHasher& hasher) {
-    return [&matcher, &hasher](const std::vector<std::string_view>& fields, std::string& scratch) {
-      CsvRowValue v{hasher(fields, scratch)};
-      if (!matcher.Find(v.hash, v.lo, v.hi)) v.lo = v.hi = 0;
-      return v;
+  auto hash_with = [](const RowHasher& hasher) {
+    return [&hasher](const std::vector<std::string_view>& fields, std::string& scratch) {
+      return CsvRowValue{hasher(fields, scratch)};
     };
   };
-  s = ScanSide(streamed, context, find(streamed_hash),
+  // Each hash's run among the held hashes, on the worker threads (hi > lo when found), a chunk
+  // at a time: the lookups of the next rows are prefetched while this one waits for memory.
+  auto find = [&matcher](CsvRowValue* values, size_t n) {
+    constexpr size_t kAhead = 8;
+    for (size_t i = 0; i < n; ++i) {
+      if (i + 2 * kAhead < n) matcher.PrefetchDirectory(values[i + 2 * kAhead].hash);
+      if (i + kAhead < n) matcher.PrefetchBucket(values[i + kAhead].hash);
+      CsvRowValue& v = values[i];
+      if (!matcher.Find(v.hash, v.lo, v.hi)) v.lo = v.hi = 0;
+    }
+  };
+  s = ScanSide(streamed, context, hash_with(streamed_hash), find,
                [&](uint32_t row, const CsvRowValue& v, const CsvRowRef& ref) {
                  streamed_order.Add(v.hash);
                  streamed_matched.push_back(matcher.MatchStreamedAt(v.hi > v.lo, v.lo, v.hi));
@@ -130,7 +139,7 @@ absl::Status MatchRowsMultiset(
   if (matcher.AllHeldMatched()) {
     held_matched.assign(matcher.held_rows(), true);
   } else {
-    s = ScanSide(held, context, find(held_hash),
+    s = ScanSide(held, context, hash_with(held_hash), find,
                  [&](uint32_t row, const CsvRowValue& v, const CsvRowRef& ref) {
                    held_matched.push_back(matcher.HeldMatchedAt(v.hi > v.lo, v.lo, v.hi));
                    if (!held_matched.back()) unmatched(hold_left, row, ref.fields());

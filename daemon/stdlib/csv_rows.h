@@ -44,9 +44,9 @@ struct CsvTableDiff {
 };
 
 // Reads every row of `side` on every core (and sets side.scan); `visit` gets each record, in
-// file order, with `map`'s value for it (ScanCsvRowsParallel).
+// file order, with `map`'s (then `finish`'s) value for it (ScanCsvRowsParallel).
 absl::Status ScanSide(CsvSide& side, const CompareContext& context, CsvRowMapper map,
-                      CsvRowVisitor visit);
+                      CsvRowFinisher finish, CsvRowVisitor visit);
 
 // Column sets and orders of both sides: common, added_columns, removed_columns, reordered.
 void DiffColumns(const CsvTable& l, const CsvTable& r, CsvTableDiff& d);

@@ -52,8 +52,8 @@ struct Chunk {
 
 class ChunkParser {
  public:
-  ChunkParser(int fd, uint64_t file_size, char delimiter, CsvRowMapper map)
-      : fd_(fd), file_size_(file_size), delimiter_(delimiter), map_(map) {}
+  ChunkParser(int fd, uint64_t file_size, char delimiter, CsvRowMapper map, CsvRowFinisher finish)
+      : fd_(fd), file_size_(file_size), delimiter_(delimiter), map_(map), finish_(finish) {}
 
   // Parses `chunk` from the record start `exact`, or (kNone) from a guess: the first line break
   // at or past chunk.begin - 1.
@@ -63,6 +63,7 @@ class ChunkParser {
     chunk.first = chunk.stop = kNone;
     chunk.first_decoded = UINT32_MAX;
     chunk.status = Run(chunk, exact);
+    if (chunk.status.ok()) finish_(chunk.values.data(), chunk.values.size());
   }
 
  private:
@@ -142,6 +143,7 @@ class ChunkParser {
   uint64_t file_size_;
   char delimiter_;
   CsvRowMapper map_;
+  CsvRowFinisher finish_;
   CsvRecord record_;
   std::string scratch_;
 };
@@ -228,15 +230,26 @@ const std::vector<std::string>& CsvRowRef::fields() const {
 
 CsvRowValue NoRowValue(const std::vector<std::string_view>&, std::string&) { return {}; }
 
+void NoFinish(CsvRowValue*, size_t) {}
+
 absl::StatusOr<CsvScanInfo> ScanCsvRowsParallel(const CsvTable& table,
                                                 const CompareContext& context, CsvRowMapper map,
                                                 CsvRowVisitor visit, CsvScanTuning tuning) {
+  return ScanCsvRowsParallel(table, context, map, NoFinish, visit, tuning);
+}
+
+absl::StatusOr<CsvScanInfo> ScanCsvRowsParallel(const CsvTable& table,
+                                                const CompareContext& context, CsvRowMapper map,
+                                                CsvRowFinisher finish, CsvRowVisitor visit,
+                                                CsvScanTuning tuning) {
   if (table.dialect.comments) {  // comment lines: CsvReader's sequential pass
     std::vector<std::string_view> views;
     std::string scratch;
     return ScanCsvRows(table, context, [&](uint32_t row, const std::vector<std::string>& fields) {
       views.assign(fields.begin(), fields.end());
-      return visit(row, map(views, scratch), CsvRowRef(&fields));
+      CsvRowValue value = map(views, scratch);
+      finish(&value, 1);
+      return visit(row, value, CsvRowRef(&fields));
     });
   }
   absl::StatusOr<UniqueFd> fd = OpenForReading(table.path);
@@ -250,7 +263,7 @@ absl::StatusOr<CsvScanInfo> ScanCsvRowsParallel(const CsvTable& table,
     c.begin = j * chunk_bytes;
     c.end = j + 1 == chunks ? std::max<uint64_t>(size, c.begin) + 1 : (j + 1) * chunk_bytes;
   };
-  ChunkParser main_parser(fd->get(), size, table.dialect.delimiter, map);
+  ChunkParser main_parser(fd->get(), size, table.dialect.delimiter, map, finish);
 
   CsvScanInfo info;
   bool header = table.dialect.header && !table.dialect.comment_header;
@@ -300,7 +313,7 @@ absl::StatusOr<CsvScanInfo> ScanCsvRowsParallel(const CsvTable& table,
   }
   // Named: the pipeline's threads call it until the pipeline is gone.
   auto fill = [&](Chunk& c, size_t j) {
-    ChunkParser worker(fd->get(), size, table.dialect.delimiter, map);
+    ChunkParser worker(fd->get(), size, table.dialect.delimiter, map, finish);
     chunk_range(c, j);
     worker.Parse(c, j == 0 ? 0 : kNone);
   };

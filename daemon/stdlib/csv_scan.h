@@ -49,6 +49,8 @@ class CsvRowRef {
 // thread's own.
 using CsvRowMapper = absl::FunctionRef<CsvRowValue(const std::vector<std::string_view>& fields,
                                                    std::string& scratch)>;
+// Runs on worker threads after `map`, on a chunk's values at once (to batch lookups).
+using CsvRowFinisher = absl::FunctionRef<void(CsvRowValue* values, size_t count)>;
 // Runs on the calling thread, row by row in file order; false stops the pass.
 using CsvRowVisitor =
     absl::FunctionRef<bool(uint32_t row, const CsvRowValue& value, const CsvRowRef& fields)>;
@@ -64,9 +66,16 @@ struct CsvScanTuning {
 absl::StatusOr<CsvScanInfo> ScanCsvRowsParallel(const CsvTable& table,
                                                 const CompareContext& context, CsvRowMapper map,
                                                 CsvRowVisitor visit, CsvScanTuning tuning = {});
+// The same with `finish` run on each chunk's values after `map`.
+absl::StatusOr<CsvScanInfo> ScanCsvRowsParallel(const CsvTable& table,
+                                                const CompareContext& context, CsvRowMapper map,
+                                                CsvRowFinisher finish, CsvRowVisitor visit,
+                                                CsvScanTuning tuning = {});
 
 // A mapper that computes nothing (for passes that only need the rows' fields).
 CsvRowValue NoRowValue(const std::vector<std::string_view>& fields, std::string& scratch);
+// A finisher that does nothing.
+void NoFinish(CsvRowValue* values, size_t count);
 
 }  // namespace deltascope
 

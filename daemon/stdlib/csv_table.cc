@@ -214,7 +214,17 @@ SortedMultisetMatcher::SortedMultisetMatcher(std::vector<uint64_t> held)
 }
 
 bool SortedMultisetMatcher::Find(uint64_t hash, uint32_t& lo, uint32_t& hi) const {
-  const size_t bucket = shift_ == 64 ? 0 : static_cast<size_t>(hash >> shift_);
+  const size_t bucket = Bucket(hash);
+  uint32_t a = directory_[bucket];
+  const uint32_t e = directory_[bucket + 1];
+  if (e - a <= kShortRun) {  // the usual bucket (~16 hashes): a scan, no branchy search
+    while (a < e && hashes_[a] < hash) ++a;
+    if (a == e || hashes_[a] != hash) return false;
+    lo = a;
+    while (a < e && hashes_[a] == hash) ++a;
+    hi = a;
+    return true;
+  }
   const auto first = hashes_.begin() + directory_[bucket];
   const auto last = hashes_.begin() + directory_[bucket + 1];
   const auto it = std::lower_bound(first, last, hash);

@@ -4,6 +4,7 @@
 #ifndef DELTASCOPE_DAEMON_STDLIB_CSV_TABLE_H_
 #define DELTASCOPE_DAEMON_STDLIB_CSV_TABLE_H_
 
+#include <algorithm>
 #include <cstdint>
 #include <filesystem>
 #include <map>
@@ -95,6 +96,15 @@ class SortedMultisetMatcher {
   // The same two steps split: Find (const, safe on any thread while nothing else runs) gives
   // the run [lo, hi) of a hash (false when absent); the *At calls take what Find gave.
   bool Find(uint64_t hash, uint32_t& lo, uint32_t& hi) const;
+  // Cache hints for a Find of `hash` soon (the held hashes fit no cache): its directory entry,
+  // then (once that is loaded) its bucket.
+  void PrefetchDirectory(uint64_t hash) const { __builtin_prefetch(&directory_[Bucket(hash)]); }
+  void PrefetchBucket(uint64_t hash) const {
+    const size_t first = directory_[Bucket(hash)];
+    __builtin_prefetch(hashes_.data() + first);
+    // ~16 hashes: two or three cache lines.
+    __builtin_prefetch(hashes_.data() + std::min(first + 8, hashes_.size()));
+  }
   bool MatchStreamedAt(bool found, uint32_t lo, uint32_t hi);
   bool HeldMatchedAt(bool found, uint32_t lo, uint32_t hi);
   // True when every held row was paired (the second pass over the held side can be skipped).
@@ -111,6 +121,10 @@ class SortedMultisetMatcher {
     int64_t Take(uint32_t lo, uint32_t hi);
     bool Taken(uint32_t pos, uint32_t lo, uint32_t hi) const;
   };
+  size_t Bucket(uint64_t hash) const {
+    return shift_ == 64 ? 0 : static_cast<size_t>(hash >> shift_);
+  }
+
   std::vector<uint64_t> hashes_;     // sorted
   std::vector<uint32_t> directory_;  // by top bits: first position of each bucket, then size
   int shift_ = 64;                   // hash >> shift_ is the bucket (64: one bucket)
