@@ -48,6 +48,11 @@ size_t SkipCsvBlankLines(std::string_view buffer, size_t pos);
 CsvParse ParseCsvRecord(std::string_view buffer, size_t& pos, bool at_end, char delimiter,
                         CsvRecord& record);
 
+// For passes that need no fields: moves `pos` past the record at `pos` (blank lines skipped
+// first) when it is plain: no quote before its line break, only ASCII bytes, complete in the
+// buffer. False (pos unchanged) otherwise: ParseCsvRecord must read it.
+bool SkipPlainCsvRecord(std::string_view buffer, size_t& pos, bool at_end);
+
 }  // namespace deltascope
 
 #endif  // DELTASCOPE_DAEMON_STDLIB_CSV_RECORD_H_

@@ -12,8 +12,9 @@
 namespace deltascope {
 
 absl::Status ScanSide(CsvSide& side, const CompareContext& context, CsvRowMapper map,
-                      CsvRowFinisher finish, CsvRowVisitor visit) {
-  absl::StatusOr<CsvScanInfo> info = ScanCsvRowsParallel(side.table, context, map, finish, visit);
+                      CsvRowFinisher finish, CsvRowVisitor visit, CsvScanTuning tuning) {
+  absl::StatusOr<CsvScanInfo> info =
+      ScanCsvRowsParallel(side.table, context, map, finish, visit, tuning);
   if (!info.ok()) return info.status();
   side.scan = *std::move(info);
   return absl::OkStatus();
@@ -120,7 +121,7 @@ absl::Status MatchRowsMultiset(
   // Each hash's run among the held hashes, on the worker threads (hi > lo when found), a chunk
   // at a time: the lookups of the next rows are prefetched while this one waits for memory.
   auto find = [&matcher](CsvRowValue* values, size_t n) {
-    constexpr size_t kAhead = 8;
+    constexpr size_t kAhead = 16;
     for (size_t i = 0; i < n; ++i) {
       if (i + 2 * kAhead < n) matcher.PrefetchDirectory(values[i + 2 * kAhead].hash);
       if (i + kAhead < n) matcher.PrefetchBucket(values[i + kAhead].hash);

@@ -46,7 +46,7 @@ struct CsvTableDiff {
 // Reads every row of `side` on every core (and sets side.scan); `visit` gets each record, in
 // file order, with `map`'s (then `finish`'s) value for it (ScanCsvRowsParallel).
 absl::Status ScanSide(CsvSide& side, const CompareContext& context, CsvRowMapper map,
-                      CsvRowFinisher finish, CsvRowVisitor visit);
+                      CsvRowFinisher finish, CsvRowVisitor visit, CsvScanTuning tuning = {});
 
 // Column sets and orders of both sides: common, added_columns, removed_columns, reordered.
 void DiffColumns(const CsvTable& l, const CsvTable& r, CsvTableDiff& d);

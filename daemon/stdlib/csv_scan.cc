@@ -52,8 +52,14 @@ struct Chunk {
 
 class ChunkParser {
  public:
-  ChunkParser(int fd, uint64_t file_size, char delimiter, CsvRowMapper map, CsvRowFinisher finish)
-      : fd_(fd), file_size_(file_size), delimiter_(delimiter), map_(map), finish_(finish) {}
+  ChunkParser(int fd, uint64_t file_size, char delimiter, bool fields, CsvRowMapper map,
+              CsvRowFinisher finish)
+      : fd_(fd),
+        file_size_(file_size),
+        delimiter_(delimiter),
+        fields_(fields),
+        map_(map),
+        finish_(finish) {}
 
   // Parses `chunk` from the record start `exact`, or (kNone) from a guess: the first line break
   // at or past chunk.begin - 1.
@@ -118,7 +124,12 @@ class ChunkParser {
         chunk.stop = at;
         return absl::OkStatus();
       }
-      const size_t start = pos;
+      const size_t start = SkipCsvBlankLines(chunk.buf, pos);
+      if (!fields_ && SkipPlainCsvRecord(chunk.buf, pos, chunk.buf_at_end)) {
+        chunk.starts.push_back(static_cast<uint32_t>(start));
+        chunk.values.push_back(map_({}, scratch_));
+        continue;
+      }
       switch (ParseCsvRecord(chunk.buf, pos, chunk.buf_at_end, delimiter_, record_)) {
         case CsvParse::kNeedMore:
           if (absl::Status s = Grow(chunk); !s.ok()) return s;
@@ -142,6 +153,7 @@ class ChunkParser {
   int fd_;
   uint64_t file_size_;
   char delimiter_;
+  bool fields_;
   CsvRowMapper map_;
   CsvRowFinisher finish_;
   CsvRecord record_;
@@ -263,7 +275,7 @@ absl::StatusOr<CsvScanInfo> ScanCsvRowsParallel(const CsvTable& table,
     c.begin = j * chunk_bytes;
     c.end = j + 1 == chunks ? std::max<uint64_t>(size, c.begin) + 1 : (j + 1) * chunk_bytes;
   };
-  ChunkParser main_parser(fd->get(), size, table.dialect.delimiter, map, finish);
+  ChunkParser main_parser(fd->get(), size, table.dialect.delimiter, tuning.fields, map, finish);
 
   CsvScanInfo info;
   bool header = table.dialect.header && !table.dialect.comment_header;
@@ -313,7 +325,7 @@ absl::StatusOr<CsvScanInfo> ScanCsvRowsParallel(const CsvTable& table,
   }
   // Named: the pipeline's threads call it until the pipeline is gone.
   auto fill = [&](Chunk& c, size_t j) {
-    ChunkParser worker(fd->get(), size, table.dialect.delimiter, map, finish);
+    ChunkParser worker(fd->get(), size, table.dialect.delimiter, tuning.fields, map, finish);
     chunk_range(c, j);
     worker.Parse(c, j == 0 ? 0 : kNone);
   };

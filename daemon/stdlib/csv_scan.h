@@ -58,6 +58,9 @@ using CsvRowVisitor =
 struct CsvScanTuning {
   int threads = 0;                // 0: the run's --jobs (one per core by default)
   size_t chunk_bytes = 4u << 20;  // files up to this size are parsed on the calling thread
+  // False: the mapper needs no fields (it gets none for plain rows, which are then only
+  // delimited, not split: SkipPlainCsvRecord).
+  bool fields = true;
 };
 
 // Calls `visit` for each data row in file order (row 0 follows the header) with `map`'s value

@@ -336,13 +336,15 @@ absl::StatusOr<CellDiff> CompareCells(const CsvTable& left, const CsvTable& righ
     std::vector<uint64_t> cells((end - start) * ncols);
     size_t k = start;
     absl::StatusOr<CsvScanInfo> scan = ScanCsvRowsParallel(
-        left, context, NoRowValue, [&](uint32_t row, const CsvRowValue&, const CsvRowRef& ref) {
+        left, context, NoRowValue,
+        [&](uint32_t row, const CsvRowValue&, const CsvRowRef& ref) {
           if (pairs[k].left != row) return true;
           const std::vector<std::string>& fields = ref.fields();
           for (size_t c = 0; c < ncols; ++c)
             cells[(k - start) * ncols + c] = HashCell(fields, lpos[c]);
           return ++k < end;
-        });
+        },
+        CsvScanTuning{.fields = false});
     if (!scan.ok()) return scan.status();
     std::vector<uint32_t> by_right(end - start);
     std::iota(by_right.begin(), by_right.end(), static_cast<uint32_t>(start));
@@ -350,7 +352,8 @@ absl::StatusOr<CellDiff> CompareCells(const CsvTable& left, const CsvTable& righ
               [&](uint32_t a, uint32_t b) { return pairs[a].right < pairs[b].right; });
     size_t m = 0;
     scan = ScanCsvRowsParallel(
-        right, context, NoRowValue, [&](uint32_t row, const CsvRowValue&, const CsvRowRef& ref) {
+        right, context, NoRowValue,
+        [&](uint32_t row, const CsvRowValue&, const CsvRowRef& ref) {
           const uint32_t p = by_right[m];
           if (pairs[p].right != row) return true;
           const std::vector<std::string>& fields = ref.fields();
@@ -369,7 +372,8 @@ absl::StatusOr<CellDiff> CompareCells(const CsvTable& left, const CsvTable& righ
             if (out.examples.size() >= 2 * max_examples) trim_examples();
           }
           return ++m < by_right.size();
-        });
+        },
+        CsvScanTuning{.fields = false});
     if (!scan.ok()) return scan.status();
   }
   trim_examples();

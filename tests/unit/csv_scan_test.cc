@@ -143,6 +143,13 @@ TEST_F(CsvScanTest, AnyChunkingAndThreadCountGivesTheSequentialRows) {
   std::mt19937 rng(3);
   for (int round = 0; round < 60; ++round) {
     std::string data = RandomCsv(rng, 200 + round * 37);
+    if (round % 3 == 1) {  // mostly plain rows (the delimiting fast path), a few odd ones
+      data.clear();
+      for (int i = 0; i < 50 + round; ++i) {
+        absl::StrAppend(&data, i, ",v", i, i % 17 == 0 ? ",\"q\nq\"" : "",
+                        i % 13 == 0 ? "\xE9" : "", i % 7 == 0 ? "\r\n" : "\n");
+      }
+    }
     if (round % 4 == 0) data = "\xEF\xBB\xBF" + data;
     const bool header = round % 2 == 0;
     const CsvTable table = RawTable(absl::StrCat("t", round, ".csv"), data, header);
@@ -158,6 +165,10 @@ TEST_F(CsvScanTest, AnyChunkingAndThreadCountGivesTheSequentialRows) {
         EXPECT_EQ(seen.windows1252, want.windows1252);
         const Seen one = Scan(table, {1, size_t{4} << 20});
         EXPECT_EQ(seen.values, one.values);
+        // Without fields for the mapper, plain rows are only delimited: the same rows.
+        const Seen delimited = Scan(table, {threads, chunk, /*fields=*/false});
+        EXPECT_EQ(delimited.rows, want.records);
+        EXPECT_EQ(delimited.windows1252, want.windows1252);
       }
     }
   }
