@@ -112,23 +112,15 @@ absl::Status MatchRowsMultiset(
         return true;
       });
   if (!s.ok()) return s;
-  SortedMultisetMatcher matcher(std::move(hashes));
+  SortedMultisetMatcher matcher(std::move(hashes), CsvScanThreads(context));
   auto hash_with = [](const RowHasher& hasher) {
     return [&hasher](const std::vector<std::string_view>& fields, std::string& scratch) {
       return CsvRowValue{hasher(fields, scratch)};
     };
   };
   // Each hash's run among the held hashes, on the worker threads (hi > lo when found), a chunk
-  // at a time: the lookups of the next rows are prefetched while this one waits for memory.
-  auto find = [&matcher](CsvRowValue* values, size_t n) {
-    constexpr size_t kAhead = 16;
-    for (size_t i = 0; i < n; ++i) {
-      if (i + 2 * kAhead < n) matcher.PrefetchDirectory(values[i + 2 * kAhead].hash);
-      if (i + kAhead < n) matcher.PrefetchBucket(values[i + kAhead].hash);
-      CsvRowValue& v = values[i];
-      if (!matcher.Find(v.hash, v.lo, v.hi)) v.lo = v.hi = 0;
-    }
-  };
+  // at a time (the lookups' cache misses overlap).
+  auto find = [&matcher](CsvRowValue* values, size_t n) { matcher.FindAll(values, n); };
   s = ScanSide(streamed, context, hash_with(streamed_hash), find,
                [&](uint32_t row, const CsvRowValue& v, const CsvRowRef& ref) {
                  streamed_order.Add(v.hash);

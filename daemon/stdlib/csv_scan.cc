@@ -240,6 +240,11 @@ const std::vector<std::string>& CsvRowRef::fields() const {
   return parsed_;
 }
 
+int CsvScanThreads(const CompareContext& context) {
+  const int jobs = context.options().jobs;
+  return jobs > 0 ? jobs : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+}
+
 CsvRowValue NoRowValue(const std::vector<std::string_view>&, std::string&) { return {}; }
 
 void NoFinish(CsvRowValue*, size_t) {}
@@ -307,10 +312,8 @@ absl::StatusOr<CsvScanInfo> ScanCsvRowsParallel(const CsvTable& table,
     return true;
   };
 
-  const int jobs = tuning.threads > 0 ? tuning.threads : context.options().jobs;
-  const size_t threads =
-      std::min<size_t>(chunks, jobs > 0 ? static_cast<size_t>(jobs)
-                                        : std::max(1u, std::thread::hardware_concurrency()));
+  const size_t threads = std::min<size_t>(
+      chunks, static_cast<size_t>(tuning.threads > 0 ? tuning.threads : CsvScanThreads(context)));
   if (threads <= 1) {  // one thread: every chunk parsed from its true start, in order
     Chunk c;
     for (size_t j = 0; j < chunks; ++j) {

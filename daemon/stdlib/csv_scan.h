@@ -75,6 +75,9 @@ absl::StatusOr<CsvScanInfo> ScanCsvRowsParallel(const CsvTable& table,
                                                 CsvRowFinisher finish, CsvRowVisitor visit,
                                                 CsvScanTuning tuning = {});
 
+// The threads a pass uses: the run's --jobs, else one per core.
+int CsvScanThreads(const CompareContext& context);
+
 // A mapper that computes nothing (for passes that only need the rows' fields).
 CsvRowValue NoRowValue(const std::vector<std::string_view>& fields, std::string& scratch);
 // A finisher that does nothing.

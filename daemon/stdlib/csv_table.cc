@@ -3,7 +3,10 @@
 #include <xxhash.h>
 
 #include <algorithm>
+#include <array>
+#include <atomic>
 #include <numeric>
+#include <thread>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
@@ -196,9 +199,48 @@ void MatchMultiset(const std::vector<uint64_t>& left, const std::vector<uint64_t
   }
 }
 
-SortedMultisetMatcher::SortedMultisetMatcher(std::vector<uint64_t> held)
+namespace {
+
+// Sorts hashes (spread evenly over 64 bits): an in-place radix pass on the top byte (American
+// flag sort), then the 256 buckets, each small enough for the caches, on `threads` threads.
+void SortHashes(std::vector<uint64_t>& a, int threads) {
+  if (a.size() < (1u << 16)) {
+    std::sort(a.begin(), a.end());
+    return;
+  }
+  std::array<size_t, 257> start{};
+  for (uint64_t v : a) ++start[(v >> 56) + 1];
+  for (size_t b = 1; b <= 256; ++b) start[b] += start[b - 1];
+  std::array<size_t, 256> next;
+  std::copy(start.begin(), start.end() - 1, next.begin());
+  for (size_t b = 0; b < 256; ++b) {
+    while (next[b] < start[b + 1]) {
+      const size_t t = a[next[b]] >> 56;
+      if (t == b) {
+        ++next[b];
+      } else {
+        std::swap(a[next[b]], a[next[t]++]);
+      }
+    }
+  }
+  std::atomic<size_t> bucket{0};
+  auto work = [&] {
+    for (size_t b; (b = bucket.fetch_add(1)) < 256;) {
+      std::sort(a.begin() + static_cast<ptrdiff_t>(start[b]),
+                a.begin() + static_cast<ptrdiff_t>(start[b + 1]));
+    }
+  };
+  std::vector<std::thread> pool;
+  for (int t = 1; t < threads; ++t) pool.emplace_back(work);
+  work();
+  for (std::thread& t : pool) t.join();
+}
+
+}  // namespace
+
+SortedMultisetMatcher::SortedMultisetMatcher(std::vector<uint64_t> held, int threads)
     : hashes_(std::move(held)) {
-  std::sort(hashes_.begin(), hashes_.end());
+  SortHashes(hashes_, threads);
   // About 16 hashes a bucket: a lookup reads one directory entry and a cache line or two.
   int bits = 0;
   while (bits < 24 && (size_t{16} << bits) < hashes_.size()) ++bits;
@@ -215,8 +257,11 @@ SortedMultisetMatcher::SortedMultisetMatcher(std::vector<uint64_t> held)
 
 bool SortedMultisetMatcher::Find(uint64_t hash, uint32_t& lo, uint32_t& hi) const {
   const size_t bucket = Bucket(hash);
-  uint32_t a = directory_[bucket];
-  const uint32_t e = directory_[bucket + 1];
+  return FindIn(hash, directory_[bucket], directory_[bucket + 1], lo, hi);
+}
+
+bool SortedMultisetMatcher::FindIn(uint64_t hash, uint32_t a, const uint32_t e, uint32_t& lo,
+                                   uint32_t& hi) const {
   if (e - a <= kShortRun) {  // the usual bucket (~16 hashes): a scan, no branchy search
     while (a < e && hashes_[a] < hash) ++a;
     if (a == e || hashes_[a] != hash) return false;
@@ -225,8 +270,8 @@ bool SortedMultisetMatcher::Find(uint64_t hash, uint32_t& lo, uint32_t& hi) cons
     hi = a;
     return true;
   }
-  const auto first = hashes_.begin() + directory_[bucket];
-  const auto last = hashes_.begin() + directory_[bucket + 1];
+  const auto first = hashes_.begin() + a;
+  const auto last = hashes_.begin() + e;
   const auto it = std::lower_bound(first, last, hash);
   if (it == last || *it != hash) return false;
   lo = static_cast<uint32_t>(it - hashes_.begin());

@@ -87,7 +87,8 @@ void MatchMultiset(const std::vector<uint64_t>& left, const std::vector<uint64_t
 // order, so the result is exactly MatchMultiset's.
 class SortedMultisetMatcher {
  public:
-  explicit SortedMultisetMatcher(std::vector<uint64_t> held);  // any order; sorted here
+  // `held` in any order: sorted here, on `threads` threads.
+  explicit SortedMultisetMatcher(std::vector<uint64_t> held, int threads = 1);
 
   // The streamed side's rows, in file order: true when the row pairs with a held row.
   bool MatchStreamed(uint64_t hash);
@@ -96,15 +97,11 @@ class SortedMultisetMatcher {
   // The same two steps split: Find (const, safe on any thread while nothing else runs) gives
   // the run [lo, hi) of a hash (false when absent); the *At calls take what Find gave.
   bool Find(uint64_t hash, uint32_t& lo, uint32_t& hi) const;
-  // Cache hints for a Find of `hash` soon (the held hashes fit no cache): its directory entry,
-  // then (once that is loaded) its bucket.
-  void PrefetchDirectory(uint64_t hash) const { __builtin_prefetch(&directory_[Bucket(hash)]); }
-  void PrefetchBucket(uint64_t hash) const {
-    const size_t first = directory_[Bucket(hash)];
-    __builtin_prefetch(hashes_.data() + first);
-    // ~16 hashes: two or three cache lines.
-    __builtin_prefetch(hashes_.data() + std::min(first + 8, hashes_.size()));
-  }
+  // Find for a chunk of rows at once (Row has hash, lo and hi; lo == hi when absent): the
+  // directory entries, then the buckets, of a group of rows are loaded together, so that their
+  // cache misses overlap (the held hashes fit no cache). Safe as Find is.
+  template <typename Row>
+  void FindAll(Row* rows, size_t n) const;
   bool MatchStreamedAt(bool found, uint32_t lo, uint32_t hi);
   bool HeldMatchedAt(bool found, uint32_t lo, uint32_t hi);
   // True when every held row was paired (the second pass over the held side can be skipped).
@@ -121,6 +118,7 @@ class SortedMultisetMatcher {
     int64_t Take(uint32_t lo, uint32_t hi);
     bool Taken(uint32_t pos, uint32_t lo, uint32_t hi) const;
   };
+  bool FindIn(uint64_t hash, uint32_t first, uint32_t last, uint32_t& lo, uint32_t& hi) const;
   size_t Bucket(uint64_t hash) const {
     return shift_ == 64 ? 0 : static_cast<size_t>(hash >> shift_);
   }
@@ -131,6 +129,27 @@ class SortedMultisetMatcher {
   Claims paired_, seen_;             // held positions paired (pass 2), visited (pass 3)
   size_t paired_count_ = 0;
 };
+
+template <typename Row>
+void SortedMultisetMatcher::FindAll(Row* rows, size_t n) const {
+  constexpr size_t kGroup = 32;
+  uint32_t first[kGroup], last[kGroup];
+  for (size_t g = 0; g < n; g += kGroup) {
+    const size_t m = std::min(kGroup, n - g);
+    for (size_t i = 0; i < m; ++i) __builtin_prefetch(&directory_[Bucket(rows[g + i].hash)]);
+    for (size_t i = 0; i < m; ++i) {
+      const size_t b = Bucket(rows[g + i].hash);
+      first[i] = directory_[b];
+      last[i] = directory_[b + 1];
+      __builtin_prefetch(hashes_.data() + first[i]);
+      if (last[i] - first[i] > 8) __builtin_prefetch(hashes_.data() + first[i] + 8);
+    }
+    for (size_t i = 0; i < m; ++i) {
+      Row& r = rows[g + i];
+      if (!FindIn(r.hash, first[i], last[i], r.lo, r.hi)) r.lo = r.hi = 0;
+    }
+  }
+}
 
 // Pairs the unmatched rows of both sides that lie between the same matched rows (the i-th
 // unmatched row after k matched rows on the left with the i-th such row on the right). The
