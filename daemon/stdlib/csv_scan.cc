@@ -16,7 +16,6 @@
 namespace deltascope {
 namespace {
 
-constexpr uint32_t kCancelCheckRows = 1u << 16;
 // Read past a chunk's end for the record that straddles it (grown when one is longer).
 constexpr size_t kSlackBytes = 64u << 10;
 constexpr uint64_t kNone = UINT64_MAX;
@@ -298,14 +297,9 @@ absl::StatusOr<CsvScanInfo> ScanCsvRowsParallel(const CsvTable& table,
         header = false;
         continue;
       }
-      if (info.rows >= UINT32_MAX) {
-        return absl::FailedPreconditionError("more than 4294967295 rows");
-      }
-      const auto row = static_cast<uint32_t>(info.rows++);
-      if (row % kCancelCheckRows == 0 && context.cancelled()) {
-        return absl::CancelledError("diff cancelled");
-      }
-      if (!visit(row, c.values[i], CsvRowRef(c.buf, c.starts[i], table.dialect.delimiter))) {
+      absl::StatusOr<uint32_t> row = CountCsvRow(info, context);
+      if (!row.ok()) return row.status();
+      if (!visit(*row, c.values[i], CsvRowRef(c.buf, c.starts[i], table.dialect.delimiter))) {
         return false;
       }
     }

@@ -81,6 +81,15 @@ absl::Status ReadCsvColumns(CsvTable& table) {
   return absl::OkStatus();
 }
 
+absl::StatusOr<uint32_t> CountCsvRow(CsvScanInfo& info, const CompareContext& context) {
+  if (info.rows >= UINT32_MAX) return absl::FailedPreconditionError("more than 4294967295 rows");
+  const auto row = static_cast<uint32_t>(info.rows++);
+  if (row % kCancelCheckRows == 0 && context.cancelled()) {
+    return absl::CancelledError("diff cancelled");
+  }
+  return row;
+}
+
 absl::StatusOr<CsvScanInfo> ScanCsvRows(
     const CsvTable& table, const CompareContext& context,
     absl::FunctionRef<bool(uint32_t row, const std::vector<std::string>& fields)> visit) {
@@ -97,14 +106,9 @@ absl::StatusOr<CsvScanInfo> ScanCsvRows(
       header = false;
       continue;
     }
-    if (info.rows >= UINT32_MAX) {
-      return absl::FailedPreconditionError("more than 4294967295 rows");
-    }
-    const auto row = static_cast<uint32_t>(info.rows++);
-    if (row % kCancelCheckRows == 0 && context.cancelled()) {
-      return absl::CancelledError("diff cancelled");
-    }
-    if (!visit(row, fields)) break;
+    absl::StatusOr<uint32_t> row = CountCsvRow(info, context);
+    if (!row.ok()) return row.status();
+    if (!visit(*row, fields)) break;
   }
   info.windows1252 = reader->used_windows1252();
   info.comment_lines = reader->comment_lines();

@@ -49,6 +49,10 @@ struct CsvScanInfo {
   uint64_t comment_digest = 0;
 };
 
+// Counts one more data row of a pass: its number; fails past UINT32_MAX rows, or when the run
+// is cancelled (checked every 65,536 rows).
+absl::StatusOr<uint32_t> CountCsvRow(CsvScanInfo& info, const CompareContext& context);
+
 // Calls `visit(row, fields)` for each data row in file order (row 0 follows the header) until it
 // returns false. Fails when the file cannot be read or the run is cancelled.
 absl::StatusOr<CsvScanInfo> ScanCsvRows(
