@@ -27,9 +27,12 @@ import startup_cpu  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "bench" / "data"
-BIN = ROOT / "build-release" / "bin"
+# bench/run.sh builds build-release/; DELTASCOPE_BENCH_BUILD names another build (same flags).
+BIN = ROOT / os.environ.get("DELTASCOPE_BENCH_BUILD", "build-release") / "bin"
 DELTASCOPE = BIN / "deltascope"
 BINOC = ROOT / "bench" / ".venv" / "bin" / "binoc"
+PEERS_PYTHON = ROOT / "bench" / ".venv" / "bin" / "python"  # polars (bench/requirements.txt)
+HASH_FLOOR = BIN / "hash_floor"
 VENV_PYTHON = ROOT / "bench" / ".venv-plugins" / "bin" / "python"  # bench/run.sh
 
 
@@ -101,6 +104,61 @@ def vs_binoc(summary, details, label, case, size, runs, target):
         summary.append([f"{label}: {what}", shown(dv), f"Binoc {shown(bv)}",
                         fmt_ratio(ratio, target) if valid else f"{ratio:.2f}x (tools disagree)",
                         f"≤ {target}x"])
+
+
+# ---- CSV: against polars and the read+hash floor ---------------------------------------------
+
+def csv_counts(changeset):
+    """rows added/removed/changed and cells changed of the first csv node of a changeset."""
+    def walk(node):
+        if node.get("comparator") == "csv":
+            return node.get("details", {})
+        for c in node.get("children") or []:
+            found = walk(c)
+            if found is not None:
+                return found
+        return None
+
+    d = walk(changeset["root"]) or {}
+    return {"added": int(d.get("rows_added", 0)), "removed": int(d.get("rows_removed", 0)),
+            "changed": int(d.get("rows_modified", 0)), "cells_changed": int(d.get("cells_changed", 0))}
+
+
+def csv_peers(summary, details, mb, runs):
+    """The keyed diff of the CSV pair by deltascope, by a polars script (what a user would pick
+    for speed) and the floor (reading and XXH3-hashing the same bytes on every core), their runs
+    alternating, so the ratios compare figures taken under the same load."""
+    dest = generate("csv", mb * 2**20)
+    log(f"csv peers: {mb} MB a side")
+    files = ["a/data.csv", "b/data.csv"]
+    ds = [str(DELTASCOPE), "diff", "a", "b", "--format", "json", "--key", "id"]
+    pl = [str(PEERS_PYTHON), str(ROOT / "bench" / "polars_diff.py")] + files + ["--key", "id"]
+    fl = [str(HASH_FLOOR)] + files
+    measure(ds, cwd=dest)  # warm: every tool then reads from the page cache
+    d, p, f = interleaved([ds, pl, fl], runs, cwd=dest)
+    total = dir_bytes(dest / "a") + dir_bytes(dest / "b")
+    dc, pc = csv_counts(json.loads(d.out)), json.loads(p.out)
+    agree = "yes" if dc == pc else f"NO: deltascope {dc}, polars {pc}"
+    for name, r in (("deltascope (`--key id`)", d), ("polars script (bench/polars_diff.py)", p),
+                    ("read + XXH3 floor (bench/hash_floor.cc)", f)):
+        details.append([name, f"{r.wall:.2f} s", f"{r.cpu:.2f} s", human(r.rss),
+                        f"{human(total / r.wall)}/s", f"{human(total / max(r.cpu, 1e-9))}/s",
+                        f"{d.wall / r.wall:.2f}x", f"{d.cpu / max(r.cpu, 1e-9):.2f}x"])
+    label = f"(b) {mb} MB CSV pair, keyed ({runs} run{'s' if runs > 1 else ''})"
+    summary.append([f"{label}: wall vs polars", f"{d.wall:.2f} s", f"polars {p.wall:.2f} s",
+                    fmt_ratio(d.wall / p.wall, 1.0) + ("" if dc == pc else " (counts disagree)"),
+                    "≤ 1.0x"])
+    summary.append([f"{label}: CPU vs polars", f"{d.cpu:.2f} s", f"polars {p.cpu:.2f} s",
+                    f"{d.cpu / p.cpu:.2f}x", "(reported)"])
+    summary.append([f"{label}: wall vs read+hash floor", f"{d.wall:.2f} s", f"floor {f.wall:.2f} s",
+                    f"{d.wall / f.wall:.2f}x", "(reported)"])
+    summary.append([f"{label}: CPU per input MB", f"{human(total / d.cpu)}/s of CPU", "",
+                    fmt_ratio(150 * 2**20 / (total / d.cpu), 1.0), "≥ 150 MB/s a core"])
+    return agree
+
+
+CSV_PEERS_HEADER = ["tool", "wall", "CPU (user+sys)", "peak RSS", "input / wall", "input / CPU",
+                    "deltascope / this (wall)", "deltascope / this (CPU)"]
 
 
 # ---- plugins --------------------------------------------------------------------------------
@@ -290,9 +348,19 @@ def main():
     parser.add_argument("--csv-runs", type=int, default=0, help="runs for the CSV case (b) (default 3)")
     parser.add_argument("--csv-mb", type=int, default=0, help="size of each CSV of case (b) (default 500)")
     parser.add_argument("--scale-files", default="", help="file-tree sizes, e.g. 10000,100000")
+    parser.add_argument("--csv-only", action="store_true",
+                        help="only the CSV rows against polars and the floor (prints; writes nothing)")
     args = parser.parse_args()
     q = args.quick
     runs = args.runs or (1 if q else 5)
+    if args.csv_only:
+        summary, rows = [], []
+        mb = args.csv_mb or (5 if q else 500)
+        agree = csv_peers(summary, rows, mb, args.csv_runs or (runs if q else 3))
+        print(f"Load average (1 min) {loadavg()}; machine: {machine()}\n")
+        print(table(["what", "deltascope", "reference", "ratio", "target"], summary) + "\n")
+        print(table(CSV_PEERS_HEADER, rows) + f"\n\nSame row and cell counts: {agree}")
+        return
     started = datetime.datetime.now(datetime.timezone.utc)
     load_start = loadavg()
     summary, peers, plugin_details, daemon_details, grow = [], [], [], [], []
@@ -303,6 +371,8 @@ def main():
     csv_runs = args.csv_runs or (runs if q else 3)
     vs_binoc(summary, peers, f"(b) {csv_mb} MB CSV pair, 1% of rows changed ({csv_runs} run"
              f"{'s' if csv_runs > 1 else ''})", "csv", csv_mb * 2**20, csv_runs, 0.5)
+    csv_peer_rows = []
+    csv_agree = csv_peers(summary, csv_peer_rows, csv_mb, csv_runs)
     vs_binoc(summary, peers, "(c) nested zips holding CSVs", "nested-zips", 4 if q else 40, runs, 0.5)
     vs_binoc(summary, peers, f"(d) identical trees ({n_small:,} files)", "identical", n_small, runs, 0.25)
 
@@ -339,6 +409,10 @@ def main():
         table(["what", "deltascope", "reference", "ratio", "target"], summary),
         "## Against Binoc (deltascope / Binoc)",
         table(["case", "input (both sides)", "wall", "CPU (user+sys)", "peak RSS", "same changed paths"], peers),
+        f"## CSV against polars and the read+hash floor ({csv_mb} MB a side, keyed on `id`; "
+        f"medians of {csv_runs} alternating runs)",
+        table(CSV_PEERS_HEADER, csv_peer_rows),
+        f"Same row and cell counts as polars: {csv_agree}.",
         "## Plugin call overhead (µs per call; ratios to this run's raw ping-pong)",
         table(["what", "p50 µs", "p99 µs", "p50 / ping-pong"], latency["latency"]),
         "## Plugin start-up (spawn to ready: handshake and Describe answered; ms)",

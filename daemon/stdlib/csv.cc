@@ -128,7 +128,9 @@ absl::StatusOr<CompareResult> CsvComparator::CompareTables(const ItemPair& pair,
 
 absl::StatusOr<DiffNode> CsvComparator::DescribeWhole(CsvSide& side, bool added,
                                                       CompareContext& context) {
-  if (absl::Status s = ScanSide(side, context, [](uint32_t, const std::vector<std::string>&) {});
+  if (absl::Status s = ScanSide(side, context, NoRowValue, NoFinish,
+                                [](uint32_t, const CsvRowValue&, const CsvRowRef&) { return true; },
+                                CsvScanTuning{.fields = false});
       !s.ok()) {
     return s;
   }

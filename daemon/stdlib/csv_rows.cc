@@ -11,14 +11,10 @@
 
 namespace deltascope {
 
-absl::Status ScanSide(
-    CsvSide& side, const CompareContext& context,
-    absl::FunctionRef<void(uint32_t row, const std::vector<std::string>&)> visit) {
+absl::Status ScanSide(CsvSide& side, const CompareContext& context, CsvRowMapper map,
+                      CsvRowFinisher finish, CsvRowVisitor visit, CsvScanTuning tuning) {
   absl::StatusOr<CsvScanInfo> info =
-      ScanCsvRows(side.table, context, [&](uint32_t row, const std::vector<std::string>& fields) {
-        visit(row, fields);
-        return true;
-      });
+      ScanCsvRowsParallel(side.table, context, map, finish, visit, tuning);
   if (!info.ok()) return info.status();
   side.scan = *std::move(info);
   return absl::OkStatus();
@@ -39,16 +35,16 @@ void DiffColumns(const CsvTable& l, const CsvTable& r, CsvTableDiff& d) {
 
 namespace {
 
-// Hashes a side's rows: the common columns in canonical order, then any ragged tail.
+// Hashes a side's rows: the common columns in canonical order, then any ragged tail. Runs on
+// the scan's worker threads (const; the scratch is the thread's).
 struct RowHasher {
   RowHasher(const CsvTable& table, const std::vector<std::string>& canonical)
       : positions(ColumnPositions(table, canonical)), width(table.columns.size()) {}
-  uint64_t operator()(const std::vector<std::string>& fields) {
+  uint64_t operator()(const std::vector<std::string_view>& fields, std::string& scratch) const {
     return HashRow(fields, positions, width, scratch);
   }
   std::vector<int> positions;
   size_t width;
-  std::string scratch;
 };
 
 // An order-sensitive digest of a side's row hashes: equal digests (and row counts) mean the
@@ -104,26 +100,44 @@ absl::Status MatchRowsMultiset(
 
   std::vector<uint64_t> hashes;
   hashes.reserve(EstimatedRows(held.table));
-  absl::Status s = ScanSide(held, context, [&](uint32_t, const std::vector<std::string>& fields) {
-    hashes.push_back(held_hash(fields));
-    held_order.Add(hashes.back());
-  });
+  absl::Status s = ScanSide(
+      held, context,
+      [&](const std::vector<std::string_view>& fields, std::string& scratch) {
+        return CsvRowValue{held_hash(fields, scratch)};
+      },
+      NoFinish,
+      [&](uint32_t, const CsvRowValue& v, const CsvRowRef&) {
+        hashes.push_back(v.hash);
+        held_order.Add(v.hash);
+        return true;
+      });
   if (!s.ok()) return s;
-  SortedMultisetMatcher matcher(std::move(hashes));
-  s = ScanSide(streamed, context, [&](uint32_t row, const std::vector<std::string>& fields) {
-    const uint64_t h = streamed_hash(fields);
-    streamed_order.Add(h);
-    streamed_matched.push_back(matcher.MatchStreamed(h));
-    if (!streamed_matched.back()) unmatched(!hold_left, row, fields);
-  });
+  SortedMultisetMatcher matcher(std::move(hashes), CsvScanThreads(context));
+  auto hash_with = [](const RowHasher& hasher) {
+    return [&hasher](const std::vector<std::string_view>& fields, std::string& scratch) {
+      return CsvRowValue{hasher(fields, scratch)};
+    };
+  };
+  // Each hash's run among the held hashes, on the worker threads (hi > lo when found), a chunk
+  // at a time (the lookups' cache misses overlap).
+  auto find = [&matcher](CsvRowValue* values, size_t n) { matcher.FindAll(values, n); };
+  s = ScanSide(streamed, context, hash_with(streamed_hash), find,
+               [&](uint32_t row, const CsvRowValue& v, const CsvRowRef& ref) {
+                 streamed_order.Add(v.hash);
+                 streamed_matched.push_back(matcher.MatchStreamedAt(v.hi > v.lo, v.lo, v.hi));
+                 if (!streamed_matched.back()) unmatched(!hold_left, row, ref.fields());
+                 return true;
+               });
   if (!s.ok()) return s;
   if (matcher.AllHeldMatched()) {
     held_matched.assign(matcher.held_rows(), true);
   } else {
-    s = ScanSide(held, context, [&](uint32_t row, const std::vector<std::string>& fields) {
-      held_matched.push_back(matcher.HeldMatched(held_hash(fields)));
-      if (!held_matched.back()) unmatched(hold_left, row, fields);
-    });
+    s = ScanSide(held, context, hash_with(held_hash), find,
+                 [&](uint32_t row, const CsvRowValue& v, const CsvRowRef& ref) {
+                   held_matched.push_back(matcher.HeldMatchedAt(v.hi > v.lo, v.lo, v.hi));
+                   if (!held_matched.back()) unmatched(hold_left, row, ref.fields());
+                   return true;
+                 });
     if (!s.ok()) return s;
   }
   d.same_row_order = held.scan.rows == streamed.scan.rows &&

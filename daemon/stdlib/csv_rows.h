@@ -13,6 +13,7 @@
 #include "absl/status/status.h"
 #include "daemon/engine/compare_context.h"
 #include "daemon/stdlib/csv_key.h"
+#include "daemon/stdlib/csv_scan.h"
 #include "daemon/stdlib/csv_table.h"
 
 namespace deltascope {
@@ -42,9 +43,10 @@ struct CsvTableDiff {
   bool PairingMattered() const { return rows_modified > 0 || (rows_added > 0 && rows_removed > 0); }
 };
 
-// Reads every row of `side` (and sets side.scan); `visit` gets each record.
-absl::Status ScanSide(CsvSide& side, const CompareContext& context,
-                      absl::FunctionRef<void(uint32_t row, const std::vector<std::string>&)> visit);
+// Reads every row of `side` on every core (and sets side.scan); `visit` gets each record, in
+// file order, with `map`'s (then `finish`'s) value for it (ScanCsvRowsParallel).
+absl::Status ScanSide(CsvSide& side, const CompareContext& context, CsvRowMapper map,
+                      CsvRowFinisher finish, CsvRowVisitor visit, CsvScanTuning tuning = {});
 
 // Column sets and orders of both sides: common, added_columns, removed_columns, reordered.
 void DiffColumns(const CsvTable& l, const CsvTable& r, CsvTableDiff& d);

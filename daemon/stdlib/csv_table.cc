@@ -3,11 +3,15 @@
 #include <xxhash.h>
 
 #include <algorithm>
+#include <array>
+#include <atomic>
 #include <numeric>
+#include <thread>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "daemon/stdlib/csv_scan.h"
 
 namespace deltascope {
 namespace {
@@ -77,6 +81,15 @@ absl::Status ReadCsvColumns(CsvTable& table) {
   return absl::OkStatus();
 }
 
+absl::StatusOr<uint32_t> CountCsvRow(CsvScanInfo& info, const CompareContext& context) {
+  if (info.rows >= UINT32_MAX) return absl::FailedPreconditionError("more than 4294967295 rows");
+  const auto row = static_cast<uint32_t>(info.rows++);
+  if (row % kCancelCheckRows == 0 && context.cancelled()) {
+    return absl::CancelledError("diff cancelled");
+  }
+  return row;
+}
+
 absl::StatusOr<CsvScanInfo> ScanCsvRows(
     const CsvTable& table, const CompareContext& context,
     absl::FunctionRef<bool(uint32_t row, const std::vector<std::string>& fields)> visit) {
@@ -93,14 +106,9 @@ absl::StatusOr<CsvScanInfo> ScanCsvRows(
       header = false;
       continue;
     }
-    if (info.rows >= UINT32_MAX) {
-      return absl::FailedPreconditionError("more than 4294967295 rows");
-    }
-    const auto row = static_cast<uint32_t>(info.rows++);
-    if (row % kCancelCheckRows == 0 && context.cancelled()) {
-      return absl::CancelledError("diff cancelled");
-    }
-    if (!visit(row, fields)) break;
+    absl::StatusOr<uint32_t> row = CountCsvRow(info, context);
+    if (!row.ok()) return row.status();
+    if (!visit(*row, fields)) break;
   }
   info.windows1252 = reader->used_windows1252();
   info.comment_lines = reader->comment_lines();
@@ -110,6 +118,11 @@ absl::StatusOr<CsvScanInfo> ScanCsvRows(
 }
 
 std::string_view FieldAt(const std::vector<std::string>& fields, int position) {
+  if (position < 0 || static_cast<size_t>(position) >= fields.size()) return {};
+  return fields[position];
+}
+
+std::string_view FieldAt(const std::vector<std::string_view>& fields, int position) {
   if (position < 0 || static_cast<size_t>(position) >= fields.size()) return {};
   return fields[position];
 }
@@ -142,8 +155,11 @@ std::vector<int> ColumnPositions(const CsvTable& table,
   return positions;
 }
 
-uint64_t HashRow(const std::vector<std::string>& fields, const std::vector<int>& positions,
-                 size_t width, std::string& scratch) {
+namespace {
+
+template <typename Fields>
+uint64_t HashRowOf(const Fields& fields, const std::vector<int>& positions, size_t width,
+                   std::string& scratch) {
   scratch.clear();
   for (int p : positions) {
     AppendValue(FieldAt(fields, p), scratch);
@@ -153,6 +169,18 @@ uint64_t HashRow(const std::vector<std::string>& fields, const std::vector<int>&
     for (size_t i = width; i < fields.size(); ++i) AppendValue(fields[i], scratch);
   }
   return XXH3_64bits(scratch.data(), scratch.size());
+}
+
+}  // namespace
+
+uint64_t HashRow(const std::vector<std::string>& fields, const std::vector<int>& positions,
+                 size_t width, std::string& scratch) {
+  return HashRowOf(fields, positions, width, scratch);
+}
+
+uint64_t HashRow(const std::vector<std::string_view>& fields, const std::vector<int>& positions,
+                 size_t width, std::string& scratch) {
+  return HashRowOf(fields, positions, width, scratch);
 }
 
 void MatchMultiset(const std::vector<uint64_t>& left, const std::vector<uint64_t>& right,
@@ -175,9 +203,48 @@ void MatchMultiset(const std::vector<uint64_t>& left, const std::vector<uint64_t
   }
 }
 
-SortedMultisetMatcher::SortedMultisetMatcher(std::vector<uint64_t> held)
+namespace {
+
+// Sorts hashes (spread evenly over 64 bits): an in-place radix pass on the top byte (American
+// flag sort), then the 256 buckets, each small enough for the caches, on `threads` threads.
+void SortHashes(std::vector<uint64_t>& a, int threads) {
+  if (a.size() < (1u << 16)) {
+    std::sort(a.begin(), a.end());
+    return;
+  }
+  std::array<size_t, 257> start{};
+  for (uint64_t v : a) ++start[(v >> 56) + 1];
+  for (size_t b = 1; b <= 256; ++b) start[b] += start[b - 1];
+  std::array<size_t, 256> next;
+  std::copy(start.begin(), start.end() - 1, next.begin());
+  for (size_t b = 0; b < 256; ++b) {
+    while (next[b] < start[b + 1]) {
+      const size_t t = a[next[b]] >> 56;
+      if (t == b) {
+        ++next[b];
+      } else {
+        std::swap(a[next[b]], a[next[t]++]);
+      }
+    }
+  }
+  std::atomic<size_t> bucket{0};
+  auto work = [&] {
+    for (size_t b; (b = bucket.fetch_add(1)) < 256;) {
+      std::sort(a.begin() + static_cast<ptrdiff_t>(start[b]),
+                a.begin() + static_cast<ptrdiff_t>(start[b + 1]));
+    }
+  };
+  std::vector<std::thread> pool;
+  for (int t = 1; t < threads; ++t) pool.emplace_back(work);
+  work();
+  for (std::thread& t : pool) t.join();
+}
+
+}  // namespace
+
+SortedMultisetMatcher::SortedMultisetMatcher(std::vector<uint64_t> held, int threads)
     : hashes_(std::move(held)) {
-  std::sort(hashes_.begin(), hashes_.end());
+  SortHashes(hashes_, threads);
   // About 16 hashes a bucket: a lookup reads one directory entry and a cache line or two.
   int bits = 0;
   while (bits < 24 && (size_t{16} << bits) < hashes_.size()) ++bits;
@@ -193,9 +260,22 @@ SortedMultisetMatcher::SortedMultisetMatcher(std::vector<uint64_t> held)
 }
 
 bool SortedMultisetMatcher::Find(uint64_t hash, uint32_t& lo, uint32_t& hi) const {
-  const size_t bucket = shift_ == 64 ? 0 : static_cast<size_t>(hash >> shift_);
-  const auto first = hashes_.begin() + directory_[bucket];
-  const auto last = hashes_.begin() + directory_[bucket + 1];
+  const size_t bucket = Bucket(hash);
+  return FindIn(hash, directory_[bucket], directory_[bucket + 1], lo, hi);
+}
+
+bool SortedMultisetMatcher::FindIn(uint64_t hash, uint32_t a, const uint32_t e, uint32_t& lo,
+                                   uint32_t& hi) const {
+  if (e - a <= kShortRun) {  // the usual bucket (~16 hashes): a scan, no branchy search
+    while (a < e && hashes_[a] < hash) ++a;
+    if (a == e || hashes_[a] != hash) return false;
+    lo = a;
+    while (a < e && hashes_[a] == hash) ++a;
+    hi = a;
+    return true;
+  }
+  const auto first = hashes_.begin() + a;
+  const auto last = hashes_.begin() + e;
   const auto it = std::lower_bound(first, last, hash);
   if (it == last || *it != hash) return false;
   lo = static_cast<uint32_t>(it - hashes_.begin());
@@ -228,15 +308,25 @@ bool SortedMultisetMatcher::Claims::Taken(uint32_t pos, uint32_t lo, uint32_t hi
 }
 
 bool SortedMultisetMatcher::MatchStreamed(uint64_t hash) {
-  uint32_t lo, hi;
-  if (!Find(hash, lo, hi) || paired_.Take(lo, hi) < 0) return false;
+  uint32_t lo = 0, hi = 0;
+  const bool found = Find(hash, lo, hi);
+  return MatchStreamedAt(found, lo, hi);
+}
+
+bool SortedMultisetMatcher::MatchStreamedAt(bool found, uint32_t lo, uint32_t hi) {
+  if (!found || paired_.Take(lo, hi) < 0) return false;
   ++paired_count_;
   return true;
 }
 
 bool SortedMultisetMatcher::HeldMatched(uint64_t hash) {
-  uint32_t lo, hi;
-  if (!Find(hash, lo, hi)) return false;  // cannot happen for a held row
+  uint32_t lo = 0, hi = 0;
+  const bool found = Find(hash, lo, hi);
+  return HeldMatchedAt(found, lo, hi);
+}
+
+bool SortedMultisetMatcher::HeldMatchedAt(bool found, uint32_t lo, uint32_t hi) {
+  if (!found) return false;  // cannot happen for a held row
   // The k-th held row (in file order) with this hash matched iff k < the run's paired count:
   // pairs were taken from the run's start, so that is position lo + k.
   const int64_t pos = seen_.Take(lo, hi);
@@ -294,38 +384,45 @@ absl::StatusOr<CellDiff> CompareCells(const CsvTable& left, const CsvTable& righ
     const size_t end = std::min(pairs.size(), start + batch);
     std::vector<uint64_t> cells((end - start) * ncols);
     size_t k = start;
-    absl::StatusOr<CsvScanInfo> scan =
-        ScanCsvRows(left, context, [&](uint32_t row, const std::vector<std::string>& fields) {
+    absl::StatusOr<CsvScanInfo> scan = ScanCsvRowsParallel(
+        left, context, NoRowValue,
+        [&](uint32_t row, const CsvRowValue&, const CsvRowRef& ref) {
           if (pairs[k].left != row) return true;
+          const std::vector<std::string>& fields = ref.fields();
           for (size_t c = 0; c < ncols; ++c)
             cells[(k - start) * ncols + c] = HashCell(fields, lpos[c]);
           return ++k < end;
-        });
+        },
+        CsvScanTuning{.fields = false});
     if (!scan.ok()) return scan.status();
     std::vector<uint32_t> by_right(end - start);
     std::iota(by_right.begin(), by_right.end(), static_cast<uint32_t>(start));
     std::sort(by_right.begin(), by_right.end(),
               [&](uint32_t a, uint32_t b) { return pairs[a].right < pairs[b].right; });
     size_t m = 0;
-    scan = ScanCsvRows(right, context, [&](uint32_t row, const std::vector<std::string>& fields) {
-      const uint32_t p = by_right[m];
-      if (pairs[p].right != row) return true;
-      const uint64_t* before = &cells[(p - start) * ncols];
-      uint32_t changed = 0;
-      for (size_t c = 0; c < ncols; ++c) changed += before[c] != HashCell(fields, rpos[c]);
-      if (reject_unlike && changed > tolerated) {
-        out.changed[p] = CellDiff::kUnlike;
-      } else {
-        out.changed[p] = changed;
-        for (size_t c = 0; c < ncols && out.examples.size() < 2 * max_examples + ncols; ++c) {
-          if (before[c] != HashCell(fields, rpos[c])) {
-            out.examples.push_back({p, static_cast<uint32_t>(c)});
+    scan = ScanCsvRowsParallel(
+        right, context, NoRowValue,
+        [&](uint32_t row, const CsvRowValue&, const CsvRowRef& ref) {
+          const uint32_t p = by_right[m];
+          if (pairs[p].right != row) return true;
+          const std::vector<std::string>& fields = ref.fields();
+          const uint64_t* before = &cells[(p - start) * ncols];
+          uint32_t changed = 0;
+          for (size_t c = 0; c < ncols; ++c) changed += before[c] != HashCell(fields, rpos[c]);
+          if (reject_unlike && changed > tolerated) {
+            out.changed[p] = CellDiff::kUnlike;
+          } else {
+            out.changed[p] = changed;
+            for (size_t c = 0; c < ncols && out.examples.size() < 2 * max_examples + ncols; ++c) {
+              if (before[c] != HashCell(fields, rpos[c])) {
+                out.examples.push_back({p, static_cast<uint32_t>(c)});
+              }
+            }
+            if (out.examples.size() >= 2 * max_examples) trim_examples();
           }
-        }
-        if (out.examples.size() >= 2 * max_examples) trim_examples();
-      }
-      return ++m < by_right.size();
-    });
+          return ++m < by_right.size();
+        },
+        CsvScanTuning{.fields = false});
     if (!scan.ok()) return scan.status();
   }
   trim_examples();

@@ -4,6 +4,7 @@
 #ifndef DELTASCOPE_DAEMON_STDLIB_CSV_TABLE_H_
 #define DELTASCOPE_DAEMON_STDLIB_CSV_TABLE_H_
 
+#include <algorithm>
 #include <cstdint>
 #include <filesystem>
 #include <map>
@@ -48,6 +49,10 @@ struct CsvScanInfo {
   uint64_t comment_digest = 0;
 };
 
+// Counts one more data row of a pass: its number; fails past UINT32_MAX rows, or when the run
+// is cancelled (checked every 65,536 rows).
+absl::StatusOr<uint32_t> CountCsvRow(CsvScanInfo& info, const CompareContext& context);
+
 // Calls `visit(row, fields)` for each data row in file order (row 0 follows the header) until it
 // returns false. Fails when the file cannot be read or the run is cancelled.
 absl::StatusOr<CsvScanInfo> ScanCsvRows(
@@ -60,10 +65,13 @@ std::vector<int> ColumnPositions(const CsvTable& table, const std::vector<std::s
 // The field at `position` (from ColumnPositions), or "" when the row is short or the column absent.
 // The view points into `fields`.
 std::string_view FieldAt(const std::vector<std::string>& fields, int position);
+std::string_view FieldAt(const std::vector<std::string_view>& fields, int position);
 
 // Hash of a record's values at `positions` (a missing value counts as empty) followed by any
 // fields beyond `width` (ragged rows), so two rows hash equal iff those values are equal.
 uint64_t HashRow(const std::vector<std::string>& fields, const std::vector<int>& positions,
+                 size_t width, std::string& scratch);
+uint64_t HashRow(const std::vector<std::string_view>& fields, const std::vector<int>& positions,
                  size_t width, std::string& scratch);
 
 struct RowPair {
@@ -83,12 +91,23 @@ void MatchMultiset(const std::vector<uint64_t>& left, const std::vector<uint64_t
 // order, so the result is exactly MatchMultiset's.
 class SortedMultisetMatcher {
  public:
-  explicit SortedMultisetMatcher(std::vector<uint64_t> held);  // any order; sorted here
+  // `held` in any order: sorted here, on `threads` threads.
+  explicit SortedMultisetMatcher(std::vector<uint64_t> held, int threads = 1);
 
   // The streamed side's rows, in file order: true when the row pairs with a held row.
   bool MatchStreamed(uint64_t hash);
   // Then the held side's rows, in file order: true when the row was paired.
   bool HeldMatched(uint64_t hash);
+  // The same two steps split: Find (const, safe on any thread while nothing else runs) gives
+  // the run [lo, hi) of a hash (false when absent); the *At calls take what Find gave.
+  bool Find(uint64_t hash, uint32_t& lo, uint32_t& hi) const;
+  // Find for a chunk of rows at once (Row has hash, lo and hi; lo == hi when absent): the
+  // directory entries, then the buckets, of a group of rows are loaded together, so that their
+  // cache misses overlap (the held hashes fit no cache). Safe as Find is.
+  template <typename Row>
+  void FindAll(Row* rows, size_t n) const;
+  bool MatchStreamedAt(bool found, uint32_t lo, uint32_t hi);
+  bool HeldMatchedAt(bool found, uint32_t lo, uint32_t hi);
   // True when every held row was paired (the second pass over the held side can be skipped).
   bool AllHeldMatched() const { return paired_count_ == hashes_.size(); }
   size_t held_rows() const { return hashes_.size(); }
@@ -103,8 +122,10 @@ class SortedMultisetMatcher {
     int64_t Take(uint32_t lo, uint32_t hi);
     bool Taken(uint32_t pos, uint32_t lo, uint32_t hi) const;
   };
-  // The run [lo, hi) of `hash` in hashes_; false when absent.
-  bool Find(uint64_t hash, uint32_t& lo, uint32_t& hi) const;
+  bool FindIn(uint64_t hash, uint32_t first, uint32_t last, uint32_t& lo, uint32_t& hi) const;
+  size_t Bucket(uint64_t hash) const {
+    return shift_ == 64 ? 0 : static_cast<size_t>(hash >> shift_);
+  }
 
   std::vector<uint64_t> hashes_;     // sorted
   std::vector<uint32_t> directory_;  // by top bits: first position of each bucket, then size
@@ -112,6 +133,27 @@ class SortedMultisetMatcher {
   Claims paired_, seen_;             // held positions paired (pass 2), visited (pass 3)
   size_t paired_count_ = 0;
 };
+
+template <typename Row>
+void SortedMultisetMatcher::FindAll(Row* rows, size_t n) const {
+  constexpr size_t kGroup = 32;
+  uint32_t first[kGroup], last[kGroup];
+  for (size_t g = 0; g < n; g += kGroup) {
+    const size_t m = std::min(kGroup, n - g);
+    for (size_t i = 0; i < m; ++i) __builtin_prefetch(&directory_[Bucket(rows[g + i].hash)]);
+    for (size_t i = 0; i < m; ++i) {
+      const size_t b = Bucket(rows[g + i].hash);
+      first[i] = directory_[b];
+      last[i] = directory_[b + 1];
+      __builtin_prefetch(hashes_.data() + first[i]);
+      if (last[i] - first[i] > 8) __builtin_prefetch(hashes_.data() + first[i] + 8);
+    }
+    for (size_t i = 0; i < m; ++i) {
+      Row& r = rows[g + i];
+      if (!FindIn(r.hash, first[i], last[i], r.lo, r.hi)) r.lo = r.hi = 0;
+    }
+  }
+}
 
 // Pairs the unmatched rows of both sides that lie between the same matched rows (the i-th
 // unmatched row after k matched rows on the left with the i-th such row on the right). The
