@@ -20,13 +20,15 @@ namespace {
 using Json = nlohmann::json;
 
 // Bumped whenever what is cached changes meaning.
-constexpr int kCacheFormat = 3;
+constexpr int kCacheFormat = 4;
 
 // Run with `python -c`: the SDK's discovery when it is installed; otherwise no plugins, and the
 // import paths (so that installing the SDK later changes the fingerprint). The working folder
-// is not an import path: it must neither be read by plugins nor change the answer.
+// is not an import path: it must neither be read by plugins nor change the answer, so neither
+// `python -c`'s '' nor a relative entry ($PYTHONPATH=.) is kept: each would resolve to it.
 constexpr char kProbe[] = R"(import importlib.util, json, os, sys
-if sys.path and sys.path[0] in ('', os.getcwd()): del sys.path[0]
+if sys.path and sys.path[0] == os.getcwd(): del sys.path[0]
+sys.path[:] = [p for p in sys.path if p and os.path.isabs(p)]
 if importlib.util.find_spec('deltascope_plugin') is None:
     paths = sorted({os.path.realpath(p) for p in [sys.prefix, sys.base_prefix, *sys.path]
                     if p and os.path.isdir(p)})
@@ -169,7 +171,10 @@ std::vector<FoundPlugin> FindPythonPlugins(const std::string& interpreter, bool 
   }
   std::vector<std::filesystem::path> readable;
   for (const Json& p : (*j)["paths"]) {
-    if (p.is_string()) readable.emplace_back(p.get<std::string>());
+    // Only absolute folders below the root: "/" would cover the sandbox's own /dev and /tmp.
+    if (!p.is_string()) continue;
+    std::filesystem::path path(p.get<std::string>());
+    if (path.is_absolute() && path.relative_path() != "") readable.push_back(std::move(path));
   }
   for (const Json& p : (*j)["plugins"]) {
     FoundPlugin plugin;

@@ -199,6 +199,7 @@ absl::StatusOr<std::unique_ptr<PluginSupervisor::Instance>> PluginSupervisor::St
 
 absl::StatusOr<std::unique_ptr<PluginSupervisor::Instance>> PluginSupervisor::Acquire(bool* probe) {
   std::unique_lock<std::mutex> lock(mu_);
+  const auto busy_until = std::chrono::steady_clock::now() + limits_.call_timeout;
   bool admitted = false;
   // A trial call admitted but not made lets the next caller try.
   const auto give_up = [&] {
@@ -226,7 +227,16 @@ absl::StatusOr<std::unique_ptr<PluginSupervisor::Instance>> PluginSupervisor::Ac
       return instance;
     }
     if (live_ < limits_.max_instances) break;
-    cv_.wait(lock);
+    // The plugin's capacity is its instances: a call waits for one at most a call's deadline,
+    // then the item falls back (every instance hung, say, and the breaker not yet open).
+    if (cv_.wait_until(lock, busy_until) == std::cv_status::timeout && idle_.empty() &&
+        live_ >= limits_.max_instances) {
+      if (probe && *probe) breaker_.ProbeAbandoned();
+      return Coded(absl::ResourceExhaustedError(absl::StrCat(
+                       "plugin ", manifest_.name, " is busy: its ", limits_.max_instances,
+                       " instance(s) stayed in calls for ", Seconds(limits_.call_timeout))),
+                   "plugin-busy");
+    }
   }
   ++live_;
   int index = next_index_++;

@@ -93,7 +93,8 @@ class PluginSupervisor {
   // content (CompareStream) even for path-mode plugins. The reply is read under the plugin's
   // ReplyLimits; what they cut is said in `cut` ("" when nothing). Errors carry a diagnostic
   // code (WithDiagnosticCode): plugin-timeout, plugin-crash, plugin-error,
-  // plugin-invalid-response, plugin-quarantined, plugin-unavailable.
+  // plugin-invalid-response, plugin-quarantined, plugin-unavailable, plugin-busy (every instance
+  // stayed in calls for a call's deadline while this one waited).
   absl::StatusOr<pluginpb::CompareResponse> Compare(const pluginpb::CompareRequest& request,
                                                     const ItemPair& pair, bool content_visible,
                                                     std::string* cut = nullptr);

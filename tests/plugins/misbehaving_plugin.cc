@@ -124,7 +124,13 @@ class BadComparator : public deltascope::plugin::Comparator {
     if (g_mode == "segv") std::raise(SIGSEGV);
     if (g_mode == "abort") std::abort();
     if (g_mode == "exit3") std::exit(3);
-    if (g_mode == "hang" || g_mode == "ignore-sigterm") SleepForever();
+    if (g_mode == "hang" || g_mode == "ignore-sigterm") {
+      // Tests wait for this line (not a sleep) to know the call is hanging.
+      if (const char* log = std::getenv("BAD_FAULT_LOG")) {
+        std::ofstream(log, std::ios::app) << "hang " << pair.path << "\n";
+      }
+      SleepForever();
+    }
     if (g_mode == "slow") std::this_thread::sleep_for(std::chrono::seconds(30));
     if (g_mode == "grandchild") {
       SpawnLingeringGrandchild();
