@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "daemon/config/config.h"
 #include "daemon/engine/engine.h"
 #include "daemon/engine/media_type.h"
@@ -309,7 +310,11 @@ grpc::Status DiffService::PluginStatus(grpc::ServerContext*,
 grpc::Status DiffService::Reload(grpc::ServerContext*, const daemon::v1::ReloadRequest*,
                                  daemon::v1::ReloadResponse* response) {
   absl::Status s = source_->Reload();
-  if (!s.ok()) response->add_errors(std::string(s.message()));
+  if (!s.ok()) {
+    for (absl::string_view line : absl::StrSplit(s.message(), '\n')) {
+      response->add_errors(std::string(line));
+    }
+  }
   response->set_plugins(static_cast<uint32_t>(source_->Plugins().size()));
   return grpc::Status::OK;
 }

@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <cmath>
 
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "daemon/stdlib/stdlib.h"
 
 namespace deltascope {
@@ -19,6 +22,8 @@ double Percentile(std::vector<double> samples, double p) {
 
 absl::StatusOr<std::shared_ptr<PluginComparatorSource>> PluginComparatorSource::Create(
     PluginSearchOptions search, HostOptions host_options) {
+  // Counters by plugin name, shared by every generation: they survive reloads.
+  host_options.counters = std::make_shared<PluginCounterStore>();
   std::shared_ptr<PluginComparatorSource> source(
       new PluginComparatorSource(std::move(search), std::move(host_options)));
   absl::StatusOr<std::shared_ptr<Generation>> first = source->Build();
@@ -53,6 +58,15 @@ std::shared_ptr<const ComparatorRegistry> PluginComparatorSource::Current() {
 absl::Status PluginComparatorSource::Reload() {
   absl::StatusOr<std::shared_ptr<Generation>> next = Build();
   if (!next.ok()) return next.status();
+  // An operator's typo must not take working plugins away: with an invalid manifest the new
+  // set is dropped (its plugins never started: they start on demand) and the old one serves on.
+  std::vector<std::string> errors;
+  for (const FoundPlugin& p : (*next)->host->found()) {
+    if (absl::StartsWith(p.disabled_reason, "invalid manifest")) {
+      errors.push_back(absl::StrCat(p.file.string(), ": ", p.disabled_reason));
+    }
+  }
+  if (!errors.empty()) return absl::InvalidArgumentError(absl::StrJoin(errors, "\n"));
   std::lock_guard<std::mutex> lock(mu_);
   current_ = std::move(*next);
   return absl::OkStatus();

@@ -19,6 +19,8 @@ class PluginComparatorSource : public ComparatorSource {
                                                                         HostOptions host_options);
 
   std::shared_ptr<const ComparatorRegistry> Current() override;
+  // Refused, the current set serving on, when a manifest is invalid: the error says which and
+  // why, one line per manifest.
   absl::Status Reload() override;
   std::vector<daemon::v1::PluginInfo> Plugins() override;
   std::vector<daemon::v1::PluginMetrics> Metrics() override;

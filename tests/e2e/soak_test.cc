@@ -43,7 +43,7 @@ constexpr int kClients = 32;
 constexpr int kBoundedDiffsPerClient = 3;
 constexpr int kMaxInstances = 4;
 const std::set<std::string> kPluginCodes = {"plugin-crash", "plugin-timeout", "plugin-quarantined",
-                                            "plugin-unavailable"};
+                                            "plugin-unavailable", "plugin-busy"};
 
 // The snapshot pair: .bad files (the plugin's) modified, added and removed, in folders, next to
 // text, CSV and unchanged files the built-ins handle.

@@ -6,8 +6,10 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <memory>
+#include <mutex>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -338,6 +340,64 @@ TEST(ValidateResponseTest, RefusesHostileAnswers) {
   pluginpb::CompareResponse no_node;
   no_node.set_outcome(pluginpb::CompareResponse::OUTCOME_LEAF);
   EXPECT_FALSE(ValidateResponse(no_node, req).ok());
+}
+
+// Every crash, restart and the quarantine are told to HostOptions::events as they happen (the
+// daemon logs them), in order.
+TEST_F(SupervisorTest, EventsTellCrashesRestartsAndTheQuarantine) {
+  options_.crash_budget = 2;
+  auto events = std::make_shared<std::vector<PluginEvent>>();
+  auto mu = std::make_shared<std::mutex>();
+  options_.events = [events, mu](const PluginEvent& e) {
+    std::lock_guard<std::mutex> lock(*mu);
+    events->push_back(e);
+  };
+  std::shared_ptr<PluginSupervisor> s = Start("segv");
+  for (int i = 0; i < 3; ++i) EXPECT_FALSE(Compare(s).ok());
+  std::lock_guard<std::mutex> lock(*mu);
+  std::vector<std::string> kinds;
+  for (const PluginEvent& e : *events) {
+    EXPECT_EQ(e.plugin, "bad-segv");
+    kinds.push_back(e.kind);
+  }
+  EXPECT_EQ(kinds, (std::vector<std::string>{"crash", "restart", "crash", "quarantine"}));
+  ASSERT_EQ(events->size(), 4u);
+  EXPECT_NE((*events)[0].detail.find("on data.bad"), std::string::npos) << (*events)[0].detail;
+  EXPECT_EQ((*events)[3].detail, s->reason());
+}
+
+// A long-lived host shares a counter store: a new supervisor of the same plugin (a reload's)
+// counts on from where the old one stopped.
+TEST_F(SupervisorTest, CountersSurviveANewSupervisorOfTheSamePlugin) {
+  options_.counters = std::make_shared<PluginCounterStore>();
+  std::shared_ptr<PluginSupervisor> first = Start("ok");
+  ASSERT_TRUE(Compare(first).ok());
+  first->Shutdown();
+  std::shared_ptr<PluginSupervisor> second = Start("ok");
+  ASSERT_TRUE(Compare(second).ok());
+  EXPECT_EQ(second->counters().calls, 2u);
+  EXPECT_EQ(second->counters().instances, 1);  // its own, not the old one's
+}
+
+// The plugin's capacity is its instances: with its one instance hung, calls waiting for it give
+// up after a call's deadline (plugin-busy) rather than queue behind hang after hang.
+TEST_F(SupervisorTest, CallsWaitingForABusyPluginFallBackAfterACallDeadline) {
+  std::shared_ptr<PluginSupervisor> s =
+      Start("hang", "limits: {call_timeout: 2s, max_instances: 1}\n");
+  std::vector<std::string> codes(3);
+  std::vector<std::thread> calls;
+  for (int i = 0; i < 3; ++i) {
+    calls.emplace_back([&, i] { codes[i] = DiagnosticCodeOf(Compare(s).status(), ""); });
+  }
+  for (std::thread& c : calls) c.join();
+  // One call got the instance and hung; the others waited at most a deadline each (one may get
+  // the instance after the first one's timeout, then hang too): each item was answered.
+  EXPECT_EQ(std::count(codes.begin(), codes.end(), "plugin-busy") +
+                std::count(codes.begin(), codes.end(), "plugin-timeout"),
+            3)
+      << codes[0] << " " << codes[1] << " " << codes[2];
+  EXPECT_GE(std::count(codes.begin(), codes.end(), "plugin-busy"), 1);
+  EXPECT_GE(std::count(codes.begin(), codes.end(), "plugin-timeout"), 1);
 }
 
 }  // namespace
