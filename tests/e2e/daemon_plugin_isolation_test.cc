@@ -92,7 +92,7 @@ TEST(DaemonPluginIsolationTest, APlainDiffCompletesWhileTwoDiffsHangOnAPlugin) {
 
   ProcessResult plain = RunDeltascope({"diff", (t / "plain-a").string(), (t / "plain-b").string(),
                                        "--format", "json", "--daemon", daemon.target()});
-  EXPECT_EQ(plain.exit_code, 1) << plain.err;
+  ASSERT_EQ(plain.exit_code, 1) << plain.err;
   EXPECT_EQ(NodesByPath(Json::parse(plain.out)).count("notes.txt"), 1u) << plain.out;
   // ...while the two others are still hanging: only the plain diff has finished.
   std::vector<Json> requests = LogLines(daemon.process(), "request");
