@@ -30,13 +30,16 @@ class PluginComparatorSource : public ComparatorSource {
     std::unique_ptr<PluginHost> host;
     ComparatorRegistry registry;
   };
-  PluginComparatorSource(PluginSearchOptions search, HostOptions host_options)
-      : search_(std::move(search)), host_options_(std::move(host_options)) {}
+  // Tears generations down on a thread of its own: the last request to let one go would
+  // otherwise wait for its plugins to shut down (up to their grace period), holding its slot.
+  class Reaper;
+  PluginComparatorSource(PluginSearchOptions search, HostOptions host_options);
   absl::StatusOr<std::shared_ptr<Generation>> Build();
   std::shared_ptr<Generation> generation();
 
   const PluginSearchOptions search_;
   const HostOptions host_options_;
+  const std::shared_ptr<Reaper> reaper_;  // before current_: outlives it
   std::mutex mu_;
   std::shared_ptr<Generation> current_;
 };
