@@ -356,8 +356,8 @@ def main():
         "## Warm daemon vs CLI (one changed `.words` file for the Python plugin)",
         table(["CLI diff (starts the plugin)", "daemon, first request", "daemon, warm", "same output"],
               daemon_details),
-        "## Per-plugin isolation (bench/isolation.py: one daemon, 2 diff slots, plain diffs one after "
-        "the other, alone and then beside 2 diffs hanging on a plugin)",
+        "## Per-plugin isolation (bench/isolation.py: two daemons with 2 diff slots each, one with 2 "
+        "diffs hanging on a plugin; plain diffs alternate between them)",
         table(isolation.HEADER, iso_rows),
         "## How cost grows with size (deltascope after one unmeasured run; medians of 3, one run for the largest)",
         table(["input", "bytes (both sides)", "wall", "CPU", "peak RSS", "throughput", "wall per unit",

@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Per-plugin isolation in the daemon (issue #17): the p99 of a plain diff (no item for any
-plugin) through deltascoped, with the daemon idle beside it, then with two diffs hanging on a
-plugin beside it (the test plugin in `hang` mode, a 10-minute call deadline, as many hanging
-calls as the daemon has diff slots). Both in one run, one daemon; the ratio is the figure
-(target: at most 1.5x). Before per-plugin isolation the second phase waited for a slot: seconds.
+plugin) through deltascoped with nothing else running, and through a daemon alike with two diffs
+hanging on a plugin beside it (the test plugin in `hang` mode, a 10-minute call deadline, as many
+hanging calls as the daemon has diff slots). Plain diffs alternate between the two daemons in
+one run; the ratio is the figure (target: at most 1.5x). Before per-plugin isolation the plain
+diff beside the hanging ones waited for a slot: seconds.
 
     python3 bench/isolation.py [--bin build-release/bin] [--runs 60]   # prints a Markdown table
 """
@@ -52,8 +53,21 @@ def plain_diffs(client, runs):
     return walls
 
 
+def start_daemon(bin_dir: Path, tmp: Path, name: str):
+    sock = f"unix://{tmp}/{name}.sock"
+    daemon = subprocess.Popen([str(bin_dir / "deltascoped"), "--listen", sock, "--plugin-dir",
+                               str(tmp / "plugins"), "--max-concurrent", "2", "--jobs", "1"],
+                              stdout=subprocess.DEVNULL, stderr=open(tmp / f"{name}.log", "wb"),
+                              start_new_session=True)
+    if not wait_for(lambda: os.path.exists(f"{tmp}/{name}.sock")):
+        raise SystemExit(f"deltascoped did not start: {(tmp / f'{name}.log').read_text()[-2000:]}")
+    return daemon, sock
+
+
 def rows(bin_dir: Path, runs: int):
-    """[[p99 alone, p99 beside hanging diffs, ratio]] in ms."""
+    """[[p99 alone, p99 beside hanging diffs, ratio, target]]. Two daemons alike, one with two
+    diffs hanging on its plugin; plain diffs alternate between them, so that both figures share
+    the machine's load of the moment."""
     with tempfile.TemporaryDirectory(prefix="deltascope-bench-isolation-") as tmp:
         tmp = Path(tmp)
         write_tree(tmp)
@@ -64,34 +78,35 @@ def rows(bin_dir: Path, runs: int):
             f"env: {{BAD_MODE: hang, BAD_FAULT_LOG: {faults}}}\n"
             "comparators:\n  - name: bad\n    extensions: [.bad]\n"
             "limits: {call_timeout: 10m, max_instances: 2}\nsandbox: off\n")
-        sock = f"unix://{tmp}/d.sock"
-        daemon = subprocess.Popen([str(bin_dir / "deltascoped"), "--listen", sock, "--plugin-dir",
-                                   str(tmp / "plugins"), "--max-concurrent", "2", "--jobs", "1"],
-                                  stdout=subprocess.DEVNULL, stderr=open(tmp / "d.log", "wb"),
-                                  start_new_session=True)
-        hung = []
+        daemons, hung = [], []
         try:
-            if not wait_for(lambda: os.path.exists(f"{tmp}/d.sock")):
-                raise SystemExit("deltascoped did not start")
-            client = [str(bin_dir / "deltascope"), "diff", str(tmp / "plain" / "a"),
-                      str(tmp / "plain" / "b"), "--format", "json", "--daemon", sock]
-            plain_diffs(client, 3)  # warm-up
-            alone = plain_diffs(client, runs)
+            for name in ("alone", "beside"):
+                daemons.append(start_daemon(bin_dir, tmp, name))
+            clients = [[str(bin_dir / "deltascope"), "diff", str(tmp / "plain" / "a"),
+                        str(tmp / "plain" / "b"), "--format", "json", "--daemon", sock]
+                       for _, sock in daemons]
             for _ in range(2):  # as many as the daemon has slots
                 hung.append(subprocess.Popen(
                     [str(bin_dir / "deltascope"), "diff", str(tmp / "hang" / "a"),
-                     str(tmp / "hang" / "b"), "--daemon", sock],
+                     str(tmp / "hang" / "b"), "--daemon", daemons[1][1]],
                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
             if not wait_for(lambda: faults.exists() and faults.read_text().count("hang ") >= 2):
-                raise SystemExit("the plugin calls did not hang: " + (tmp / "d.log").read_text()[-2000:])
-            beside = plain_diffs(client, runs)
+                raise SystemExit("the plugin calls did not hang: " +
+                                 (tmp / "beside.log").read_text()[-2000:])
+            for c in clients:
+                plain_diffs(c, 3)  # warm-up
+            alone, beside = [], []
+            for _ in range(runs):
+                alone += plain_diffs(clients[0], 1)
+                beside += plain_diffs(clients[1], 1)
             still_hanging = all(h.poll() is None for h in hung)
         finally:
             for h in hung:
                 h.kill()
                 h.wait()
-            os.killpg(daemon.pid, signal.SIGKILL)  # the daemon and its hanging plugin
-            daemon.wait()
+            for daemon, _ in daemons:
+                os.killpg(daemon.pid, signal.SIGKILL)  # the daemon and its hanging plugin
+                daemon.wait()
     a, b = pct(alone, 0.99) * 1000, pct(beside, 0.99) * 1000
     note = "" if still_hanging else " (the hanging diffs ended early: not measured beside them)"
     return [[f"{a:.0f} ms", f"{b:.0f} ms", f"{b / a:.2f}x{note}", "≤ 1.5x"]]
