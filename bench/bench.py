@@ -24,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from benchlib import (dir_bytes, git_commit, human, interleaved, loadavg, machine, measure,  # noqa: E402
                       median_runs, mem_available, table)
 import startup_cpu  # noqa: E402
+import isolation  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "bench" / "data"
@@ -380,6 +381,10 @@ def main():
     log("start-up CPU")
     cpu_rows = startup_cpu.rows(3 if q else 7)
     daemon_rows(summary, daemon_details, 3 if q else 7)
+    log("per-plugin isolation")
+    iso_rows = isolation.rows(BIN, 10 if q else 60)
+    summary.append(["daemon: plain-diff p99 beside 2 diffs hanging on a plugin", iso_rows[0][1],
+                    f"alone {iso_rows[0][0]}", iso_rows[0][2], iso_rows[0][3]])
 
     if not args.skip_scale:
         for mb in ([1, 10] if q else [10, 100, 1024]):
@@ -425,6 +430,9 @@ def main():
         "## Warm daemon vs CLI (one changed `.words` file for the Python plugin)",
         table(["CLI diff (starts the plugin)", "daemon, first request", "daemon, warm", "same output"],
               daemon_details),
+        "## Per-plugin isolation (bench/isolation.py: two daemons with 2 diff slots each, one with 2 "
+        "diffs hanging on a plugin; plain diffs alternate between them)",
+        table(isolation.HEADER, iso_rows),
         "## How cost grows with size (deltascope after one unmeasured run; medians of 3, one run for the largest)",
         table(["input", "bytes (both sides)", "wall", "CPU", "peak RSS", "throughput", "wall per unit",
                "growth exponent vs previous (wall / CPU)"], scale_rows),

@@ -169,6 +169,12 @@ int Run(const Flags& flags) {
       LogInfo(line,
               {{"plugin", plugin}, {"instance", std::to_string(instance)}, {"stream", stream}});
     };
+    // One JSON line per plugin event: the operator's record of crashes, timeouts, quarantines.
+    host.events = [](const PluginEvent& e) {
+      const bool trouble = e.kind != "restart" && e.kind != "recovery";
+      (trouble ? LogWarning : LogInfo)(
+          "plugin event", {{"plugin", e.plugin}, {"event", e.kind}, {"detail", e.detail}});
+    };
     absl::StatusOr<std::shared_ptr<PluginComparatorSource>> plugins =
         PluginComparatorSource::Create(std::move(search), std::move(host));
     if (!plugins.ok()) {

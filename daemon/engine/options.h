@@ -3,6 +3,7 @@
 #define DELTASCOPE_DAEMON_ENGINE_OPTIONS_H_
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,16 @@ struct ArchiveLimits {
   uint64_t max_members = 1'000'000;
 };
 
+// Told, from any worker thread, when a worker starts and stops waiting on something outside the
+// process (a plugin call, including the wait for a free plugin instance): a server gives the
+// run's concurrency slot to others meanwhile. Every WaitBegins is followed by one WaitEnds.
+class ExternalWaitObserver {
+ public:
+  virtual ~ExternalWaitObserver() = default;
+  virtual void WaitBegins() = 0;
+  virtual void WaitEnds() = 0;
+};
+
 struct DiffOptions {
   // Worker threads; 0 means one per core.
   int jobs = 0;
@@ -34,6 +45,8 @@ struct DiffOptions {
   bool detect_moves = true;
   // Bounded example count in details (rows, cells).
   int max_examples = 8;
+  // Optional; see ExternalWaitObserver.
+  std::shared_ptr<ExternalWaitObserver> external_waits;
 };
 
 }  // namespace deltascope

@@ -54,32 +54,44 @@ bool FailureBreaker::RecordFailure(bool probe, const std::string& what) {
   ++b.failures;
   if (probe) {
     probe_in_flight_ = false;
-    Open(absl::StrCat("failed its trial call after a quarantine (", what, ")"));
+    Open("failed its trial call after a quarantine", what);
     return true;
   }
-  if (state_ != State::kClosed) return false;  // a call admitted before it opened
+  if (state_ != State::kClosed) {  // a call admitted before it opened: the reason stays current
+    last_failure_ = what;
+    ComposeReason();
+    return false;
+  }
   uint64_t calls = 0, failures = 0;
   Sum(&calls, &failures);
   if (failures < static_cast<uint64_t>(options_.min_failures) ||
       static_cast<double>(failures) < options_.failure_rate * static_cast<double>(calls)) {
     return false;
   }
-  Open(absl::StrCat(failures, " of ", calls, " calls failed within ", options_.window.count(),
-                    " s (last: ", what, ")"));
+  Open(
+      absl::StrCat(failures, " of ", calls, " calls failed within ", options_.window.count(), " s"),
+      what);
   return true;
 }
 
-void FailureBreaker::Open(const std::string& why) {
+void FailureBreaker::Open(std::string why, const std::string& what) {
   state_ = State::kOpen;
-  reason_ = why;
+  opened_because_ = std::move(why);
+  last_failure_ = what;
+  retry_.clear();
   if (options_.open_period.count() > 0) {
     const std::chrono::seconds period = options_.open_period * (1 << std::min(times_opened_, 4));
     open_until_ = options_.clock() + period;
-    absl::StrAppend(&reason_, "; tried again in ", period.count(), " s");
+    retry_ = absl::StrCat("; tried again in ", period.count(), " s");
   } else {
     open_until_ = std::chrono::steady_clock::time_point::max();
   }
   ++times_opened_;
+  ComposeReason();
+}
+
+void FailureBreaker::ComposeReason() {
+  reason_ = absl::StrCat(opened_because_, " (last: ", last_failure_, ")", retry_);
 }
 
 }  // namespace deltascope

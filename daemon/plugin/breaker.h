@@ -58,11 +58,16 @@ class FailureBreaker {
 
   Bucket& Current();
   void Sum(uint64_t* calls, uint64_t* failures);
-  void Open(const std::string& why);
+  // `why` it opens; `what` the failure that opened it.
+  void Open(std::string why, const std::string& what);
+  // The reason from why it opened and the latest failure, which a call admitted before it
+  // opened may still report: the text is never frozen at the first.
+  void ComposeReason();
 
   const Options options_;
   State state_ = State::kClosed;
   std::string reason_;
+  std::string opened_because_, last_failure_, retry_;
   std::array<Bucket, kBuckets> buckets_{};
   std::chrono::steady_clock::time_point open_until_{};
   int times_opened_ = 0;

@@ -12,6 +12,21 @@
 namespace deltascope {
 namespace {
 
+class ExternalWait {
+ public:
+  explicit ExternalWait(ExternalWaitObserver* observer) : observer_(observer) {
+    if (observer_) observer_->WaitBegins();
+  }
+  ~ExternalWait() {
+    if (observer_) observer_->WaitEnds();
+  }
+  ExternalWait(const ExternalWait&) = delete;
+  ExternalWait& operator=(const ExternalWait&) = delete;
+
+ private:
+  ExternalWaitObserver* observer_;
+};
+
 class PluginComparator : public Comparator {
  public:
   PluginComparator(std::shared_ptr<PluginSupervisor> supervisor, const ComparatorClaim& claim,
@@ -48,8 +63,12 @@ class PluginComparator : public Comparator {
       if (!output_dir.empty()) request.set_output_dir(output_dir.string());
     }
     std::string cut;
-    absl::StatusOr<pluginpb::CompareResponse> response =
-        supervisor_->Compare(request, pair, visible, &cut);
+    absl::StatusOr<pluginpb::CompareResponse> response;
+    {
+      // A call that waits on the plugin holds none of the server's diff slots meanwhile.
+      ExternalWait wait(context.options().external_waits.get());
+      response = supervisor_->Compare(request, pair, visible, &cut);
+    }
     if (!output_dir.empty() &&
         (!response.ok() || response->outcome() != pluginpb::CompareResponse::OUTCOME_EXPAND)) {
       GiveBackOutputDir(context, std::move(output_dir));  // unused: the next call may have it

@@ -20,13 +20,15 @@ namespace {
 using Json = nlohmann::json;
 
 // Bumped whenever what is cached changes meaning.
-constexpr int kCacheFormat = 3;
+constexpr int kCacheFormat = 4;
 
 // Run with `python -c`: the SDK's discovery when it is installed; otherwise no plugins, and the
 // import paths (so that installing the SDK later changes the fingerprint). The working folder
-// is not an import path: it must neither be read by plugins nor change the answer.
+// is not an import path: it must neither be read by plugins nor change the answer, so neither
+// `python -c`'s '' nor an entry that is or resolves to it ($PYTHONPATH=.) is kept.
 constexpr char kProbe[] = R"(import importlib.util, json, os, sys
-if sys.path and sys.path[0] in ('', os.getcwd()): del sys.path[0]
+cwd = os.path.realpath(os.getcwd())
+sys.path[:] = [p for p in sys.path if p and os.path.isabs(p) and os.path.realpath(p) != cwd]
 if importlib.util.find_spec('deltascope_plugin') is None:
     paths = sorted({os.path.realpath(p) for p in [sys.prefix, sys.base_prefix, *sys.path]
                     if p and os.path.isdir(p)})
@@ -168,8 +170,16 @@ std::vector<FoundPlugin> FindPythonPlugins(const std::string& interpreter, bool 
     return found;
   }
   std::vector<std::filesystem::path> readable;
+  std::error_code ec;
+  const std::filesystem::path cwd = std::filesystem::current_path(ec);
   for (const Json& p : (*j)["paths"]) {
-    if (p.is_string()) readable.emplace_back(p.get<std::string>());
+    // Only absolute folders below the root ("/" would cover the sandbox's own /dev and /tmp),
+    // never the working folder.
+    if (!p.is_string()) continue;
+    std::filesystem::path path(p.get<std::string>());
+    if (path.is_absolute() && !path.relative_path().empty() && path != cwd) {
+      readable.push_back(std::move(path));
+    }
   }
   for (const Json& p : (*j)["plugins"]) {
     FoundPlugin plugin;

@@ -68,7 +68,16 @@ PluginSupervisor::PluginSupervisor(Manifest manifest, const HostOptions& options
           .window = options_.crash_window,
           // The host cannot restart an attached plugin, only reconnect: its quarantine is short.
           .open_period = manifest_.attached() ? options_.crash_window : options_.quarantine_period,
-          .clock = options_.clock}) {}
+          .clock = options_.clock}),
+      counters_(options_.counters ? options_.counters->For(manifest_.name)
+                                  : std::make_shared<PluginCounterStore::Entry>()) {}
+
+std::shared_ptr<PluginCounterStore::Entry> PluginCounterStore::For(const std::string& plugin) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::shared_ptr<Entry>& entry = entries_[plugin];
+  if (!entry) entry = std::make_shared<Entry>();
+  return entry;
+}
 
 PluginSupervisor::~PluginSupervisor() { Shutdown(); }
 
@@ -91,10 +100,23 @@ std::string PluginSupervisor::reason() const {
 }
 
 PluginCounters PluginSupervisor::counters() const {
+  PluginCounters c;
+  {
+    std::lock_guard<std::mutex> lock(counters_->mu);
+    c = counters_->counters;
+  }
   std::lock_guard<std::mutex> lock(mu_);
-  PluginCounters c = counters_;
   c.instances = live_;
   return c;
+}
+
+void PluginSupervisor::Count(const std::function<void(PluginCounters&)>& add) {
+  std::lock_guard<std::mutex> lock(counters_->mu);
+  add(counters_->counters);
+}
+
+void PluginSupervisor::Tell(const char* kind, std::string detail) const {
+  if (options_.events) options_.events({manifest_.name, kind, std::move(detail)});
 }
 
 std::vector<std::string> PluginSupervisor::sandbox_warnings() const {
@@ -199,6 +221,7 @@ absl::StatusOr<std::unique_ptr<PluginSupervisor::Instance>> PluginSupervisor::St
 
 absl::StatusOr<std::unique_ptr<PluginSupervisor::Instance>> PluginSupervisor::Acquire(bool* probe) {
   std::unique_lock<std::mutex> lock(mu_);
+  const auto busy_until = std::chrono::steady_clock::now() + limits_.call_timeout;
   bool admitted = false;
   // A trial call admitted but not made lets the next caller try.
   const auto give_up = [&] {
@@ -226,7 +249,16 @@ absl::StatusOr<std::unique_ptr<PluginSupervisor::Instance>> PluginSupervisor::Ac
       return instance;
     }
     if (live_ < limits_.max_instances) break;
-    cv_.wait(lock);
+    // The plugin's capacity is its instances: a call waits for one at most a call's deadline,
+    // then the item falls back (every instance hung, say, and the breaker not yet open).
+    if (cv_.wait_until(lock, busy_until) == std::cv_status::timeout && idle_.empty() &&
+        live_ >= limits_.max_instances) {
+      if (probe && *probe) breaker_.ProbeAbandoned();
+      return Coded(absl::ResourceExhaustedError(absl::StrCat(
+                       "plugin ", manifest_.name, " is busy: its ", limits_.max_instances,
+                       " instance(s) stayed in calls for ", Seconds(limits_.call_timeout))),
+                   "plugin-busy");
+    }
   }
   ++live_;
   int index = next_index_++;
@@ -236,21 +268,27 @@ absl::StatusOr<std::unique_ptr<PluginSupervisor::Instance>> PluginSupervisor::Ac
   if (!manifest_.attached() && backoff.count() > 0) std::this_thread::sleep_for(backoff);
   absl::StatusOr<std::unique_ptr<Instance>> instance = StartInstance(index);
   lock.lock();
-  if (!instance.ok() && manifest_.attached()) {
-    --live_;
-    MarkUnreachable(std::string(instance.status().message()));
-    cv_.notify_all();
-    return give_up();
-  }
   if (!instance.ok()) {
     --live_;
-    state_ = PluginState::kDisabled;
-    reason_ = std::string(instance.status().message());
+    const std::string why(instance.status().message());
+    if (manifest_.attached()) {
+      MarkUnreachable(why);
+    } else {
+      state_ = PluginState::kDisabled;
+      reason_ = why;
+    }
     cv_.notify_all();
-    return give_up();
+    absl::Status refusal = give_up();
+    lock.unlock();
+    Tell(manifest_.attached() ? "unreachable" : "disabled", why);
+    return refusal;
   }
-  if (restart) ++counters_.restarts;
   state_ = PluginState::kRunning;
+  lock.unlock();
+  if (restart) {
+    Count([](PluginCounters& c) { ++c.restarts; });
+    Tell("restart", absl::StrCat("instance ", index, " started after a failure"));
+  }
   return instance;
 }
 
@@ -281,17 +319,30 @@ void PluginSupervisor::DisposeLater(std::unique_ptr<Instance> instance) {
 }
 
 void PluginSupervisor::RecordFailure(const std::string& what, bool probe) {
-  std::lock_guard<std::mutex> lock(mu_);
-  ++consecutive_failures_;
-  auto backoff = std::chrono::milliseconds(50) * (1 << std::min(consecutive_failures_ - 1, 6));
-  next_start_ = options_.clock() + std::min(backoff, std::chrono::milliseconds(2000));
-  if (breaker_.RecordFailure(probe, what)) cv_.notify_all();  // waiters fall back now
+  std::string opened;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++consecutive_failures_;
+    auto backoff = std::chrono::milliseconds(50) * (1 << std::min(consecutive_failures_ - 1, 6));
+    next_start_ = options_.clock() + std::min(backoff, std::chrono::milliseconds(2000));
+    if (breaker_.RecordFailure(probe, what)) {
+      cv_.notify_all();  // waiters fall back now
+      opened = breaker_.reason();
+    }
+  }
+  if (!opened.empty()) Tell("quarantine", opened);
 }
 
 void PluginSupervisor::RecordSuccess(bool probe) {
-  std::lock_guard<std::mutex> lock(mu_);
-  consecutive_failures_ = 0;
-  breaker_.RecordSuccess(probe);
+  bool recovered = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    consecutive_failures_ = 0;
+    const bool was_tripped = breaker_.tripped();
+    breaker_.RecordSuccess(probe);
+    recovered = was_tripped && !breaker_.tripped();
+  }
+  if (recovered) Tell("recovery", "its trial call after a quarantine went through");
 }
 
 grpc::ByteBuffer PluginSupervisor::CallOnce(Instance& instance,
@@ -356,16 +407,15 @@ absl::StatusOr<pluginpb::CompareResponse> PluginSupervisor::Compare(
   grpc::ByteBuffer bytes = CallOnce(*instance, request, pair, stream, &status);
   double ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    ++counters_.calls;
-    if (counters_.latencies_ms.size() >= kLatencySamples) {
-      counters_.latencies_ms[counters_.calls % kLatencySamples] = ms;
+  Count([&](PluginCounters& c) {
+    ++c.calls;
+    if (c.latencies_ms.size() >= kLatencySamples) {
+      c.latencies_ms[c.calls % kLatencySamples] = ms;
     } else {
-      counters_.latencies_ms.push_back(ms);
+      c.latencies_ms.push_back(ms);
     }
-    if (!status.ok()) ++counters_.failures;
-  }
+    if (!status.ok()) ++c.failures;
+  });
   if (status.ok()) {
     RecordSuccess(probe);
     // The call went through: whatever fails now is the reply itself.
@@ -384,12 +434,10 @@ absl::StatusOr<pluginpb::CompareResponse> PluginSupervisor::Compare(
     // Dead before the item is reported; the sweep for escaped descendants follows off this path.
     // An attached plugin cannot be killed: the deadline cancelled the call, the channel goes.
     if (instance->process) instance->process->KillGroupAndReap();
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      ++counters_.timeouts;
-    }
+    Count([](PluginCounters& c) { ++c.timeouts; });
     std::string what =
         absl::StrCat("timed out after ", Seconds(limits_.call_timeout), " on ", where);
+    Tell("timeout", what);
     RecordFailure(what, probe);
     Release(std::move(instance), false);
     return Coded(absl::DeadlineExceededError(absl::StrCat("plugin ", manifest_.name, " ", what)),
@@ -406,17 +454,16 @@ absl::StatusOr<pluginpb::CompareResponse> PluginSupervisor::Compare(
       MarkUnreachable(what);
       retry_at_ = options_.clock();  // the next call may reconnect at once
     }
+    Tell("unreachable", what);
     Release(std::move(instance), false);
     return Coded(absl::UnavailableError(what), "plugin-unavailable");
   }
   std::string how;
   if (instance->process && ProcessDied(*instance, status, &how)) {
     std::string tail = instance->process->LastStderr(std::chrono::milliseconds(300));
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      ++counters_.crashes;
-    }
+    Count([](PluginCounters& c) { ++c.crashes; });
     std::string what = absl::StrCat("crashed (", how, ") on ", where);
+    Tell("crash", what);
     RecordFailure(what, probe);
     Release(std::move(instance), false);
     return Coded(absl::UnavailableError(absl::StrCat("plugin ", manifest_.name, " ", what,
@@ -434,7 +481,9 @@ absl::StatusOr<pluginpb::CompareResponse> PluginSupervisor::Compare(
   }
   bool broken = status.error_code() == grpc::StatusCode::UNAVAILABLE;
   if (broken) {
-    RecordFailure(absl::StrCat("connection lost on ", where), probe);
+    const std::string what = absl::StrCat("connection lost on ", where);
+    Tell("connection-lost", what);
+    RecordFailure(what, probe);
   } else {
     RecordSuccess(probe);  // the plugin answered, with its own error
   }

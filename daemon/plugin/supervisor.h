@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <functional>
 #include <future>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -28,6 +29,37 @@ namespace deltascope {
 
 namespace pluginpb = ::deltascope::plugin::v1;
 
+// Something an operator wants to know about a plugin, told as it happens (HostOptions::events).
+struct PluginEvent {
+  std::string plugin;
+  // crash, timeout, connection-lost, unreachable (an attached plugin went away), restart,
+  // quarantine (the breaker opened), recovery (it closed), disabled (it cannot start).
+  std::string kind;
+  std::string detail;  // in words; item paths in it come from snapshots: untrusted text
+};
+using PluginEventSink = std::function<void(const PluginEvent&)>;
+
+struct PluginCounters {
+  uint64_t calls = 0, failures = 0, timeouts = 0, crashes = 0, restarts = 0;
+  int instances = 0;
+  std::vector<double> latencies_ms;  // bounded reservoir of recent call latencies
+};
+
+// Call counters by plugin name, shared by every supervisor of that name, so that a long-lived
+// host's counters survive reloads (new supervisors of the same plugins).
+class PluginCounterStore {
+ public:
+  struct Entry {
+    std::mutex mu;
+    PluginCounters counters;  // `instances` unused: each supervisor knows its own
+  };
+  std::shared_ptr<Entry> For(const std::string& plugin);
+
+ private:
+  std::mutex mu_;
+  std::map<std::string, std::shared_ptr<Entry>> entries_;
+};
+
 struct HostOptions {
   std::filesystem::path runtime_dir;             // private (0700); one socket per instance
   SandboxMode sandbox = SandboxMode::kStandard;  // for plugins not marked trusted
@@ -36,6 +68,11 @@ struct HostOptions {
   bool sandbox_is_floor = false;
   std::vector<std::filesystem::path> content_roots;  // visible read-only in standard mode
   PluginLogSink log;
+  // Crashes, timeouts, restarts, quarantines...: called outside the supervisor's lock, from the
+  // thread of the call concerned. May be empty (the CLI's).
+  PluginEventSink events;
+  // Where the supervisors count; null: each counts alone (a CLI run).
+  std::shared_ptr<PluginCounterStore> counters;
   // The circuit breaker (breaker.h): quarantined when, within crash_window, at least
   // crash_budget crashes, timeouts or lost connections are at least failure_rate of the calls.
   int crash_budget = 3;
@@ -63,12 +100,6 @@ absl::Status SetSandboxChoice(const std::string& choice, HostOptions& options);
 enum class PluginState { kAvailable, kRunning, kDisabled, kQuarantined, kUnreachable };
 const char* PluginStateName(PluginState state);
 
-struct PluginCounters {
-  uint64_t calls = 0, failures = 0, timeouts = 0, crashes = 0, restarts = 0;
-  int instances = 0;
-  std::vector<double> latencies_ms;  // bounded reservoir of recent call latencies
-};
-
 class PluginSupervisor {
  public:
   PluginSupervisor(Manifest manifest, const HostOptions& options);
@@ -86,6 +117,7 @@ class PluginSupervisor {
   const EffectiveLimits& limits() const { return limits_; }
   PluginState state() const;
   std::string reason() const;  // why disabled or quarantined
+  // Since the first supervisor of this name when HostOptions::counters is shared.
   PluginCounters counters() const;
   std::vector<std::string> sandbox_warnings() const;
 
@@ -93,7 +125,8 @@ class PluginSupervisor {
   // content (CompareStream) even for path-mode plugins. The reply is read under the plugin's
   // ReplyLimits; what they cut is said in `cut` ("" when nothing). Errors carry a diagnostic
   // code (WithDiagnosticCode): plugin-timeout, plugin-crash, plugin-error,
-  // plugin-invalid-response, plugin-quarantined, plugin-unavailable.
+  // plugin-invalid-response, plugin-quarantined, plugin-unavailable, plugin-busy (every instance
+  // stayed in calls for a call's deadline while this one waited).
   absl::StatusOr<pluginpb::CompareResponse> Compare(const pluginpb::CompareRequest& request,
                                                     const ItemPair& pair, bool content_visible,
                                                     std::string* cut = nullptr);
@@ -121,6 +154,10 @@ class PluginSupervisor {
   // quarantine. RecordSuccess: a call that went through (whatever its answer).
   void RecordFailure(const std::string& what, bool probe);
   void RecordSuccess(bool probe);
+  // Tells HostOptions::events; never with mu_ held.
+  void Tell(const char* kind, std::string detail) const;
+  // Adds to the shared counters.
+  void Count(const std::function<void(PluginCounters&)>& add);
   absl::Status Unusable() const;  // the error while disabled or quarantined
   // Attached plugins (attached.cc), with mu_ held: whether a call may go ahead now (not while
   // unreachable and waiting to retry), and marking the plugin unreachable.
@@ -151,7 +188,7 @@ class PluginSupervisor {
   FailureBreaker breaker_;
   std::chrono::steady_clock::time_point next_start_{};
   int consecutive_failures_ = 0;
-  PluginCounters counters_;
+  std::shared_ptr<PluginCounterStore::Entry> counters_;
   std::vector<std::string> sandbox_warnings_;
   std::chrono::steady_clock::time_point retry_at_{};  // attached: next connection attempt
   std::vector<std::future<void>> disposals_;          // DisposeLater's, not yet waited for

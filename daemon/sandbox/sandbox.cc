@@ -241,6 +241,9 @@ std::vector<LayerStatus> Probe() {
 }
 
 void AddBind(std::vector<std::string>& argv, const char* kind, const std::filesystem::path& p) {
+  // A relative path would be the host's working folder's (never shown); "/" would cover the
+  // sandbox's own /dev, /proc and /tmp (Python aborts: "Failed to open /dev/urandom").
+  if (!p.is_absolute() || p.relative_path().empty()) return;
   std::error_code ec;
   if (!std::filesystem::exists(p, ec)) return;
   argv.insert(argv.end(), {kind, p.string(), p.string()});

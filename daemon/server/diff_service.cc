@@ -8,10 +8,12 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "daemon/config/config.h"
 #include "daemon/engine/engine.h"
 #include "daemon/engine/media_type.h"
 #include "daemon/server/log.h"
+#include "daemon/server/slot_lender.h"
 
 namespace deltascope {
 namespace {
@@ -143,9 +145,9 @@ bool DiffService::Drain(std::chrono::steady_clock::time_point deadline,
   std::unique_lock<std::mutex> lock(mu_);
   draining_ = true;
   cv_.notify_all();
-  if (cv_.wait_until(lock, deadline, [&] { return running_ == 0; })) return true;
+  if (cv_.wait_until(lock, deadline, [&] { return running_ + lent_ == 0; })) return true;
   abandon_ = true;
-  return cv_.wait_for(lock, grace, [&] { return running_ == 0; });
+  return cv_.wait_for(lock, grace, [&] { return running_ + lent_ == 0; });
 }
 
 namespace {
@@ -224,6 +226,7 @@ grpc::Status DiffService::RunDiff(grpc::ServerContext* context,
   }
   options.jobs = request->jobs() > 0 ? static_cast<int>(request->jobs()) : limits_.jobs;
   options.detect_moves = request->detect_moves();
+  options.external_waits = std::make_shared<SlotLender>(this);
   Engine engine(*pipeline, options);
 
   std::vector<Changeset> changesets;
@@ -297,7 +300,7 @@ grpc::Status DiffService::PluginStatus(grpc::ServerContext*,
   response->set_requests_served(served_.load());
   {
     std::lock_guard<std::mutex> lock(mu_);
-    response->set_requests_in_flight(static_cast<uint32_t>(running_ + queued_));
+    response->set_requests_in_flight(static_cast<uint32_t>(running_ + lent_ + queued_));
   }
   response->set_uptime_seconds(
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count());
@@ -307,7 +310,11 @@ grpc::Status DiffService::PluginStatus(grpc::ServerContext*,
 grpc::Status DiffService::Reload(grpc::ServerContext*, const daemon::v1::ReloadRequest*,
                                  daemon::v1::ReloadResponse* response) {
   absl::Status s = source_->Reload();
-  if (!s.ok()) response->add_errors(std::string(s.message()));
+  if (!s.ok()) {
+    for (absl::string_view line : absl::StrSplit(s.message(), '\n')) {
+      response->add_errors(std::string(line));
+    }
+  }
   response->set_plugins(static_cast<uint32_t>(source_->Plugins().size()));
   return grpc::Status::OK;
 }

@@ -60,6 +60,12 @@ class DiffService final : public daemon::v1::Deltascope::Service {
   // Waits for a slot; false (with the status to return) when refused or cancelled.
   bool Admit(grpc::ServerContext* context, grpc::Status* refusal);
   void Release();
+  // A running diff whose workers wait on a plugin gives its slot to others meanwhile (at most
+  // max_queued diffs at once: false when that many already have) and takes one back, waiting
+  // for it, before going on (slot_lender.h).
+  class SlotLender;
+  bool LendSlot();
+  void ReclaimSlot();
 
   std::shared_ptr<ComparatorSource> source_;
   const ServiceLimits limits_;
@@ -70,6 +76,7 @@ class DiffService final : public daemon::v1::Deltascope::Service {
   std::condition_variable cv_;
   int running_ = 0;
   int queued_ = 0;
+  int lent_ = 0;  // running diffs waiting on plugins without a slot
   bool draining_ = false;
   std::atomic<bool> abandon_{false};  // the drain period is over: running diffs stop
   std::atomic<uint64_t> served_{0};

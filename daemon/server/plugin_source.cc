@@ -2,7 +2,13 @@
 
 #include <algorithm>
 #include <cmath>
+#include <condition_variable>
+#include <deque>
+#include <thread>
 
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "daemon/stdlib/stdlib.h"
 
 namespace deltascope {
@@ -17,8 +23,56 @@ double Percentile(std::vector<double> samples, double p) {
 
 }  // namespace
 
+class PluginComparatorSource::Reaper {
+ public:
+  Reaper() : thread_([this] { Run(); }) {}
+  // Tears down what is queued, then stops.
+  ~Reaper() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+  void Add(std::unique_ptr<Generation> generation) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      queue_.push_back(std::move(generation));
+    }
+    cv_.notify_all();
+  }
+
+ private:
+  void Run() {
+    std::unique_lock<std::mutex> lock(mu_);
+    while (true) {
+      cv_.wait(lock, [&] { return stop_ || !queue_.empty(); });
+      if (queue_.empty()) return;
+      std::unique_ptr<Generation> next = std::move(queue_.front());
+      queue_.pop_front();
+      lock.unlock();
+      next.reset();  // ~PluginHost: its plugins shut down
+      lock.lock();
+    }
+  }
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::unique_ptr<Generation>> queue_;
+  bool stop_ = false;
+  std::thread thread_;  // last: starts once the rest exists
+};
+
+PluginComparatorSource::PluginComparatorSource(PluginSearchOptions search, HostOptions host_options)
+    : search_(std::move(search)),
+      host_options_(std::move(host_options)),
+      reaper_(std::make_shared<Reaper>()) {}
+
 absl::StatusOr<std::shared_ptr<PluginComparatorSource>> PluginComparatorSource::Create(
     PluginSearchOptions search, HostOptions host_options) {
+  // Counters by plugin name, shared by every generation: they survive reloads.
+  host_options.counters = std::make_shared<PluginCounterStore>();
   std::shared_ptr<PluginComparatorSource> source(
       new PluginComparatorSource(std::move(search), std::move(host_options)));
   absl::StatusOr<std::shared_ptr<Generation>> first = source->Build();
@@ -29,7 +83,11 @@ absl::StatusOr<std::shared_ptr<PluginComparatorSource>> PluginComparatorSource::
 
 absl::StatusOr<std::shared_ptr<PluginComparatorSource::Generation>>
 PluginComparatorSource::Build() {
-  auto generation = std::make_shared<Generation>();
+  // Handed to the reaper when the last request (or the source) lets it go; the deleter keeps
+  // the reaper alive until then.
+  std::shared_ptr<Generation> generation(
+      std::make_unique<Generation>().release(),
+      [reaper = reaper_](Generation* g) { reaper->Add(std::unique_ptr<Generation>(g)); });
   if (absl::Status s = RegisterStdlibComparators(generation->registry); !s.ok()) return s;
   absl::StatusOr<std::unique_ptr<PluginHost>> host =
       PluginHost::Create(FindPlugins(search_), host_options_);
@@ -53,6 +111,15 @@ std::shared_ptr<const ComparatorRegistry> PluginComparatorSource::Current() {
 absl::Status PluginComparatorSource::Reload() {
   absl::StatusOr<std::shared_ptr<Generation>> next = Build();
   if (!next.ok()) return next.status();
+  // An operator's typo must not take working plugins away: with an invalid manifest the new
+  // set is dropped (its plugins never started: they start on demand) and the old one serves on.
+  std::vector<std::string> errors;
+  for (const FoundPlugin& p : (*next)->host->found()) {
+    if (absl::StartsWith(p.disabled_reason, "invalid manifest")) {
+      errors.push_back(absl::StrCat(p.file.string(), ": ", p.disabled_reason));
+    }
+  }
+  if (!errors.empty()) return absl::InvalidArgumentError(absl::StrJoin(errors, "\n"));
   std::lock_guard<std::mutex> lock(mu_);
   current_ = std::move(*next);
   return absl::OkStatus();

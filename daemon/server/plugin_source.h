@@ -19,6 +19,8 @@ class PluginComparatorSource : public ComparatorSource {
                                                                         HostOptions host_options);
 
   std::shared_ptr<const ComparatorRegistry> Current() override;
+  // Refused, the current set serving on, when a manifest is invalid: the error says which and
+  // why, one line per manifest.
   absl::Status Reload() override;
   std::vector<daemon::v1::PluginInfo> Plugins() override;
   std::vector<daemon::v1::PluginMetrics> Metrics() override;
@@ -28,13 +30,16 @@ class PluginComparatorSource : public ComparatorSource {
     std::unique_ptr<PluginHost> host;
     ComparatorRegistry registry;
   };
-  PluginComparatorSource(PluginSearchOptions search, HostOptions host_options)
-      : search_(std::move(search)), host_options_(std::move(host_options)) {}
+  // Tears generations down on a thread of its own: the last request to let one go would
+  // otherwise wait for its plugins to shut down (up to their grace period), holding its slot.
+  class Reaper;
+  PluginComparatorSource(PluginSearchOptions search, HostOptions host_options);
   absl::StatusOr<std::shared_ptr<Generation>> Build();
   std::shared_ptr<Generation> generation();
 
   const PluginSearchOptions search_;
   const HostOptions host_options_;
+  const std::shared_ptr<Reaper> reaper_;  // before current_: outlives it
   std::mutex mu_;
   std::shared_ptr<Generation> current_;
 };

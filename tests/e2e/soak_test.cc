@@ -11,6 +11,7 @@
 //
 // The ctest run is bounded (a few diffs per client); DELTASCOPE_SOAK_SECONDS=600 runs the
 // clients for ten minutes instead and prints the figures for docs/testing-soak.md.
+#include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <unistd.h>
@@ -28,6 +29,8 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "deltascope/daemon/v1/daemon.grpc.pb.h"
 #include "tests/support/changeset_json.h"
 #include "tests/support/daemon.h"
 #include "tests/support/process.h"
@@ -43,7 +46,7 @@ constexpr int kClients = 32;
 constexpr int kBoundedDiffsPerClient = 3;
 constexpr int kMaxInstances = 4;
 const std::set<std::string> kPluginCodes = {"plugin-crash", "plugin-timeout", "plugin-quarantined",
-                                            "plugin-unavailable"};
+                                            "plugin-unavailable", "plugin-busy"};
 
 // The snapshot pair: .bad files (the plugin's) modified, added and removed, in folders, next to
 // text, CSV and unchanged files the built-ins handle.
@@ -144,6 +147,28 @@ int Lines(const std::string& text, const std::string& prefix) {
   return n;
 }
 
+// The daemon's `plugin event` log lines of kind `event`.
+int PluginEvents(const std::string& log, const std::string& event) {
+  int n = 0;
+  for (absl::string_view line : absl::StrSplit(log, '\n')) {
+    Json j = Json::parse(line, nullptr, false);
+    n += j.is_object() && j.value("msg", "") == "plugin event" && j.value("event", "") == event;
+  }
+  return n;
+}
+
+// The plugin's crash and timeout counters, as PluginStatus gives them.
+uint64_t CountedFailures(const TestDaemon& daemon) {
+  auto api = ::deltascope::daemon::v1::Deltascope::NewStub(
+      grpc::CreateChannel(daemon.target(), grpc::InsecureChannelCredentials()));
+  grpc::ClientContext ctx;
+  ::deltascope::daemon::v1::PluginStatusResponse resp;
+  EXPECT_TRUE(api->PluginStatus(&ctx, {}, &resp).ok());
+  uint64_t n = 0;
+  for (const auto& p : resp.plugins()) n += p.crashes() + p.timeouts();
+  return n;
+}
+
 // SIGHUPs the daemon, then waits (up to 30 s) until no plugin process of older generations is
 // left: the daemon is idle with no plugin running.
 bool ReloadAndSettle(TestDaemon& daemon, const std::string& marker) {
@@ -218,6 +243,10 @@ TEST(SoakTest, DaemonUnderPluginFaultsLosesNothingAndLeaksNothing) {
   const long rss_end = RssKb(daemon.pid());
   const std::string faults = ReadFile(t / "faults.log");
   const int crashes = Lines(faults, "crash "), hangs = Lines(faults, "hang ");
+  // Counted since the daemon started, across every reload; and each one logged as it happened.
+  const uint64_t counted = CountedFailures(daemon);
+  const std::string log = daemon.process().Stderr();
+  const int logged = PluginEvents(log, "crash") + PluginEvents(log, "timeout");
   daemon.process().Signal(SIGTERM);
   const int daemon_exit = daemon.process().Wait(60);
   const size_t left_after_exit = ProcessesWithEnv(marker).size();
@@ -245,6 +274,8 @@ TEST(SoakTest, DaemonUnderPluginFaultsLosesNothingAndLeaksNothing) {
             crashes + hangs)
       << faults;
   EXPECT_LE(tally.diagnostics["plugin-crash"], crashes) << faults;
+  EXPECT_GE(counted, static_cast<uint64_t>(crashes + hangs));
+  EXPECT_GE(logged, crashes + hangs);
   EXPECT_GE(tally.diagnostics["plugin-timeout"], hangs) << faults;
   EXPECT_LE(max_plugin_processes.load(), kMaxInstances * 8);
   EXPECT_EQ(left_after_exit, 0u);

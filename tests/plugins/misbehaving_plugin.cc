@@ -8,7 +8,8 @@
 // that bypasses the SDK's own response checks); flaky (crashes on about 1 call in $BAD_CRASH_EVERY
 // and hangs on about 1 in $BAD_HANG_EVERY, from a generator seeded per process, each fault logged
 // to $BAD_FAULT_LOG); script (runs $BAD_SCRIPT with /bin/sh on its first call, e.g. to change the
-// snapshot under the diff's feet, then answers like ok).
+// snapshot under the diff's feet, then answers like ok); segv-once (crashes on its first call
+// while $BAD_ONCE_FILE does not exist, creating it; then answers like ok).
 #include <fcntl.h>
 #include <grpcpp/grpcpp.h>
 #include <signal.h>
@@ -122,9 +123,22 @@ class BadComparator : public deltascope::plugin::Comparator {
     if (g_mode == "error")
       return deltascope::plugin::Result::Error(absl::InternalError("no sense in it"));
     if (g_mode == "segv") std::raise(SIGSEGV);
+    if (g_mode == "segv-once") {
+      const char* once = std::getenv("BAD_ONCE_FILE");
+      if (once && !std::ifstream(once)) {
+        std::ofstream(once) << "crashed\n";
+        std::raise(SIGSEGV);
+      }
+    }
     if (g_mode == "abort") std::abort();
     if (g_mode == "exit3") std::exit(3);
-    if (g_mode == "hang" || g_mode == "ignore-sigterm") SleepForever();
+    if (g_mode == "hang" || g_mode == "ignore-sigterm") {
+      // Tests wait for this line (not a sleep) to know the call is hanging.
+      if (const char* log = std::getenv("BAD_FAULT_LOG")) {
+        std::ofstream(log, std::ios::app) << "hang " << pair.path << "\n";
+      }
+      SleepForever();
+    }
     if (g_mode == "slow") std::this_thread::sleep_for(std::chrono::seconds(30));
     if (g_mode == "grandchild") {
       SpawnLingeringGrandchild();

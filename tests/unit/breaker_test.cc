@@ -72,5 +72,23 @@ TEST_F(BreakerTest, FailuresOutsideTheWindowAreForgotten) {
   EXPECT_EQ(b.Admit(), FailureBreaker::Admission::kRefused);
 }
 
+// A call admitted before the breaker opened that fails later updates the reason: operators see
+// the latest failure, not the one that happened to open it.
+TEST_F(BreakerTest, TheReasonShowsTheLatestFailure) {
+  FailureBreaker b = Make(seconds(10));
+  for (const char* what : {"a", "b", "c"}) b.RecordFailure(false, what);
+  EXPECT_FALSE(b.RecordFailure(false, "crashed (signal 11) on late.bad"));
+  EXPECT_NE(b.reason().find("(last: crashed (signal 11) on late.bad); tried again in 10 s"),
+            std::string::npos)
+      << b.reason();
+  now_ += seconds(10);
+  ASSERT_EQ(b.Admit(), FailureBreaker::Admission::kProbe);
+  EXPECT_TRUE(b.RecordFailure(true, "timed out on probe.bad"));
+  EXPECT_NE(b.reason().find("failed its trial call after a quarantine (last: timed out on "
+                            "probe.bad); tried again in 20 s"),
+            std::string::npos)
+      << b.reason();
+}
+
 }  // namespace
 }  // namespace deltascope

@@ -6,8 +6,10 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <memory>
+#include <mutex>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -82,12 +84,26 @@ class SupervisorTest : public ::testing::Test {
     return std::make_shared<PluginSupervisor>(*m, options_);
   }
 
+  // A clock the test moves (HostOptions::clock), so no test waits for a period to pass.
+  void UseTestClock() {
+    options_.clock = [now = now_] {
+      return std::chrono::steady_clock::time_point(
+          std::chrono::steady_clock::duration(now->load()));
+    };
+  }
+  void Advance(std::chrono::milliseconds by) {
+    *now_ += std::chrono::duration_cast<std::chrono::steady_clock::duration>(by).count();
+  }
+
   absl::StatusOr<CompareResult> Compare(const std::shared_ptr<PluginSupervisor>& supervisor) {
     std::shared_ptr<Comparator> comparator =
         MakePluginComparator(supervisor, supervisor->manifest().comparators[0], {});
     return comparator->Compare(pair_, context_);
   }
 
+  std::shared_ptr<std::atomic<std::chrono::steady_clock::rep>> now_ =
+      std::make_shared<std::atomic<std::chrono::steady_clock::rep>>(
+          std::chrono::steady_clock::now().time_since_epoch().count());
   ScratchTree t_;
   const std::string marker_ = absl::StrCat("unit-marker-", ::getpid());
   ItemPair pair_;
@@ -163,15 +179,8 @@ TEST_F(SupervisorTest, CrashesSpendTheBudgetThenQuarantineFailsFast) {
 TEST_F(SupervisorTest, QuarantineEndsAfterItsPeriodAndDoublesOnAFailureOnProbation) {
   options_.crash_budget = 2;
   options_.quarantine_period = std::chrono::seconds(1);  // the daemon's --quarantine-seconds
-  // A clock the test moves, so no test waits for a period to pass.
-  auto now = std::make_shared<std::atomic<std::chrono::steady_clock::rep>>(
-      std::chrono::steady_clock::now().time_since_epoch().count());
-  options_.clock = [now] {
-    return std::chrono::steady_clock::time_point(std::chrono::steady_clock::duration(now->load()));
-  };
-  auto advance = [now](std::chrono::milliseconds by) {
-    *now += std::chrono::duration_cast<std::chrono::steady_clock::duration>(by).count();
-  };
+  UseTestClock();
+  const auto advance = [this](std::chrono::milliseconds by) { Advance(by); };
   std::shared_ptr<PluginSupervisor> s = Start("segv");
   for (int i = 0; i < 2; ++i) EXPECT_FALSE(Compare(s).ok());
   ASSERT_EQ(s->state(), PluginState::kQuarantined);
@@ -338,6 +347,89 @@ TEST(ValidateResponseTest, RefusesHostileAnswers) {
   pluginpb::CompareResponse no_node;
   no_node.set_outcome(pluginpb::CompareResponse::OUTCOME_LEAF);
   EXPECT_FALSE(ValidateResponse(no_node, req).ok());
+}
+
+// Every crash, restart and the quarantine are told to HostOptions::events as they happen (the
+// daemon logs them), in order.
+TEST_F(SupervisorTest, EventsTellCrashesRestartsAndTheQuarantine) {
+  options_.crash_budget = 2;
+  auto events = std::make_shared<std::vector<PluginEvent>>();
+  auto mu = std::make_shared<std::mutex>();
+  options_.events = [events, mu](const PluginEvent& e) {
+    std::lock_guard<std::mutex> lock(*mu);
+    events->push_back(e);
+  };
+  std::shared_ptr<PluginSupervisor> s = Start("segv");
+  for (int i = 0; i < 3; ++i) EXPECT_FALSE(Compare(s).ok());
+  std::lock_guard<std::mutex> lock(*mu);
+  std::vector<std::string> kinds;
+  for (const PluginEvent& e : *events) {
+    EXPECT_EQ(e.plugin, "bad-segv");
+    kinds.push_back(e.kind);
+  }
+  EXPECT_EQ(kinds, (std::vector<std::string>{"crash", "restart", "crash", "quarantine"}));
+  ASSERT_EQ(events->size(), 4u);
+  EXPECT_NE((*events)[0].detail.find("on data.bad"), std::string::npos) << (*events)[0].detail;
+  EXPECT_EQ((*events)[3].detail, s->reason());
+}
+
+// A quarantine's trial call that goes through closes the breaker: a recovery event.
+TEST_F(SupervisorTest, ATrialCallThatGoesThroughIsARecovery) {
+  options_.crash_budget = 1;
+  options_.quarantine_period = std::chrono::seconds(1);
+  UseTestClock();
+  std::vector<std::string> kinds;
+  std::mutex mu;
+  options_.events = [&](const PluginEvent& e) {
+    std::lock_guard<std::mutex> lock(mu);
+    kinds.push_back(e.kind);
+  };
+  // Unsandboxed, the plugin inherits the environment (when it starts: at the first call).
+  ::setenv("BAD_ONCE_FILE", (t_ / "once").c_str(), 1);
+  std::shared_ptr<PluginSupervisor> s = Start("segv-once");
+  EXPECT_EQ(DiagnosticCodeOf(Compare(s).status(), ""), "plugin-crash");
+  ::unsetenv("BAD_ONCE_FILE");
+  ASSERT_EQ(s->state(), PluginState::kQuarantined);
+  Advance(milliseconds(1000));
+  ASSERT_TRUE(Compare(s).ok());  // the trial call
+  EXPECT_EQ(s->state(), PluginState::kRunning);
+  s->Shutdown();
+  std::lock_guard<std::mutex> lock(mu);
+  EXPECT_EQ(kinds, (std::vector<std::string>{"crash", "quarantine", "restart", "recovery"}));
+}
+
+// A long-lived host shares a counter store: a new supervisor of the same plugin (a reload's)
+// counts on from where the old one stopped.
+TEST_F(SupervisorTest, CountersSurviveANewSupervisorOfTheSamePlugin) {
+  options_.counters = std::make_shared<PluginCounterStore>();
+  std::shared_ptr<PluginSupervisor> first = Start("ok");
+  ASSERT_TRUE(Compare(first).ok());
+  first->Shutdown();
+  std::shared_ptr<PluginSupervisor> second = Start("ok");
+  ASSERT_TRUE(Compare(second).ok());
+  EXPECT_EQ(second->counters().calls, 2u);
+  EXPECT_EQ(second->counters().instances, 1);  // its own, not the old one's
+}
+
+// The plugin's capacity is its instances: with its one instance hung, calls waiting for it give
+// up after a call's deadline (plugin-busy) rather than queue behind hang after hang.
+TEST_F(SupervisorTest, CallsWaitingForABusyPluginFallBackAfterACallDeadline) {
+  std::shared_ptr<PluginSupervisor> s =
+      Start("hang", "limits: {call_timeout: 2s, max_instances: 1}\n");
+  std::vector<std::string> codes(3);
+  std::vector<std::thread> calls;
+  for (int i = 0; i < 3; ++i) {
+    calls.emplace_back([&, i] { codes[i] = DiagnosticCodeOf(Compare(s).status(), ""); });
+  }
+  for (std::thread& c : calls) c.join();
+  // One call got the instance and hung; the others waited at most a deadline each (one may get
+  // the instance after the first one's timeout, then hang too): each item was answered.
+  EXPECT_EQ(std::count(codes.begin(), codes.end(), "plugin-busy") +
+                std::count(codes.begin(), codes.end(), "plugin-timeout"),
+            3)
+      << codes[0] << " " << codes[1] << " " << codes[2];
+  EXPECT_GE(std::count(codes.begin(), codes.end(), "plugin-busy"), 1);
+  EXPECT_GE(std::count(codes.begin(), codes.end(), "plugin-timeout"), 1);
 }
 
 }  // namespace

@@ -124,6 +124,22 @@ TEST_F(SandboxTest, StandardModeConfinesThePlugin) {
   EXPECT_EQ(r["home"], "/tmp");
 }
 
+// "/" among the folders to show would cover the sandbox's own /dev and /tmp (a Python plugin
+// aborted: "Failed to open /dev/urandom"), a relative folder would be the host's working folder:
+// neither is ever bound, whatever the host's working folder is.
+TEST_F(SandboxTest, RootAndRelativeFoldersAreNeverShown) {
+  policy_.read_only.push_back("/");
+  policy_.read_only.push_back("private");
+  std::error_code ec;
+  const std::filesystem::path cwd = std::filesystem::current_path(ec);
+  std::filesystem::current_path(t_.root());
+  auto r = RunProbe(policy_, argv_);
+  std::filesystem::current_path(cwd, ec);
+  EXPECT_EQ(r["read_content"], "ok");
+  EXPECT_NE(r["read_forbidden"], "ok");  // private/ was named, relative to the working folder
+  EXPECT_EQ(r["write_tmp"], "ok");       // the private /tmp is still the sandbox's own
+}
+
 TEST_F(SandboxTest, StrictModeSeesNoHostPath) {
   policy_.mode = SandboxMode::kStrict;
   auto r = RunProbe(policy_, argv_);
