@@ -131,6 +131,8 @@ int Run(const Flags& flags) {
     return 2;
   }
 
+  // Metrics, reflection v1, systemd; before the plugin host, whose events it counts.
+  ServerOperations operations(flags.metrics_listen);
   ServiceLimits limits;
   limits.max_concurrent = flags.max_concurrent;
   limits.max_queued = flags.max_queued;
@@ -186,7 +188,6 @@ int Run(const Flags& flags) {
   DiffService service(source, limits, *std::move(access));
 
   grpc::EnableDefaultHealthCheckService(true);
-  ServerOperations operations(service, flags.metrics_listen);
   grpc::ServerBuilder builder;
   operations.Configure(builder);
   builder.AddListeningPort(listen, grpc::InsecureServerCredentials());
@@ -228,7 +229,7 @@ int Run(const Flags& flags) {
     LogError(std::string(s.message()), {{"listen", listen}});
     return 2;
   }
-  if (absl::Status s = operations.Started(*server); !s.ok()) {
+  if (absl::Status s = operations.Started(*server, service); !s.ok()) {
     LogError(std::string(s.message()), {{"metrics_listen", flags.metrics_listen}});
     return 2;
   }
@@ -279,6 +280,7 @@ int Run(const Flags& flags) {
     break;
   }
   server->Wait();
+  operations.Stopped();
   LogInfo("deltascoped stopped", {});
   return 0;
 }

@@ -158,7 +158,27 @@ void RequestMetrics::Render(std::string& out) const {
   }
 }
 
-std::string RenderMetrics(const RequestMetrics& requests, const DaemonGauges& gauges) {
+void PluginEventCounts::Count(absl::string_view plugin, absl::string_view kind) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::pair<std::string, std::string> key(plugin, kind);
+  if (counts_.size() >= kMaxSeries && !counts_.contains(key)) key.first = "other";
+  ++counts_[key];
+}
+
+void PluginEventCounts::Render(std::string& out) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (counts_.empty()) return;
+  Family(out, "deltascope_plugin_events_total", "counter",
+         "Plugin events by kind: crash, timeout, connection-lost, unreachable, restart, "
+         "quarantine (the circuit breaker opened), recovery (it closed), disabled.");
+  for (const auto& [key, n] : counts_) {
+    absl::StrAppend(&out, "deltascope_plugin_events_total{plugin=\"", LabelValue(key.first),
+                    "\",kind=\"", LabelValue(key.second), "\"} ", n, "\n");
+  }
+}
+
+std::string RenderMetrics(const RequestMetrics& requests, const PluginEventCounts& events,
+                          const DaemonGauges& gauges) {
   std::string out;
   requests.Render(out);
   Family(out, "deltascope_diffs_running", "gauge",
@@ -174,6 +194,7 @@ std::string RenderMetrics(const RequestMetrics& requests, const DaemonGauges& ga
   Family(out, "deltascope_uptime_seconds", "gauge", "Seconds since the daemon started.");
   absl::StrAppend(&out, "deltascope_uptime_seconds ", Number(gauges.status.uptime_seconds()), "\n");
   RenderPlugins(out, gauges.status);
+  events.Render(out);
   return out;
 }
 

@@ -43,6 +43,21 @@ class RequestMetrics {
   std::map<std::string, PerMethod, std::less<>> methods_;
 };
 
+// Plugin events (crash, timeout, restart, quarantine, recovery...) by plugin and kind, as the
+// plugin host reports them. Thread-safe; at most kMaxSeries (plugin, kind) pairs are kept apart,
+// the others are counted under plugin "other".
+class PluginEventCounts {
+ public:
+  static constexpr size_t kMaxSeries = 512;
+  void Count(absl::string_view plugin, absl::string_view kind);
+  // Appends deltascope_plugin_events_total (nothing before the first event).
+  void Render(std::string& out) const;
+
+ private:
+  mutable std::mutex mu_;
+  std::map<std::pair<std::string, std::string>, uint64_t> counts_;
+};
+
 // The daemon's state at scrape time.
 struct DaemonGauges {
   int diffs_running = 0;
@@ -52,7 +67,8 @@ struct DaemonGauges {
 };
 
 // The whole /metrics page.
-std::string RenderMetrics(const RequestMetrics& requests, const DaemonGauges& gauges);
+std::string RenderMetrics(const RequestMetrics& requests, const PluginEventCounts& events,
+                          const DaemonGauges& gauges);
 
 }  // namespace deltascope
 

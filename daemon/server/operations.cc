@@ -10,8 +10,8 @@
 
 namespace deltascope {
 
-ServerOperations::ServerOperations(DiffService& service, std::string metrics_listen)
-    : service_(service), metrics_listen_(std::move(metrics_listen)) {}
+ServerOperations::ServerOperations(std::string metrics_listen)
+    : metrics_listen_(std::move(metrics_listen)) {}
 
 void ServerOperations::Configure(grpc::ServerBuilder& builder) {
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -22,20 +22,20 @@ void ServerOperations::Configure(grpc::ServerBuilder& builder) {
   builder.experimental().SetInterceptorCreators(std::move(creators));
 }
 
-absl::Status ServerOperations::Started(grpc::Server& server) {
+absl::Status ServerOperations::Started(grpc::Server& server, DiffService& service) {
   reflection_v1_.Attach(server);
   if (metrics_listen_.empty()) return absl::OkStatus();
   MetricsHttpServer::Pages pages;
-  pages.metrics = [this] {
+  pages.metrics = [this, &service] {
     DaemonGauges gauges;
-    const DiffService::Load load = service_.CurrentLoad();
+    const DiffService::Load load = service.CurrentLoad();
     gauges.diffs_running = load.running;
     gauges.diffs_queued = load.queued;
     gauges.serving = serving_.load();
     // The PluginStatus RPC's own answer for every plugin (it reads nothing from its context).
     const daemon::v1::PluginStatusRequest every_plugin;
-    (void)service_.PluginStatus(nullptr, &every_plugin, &gauges.status);
-    return RenderMetrics(requests_, gauges);
+    (void)service.PluginStatus(nullptr, &every_plugin, &gauges.status);
+    return RenderMetrics(requests_, plugin_events_, gauges);
   };
   pages.healthy = [this] { return serving_.load(); };
   absl::StatusOr<std::unique_ptr<MetricsHttpServer>> http =
@@ -43,6 +43,11 @@ absl::Status ServerOperations::Started(grpc::Server& server) {
   if (!http.ok()) return http.status();
   http_ = *std::move(http);
   return absl::OkStatus();
+}
+
+void ServerOperations::Stopped() {
+  http_.reset();
+  reflection_v1_.Detach();
 }
 
 void ServerOperations::Ready() { NotifyReady(); }

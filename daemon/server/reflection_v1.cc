@@ -13,6 +13,11 @@ void ReflectionV1Service::Attach(grpc::Server& server) {
   v1alpha_ = std::move(channel);
 }
 
+void ReflectionV1Service::Detach() {
+  std::lock_guard<std::mutex> lock(mu_);
+  v1alpha_.reset();
+}
+
 grpc::Status ReflectionV1Service::ServerReflectionInfo(
     grpc::ServerContext* context,
     grpc::ServerReaderWriter<ServerReflectionResponse, ServerReflectionRequest>* stream) {

@@ -20,6 +20,8 @@ class ReflectionV1Service final : public grpc::reflection::v1::ServerReflection:
   // Register with a builder that also has v1alpha (InitProtoReflectionServerBuilderPlugin()),
   // then Attach the started server; until then calls get UNAVAILABLE.
   void Attach(grpc::Server& server);
+  // Drops the in-process channel (before the server is destroyed); calls get UNAVAILABLE again.
+  void Detach();
 
   grpc::Status ServerReflectionInfo(
       grpc::ServerContext* context,

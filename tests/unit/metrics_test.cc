@@ -14,7 +14,7 @@ TEST(MetricsTest, RequestsAreCountedByCodeWithCumulativeBuckets) {
   requests.Record("/deltascope.daemon.v1.Deltascope/Diff", grpc::StatusCode::OK, 0.2);
   requests.Record("/deltascope.daemon.v1.Deltascope/Diff", grpc::StatusCode::RESOURCE_EXHAUSTED,
                   1000);
-  const std::string page = RenderMetrics(requests, DaemonGauges{});
+  const std::string page = RenderMetrics(requests, PluginEventCounts(), DaemonGauges{});
   const std::string diff = R"(service="deltascope.daemon.v1.Deltascope",method="Diff")";
   for (const std::string& line : {
            absl::StrCat("deltascope_grpc_requests_total{", diff, R"(,code="OK"} 2)"),
@@ -35,7 +35,7 @@ TEST(MetricsTest, RequestsAreCountedByCodeWithCumulativeBuckets) {
        }) {
     EXPECT_NE(page.find(line + "\n"), std::string::npos) << line << "\n" << page;
   }
-  // No plugins: no plugin families (not even their HELP lines).
+  // No plugins, no plugin events: no plugin families (not even their HELP lines).
   EXPECT_EQ(page.find("deltascope_plugin_"), std::string::npos);
 }
 
@@ -44,7 +44,7 @@ TEST(MetricsTest, MethodsBeyondTheCapShareOneSeries) {
   for (size_t i = 0; i < RequestMetrics::kMaxMethods + 5; ++i) {
     requests.Record(absl::StrCat("/svc.S/M", i), grpc::StatusCode::UNIMPLEMENTED, 0.001);
   }
-  const std::string page = RenderMetrics(requests, DaemonGauges{});
+  const std::string page = RenderMetrics(requests, PluginEventCounts(), DaemonGauges{});
   EXPECT_NE(
       page.find(
           R"(deltascope_grpc_requests_total{service="",method="other",code="UNIMPLEMENTED"} 5)"),
@@ -63,7 +63,7 @@ TEST(MetricsTest, PluginSeriesEscapeNamesAndSplitFailuresByKind) {
   p->set_crashes(3);
   p->set_instances(1);
   p->set_latency_p99_ms(1500);
-  const std::string page = RenderMetrics(RequestMetrics(), gauges);
+  const std::string page = RenderMetrics(RequestMetrics(), PluginEventCounts(), gauges);
   const std::string label = R"(plugin="we\"ird\\name\nx")";
   for (const std::string& line : {
            absl::StrCat("deltascope_plugin_calls_total{", label, "} 10"),
@@ -84,6 +84,22 @@ TEST(MetricsTest, PluginSeriesEscapeNamesAndSplitFailuresByKind) {
     const std::string line = page.substr(start, end - start);
     EXPECT_TRUE(line.rfind("# ", 0) == 0 || line.rfind("deltascope_", 0) == 0) << line;
     start = end + 1;
+  }
+}
+
+TEST(MetricsTest, PluginEventsAreCountedByPluginAndKind) {
+  PluginEventCounts events;
+  events.Count("ini", "crash");
+  events.Count("ini", "crash");
+  events.Count("ini", "quarantine");
+  events.Count("sqlite", "restart");
+  const std::string page = RenderMetrics(RequestMetrics(), events, DaemonGauges{});
+  for (const char* line : {
+           R"(deltascope_plugin_events_total{plugin="ini",kind="crash"} 2)",
+           R"(deltascope_plugin_events_total{plugin="ini",kind="quarantine"} 1)",
+           R"(deltascope_plugin_events_total{plugin="sqlite",kind="restart"} 1)",
+       }) {
+    EXPECT_NE(page.find(absl::StrCat(line, "\n")), std::string::npos) << line << "\n" << page;
   }
 }
 
