@@ -9,9 +9,9 @@
 #include <mutex>
 
 #include "absl/strings/ascii.h"
-#include "absl/strings/string_view.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "daemon/util/fd.h"
 #include "re2/re2.h"
 
