@@ -363,7 +363,10 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e) == 0 ? 0 : 2;
+    if (e.get_exit_code() == 0) return app.exit(e);  // --help: text, on standard output
+    // A bad flag is a log line like any other (standard error is JSON lines only).
+    deltascope::LogError(e.what(), {{"usage", "deltascoped --help"}});
+    return 2;
   }
   return deltascope::Run(flags);
 }

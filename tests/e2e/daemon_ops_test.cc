@@ -145,7 +145,7 @@ TEST(DaemonOpsTest, MetricsOverHttpCountRequestsPluginFailuresAndServeNothingEls
   EXPECT_EQ(daemon.process().Wait(60), 0) << daemon.process().Stderr();
 }
 
-TEST(DaemonOpsTest, MetricsListenAddressIsCheckedAtStart) {
+TEST(DaemonOpsTest, BadFlagsAreOneJsonLineAtStart) {
   ScratchTree t;
   for (const char* bad : {"9464", "localhost:9464", "127.0.0.1:9464s", "127.0.0.1:1,127.0.0.1:2"}) {
     ProcessResult r =
@@ -153,7 +153,14 @@ TEST(DaemonOpsTest, MetricsListenAddressIsCheckedAtStart) {
                     "--no-plugins", "--metrics-listen", bad});
     EXPECT_EQ(r.exit_code, 2) << bad << ": " << r.err;
     EXPECT_NE(r.err.find("expected IPV4:PORT or [IPV6]:PORT"), std::string::npos) << r.err;
+    EXPECT_EQ(JsonLines(r.err).size(), 1u) << r.err;
   }
+  // A flag CLI11 refuses is a JSON log line too.
+  ProcessResult r = RunProcess({BinPath("deltascoped"), "--max-concurrent", "0"});
+  EXPECT_EQ(r.exit_code, 2);
+  const std::vector<nlohmann::json> lines = JsonLines(r.err);
+  ASSERT_EQ(lines.size(), 1u) << r.err;
+  EXPECT_NE(lines[0].value("msg", "").find("--max-concurrent"), std::string::npos) << r.err;
 }
 
 TEST(DaemonOpsTest, ReflectionV1ListsServicesAndDescribesTheApi) {
