@@ -6,10 +6,14 @@
 #include <filesystem>
 
 #include "absl/strings/str_cat.h"
+#include "cli/daemon_connect.h"
 #include "daemon/util/fd.h"
 #include "deltascope/daemon/v1/daemon.grpc.pb.h"
 
 namespace deltascope::cli {
+
+// How long a daemon that neither accepts nor refuses (a firewall dropping packets) is waited for.
+constexpr std::chrono::seconds kConnectPatience{5};
 
 CLI::Option* AddDaemonFlags(CLI::App* cmd, DaemonTarget& target) {
   CLI::Option* daemon =
@@ -32,11 +36,10 @@ CLI::Option* AddDaemonFlags(CLI::App* cmd, DaemonTarget& target) {
 absl::StatusOr<std::shared_ptr<grpc::Channel>> ConnectDaemon(const DaemonTarget& target) {
   constexpr std::string_view kUnix = "unix://";
   if (target.target.rfind(kUnix, 0) == 0) {
-    std::string socket = target.target.substr(kUnix.size());
-    std::error_code ec;
-    if (!std::filesystem::exists(socket, ec)) {
-      return absl::UnavailableError(absl::StrCat("cannot reach deltascoped at ", target.target,
-                                                 ": no socket at ", socket, " (is it running?)"));
+    // The kernel says at once, and precisely, why a socket cannot be reached.
+    if (absl::Status s = ProbeUnixSocket(target.target.substr(kUnix.size())); !s.ok()) {
+      return absl::UnavailableError(
+          absl::StrCat("cannot reach deltascoped at ", target.target, ": ", s.message()));
     }
   }
   if (target.tls_cert.empty() != target.tls_key.empty()) {
@@ -65,11 +68,10 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> ConnectDaemon(const DaemonTarget&
   arguments.SetMaxReceiveMessageSize(-1);
   std::shared_ptr<grpc::Channel> channel =
       grpc::CreateCustomChannel(target.target, credentials, arguments);
-  if (!channel->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(5))) {
-    return absl::UnavailableError(absl::StrCat(
-        "cannot reach deltascoped at ", target.target,
-        target.tls_ca.empty() ? " (is it running?)"
-                              : " (is it running? does it accept this CA and certificate?)"));
+  if (absl::Status s = WaitUntilConnected(*channel, !target.tls_ca.empty(), kConnectPatience);
+      !s.ok()) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot reach deltascoped at ", target.target, ": ", s.message()));
   }
   return channel;
 }

@@ -1,7 +1,6 @@
 // deltascoped: the deltascope daemon. Serves the Deltascope API (proto/deltascope/daemon/v1),
 // grpc.health.v1 and server reflection on a Unix socket (default) and optionally on TCP with
 // TLS; keeps plugins warm across requests; SIGHUP reloads, SIGTERM/SIGINT drain and exit.
-#include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
 #include <signal.h>
@@ -22,6 +21,7 @@
 #include "daemon/server/comparator_source.h"
 #include "daemon/server/diff_service.h"
 #include "daemon/server/log.h"
+#include "daemon/server/operations.h"
 #include "daemon/server/plugin_source.h"
 #include "daemon/server/socket_claim.h"
 #include "daemon/util/fd.h"
@@ -55,6 +55,7 @@ struct Flags {
   int jobs = 0;
   int drain_seconds = 30;
   int quarantine_seconds = 300;
+  std::string metrics_listen;  // "": no metrics listener
   std::vector<std::string> plugin_dirs;
   std::vector<std::string> python;
   std::string sandbox;      // empty: not chosen (standard, and manifests may say otherwise)
@@ -130,6 +131,8 @@ int Run(const Flags& flags) {
     return 2;
   }
 
+  // Metrics, reflection v1, systemd; before the plugin host, whose events it counts.
+  ServerOperations operations(flags.metrics_listen);
   ServiceLimits limits;
   limits.max_concurrent = flags.max_concurrent;
   limits.max_queued = flags.max_queued;
@@ -191,8 +194,8 @@ int Run(const Flags& flags) {
   DiffService service(source, limits, *std::move(access));
 
   grpc::EnableDefaultHealthCheckService(true);
-  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
+  operations.Configure(builder);
   builder.AddListeningPort(listen, grpc::InsecureServerCredentials());
   int tcp_port = 0;  // the port bound (`--tcp HOST:0` picks a free one); 0 when binding failed
   if (!flags.tcp.empty()) {
@@ -232,9 +235,18 @@ int Run(const Flags& flags) {
     LogError(std::string(s.message()), {{"listen", listen}});
     return 2;
   }
-  LogInfo("deltascoped ready", {{"listen", listen},
-                                {"tcp", flags.tcp},
-                                {"tcp_port", tcp_port ? std::to_string(tcp_port) : ""}});
+  if (absl::Status s = operations.Started(*server, service); !s.ok()) {
+    LogError(std::string(s.message()), {{"metrics_listen", flags.metrics_listen}});
+    return 2;
+  }
+  const int metrics_port = operations.metrics_port();
+  LogInfo("deltascoped ready",
+          {{"listen", listen},
+           {"tcp", flags.tcp},
+           {"tcp_port", tcp_port ? std::to_string(tcp_port) : ""},
+           {"metrics_listen", flags.metrics_listen},
+           {"metrics_port", metrics_port ? std::to_string(metrics_port) : ""}});
+  operations.Ready();
 
   // Signals are taken by this thread only (blocked everywhere else before any thread started).
   sigset_t signals;
@@ -246,7 +258,9 @@ int Run(const Flags& flags) {
     int sig = 0;
     if (sigwait(&signals, &sig) != 0) continue;
     if (sig == SIGHUP) {
+      operations.Reloading();
       absl::Status s = source->Reload();
+      operations.Reloaded();
       if (s.ok()) {
         LogInfo("reloaded", {});
       } else {
@@ -258,6 +272,7 @@ int Run(const Flags& flags) {
     LogInfo("draining",
             {{"signal", strsignal(sig)}, {"drain_seconds", std::to_string(flags.drain_seconds)}});
     server->GetHealthCheckService()->SetServingStatus(false);
+    operations.Draining();
     const bool drained = service.Drain(
         std::chrono::steady_clock::now() + std::chrono::seconds(flags.drain_seconds), kCancelGrace);
     if (!drained) {
@@ -271,6 +286,7 @@ int Run(const Flags& flags) {
     break;
   }
   server->Wait();
+  operations.Stopped();
   LogInfo("deltascoped stopped", {});
   return 0;
 }
@@ -279,6 +295,8 @@ int Run(const Flags& flags) {
 }  // namespace deltascope
 
 int main(int argc, char** argv) {
+  // gRPC's and protobuf's own log lines join the JSON stream (before gRPC can log anything).
+  deltascope::RouteLibraryLogs();
   // Block the signals before gRPC starts its threads, so only sigwait() sees them.
   sigset_t signals;
   sigemptyset(&signals);
@@ -291,8 +309,10 @@ int main(int argc, char** argv) {
   deltascope::Flags flags;
   CLI::App app{"deltascoped: the deltascope daemon", "deltascoped"};
   app.add_option("--listen", flags.listen,
-                 "Unix socket, unix:///path (default $XDG_RUNTIME_DIR/deltascope.sock)");
-  app.add_option("--tcp", flags.tcp, "Also listen on TCP, host:port");
+                 "Unix socket, unix:///path. Default: $XDG_RUNTIME_DIR/deltascope.sock; without "
+                 "it /run/deltascope/deltascope.sock for root, else /tmp/deltascope-UID.sock");
+  app.add_option("--tcp", flags.tcp,
+                 "Also listen on TCP, host:port (port 0: a free one). Default: off");
   app.add_option("--tls-cert", flags.tls_cert, "PEM certificate for TCP");
   app.add_option("--tls-key", flags.tls_key, "PEM private key for TCP");
   app.add_option("--tls-client-ca", flags.tls_client_ca,
@@ -303,17 +323,26 @@ int main(int argc, char** argv) {
                  "Folder whose snapshots clients may diff; repeatable. Default: anything for "
                  "Unix socket clients (the daemon's own user), nothing for TCP clients");
   app.add_option("--max-concurrent", flags.max_concurrent, "Diffs running at once")
-      ->check(CLI::PositiveNumber);
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   app.add_option("--max-queued", flags.max_queued, "Diffs waiting; more get RESOURCE_EXHAUSTED")
-      ->check(CLI::NonNegativeNumber);
-  app.add_option("--jobs", flags.jobs, "Worker threads per diff (default: one per core)");
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  app.add_option("--jobs", flags.jobs, "Worker threads per diff; 0: one per core")
+      ->capture_default_str();
   app.add_option("--drain-seconds", flags.drain_seconds,
                  "On SIGTERM, how long running diffs may finish before they are cancelled")
-      ->check(CLI::NonNegativeNumber);
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
   app.add_option("--quarantine-seconds", flags.quarantine_seconds,
                  "How long a failing plugin is quarantined before it is tried again (doubling "
                  "each time, up to 16x); 0: until the next reload")
-      ->check(CLI::NonNegativeNumber);
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  app.add_option("--metrics-listen", flags.metrics_listen,
+                 "Serve Prometheus metrics (GET /metrics) and /healthz over HTTP on IPV4:PORT or "
+                 "[IPV6]:PORT (port 0: a free one, logged as metrics_port). Default: off")
+      ->type_name("HOST:PORT");
   app.add_option("--plugin-dir", flags.plugin_dirs,
                  "Folder of *.plugin.yaml manifests; repeatable");
   app.add_option("--python", flags.python,
@@ -340,7 +369,10 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e) == 0 ? 0 : 2;
+    if (e.get_exit_code() == 0) return app.exit(e);  // --help: text, on standard output
+    // A bad flag is a log line like any other (standard error is JSON lines only).
+    deltascope::LogError(e.what(), {{"usage", "deltascoped --help"}});
+    return 2;
   }
   return deltascope::Run(flags);
 }

@@ -9,6 +9,7 @@ APT_PACKAGES=(
   libabsl-dev libyaml-cpp-dev libcli11-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev
   libarchive-dev libxxhash-dev libssl-dev zlib1g-dev libseccomp-dev libre2-dev libsqlite3-dev
+  libcivetweb-dev libsystemd-dev
   bubblewrap python3 python3-venv python3-pip
   chromium  # headless, for the HTML report's browser tests (tests/browser/)
   clang libclang-rt-14-dev

@@ -150,6 +150,11 @@ bool DiffService::Drain(std::chrono::steady_clock::time_point deadline,
   return cv_.wait_for(lock, grace, [&] { return running_ + lent_ == 0; });
 }
 
+DiffService::Load DiffService::CurrentLoad() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return {running_, queued_};
+}
+
 namespace {
 
 // Nodes under `node` (itself included): the size of what a changeset reports.

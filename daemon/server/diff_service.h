@@ -47,6 +47,13 @@ class DiffService final : public daemon::v1::Deltascope::Service {
   // `grace` to stop. False when some are still running after that.
   bool Drain(std::chrono::steady_clock::time_point deadline, std::chrono::milliseconds grace);
 
+  // Diffs holding a slot and diffs waiting for one, now (for metrics).
+  struct Load {
+    int running = 0;
+    int queued = 0;
+  };
+  Load CurrentLoad();
+
  private:
   // What one Diff request did, for its log line.
   struct RequestRecord {

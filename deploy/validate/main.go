@@ -17,6 +17,8 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	policyv1 "k8s.io/api/policy/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/yaml"
 )
@@ -33,6 +35,8 @@ type objects struct {
 	services    []*corev1.Service
 	deployments []*appsv1.Deployment
 	jobs        []*batchv1.Job
+	budgets     []*policyv1.PodDisruptionBudget
+	policies    []*networkingv1.NetworkPolicy
 }
 
 var docSeparator = regexp.MustCompile(`(?m)^---\s*$`)
@@ -67,6 +71,12 @@ func decodeManifests(file string, p *problems, objs *objects) {
 		case "batch/v1 Job":
 			o := &batchv1.Job{}
 			objs.jobs, target = append(objs.jobs, o), o
+		case "policy/v1 PodDisruptionBudget":
+			o := &policyv1.PodDisruptionBudget{}
+			objs.budgets, target = append(objs.budgets, o), o
+		case "networking.k8s.io/v1 NetworkPolicy":
+			o := &networkingv1.NetworkPolicy{}
+			objs.policies, target = append(objs.policies, o), o
 		default:
 			p.add(where, "unexpected kind %q (apiVersion %q)", meta.Kind, meta.APIVersion)
 			continue
@@ -99,6 +109,9 @@ func checkPod(where string, spec *corev1.PodSpec, p *problems) {
 	mounts := map[string]bool{}
 	for _, v := range spec.Volumes {
 		mounts[v.Name] = true
+		if v.EmptyDir != nil && v.EmptyDir.SizeLimit == nil {
+			p.add(where, "emptyDir volume %q needs a sizeLimit", v.Name)
+		}
 	}
 	for _, c := range spec.Containers {
 		cw := fmt.Sprintf("%s container %s", where, c.Name)
@@ -115,6 +128,14 @@ func checkPod(where string, spec *corev1.PodSpec, p *problems) {
 		if csc == nil || csc.Capabilities == nil || len(csc.Capabilities.Drop) != 1 ||
 			csc.Capabilities.Drop[0] != "ALL" {
 			p.add(cw, "capabilities must drop ALL")
+		}
+		for _, probe := range []struct {
+			kind  string
+			probe *corev1.Probe
+		}{{"liveness", c.LivenessProbe}, {"readiness", c.ReadinessProbe}, {"startup", c.StartupProbe}} {
+			if probe.probe != nil && probe.probe.TimeoutSeconds == 0 {
+				p.add(cw, "%s probe needs an explicit timeoutSeconds (the default, 1 s, is rarely meant)", probe.kind)
+			}
 		}
 		if c.Resources.Limits.Memory().IsZero() {
 			p.add(cw, "a memory limit is required")
@@ -181,6 +202,23 @@ func checkCrossDocument(objs *objects, p *problems) {
 		if d.Spec.Selector == nil || !labelsMatch(d.Spec.Selector.MatchLabels, d.Spec.Template.Labels) {
 			p.add("Deployment "+d.Name, "selector does not match its pod template's labels")
 		}
+		checkReplicated(d, objs, p)
+	}
+	for _, b := range objs.budgets {
+		if b.Spec.MinAvailable == nil && b.Spec.MaxUnavailable == nil {
+			p.add("PodDisruptionBudget "+b.Name, "needs minAvailable or maxUnavailable")
+		}
+		if b.Spec.Selector == nil || deploymentMatching(b.Spec.Selector.MatchLabels, objs) == nil {
+			p.add("PodDisruptionBudget "+b.Name, "selector matches no Deployment's pods")
+		}
+	}
+	for _, n := range objs.policies {
+		d := deploymentMatching(n.Spec.PodSelector.MatchLabels, objs)
+		if d == nil {
+			p.add("NetworkPolicy "+n.Name, "podSelector matches no Deployment's pods")
+			continue
+		}
+		checkPolicyPorts(n, d, p)
 	}
 	indexed := false
 	for _, j := range objs.jobs {
@@ -194,6 +232,65 @@ func checkCrossDocument(objs *objects, p *problems) {
 	}
 	if !indexed {
 		p.add("k8s", "no Indexed Job (completionMode: Indexed) found")
+	}
+}
+
+// A Deployment of more than one replica has a PodDisruptionBudget, a NetworkPolicy and replicas
+// spread over nodes.
+func checkReplicated(d *appsv1.Deployment, objs *objects, p *problems) {
+	if d.Spec.Replicas == nil || *d.Spec.Replicas < 2 {
+		return
+	}
+	where := "Deployment " + d.Name
+	labels := d.Spec.Template.Labels
+	spread := false
+	for _, c := range d.Spec.Template.Spec.TopologySpreadConstraints {
+		if c.TopologyKey == "kubernetes.io/hostname" && c.LabelSelector != nil &&
+			labelsMatch(c.LabelSelector.MatchLabels, labels) {
+			spread = true
+		}
+	}
+	if !spread {
+		p.add(where, "replicas need a topologySpreadConstraint over kubernetes.io/hostname selecting its pods")
+	}
+	budget, policy := false, false
+	for _, b := range objs.budgets {
+		budget = budget || (b.Spec.Selector != nil && labelsMatch(b.Spec.Selector.MatchLabels, labels))
+	}
+	for _, n := range objs.policies {
+		policy = policy || labelsMatch(n.Spec.PodSelector.MatchLabels, labels)
+	}
+	if !budget {
+		p.add(where, "no PodDisruptionBudget selects its pods")
+	}
+	if !policy {
+		p.add(where, "no NetworkPolicy selects its pods")
+	}
+}
+
+func deploymentMatching(selector map[string]string, objs *objects) *appsv1.Deployment {
+	for _, d := range objs.deployments {
+		if labelsMatch(selector, d.Spec.Template.Labels) {
+			return d
+		}
+	}
+	return nil
+}
+
+// Every port a NetworkPolicy admits by name is a container port of the pods it selects.
+func checkPolicyPorts(n *networkingv1.NetworkPolicy, d *appsv1.Deployment, p *problems) {
+	named := map[string]bool{}
+	for _, c := range d.Spec.Template.Spec.Containers {
+		for _, port := range c.Ports {
+			named[port.Name] = true
+		}
+	}
+	for _, rule := range n.Spec.Ingress {
+		for _, port := range rule.Ports {
+			if port.Port != nil && port.Port.StrVal != "" && !named[port.Port.StrVal] {
+				p.add("NetworkPolicy "+n.Name, "admits port %q, which no container of Deployment %s names", port.Port.StrVal, d.Name)
+			}
+		}
 	}
 }
 
@@ -336,6 +433,6 @@ func main() {
 	if len(p.list) > 0 {
 		os.Exit(1)
 	}
-	fmt.Printf("deploy-validate: %d Kubernetes manifest file(s) (%d ConfigMap, %d Service, %d Deployment, %d Job) and the Dockerfile are valid\n",
-		len(manifests), len(objs.configMaps), len(objs.services), len(objs.deployments), len(objs.jobs))
+	fmt.Printf("deploy-validate: %d Kubernetes manifest file(s) (%d ConfigMap, %d Service, %d Deployment, %d Job, %d PodDisruptionBudget, %d NetworkPolicy) and the Dockerfile are valid\n",
+		len(manifests), len(objs.configMaps), len(objs.services), len(objs.deployments), len(objs.jobs), len(objs.budgets), len(objs.policies))
 }

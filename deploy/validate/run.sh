@@ -24,19 +24,25 @@ if ! command -v systemd-analyze >/dev/null; then
   echo "SKIP: systemd-analyze not found: deploy/systemd/deltascoped.service was not verified"
   exit 0
 fi
-# verify insists that ExecStart's program exists: point it at this build's deltascoped.
+# verify insists that ExecStart's program exists: point it at this build's deltascoped. The TCP
+# drop-in is checked as the unit with the drop-in appended (a unit file may repeat [Service], and
+# the drop-in's empty ExecStart= resets the list, exactly as in a .d/ folder).
 UNIT_DIR="$(mktemp -d)"
 trap 'rm -rf "$UNIT_DIR"' EXIT
 sed "s|/usr/local/bin/deltascoped|$DAEMON_BIN|" "$DEPLOY/systemd/deltascoped.service" \
   >"$UNIT_DIR/deltascoped.service"
-if ! out="$(systemd-analyze verify --man=no "$UNIT_DIR/deltascoped.service" 2>&1)"; then
-  echo "$out"
-  echo "deploy/systemd/deltascoped.service: systemd-analyze verify failed"
-  exit 1
-fi
-if [ -n "$out" ]; then
-  echo "$out"
-  echo "deploy/systemd/deltascoped.service: systemd-analyze verify printed warnings"
-  exit 1
-fi
-echo "systemd-analyze verify: deploy/systemd/deltascoped.service is valid"
+cat "$UNIT_DIR/deltascoped.service" "$DEPLOY/systemd/deltascoped-tcp.conf" |
+  sed "s|/usr/local/bin/deltascoped|$DAEMON_BIN|" >"$UNIT_DIR/deltascoped-tcp.service"
+for unit in deltascoped.service deltascoped-tcp.service; do
+  if ! out="$(systemd-analyze verify --man=no "$UNIT_DIR/$unit" 2>&1)"; then
+    echo "$out"
+    echo "deploy/systemd ($unit): systemd-analyze verify failed"
+    exit 1
+  fi
+  if [ -n "$out" ]; then
+    echo "$out"
+    echo "deploy/systemd ($unit): systemd-analyze verify printed warnings"
+    exit 1
+  fi
+done
+echo "systemd-analyze verify: deploy/systemd/deltascoped.service (alone and with deltascoped-tcp.conf) is valid"

@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "deltascope/daemon/v1/daemon.grpc.pb.h"
 #include "grpc/health/v1/health.grpc.pb.h"
+#include "tests/support/certs.h"
 #include "tests/support/daemon.h"
 #include "tests/support/process.h"
 #include "tests/support/tree.h"
@@ -88,31 +89,7 @@ TEST(DaemonReloadTest, ReloadDuringADiffKeepsItsPluginsTheNextDiffSeesTheNewSet)
   EXPECT_EQ(daemon.process().Wait(60), 0) << daemon.process().Stderr();
 }
 
-// A port that was free a moment ago.
-// The TCP port a daemon started with `--tcp 127.0.0.1:0` bound, from its ready line (0: none).
-int TcpPortOf(const BackgroundProcess& daemon) {
-  const std::string log = daemon.Stderr();
-  size_t at = log.find("\"tcp_port\":\"");
-  return at == std::string::npos ? 0 : std::atoi(log.c_str() + at + 12);
-}
-
-// A CA, a server certificate for localhost and a client certificate, made by openssl.
-void MakeCertificates(const ScratchTree& t) {
-  const std::string dir = t.root().string();
-  const std::string script = absl::StrCat(
-      "set -e; cd ", dir,
-      "\nopenssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=test-ca"
-      " -keyout ca.key -out ca.pem 2>/dev/null"
-      "\nfor who in server client; do"
-      "\n  openssl req -newkey rsa:2048 -nodes -subj /CN=$who -keyout $who.key -out $who.csr"
-      " 2>/dev/null"
-      "\n  printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\\n' > $who.ext"
-      "\n  openssl x509 -req -in $who.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2"
-      " -extfile $who.ext -out $who.pem 2>/dev/null"
-      "\ndone\n");
-  ProcessResult r = RunProcess({"/bin/sh", "-c", script});
-  ASSERT_EQ(r.exit_code, 0) << r.err;
-}
+int TcpPortOf(const BackgroundProcess& daemon) { return LoggedPort(daemon, "tcp_port"); }
 
 grpc::Status HealthOver(const std::shared_ptr<grpc::ChannelCredentials>& creds, int port,
                         std::string* serving) {

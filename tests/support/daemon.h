@@ -5,6 +5,7 @@
 
 #include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -27,6 +28,15 @@ inline bool WaitForLog(const BackgroundProcess& p, const std::string& message, i
     ::usleep(10000);
   }
   return false;
+}
+
+// A port the daemon logged in its ready line, e.g. "tcp_port" for `--tcp 127.0.0.1:0` or
+// "metrics_port" for `--metrics-listen 127.0.0.1:0` (0: none).
+inline int LoggedPort(const BackgroundProcess& daemon, const std::string& field) {
+  const std::string log = daemon.Stderr();
+  const std::string needle = absl::StrCat("\"", field, "\":\"");
+  const size_t at = log.find(needle);
+  return at == std::string::npos ? 0 : std::atoi(log.c_str() + at + needle.size());
 }
 
 class TestDaemon {
