@@ -173,7 +173,8 @@ int Run(const Flags& flags) {
               {{"plugin", plugin}, {"instance", std::to_string(instance)}, {"stream", stream}});
     };
     // One JSON line per plugin event: the operator's record of crashes, timeouts, quarantines.
-    host.events = [](const PluginEvent& e) {
+    host.events = [&operations](const PluginEvent& e) {
+      operations.CountPluginEvent(e.plugin, e.kind);
       const bool trouble = e.kind != "restart" && e.kind != "recovery";
       (trouble ? LogWarning : LogInfo)(
           "plugin event", {{"plugin", e.plugin}, {"event", e.kind}, {"detail", e.detail}});

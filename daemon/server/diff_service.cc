@@ -152,7 +152,7 @@ bool DiffService::Drain(std::chrono::steady_clock::time_point deadline,
 
 DiffService::Load DiffService::CurrentLoad() {
   std::lock_guard<std::mutex> lock(mu_);
-  return {running_, queued_};
+  return {running_, queued_, lent_};
 }
 
 namespace {

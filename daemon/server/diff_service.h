@@ -51,6 +51,7 @@ class DiffService final : public daemon::v1::Deltascope::Service {
   struct Load {
     int running = 0;
     int queued = 0;
+    int waiting_on_plugins = 0;  // running, their slot lent (LendSlot)
   };
   Load CurrentLoad();
 

@@ -187,6 +187,10 @@ std::string RenderMetrics(const RequestMetrics& requests, const PluginEventCount
   Family(out, "deltascope_diffs_queued", "gauge",
          "Diffs waiting for a slot (at most --max-queued; more are refused).");
   absl::StrAppend(&out, "deltascope_diffs_queued ", gauges.diffs_queued, "\n");
+  Family(out, "deltascope_diffs_waiting_on_plugins", "gauge",
+         "Running diffs waiting on a plugin, their slot lent to queued diffs.");
+  absl::StrAppend(&out, "deltascope_diffs_waiting_on_plugins ", gauges.diffs_waiting_on_plugins,
+                  "\n");
   Family(out, "deltascope_diffs_served_total", "counter", "Diffs that ran to their Done event.");
   absl::StrAppend(&out, "deltascope_diffs_served_total ", gauges.status.requests_served(), "\n");
   Family(out, "deltascope_serving", "gauge", "1 while serving, 0 once draining.");

@@ -31,6 +31,7 @@ absl::Status ServerOperations::Started(grpc::Server& server, DiffService& servic
     const DiffService::Load load = service.CurrentLoad();
     gauges.diffs_running = load.running;
     gauges.diffs_queued = load.queued;
+    gauges.diffs_waiting_on_plugins = load.waiting_on_plugins;
     gauges.serving = serving_.load();
     // The PluginStatus RPC's own answer for every plugin (it reads nothing from its context).
     const daemon::v1::PluginStatusRequest every_plugin;
