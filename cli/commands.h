@@ -8,13 +8,10 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "daemon/plugin/host.h"
+#include "daemon/session/diff_session.h"
+#include "daemon/session/plugin_options.h"
 
 namespace deltascope::cli {
-
-inline constexpr int kExitNoChanges = 0;
-inline constexpr int kExitChanges = 1;
-inline constexpr int kExitTrouble = 2;
 
 // Plugin discovery and sandbox flags, shared by `diff` and `plugins`.
 struct PluginFlags {
@@ -33,8 +30,11 @@ struct PluginFlags {
   std::vector<std::string> trusted_keys;     // --trusted-key, plugins.trusted_keys
 };
 void AddPluginFlags(CLI::App* cmd, PluginFlags& flags);
-PluginSearchOptions SearchOptions(const PluginFlags& flags);
-// Finds the plugins and starts a host for them (processes start lazily, on first use).
+// The flags as the session's plugin options (built once there: search path, sandbox, limits).
+PluginOptions ToPluginOptions(const PluginFlags& flags,
+                              std::vector<std::filesystem::path> content_roots);
+// Finds the plugins and starts a host for them (processes start lazily, on first use), for
+// `deltascope plugins ...`; plugin processes are killed when deltascope is interrupted.
 absl::StatusOr<std::unique_ptr<PluginHost>> StartPluginHost(
     const PluginFlags& flags, std::vector<std::filesystem::path> content_roots);
 

@@ -4,6 +4,7 @@
 
 #include <CLI/CLI.hpp>
 #include <filesystem>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "cli/daemon_connect.h"
@@ -76,8 +77,7 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> ConnectDaemon(const DaemonTarget&
   return channel;
 }
 
-absl::StatusOr<std::vector<changeset::v1::Changeset>> DiffViaDaemon(
-    const DaemonDiffRequest& request) {
+absl::StatusOr<DiffOutcome> DiffViaDaemon(const DaemonDiffRequest& request) {
   absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = ConnectDaemon(request.daemon);
   if (!channel.ok()) return channel.status();
   auto stub = daemon::v1::Deltascope::NewStub(*channel);
@@ -104,6 +104,7 @@ absl::StatusOr<std::vector<changeset::v1::Changeset>> DiffViaDaemon(
       grpc::internal::ClientReaderFactory<grpc::ByteBuffer>::Create(channel->get(), method,
                                                                     &context, rpc));
   std::vector<changeset::v1::Changeset> changesets;
+  std::optional<int> exit_status;
   grpc::ByteBuffer bytes;
   daemon::v1::DiffEvent event;
   while (reader->Read(&bytes)) {
@@ -120,6 +121,8 @@ absl::StatusOr<std::vector<changeset::v1::Changeset>> DiffViaDaemon(
       request.on_progress(event.progress().items_compared(), event.progress().pair_index());
     } else if (event.has_changeset()) {
       changesets.push_back(std::move(*event.mutable_changeset()));
+    } else if (event.has_done()) {
+      exit_status = event.done().exit_status();
     }
   }
   grpc::Status status = reader->Finish();
@@ -135,7 +138,11 @@ absl::StatusOr<std::vector<changeset::v1::Changeset>> DiffViaDaemon(
                                             changesets.size(), " changesets for ", pairs,
                                             " snapshot pairs"));
   }
-  return changesets;
+  if (!exit_status || *exit_status < kExitNoChanges || *exit_status > kExitTrouble) {
+    return absl::DataLossError(
+        absl::StrCat("deltascoped at ", request.daemon.target, " sent no valid exit status"));
+  }
+  return DiffOutcome{std::move(changesets), *exit_status};
 }
 
 }  // namespace deltascope::cli

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "deltascope/changeset/v1/changeset.pb.h"
+#include "daemon/session/diff_session.h"
 
 namespace CLI {
 class App;
@@ -47,8 +47,8 @@ struct DaemonDiffRequest {
 };
 
 // Fails with a clear message when the daemon is unreachable or refuses the request.
-absl::StatusOr<std::vector<changeset::v1::Changeset>> DiffViaDaemon(
-    const DaemonDiffRequest& request);
+// The changesets and the exit status come from the daemon's session (its Done event).
+absl::StatusOr<DiffOutcome> DiffViaDaemon(const DaemonDiffRequest& request);
 
 }  // namespace deltascope::cli
 

@@ -1,5 +1,6 @@
 // `deltascope diff` and `deltascope changelog`.
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -15,11 +16,8 @@
 #include "cli/output.h"
 #include "cli/progress.h"
 #include "daemon/config/config.h"
-#include "daemon/engine/engine.h"
-#include "daemon/engine/registry.h"
 #include "daemon/plugin/process.h"
 #include "daemon/render/json.h"
-#include "daemon/stdlib/stdlib.h"
 #include "daemon/util/fd.h"
 #include "daemon/util/untrusted_text.h"
 
@@ -77,19 +75,6 @@ bool Emit(const std::vector<Changeset>& changesets, const RenderFlags& flags) {
     return false;
   }
   return true;
-}
-
-int ExitStatus(const std::vector<Changeset>& changesets) {
-  int status = kExitNoChanges;
-  for (const Changeset& cs : changesets) {
-    if (cs.has_root()) status = kExitChanges;
-  }
-  for (const Changeset& cs : changesets) {
-    for (const auto& d : cs.diagnostics()) {
-      if (d.severity() == changeset::v1::SEVERITY_ERROR) return kExitTrouble;
-    }
-  }
-  return status;
 }
 
 // The config's output and markdown settings, where the command line left them unset.
@@ -193,76 +178,73 @@ int RunDiffInDaemon(const DiffFlags& flags) {
     }
     request.config_yaml = *std::move(yaml);
   }
-  absl::StatusOr<std::vector<Changeset>> changesets = DiffViaDaemon(request);
-  if (!changesets.ok()) {
-    PrintError(changesets.status().message());
+  absl::StatusOr<DiffOutcome> outcome = DiffViaDaemon(request);
+  if (!outcome.ok()) {
+    PrintError(outcome.status().message());
     return kExitTrouble;
   }
-  if (!Emit(*changesets, flags.render)) return kExitTrouble;
-  return ExitStatus(*changesets);
+  if (!Emit(outcome->changesets, flags.render)) return kExitTrouble;
+  return outcome->exit_status;  // the daemon's session computed it
 }
+
+// Draws the progress line of each pair while it runs.
+class ProgressObserver : public DiffObserver {
+ public:
+  ProgressObserver(bool enabled, const std::vector<std::string>& snapshots)
+      : enabled_(enabled), snapshots_(snapshots) {}
+  void PairStarted(size_t index, const DiffProgress& progress) override {
+    line_.emplace(progress, enabled_, snapshots_[index], snapshots_[index + 1]);
+  }
+  void PairEnded(size_t) override { line_.reset(); }
+
+ private:
+  const bool enabled_;
+  const std::vector<std::string>& snapshots_;
+  std::optional<ProgressLine> line_;
+};
 
 int RunDiff(const DiffFlags& flags) {
   if (!flags.daemon.target.empty()) return RunDiffInDaemon(flags);
   // Ctrl-C: plugins killed, scratch folders removed, the progress line erased, exit 130.
   KillPluginsOnTerminationSignals();
-  ComparatorRegistry registry;
-  if (absl::Status s = RegisterStdlibComparators(registry); !s.ok()) {
-    PrintError(s.message());
-    return kExitTrouble;
-  }
   // Plugins see the snapshots read-only (standard sandbox); anything else is streamed to them.
-  std::vector<std::filesystem::path> roots;
-  for (const std::string& snapshot : flags.snapshots) {
-    std::error_code ec;
-    std::filesystem::path root = std::filesystem::canonical(snapshot, ec);
-    if (!ec) roots.push_back(std::filesystem::is_directory(root) ? root : root.parent_path());
-  }
-  absl::StatusOr<std::unique_ptr<PluginHost>> host = StartPluginHost(flags.plugins, roots);
-  if (!host.ok()) {
-    PrintError(host.status().message());
+  absl::StatusOr<std::shared_ptr<ComparatorSource>> comparators =
+      OpenComparators(ToPluginOptions(flags.plugins, ContentRoots(flags.snapshots)));
+  if (!comparators.ok()) {
+    PrintError(comparators.status().message());
     return kExitTrouble;
   }
-  (*host)->RegisterComparators(registry);
   if (!flags.render.quiet) {
-    for (const FoundPlugin& p : (*host)->found()) {
+    for (const FoundPlugin& p : (*comparators)->Found()) {
       if (p.disabled_reason.empty()) continue;
       PrintError(absl::StrCat("plugin ", p.manifest ? p.manifest->name : p.file.string(),
                               " disabled: ", p.disabled_reason));
     }
   }
-  std::vector<std::string> names;
+  SessionOptions options;
+  options.comparators = *std::move(comparators);
   if (!flags.comparators.empty()) {
-    names = absl::StrSplit(flags.comparators, ',', absl::SkipWhitespace());
+    options.comparator_names = absl::StrSplit(flags.comparators, ',', absl::SkipWhitespace());
   }
-  absl::StatusOr<std::vector<std::shared_ptr<Comparator>>> pipeline = registry.Pipeline(names);
-  if (!pipeline.ok()) {
-    PrintError(pipeline.status().message());
-    return kExitTrouble;
-  }
-  DiffOptions options;
-  options.table_keys = flags.table_keys;  // first: a matching --key wins over the config
-  flags.config.ApplyTo(options);          // tables, archive limits
   options.jobs = static_cast<int>(flags.jobs);
   options.detect_moves = !flags.no_moves;
-  Engine engine(*pipeline, options);
-
-  std::vector<Changeset> changesets;
-  for (size_t i = 0; i + 1 < flags.snapshots.size(); ++i) {
-    DiffProgress progress;
-    absl::StatusOr<Changeset> cs = [&] {
-      ProgressLine line(progress, !flags.render.quiet, flags.snapshots[i], flags.snapshots[i + 1]);
-      return engine.Diff(flags.snapshots[i], flags.snapshots[i + 1], flags.snapshots[i],
-                         flags.snapshots[i + 1], &progress);
-    }();
-    if (!cs.ok()) {
-      PrintError(cs.status().message());
-      return kExitTrouble;
-    }
-    changesets.push_back(std::move(*cs));
+  options.table_keys = flags.table_keys;
+  options.config = flags.config;
+  absl::StatusOr<std::unique_ptr<DiffSession>> session = DiffSession::Open(std::move(options));
+  if (!session.ok()) {
+    PrintError(session.status().message());
+    return kExitTrouble;
   }
-  if (!Emit(changesets, flags.render)) return kExitTrouble;
-  return ExitStatus(changesets);
+  std::vector<Snapshot> snapshots;
+  for (const std::string& s : flags.snapshots) snapshots.push_back({s, s});
+  ProgressObserver observer(!flags.render.quiet, flags.snapshots);
+  absl::StatusOr<DiffOutcome> outcome = (*session)->Diff(snapshots, &observer);
+  if (!outcome.ok()) {
+    PrintError(outcome.status().message());
+    return kExitTrouble;
+  }
+  if (!Emit(outcome->changesets, flags.render)) return kExitTrouble;
+  return outcome->exit_status;
 }
 
 struct ChangelogFlags {
@@ -300,7 +282,7 @@ int RunChangelog(const CLI::App& cmd, ChangelogFlags& flags) {
     for (Changeset& cs : *parsed) all.push_back(std::move(cs));
   }
   if (!Emit(all, flags.render)) return kExitTrouble;
-  return ExitStatus(all);
+  return ExitStatusOf(all);
 }
 
 }  // namespace

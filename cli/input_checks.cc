@@ -4,22 +4,18 @@
 #include <array>
 
 #include "absl/strings/str_cat.h"
+#include "daemon/engine/node_util.h"
 
 namespace deltascope::cli {
 namespace {
 
 using changeset::v1::DiffNode;
 
-constexpr std::array<const char*, 6> kActions = {"add",  "remove", "modify",
-                                                 "move", "copy",   "reorder"};
-
 absl::Status CheckNode(const DiffNode& node, const std::string& where) {
-  const bool known = std::any_of(kActions.begin(), kActions.end(),
-                                 [&node](const char* a) { return node.action() == a; });
-  if (!known) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(where, ".action: unknown action '", node.action(),
-                     "' (expected add, remove, modify, move, copy or reorder)"));
+  const std::optional<changeset::v1::Action> action = ParseAction(node.action());
+  if (!action || *action == changeset::v1::ACTION_UNSPECIFIED) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        where, ".action: unknown action '", node.action(), "' (expected ", KnownActions(), ")"));
   }
   for (int i = 0; i < node.children_size(); ++i) {
     if (absl::Status s = CheckNode(node.children(i), absl::StrCat(where, ".children[", i, "]"));

@@ -5,6 +5,7 @@
 
 int main(int argc, char** argv) {
   using namespace deltascope::cli;
+  using deltascope::kExitNoChanges, deltascope::kExitTrouble;
   CLI::App app{"deltascope: says what changed between snapshots of a dataset", "deltascope"};
   app.set_version_flag("--version", std::string("deltascope ") + DELTASCOPE_VERSION);
   app.require_subcommand(1);

@@ -12,6 +12,7 @@
 #include "absl/strings/str_split.h"
 #include "cli/commands.h"
 #include "daemon/plugin/host.h"
+#include "daemon/plugin/process.h"
 #include "daemon/stdlib/stdlib.h"
 #include "daemon/util/untrusted_text.h"
 
@@ -47,24 +48,20 @@ void AddPluginFlags(CLI::App* cmd, PluginFlags& flags) {
   cmd->add_flag("--plugin-logs", flags.plugin_logs, "Show what plugins print, on standard error");
 }
 
-PluginSearchOptions SearchOptions(const PluginFlags& flags) {
-  PluginSearchOptions options;
-  for (const std::string& d : flags.plugin_dirs) options.plugin_dirs.emplace_back(d);
-  ChoosePythonInterpreters(flags.python, flags.no_python_plugins, options);
-  options.require_signed = flags.require_signed;
-  for (const std::string& k : flags.trusted_keys) options.trusted_keys.emplace_back(k);
+PluginOptions ToPluginOptions(const PluginFlags& flags,
+                              std::vector<std::filesystem::path> content_roots) {
+  PluginOptions options;
+  options.enabled = !flags.no_plugins;
+  options.plugin_dirs = flags.plugin_dirs;
+  options.python = flags.python;
+  options.no_python_plugins = flags.no_python_plugins;
+  options.sandbox = flags.sandbox;
+  options.limits = flags.limits;
+  options.config_limits = flags.config_limits;
   options.enable = flags.enable;
   options.disable = flags.disable;
-  return options;
-}
-
-absl::StatusOr<std::unique_ptr<PluginHost>> StartPluginHost(
-    const PluginFlags& flags, std::vector<std::filesystem::path> content_roots) {
-  HostOptions options;
-  if (absl::Status s = SetSandboxChoice(flags.sandbox, options); !s.ok()) return s;
-  absl::StatusOr<LimitCeiling> ceiling = UserLimitCeiling(flags.limits, flags.config_limits);
-  if (!ceiling.ok()) return ceiling.status();
-  options.limit_ceiling = *std::move(ceiling);
+  options.require_signed = flags.require_signed;
+  options.trusted_keys = flags.trusted_keys;
   options.content_roots = std::move(content_roots);
   if (flags.plugin_logs) {
     options.log = [](const std::string& plugin, int instance, const char* stream,
@@ -74,11 +71,16 @@ absl::StatusOr<std::unique_ptr<PluginHost>> StartPluginHost(
                    EscapeForTerminal(line).c_str());
     };
   }
-  std::vector<FoundPlugin> found;
-  if (!flags.no_plugins) found = FindPlugins(SearchOptions(flags));
+  return options;
+}
+
+absl::StatusOr<std::unique_ptr<PluginHost>> StartPluginHost(
+    const PluginFlags& flags, std::vector<std::filesystem::path> content_roots) {
+  absl::StatusOr<std::unique_ptr<PluginHost>> host =
+      deltascope::StartPluginHost(ToPluginOptions(flags, std::move(content_roots)));
   // Interrupting deltascope must not leave plugin processes behind.
-  if (!found.empty()) KillPluginsOnTerminationSignals();
-  return PluginHost::Create(std::move(found), std::move(options));
+  if (host.ok() && !(*host)->found().empty()) KillPluginsOnTerminationSignals();
+  return host;
 }
 
 namespace {
@@ -134,12 +136,13 @@ int List(const PluginFlags& flags) {
   (void)RegisterStdlibComparators(registry);
   (*host)->RegisterComparators(registry);
   if ((*host)->found().empty()) {
-    std::printf("No plugins found. Searched: %s\n",
-                Shown(absl::StrJoin(PluginSearchPath(SearchOptions(flags)), ", ",
-                                    [](std::string* out, const std::filesystem::path& p) {
-                                      out->append(p.string());
-                                    }))
-                    .c_str());
+    std::printf(
+        "No plugins found. Searched: %s\n",
+        Shown(absl::StrJoin(PluginSearchPath(SearchOptionsOf(ToPluginOptions(flags, {}))), ", ",
+                            [](std::string* out, const std::filesystem::path& p) {
+                              out->append(p.string());
+                            }))
+            .c_str());
     return 0;
   }
   for (const FoundPlugin& p : (*host)->found()) {

@@ -18,12 +18,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "daemon/config/config.h"
-#include "daemon/server/comparator_source.h"
 #include "daemon/server/diff_service.h"
 #include "daemon/server/log.h"
 #include "daemon/server/operations.h"
-#include "daemon/server/plugin_source.h"
 #include "daemon/server/socket_claim.h"
+#include "daemon/session/plugin_options.h"
 #include "daemon/util/fd.h"
 
 namespace deltascope {
@@ -137,62 +136,44 @@ int Run(const Flags& flags) {
   limits.max_concurrent = flags.max_concurrent;
   limits.max_queued = flags.max_queued;
   limits.jobs = flags.jobs;
-  std::shared_ptr<ComparatorSource> source;
-  if (flags.no_plugins) {
-    source = std::make_shared<StdlibComparatorSource>();
-  } else {
-    PluginSearchOptions search;
-    for (const std::string& d : flags.plugin_dirs) search.plugin_dirs.emplace_back(d);
-    ChoosePythonInterpreters(flags.python, flags.no_python_plugins, search);
-    search.require_signed = flags.require_signed;
-    search.trusted_keys.assign(flags.trusted_keys.begin(), flags.trusted_keys.end());
-    HostOptions host;
-    if (absl::Status s = SetSandboxChoice(flags.sandbox, host); !s.ok()) {
-      LogError(std::string(s.message()), {});
+  PluginOptions plugins;
+  plugins.enabled = !flags.no_plugins;
+  plugins.plugin_dirs = flags.plugin_dirs;
+  plugins.python = flags.python;
+  plugins.no_python_plugins = flags.no_python_plugins;
+  plugins.sandbox = flags.sandbox;
+  plugins.limits = flags.limits;
+  plugins.require_signed = flags.require_signed;
+  plugins.trusted_keys = flags.trusted_keys;
+  plugins.quarantine_period = std::chrono::seconds(flags.quarantine_seconds);
+  plugins.log = [](const std::string& plugin, int instance, const char* stream,
+                   const std::string& line) {
+    LogInfo(line, {{"plugin", plugin}, {"instance", std::to_string(instance)}, {"stream", stream}});
+  };
+  // One JSON line per plugin event: the operator's record of crashes, timeouts, quarantines.
+  plugins.events = [&operations](const PluginEvent& e) {
+    operations.CountPluginEvent(e.plugin, e.kind);
+    const bool trouble = e.kind != "restart" && e.kind != "recovery";
+    (trouble ? LogWarning : LogInfo)("plugin event",
+                                     {{"plugin", e.plugin}, {"event", e.kind}, {"detail", e.detail}});
+  };
+  if (!flags.config_path.empty() && plugins.enabled) {
+    absl::StatusOr<Config> config = LoadConfig(flags.config_path);
+    if (!config.ok()) {
+      LogError(std::string(config.status().message()), {});
       return 2;
     }
-    std::map<std::string, std::string> config_limits;
-    if (!flags.config_path.empty()) {
-      absl::StatusOr<Config> config = LoadConfig(flags.config_path);
-      if (!config.ok()) {
-        LogError(std::string(config.status().message()), {});
-        return 2;
-      }
-      config_limits = config->plugins_limits;
-    }
-    absl::StatusOr<LimitCeiling> ceiling = UserLimitCeiling(flags.limits, config_limits);
-    if (!ceiling.ok()) {
-      LogError(std::string(ceiling.status().message()), {});
-      return 2;
-    }
-    host.limit_ceiling = *std::move(ceiling);
-    host.quarantine_period = std::chrono::seconds(flags.quarantine_seconds);
-    host.log = [](const std::string& plugin, int instance, const char* stream,
-                  const std::string& line) {
-      LogInfo(line,
-              {{"plugin", plugin}, {"instance", std::to_string(instance)}, {"stream", stream}});
-    };
-    // One JSON line per plugin event: the operator's record of crashes, timeouts, quarantines.
-    host.events = [&operations](const PluginEvent& e) {
-      operations.CountPluginEvent(e.plugin, e.kind);
-      const bool trouble = e.kind != "restart" && e.kind != "recovery";
-      (trouble ? LogWarning : LogInfo)(
-          "plugin event", {{"plugin", e.plugin}, {"event", e.kind}, {"detail", e.detail}});
-    };
-    absl::StatusOr<std::shared_ptr<PluginComparatorSource>> plugins =
-        PluginComparatorSource::Create(std::move(search), std::move(host));
-    if (!plugins.ok()) {
-      LogError("cannot start the plugin host",
-               {{"error", std::string(plugins.status().message())}});
-      return 2;
-    }
-    for (const auto& info : (*plugins)->Plugins()) {
-      LogInfo("plugin",
-              {{"name", info.name()}, {"state", info.state()}, {"reason", info.reason()}});
-    }
-    source = std::move(*plugins);
+    plugins.config_limits = config->plugins_limits;
   }
-  DiffService service(source, limits, *std::move(access));
+  absl::StatusOr<std::shared_ptr<ComparatorSource>> source = OpenComparators(plugins);
+  if (!source.ok()) {
+    LogError("cannot start the plugin host", {{"error", std::string(source.status().message())}});
+    return 2;
+  }
+  for (const auto& info : (*source)->Plugins()) {
+    LogInfo("plugin", {{"name", info.name()}, {"state", info.state()}, {"reason", info.reason()}});
+  }
+  DiffService service(*source, limits, *std::move(access));
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::ServerBuilder builder;
@@ -260,7 +241,7 @@ int Run(const Flags& flags) {
     if (sigwait(&signals, &sig) != 0) continue;
     if (sig == SIGHUP) {
       operations.Reloading();
-      absl::Status s = source->Reload();
+      absl::Status s = (*source)->Reload();
       operations.Reloaded();
       if (s.ok()) {
         LogInfo("reloaded", {});

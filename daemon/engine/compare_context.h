@@ -5,6 +5,8 @@
 
 #include <atomic>
 #include <filesystem>
+#include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -37,6 +39,16 @@ class CompareContext {
   bool cancelled() const { return cancelled_.load(std::memory_order_relaxed); }
   void Cancel() { cancelled_.store(true, std::memory_order_relaxed); }
 
+  // State a comparator shares across the pairs of this diff only (e.g. the archive budgets):
+  // a `T` made on first use under `key`, dropped with the diff, never shared between diffs.
+  template <typename T>
+  std::shared_ptr<T> DiffState(const std::string& key) {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::shared_ptr<void>& slot = state_[key];
+    if (!slot) slot = std::make_shared<T>();
+    return std::static_pointer_cast<T>(slot);
+  }
+
   // Counters for progress reporting.
   std::atomic<uint64_t> items_compared{0};
 
@@ -47,6 +59,7 @@ class CompareContext {
   std::atomic<bool> cancelled_{false};
   mutable std::mutex mu_;
   std::vector<Diagnostic> diagnostics_;
+  std::map<std::string, std::shared_ptr<void>> state_;
 };
 
 }  // namespace deltascope

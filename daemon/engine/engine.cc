@@ -125,8 +125,9 @@ std::optional<DiffNode> Run::Compare(const ItemPair& pair) {
 std::optional<bool> Run::ContentIdentical(const ItemPair& pair) {
   if (pair.left->size() != pair.right->size()) return false;
   const std::atomic<bool>* cancel = progress_ ? &progress_->cancel : nullptr;
-  absl::StatusOr<ContentHash> left = pair.left->Hash(cancel);
-  absl::StatusOr<ContentHash> right = pair.right->Hash(cancel);
+  std::atomic<uint64_t>* hashed = progress_ ? &progress_->bytes_hashed : nullptr;
+  absl::StatusOr<ContentHash> left = pair.left->Hash(cancel, hashed);
+  absl::StatusOr<ContentHash> right = pair.right->Hash(cancel, hashed);
   if (absl::IsCancelled(left.status()) || absl::IsCancelled(right.status())) return std::nullopt;
   for (const auto* status : {&left.status(), &right.status()}) {
     if (!status->ok()) {

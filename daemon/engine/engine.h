@@ -21,6 +21,7 @@ using changeset::v1::Changeset;
 // Live counters of a running diff, readable from another thread, and a way to stop it.
 struct DiffProgress {
   std::atomic<uint64_t> items_compared{0};
+  std::atomic<uint64_t> bytes_hashed{0};  // content hashed to find identical files
   // Set from any thread to abandon the diff: Engine::Diff then returns a Cancelled error.
   std::atomic<bool> cancel{false};
 };

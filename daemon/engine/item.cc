@@ -22,8 +22,6 @@
 namespace deltascope {
 namespace {
 
-std::atomic<uint64_t> g_bytes_hashed{0};
-
 constexpr size_t kReadBufferBytes = 1 << 16;
 
 // One read buffer per thread, allocated (and zeroed) once instead of once per file.
@@ -126,12 +124,15 @@ absl::StatusOr<DirFd> Item::OpenDir() const {
   return DirFd::Open(physical_);
 }
 
-absl::StatusOr<ContentHash> Item::Hash(const std::atomic<bool>* cancel) const {
-  std::call_once(hash_once_, [this, cancel] { hash_ = ComputeHash(cancel); });
+absl::StatusOr<ContentHash> Item::Hash(const std::atomic<bool>* cancel,
+                                       std::atomic<uint64_t>* bytes_hashed) const {
+  std::call_once(hash_once_,
+                 [this, cancel, bytes_hashed] { hash_ = ComputeHash(cancel, bytes_hashed); });
   return hash_;
 }
 
-absl::StatusOr<ContentHash> Item::ComputeHash(const std::atomic<bool>* cancel) const {
+absl::StatusOr<ContentHash> Item::ComputeHash(const std::atomic<bool>* cancel,
+                                              std::atomic<uint64_t>* bytes_hashed) const {
   if (kind_ != ItemKind::kFile) {
     return absl::FailedPreconditionError(absl::StrCat(physical_.string(), ": not a regular file"));
   }
@@ -151,7 +152,7 @@ absl::StatusOr<ContentHash> Item::ComputeHash(const std::atomic<bool>* cancel) c
     }
     const size_t got = static_cast<size_t>(n);
     total += got;
-    g_bytes_hashed.fetch_add(got, std::memory_order_relaxed);
+    if (bytes_hashed) bytes_hashed->fetch_add(got, std::memory_order_relaxed);
     // A regular file reads short only at its end: once past the size fstat saw, a short read
     // is the end, and the read of 0 bytes that would confirm it is spared. A file still growing
     // is read until it reads short.
@@ -186,8 +187,6 @@ const std::string& Item::MediaType() const {
   });
   return media_type_;
 }
-
-uint64_t Item::BytesHashed() { return g_bytes_hashed.load(std::memory_order_relaxed); }
 
 std::string JoinLogicalPath(const std::string& parent, const std::string& name) {
   if (parent.empty()) return EscapeName(name);

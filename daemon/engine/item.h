@@ -62,13 +62,12 @@ class Item {
 
   // Content hash of a regular file, computed once (thread-safe) by streaming the file. When
   // `cancel` becomes true mid-way the result is a Cancelled error (the run is being abandoned).
-  absl::StatusOr<ContentHash> Hash(const std::atomic<bool>* cancel = nullptr) const;
+  // The bytes read are added to `bytes_hashed` (the diff's own counter), when given.
+  absl::StatusOr<ContentHash> Hash(const std::atomic<bool>* cancel = nullptr,
+                                   std::atomic<uint64_t>* bytes_hashed = nullptr) const;
   // Media type sniffed from the first bytes ("application/zip", "text/plain", ...); computed
   // once. Returns "application/octet-stream" when nothing matches or the file is unreadable.
   const std::string& MediaType() const;
-
-  // Total bytes hashed by all items of this process (for progress reporting).
-  static uint64_t BytesHashed();
 
   // Opens this folder item, relative to its parent folder's descriptor when that is still open.
   // Errors read "cannot list PATH: reason".
@@ -78,7 +77,8 @@ class Item {
   Item() = default;
   // Opens the regular file (see OpenForReadingAt), relative to the parent folder when open.
   absl::StatusOr<UniqueFd> OpenFile(uint64_t* size) const;
-  absl::StatusOr<ContentHash> ComputeHash(const std::atomic<bool>* cancel) const;
+  absl::StatusOr<ContentHash> ComputeHash(const std::atomic<bool>* cancel,
+                                          std::atomic<uint64_t>* bytes_hashed) const;
   // Sets kind, size and link target from `st`, the lstat of entry `name` of `dir_fd`.
   void Describe(const struct stat& st, int dir_fd, const char* name);
 

@@ -2,8 +2,11 @@
 
 #include <algorithm>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
 
 namespace deltascope {
 
@@ -74,6 +77,33 @@ std::string HumanSize(uint64_t bytes) {
 
 std::string Plural(int64_t n, std::string_view singular, std::string_view plural) {
   return absl::StrCat(n, " ", std::string(n == 1 ? singular : plural));
+}
+
+std::optional<changeset::v1::Action> ParseAction(std::string_view action) {
+  if (action.empty()) return changeset::v1::ACTION_UNSPECIFIED;
+  // Lower-case only: "ADD" or "Unspecified" are not actions.
+  if (!std::all_of(action.begin(), action.end(), [](char c) { return absl::ascii_islower(c); })) {
+    return std::nullopt;
+  }
+  changeset::v1::Action parsed;
+  if (!changeset::v1::Action_Parse(
+          absl::StrCat("ACTION_", absl::AsciiStrToUpper(std::string(action))), &parsed) ||
+      parsed == changeset::v1::ACTION_UNSPECIFIED) {
+    return std::nullopt;
+  }
+  return parsed;
+}
+
+std::string KnownActions() {
+  std::vector<std::string> names;
+  for (int i = changeset::v1::Action_MIN; i <= changeset::v1::Action_MAX; ++i) {
+    if (i == changeset::v1::ACTION_UNSPECIFIED || !changeset::v1::Action_IsValid(i)) continue;
+    names.push_back(absl::AsciiStrToLower(absl::StripPrefix(
+        changeset::v1::Action_Name(static_cast<changeset::v1::Action>(i)), "ACTION_")));
+  }
+  std::string last = names.back();
+  names.pop_back();
+  return absl::StrCat(absl::StrJoin(names, ", "), " or ", last);
 }
 
 }  // namespace deltascope

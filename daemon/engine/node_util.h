@@ -3,6 +3,7 @@
 #define DELTASCOPE_DAEMON_ENGINE_NODE_UTIL_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -20,6 +21,13 @@ DiffNode MakeNode(std::string_view action, std::string_view item_type, std::stri
 
 // Adds a tag, keeping the list sorted and unique.
 void AddTag(DiffNode& node, std::string_view tag);
+
+// The Action an action string names ("add" -> ACTION_ADD; "" -> ACTION_UNSPECIFIED, a node
+// without an action of its own), or nullopt when it names none. The proto enum is the one list
+// of actions: the plugin host and `deltascope changelog` check with this, the SDKs with the enum.
+std::optional<changeset::v1::Action> ParseAction(std::string_view action);
+// "add, remove, modify, move, copy or reorder": the actions, for error messages.
+std::string KnownActions();
 
 void SetDetail(DiffNode& node, std::string_view key, std::string_view value);
 void SetDetail(DiffNode& node, std::string_view key, const char* value);

@@ -20,6 +20,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
 #include "daemon/engine/media_type.h"
+#include "daemon/engine/node_util.h"
 #include "google/protobuf/struct.pb.h"
 
 namespace deltascope {
@@ -357,12 +358,10 @@ bool IsMoveOrCopy(const DiffNode& node) {
 }
 
 absl::Status ValidateNode(const DiffNode& node, const std::string& root, int depth) {
-  static const std::set<std::string> kActions = {"",     "add",  "remove", "modify",
-                                                 "move", "copy", "reorder"};
   if (depth > kMaxNodeDepth) {
     return absl::InvalidArgumentError(absl::StrCat("nodes nested deeper than ", kMaxNodeDepth));
   }
-  if (!kActions.count(node.action())) {
+  if (!ParseAction(node.action())) {
     return absl::InvalidArgumentError(
         absl::StrCat("invalid action ", Quoted(node.action().substr(0, 40))));
   }

@@ -22,10 +22,11 @@ namespace deltascope {
 
 namespace pluginpb = ::deltascope::plugin::v1;
 
-// Fixed bounds of every reply: nesting (nodes, details) and tags per node.
-inline constexpr int kMaxNodeDepth = 64;
-inline constexpr int kMaxDetailsDepth = 32;
-inline constexpr int kMaxTagsPerNode = 64;
+// Fixed bounds of every reply: nesting (nodes, details) and tags per node (the protocol's
+// ReplyBound, which the SDKs check too).
+inline constexpr int kMaxNodeDepth = pluginpb::REPLY_BOUND_MAX_NODE_DEPTH;
+inline constexpr int kMaxDetailsDepth = pluginpb::REPLY_BOUND_MAX_DETAILS_DEPTH;
+inline constexpr int kMaxTagsPerNode = pluginpb::REPLY_BOUND_MAX_TAGS_PER_NODE;
 
 // A Compare reply, read.
 struct CompareReply {

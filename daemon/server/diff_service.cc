@@ -2,18 +2,16 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <future>
 #include <nlohmann/json.hpp>
 #include <string>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
-#include "daemon/config/config.h"
-#include "daemon/engine/engine.h"
 #include "daemon/engine/media_type.h"
 #include "daemon/server/log.h"
 #include "daemon/server/slot_lender.h"
+#include "daemon/session/diff_session.h"
 
 namespace deltascope {
 namespace {
@@ -22,17 +20,6 @@ grpc::Status ToGrpc(const absl::Status& s) {
   if (s.ok()) return grpc::Status::OK;
   auto code = static_cast<grpc::StatusCode>(static_cast<int>(s.code()));
   return grpc::Status(code, std::string(s.message()));
-}
-
-int ExitStatusOf(const std::vector<Changeset>& changesets) {
-  int status = 0;
-  for (const Changeset& cs : changesets) {
-    for (const auto& d : cs.diagnostics()) {
-      if (d.severity() == changeset::v1::SEVERITY_ERROR) return 2;
-    }
-    if (cs.has_root()) status = 1;
-  }
-  return status;
 }
 
 // Protobuf parsers (every gRPC client's, in every language) refuse messages nested more than
@@ -93,6 +80,72 @@ void MakeUtf8(Changeset& cs) {
     MakeUtf8(*d.mutable_path());
   }
 }
+
+// Nodes under `node` (itself included): the size of what a changeset reports.
+uint64_t CountNodes(const DiffNode& node) {
+  uint64_t n = 1;
+  for (const DiffNode& child : node.children()) n += CountNodes(child);
+  return n;
+}
+
+// Streams a session's progress and changesets to the client, and stops the diff when the client
+// goes away or the drain period is over.
+class StreamingObserver : public DiffObserver {
+ public:
+  StreamingObserver(grpc::ServerContext& context, grpc::ServerWriter<daemon::v1::DiffEvent>& writer,
+                    const std::atomic<bool>& abandon, std::chrono::milliseconds interval,
+                    const std::vector<Snapshot>& snapshots)
+      : context_(context),
+        writer_(writer),
+        abandon_(abandon),
+        interval_(interval),
+        snapshots_(snapshots) {}
+
+  void PairStarted(size_t index, const DiffProgress&) override { pair_ = index; }
+  std::chrono::milliseconds ProgressInterval() const override { return interval_; }
+
+  bool OnProgress(size_t index, const DiffProgress& progress) override {
+    if (context_.IsCancelled() || abandon_) return false;
+    daemon::v1::DiffEvent event;
+    event.mutable_progress()->set_items_compared(progress.items_compared.load());
+    event.mutable_progress()->set_bytes_hashed(progress.bytes_hashed.load());
+    event.mutable_progress()->set_pair_index(static_cast<uint32_t>(index));
+    return writer_.Write(event);  // false: the client went away
+  }
+
+  bool OnChangeset(size_t index, const Changeset& changeset) override {
+    if (int depth = TreeDepth(changeset.root(), kMaxSendableTreeDepth);
+        depth > kMaxSendableTreeDepth) {
+      refusal_ = grpc::Status(
+          grpc::StatusCode::UNIMPLEMENTED,
+          absl::StrCat("the changeset of ", snapshots_[index].label, " → ",
+                       snapshots_[index + 1].label, " is nested more than ", kMaxSendableTreeDepth,
+                       " levels deep, more than a gRPC client can read; run the diff without "
+                       "the daemon"));
+      return false;
+    }
+    daemon::v1::DiffEvent event;
+    *event.mutable_changeset() = changeset;
+    MakeUtf8(*event.mutable_changeset());
+    if (changeset.has_root()) changed_nodes_ += CountNodes(changeset.root());
+    return writer_.Write(event);
+  }
+
+  size_t pair() const { return pair_; }
+  uint64_t changed_nodes() const { return changed_nodes_; }
+  // Set when the diff was stopped for a reason other than cancellation.
+  const grpc::Status& refusal() const { return refusal_; }
+
+ private:
+  grpc::ServerContext& context_;
+  grpc::ServerWriter<daemon::v1::DiffEvent>& writer_;
+  const std::atomic<bool>& abandon_;
+  const std::chrono::milliseconds interval_;
+  const std::vector<Snapshot>& snapshots_;
+  size_t pair_ = 0;
+  uint64_t changed_nodes_ = 0;
+  grpc::Status refusal_;
+};
 
 }  // namespace
 
@@ -155,17 +208,6 @@ DiffService::Load DiffService::CurrentLoad() {
   return {running_, queued_, lent_};
 }
 
-namespace {
-
-// Nodes under `node` (itself included): the size of what a changeset reports.
-uint64_t CountNodes(const DiffNode& node) {
-  uint64_t n = 1;
-  for (const DiffNode& child : node.children()) n += CountNodes(child);
-  return n;
-}
-
-}  // namespace
-
 grpc::Status DiffService::Diff(grpc::ServerContext* context, const daemon::v1::DiffRequest* request,
                                grpc::ServerWriter<daemon::v1::DiffEvent>* writer) {
   RequestRecord record;
@@ -219,70 +261,45 @@ grpc::Status DiffService::RunDiff(grpc::ServerContext* context,
   // Lets operators (and the tests, instead of guessing with sleeps) see a diff take its slot.
   LogInfo("diff started", {{"id", std::to_string(record.id)}, {"from", request->snapshots(0)}});
 
-  std::shared_ptr<const ComparatorRegistry> registry = source_->Current();
-  std::vector<std::string> names(request->comparators().begin(), request->comparators().end());
-  absl::StatusOr<std::vector<std::shared_ptr<Comparator>>> pipeline = registry->Pipeline(names);
-  if (!pipeline.ok()) return ToGrpc(pipeline.status());
-  DiffOptions options;
+  SessionOptions options;
+  options.comparators = source_;
+  options.comparator_names.assign(request->comparators().begin(), request->comparators().end());
   if (!request->config_yaml().empty()) {
     absl::StatusOr<Config> config = ParseConfig(request->config_yaml(), "request config");
     if (!config.ok()) return ToGrpc(config.status());
-    config->ApplyTo(options);  // tables, archive limits
+    options.config = *std::move(config);
   }
   options.jobs = request->jobs() > 0 ? static_cast<int>(request->jobs()) : limits_.jobs;
   options.detect_moves = request->detect_moves();
   options.external_waits = std::make_shared<SlotLender>(this);
-  Engine engine(*pipeline, options);
+  absl::StatusOr<std::unique_ptr<DiffSession>> session = DiffSession::Open(std::move(options));
+  if (!session.ok()) return ToGrpc(session.status());
 
-  std::vector<Changeset> changesets;
-  for (int i = 0; i + 1 < request->snapshots_size(); ++i) {
-    auto label = [&](int k) {
-      return request->labels_size() ? request->labels(k) : request->snapshots(k);
-    };
-    DiffProgress progress;
-    std::future<absl::StatusOr<Changeset>> result = std::async(std::launch::async, [&] {
-      return engine.Diff(snapshots[i], snapshots[i + 1], label(i), label(i + 1), &progress);
-    });
-    while (result.wait_for(limits_.progress_interval) != std::future_status::ready) {
-      if (context->IsCancelled() || abandon_) {
-        progress.cancel = true;
-        continue;
-      }
-      daemon::v1::DiffEvent event;
-      event.mutable_progress()->set_items_compared(progress.items_compared.load());
-      event.mutable_progress()->set_bytes_hashed(Item::BytesHashed());
-      event.mutable_progress()->set_pair_index(static_cast<uint32_t>(i));
-      if (!writer->Write(event)) progress.cancel = true;  // the client went away
-    }
-    absl::StatusOr<Changeset> cs = result.get();
-    if (abandon_) {
-      LogInfo("diff cancelled: the drain period is over", {{"from", request->snapshots(i)}});
-      return grpc::Status(grpc::StatusCode::UNAVAILABLE,
-                          "deltascoped is shutting down: the diff was cancelled at the end of its "
-                          "drain period; retry");
-    }
-    if (absl::IsCancelled(cs.status())) {
-      LogInfo("diff cancelled: the client went away", {{"from", request->snapshots(i)}});
-      return grpc::Status(grpc::StatusCode::CANCELLED, "client went away");
-    }
-    if (!cs.ok()) return ToGrpc(cs.status());
-    if (int depth = TreeDepth(cs->root(), kMaxSendableTreeDepth); depth > kMaxSendableTreeDepth) {
-      return grpc::Status(
-          grpc::StatusCode::UNIMPLEMENTED,
-          absl::StrCat("the changeset of ", label(i), " → ", label(i + 1), " is nested more than ",
-                       kMaxSendableTreeDepth,
-                       " levels deep, more than a gRPC client can read; run the diff without "
-                       "the daemon"));
-    }
-    MakeUtf8(*cs);
-    daemon::v1::DiffEvent event;
-    *event.mutable_changeset() = *cs;
-    if (cs->has_root()) record.changed_nodes += CountNodes(cs->root());
-    changesets.push_back(std::move(*cs));
-    if (!writer->Write(event)) return grpc::Status(grpc::StatusCode::CANCELLED, "client went away");
+  std::vector<Snapshot> named;
+  for (int i = 0; i < request->snapshots_size(); ++i) {
+    named.push_back(
+        {snapshots[i], request->labels_size() ? request->labels(i) : request->snapshots(i)});
   }
+  StreamingObserver observer(*context, *writer, abandon_, limits_.progress_interval, named);
+  absl::StatusOr<DiffOutcome> outcome = (*session)->Diff(named, &observer);
+  if (abandon_) {
+    LogInfo("diff cancelled: the drain period is over",
+            {{"from", request->snapshots(static_cast<int>(observer.pair()))}});
+    return grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                        "deltascoped is shutting down: the diff was cancelled at the end of its "
+                        "drain period; retry");
+  }
+  if (!observer.refusal().ok()) return observer.refusal();
+  if (absl::IsCancelled(outcome.status())) {
+    LogInfo("diff cancelled: the client went away",
+            {{"from", request->snapshots(static_cast<int>(observer.pair()))}});
+    return grpc::Status(grpc::StatusCode::CANCELLED, "client went away");
+  }
+  if (!outcome.ok()) return ToGrpc(outcome.status());
+  record.changed_nodes = observer.changed_nodes();
+  // The exit status is the session's: the client shows it as is.
+  record.exit_status = outcome->exit_status;
   daemon::v1::DiffEvent done;
-  record.exit_status = ExitStatusOf(changesets);
   done.mutable_done()->set_exit_status(record.exit_status);
   writer->Write(done);
   served_.fetch_add(1);

@@ -10,7 +10,7 @@
 #include <mutex>
 
 #include "daemon/server/access.h"
-#include "daemon/server/comparator_source.h"
+#include "daemon/session/comparator_source.h"
 #include "deltascope/daemon/v1/daemon.grpc.pb.h"
 
 namespace deltascope {

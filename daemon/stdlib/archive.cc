@@ -25,15 +25,10 @@ namespace {
 using changeset::v1::SEVERITY_ERROR;
 using changeset::v1::SEVERITY_WARNING;
 
-// Budgets of the extractions alive now, by extraction folder: an archive found inside another
-// one draws on its ancestor's budget.
+// Budgets of one diff's extractions alive now, by extraction folder: an archive found inside
+// another one draws on its ancestor's budget. One per diff (CompareContext::DiffState).
 class BudgetRegistry {
  public:
-  static BudgetRegistry& Get() {
-    static BudgetRegistry registry;
-    return registry;
-  }
-
   // The budget of the extraction holding `physical`, or a fresh one.
   std::shared_ptr<ExtractionBudget> For(const std::filesystem::path& physical) {
     const std::string p = physical.string();
@@ -122,9 +117,10 @@ class ArchiveComparator : public Comparator {
 
     absl::StatusOr<std::filesystem::path> scratch = context.MakeScratchDir(kind_.name);
     if (!scratch.ok()) return scratch.status();
-    auto hold = std::make_shared<ExtractionHold>(ExtractionHold{
-        TempDir::Adopt(*scratch), BudgetRegistry::Get().For(pair.any().physical()), {}});
-    BudgetRegistry::Get().Register(*scratch, hold->budget);
+    std::shared_ptr<BudgetRegistry> budgets = context.DiffState<BudgetRegistry>("archive-budgets");
+    auto hold = std::make_shared<ExtractionHold>(
+        ExtractionHold{TempDir::Adopt(*scratch), budgets->For(pair.any().physical()), {}});
+    budgets->Register(*scratch, hold->budget);
 
     ExtractOptions options;
     options.format = kind_.format;

@@ -18,7 +18,14 @@ if(NOT TARGET deltascope::proto)
   set_target_properties(deltascope::proto PROPERTIES
     IMPORTED_LOCATION "${_deltascope_prefix}/lib/libdeltascope_proto.a"
     INTERFACE_INCLUDE_DIRECTORIES "${_deltascope_prefix}/include"
-    INTERFACE_LINK_LIBRARIES "protobuf::libprotobuf;gRPC::grpc++")
+    INTERFACE_LINK_LIBRARIES "protobuf::libprotobuf")
+endif()
+if(NOT TARGET deltascope::proto_grpc)
+  add_library(deltascope::proto_grpc STATIC IMPORTED)
+  set_target_properties(deltascope::proto_grpc PROPERTIES
+    IMPORTED_LOCATION "${_deltascope_prefix}/lib/libdeltascope_proto_grpc.a"
+    INTERFACE_INCLUDE_DIRECTORIES "${_deltascope_prefix}/include"
+    INTERFACE_LINK_LIBRARIES "deltascope::proto;gRPC::grpc++")
 endif()
 if(NOT TARGET deltascope::plugin_sdk)
   add_library(deltascope::plugin_sdk STATIC IMPORTED)
@@ -26,7 +33,7 @@ if(NOT TARGET deltascope::plugin_sdk)
     IMPORTED_LOCATION "${_deltascope_prefix}/lib/libdeltascope_plugin_sdk.a"
     INTERFACE_INCLUDE_DIRECTORIES "${_deltascope_prefix}/include"
     INTERFACE_LINK_LIBRARIES
-      "deltascope::proto;gRPC::grpc++;protobuf::libprotobuf;absl::status;absl::statusor;absl::strings;Threads::Threads")
+      "deltascope::proto_grpc;deltascope::proto;gRPC::grpc++;protobuf::libprotobuf;absl::status;absl::statusor;absl::strings;Threads::Threads")
 endif()
 if(DELTASCOPE_PLUGIN_STATIC_LINK)
   deltascope_prefer_static_archives(gRPC::grpc++ protobuf::libprotobuf absl::status absl::statusor

@@ -3,10 +3,20 @@
 #include <algorithm>
 #include <string>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+
 namespace deltascope::plugin {
 
 bool IsValidAction(std::string_view action) {
-  return std::find(std::begin(kActions), std::end(kActions), action) != std::end(kActions);
+  if (action.empty() ||
+      !std::all_of(action.begin(), action.end(), [](char c) { return absl::ascii_islower(c); })) {
+    return false;
+  }
+  changeset::v1::Action parsed;
+  return changeset::v1::Action_Parse(
+             absl::StrCat("ACTION_", absl::AsciiStrToUpper(std::string(action))), &parsed) &&
+         parsed != changeset::v1::ACTION_UNSPECIFIED;
 }
 
 DiffNode MakeNode(std::string_view action, std::string_view item_type, std::string_view summary) {

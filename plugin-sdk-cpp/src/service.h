@@ -20,7 +20,7 @@ namespace pb = ::deltascope::plugin::v1;
 
 // Limits the host enforces on responses; checked here first so that authors see the error.
 inline constexpr size_t kMaxResponseBytes = 16 << 20;
-inline constexpr int kMaxNodeDepth = 64;
+inline constexpr int kMaxNodeDepth = plugin::v1::REPLY_BOUND_MAX_NODE_DEPTH;  // the host's bound
 inline constexpr size_t kMaxChunkBytes = 1 << 20;
 inline constexpr uint32_t kDefaultMaxExamples = 8;
 

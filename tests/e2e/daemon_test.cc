@@ -93,6 +93,47 @@ TEST(DaemonTest, UnreachableDaemonIsOneClearLine) {
   EXPECT_NE(r.err.find("cannot reach deltascoped"), std::string::npos) << r.err;
 }
 
+// One code path (DiffSession) behind both front ends: the same output and the same exit status
+// (the client shows the daemon's Done.exit_status) for no changes, changes and trouble.
+TEST(DaemonTest, ClientAndEmbeddedRunsShareOutputAndExitStatus) {
+  ScratchTree t;
+  MakeSmallPair(t);
+  for (const char* side : {"za", "zb"}) {
+    const std::string code = absl::StrCat(
+        "import io, sys, zipfile\n"
+        "inner = io.BytesIO()\n"
+        "with zipfile.ZipFile(inner, 'w') as z: z.writestr('f.txt', sys.argv[2])\n"
+        "with zipfile.ZipFile(sys.argv[1], 'w') as z: z.writestr('inner.zip', inner.getvalue())\n");
+    t.Mkdir(side);
+    ProcessResult made = RunProcess({std::string(DELTASCOPE_SOURCE_DIR) + "/.venv/bin/python", "-c",
+                                     code, (t / side / "x.zip").string(), side});
+    ASSERT_EQ(made.exit_code, 0) << made.err;
+  }
+  // Archives nested deeper than the config allows are an error diagnostic: exit status 2.
+  t.Write("shallow.yaml", "archives:\n  max_depth: 1\n");
+  TestDaemon daemon(t / "d.sock");
+  ASSERT_TRUE(daemon.ready()) << daemon.process().Stderr();
+  const struct {
+    std::vector<std::string> args;
+    int exit_code;
+  } cases[] = {
+      {{"diff", "a", "a", "--format", "json"}, 0},
+      {{"diff", "a", "b", "a", "--format", "json"}, 1},
+      {{"diff", "za", "zb", "--format", "json", "--config", "shallow.yaml"}, 2},
+  };
+  RunOptions in_tree;
+  in_tree.cwd = t.root();
+  for (const auto& c : cases) {
+    ProcessResult local = RunDeltascope(c.args, in_tree);
+    std::vector<std::string> remote_args = c.args;
+    remote_args.insert(remote_args.end(), {"--daemon", daemon.target()});
+    ProcessResult remote = RunDeltascope(remote_args, in_tree);
+    EXPECT_EQ(local.exit_code, c.exit_code) << local.out << local.err;
+    EXPECT_EQ(remote.exit_code, c.exit_code) << remote.out << remote.err;
+    EXPECT_EQ(remote.out, local.out);
+  }
+}
+
 // A daemon whose answer cannot be read (another version, or not deltascoped at all) is one clear
 // error: never an empty changelog with exit 0, never a client waiting for a stream that stays open.
 TEST(DaemonTest, AnswerThatIsNotAChangesetIsOneClearLine) {

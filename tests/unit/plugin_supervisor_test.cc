@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "daemon/engine/compare_context.h"
 #include "daemon/plugin/host.h"
+#include "daemon/plugin/reply.h"
 #include "daemon/plugin/supervisor.h"
 #include "tests/support/process.h"
 #include "tests/support/tree.h"

@@ -18,9 +18,8 @@ namespace deltascope::plugin {
 using changeset::v1::DiffNode;
 using google::protobuf::Value;
 
-// The actions a node may carry; anything else is rejected by the host.
-inline constexpr std::string_view kActions[] = {"add",  "remove", "modify",
-                                                "move", "copy",   "reorder"};
+// Whether `action` names a value of the protocol's Action enum ("add", "remove", "modify", "move",
+// "copy", "reorder"); anything else is rejected by the host.
 bool IsValidAction(std::string_view action);
 
 // A node with its action ("add", "remove", "modify", ...), item type ("json", ...) and summary.

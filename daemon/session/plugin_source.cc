@@ -1,4 +1,4 @@
-#include "daemon/server/plugin_source.h"
+#include "daemon/session/plugin_source.h"
 
 #include <algorithm>
 #include <cmath>
@@ -151,6 +151,8 @@ std::vector<daemon::v1::PluginInfo> PluginComparatorSource::Plugins() {
   }
   return out;
 }
+
+std::vector<FoundPlugin> PluginComparatorSource::Found() { return generation()->host->found(); }
 
 std::vector<daemon::v1::PluginMetrics> PluginComparatorSource::Metrics() {
   std::shared_ptr<Generation> g = generation();

@@ -1,13 +1,15 @@
-// Where a long-lived server gets its comparators: one registry per request, swapped atomically
-// on reload so in-flight diffs keep the set they started with.
-#ifndef DELTASCOPE_DAEMON_SERVER_COMPARATOR_SOURCE_H_
-#define DELTASCOPE_DAEMON_SERVER_COMPARATOR_SOURCE_H_
+// Where diffs get their comparators: built-ins and plugins. A CLI run opens one; the daemon keeps
+// one warm across requests, swapped atomically on reload so in-flight diffs keep the set they
+// started with.
+#ifndef DELTASCOPE_DAEMON_SESSION_COMPARATOR_SOURCE_H_
+#define DELTASCOPE_DAEMON_SESSION_COMPARATOR_SOURCE_H_
 
 #include <memory>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "daemon/engine/registry.h"
+#include "daemon/plugin/host.h"
 #include "deltascope/daemon/v1/daemon.pb.h"
 
 namespace deltascope {
@@ -22,6 +24,8 @@ class ComparatorSource {
   // What the plugins are doing (empty when the source has no plugins).
   virtual std::vector<daemon::v1::PluginInfo> Plugins() { return {}; }
   virtual std::vector<daemon::v1::PluginMetrics> Metrics() { return {}; }
+  // Every plugin found, usable or not (with its reason).
+  virtual std::vector<FoundPlugin> Found() { return {}; }
 };
 
 // Only the built-in comparators.
@@ -37,4 +41,4 @@ class StdlibComparatorSource : public ComparatorSource {
 
 }  // namespace deltascope
 
-#endif  // DELTASCOPE_DAEMON_SERVER_COMPARATOR_SOURCE_H_
+#endif  // DELTASCOPE_DAEMON_SESSION_COMPARATOR_SOURCE_H_

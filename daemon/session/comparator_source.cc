@@ -1,4 +1,4 @@
-#include "daemon/server/comparator_source.h"
+#include "daemon/session/comparator_source.h"
 
 #include "daemon/stdlib/stdlib.h"
 

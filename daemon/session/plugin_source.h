@@ -1,14 +1,14 @@
 // The daemon's comparators: built-ins plus plugins kept warm across requests. Reload builds a
 // new generation (fresh manifests, fresh processes); requests in flight keep the generation
 // they started with, whose plugins stop when the last of them finishes.
-#ifndef DELTASCOPE_DAEMON_SERVER_PLUGIN_SOURCE_H_
-#define DELTASCOPE_DAEMON_SERVER_PLUGIN_SOURCE_H_
+#ifndef DELTASCOPE_DAEMON_SESSION_PLUGIN_SOURCE_H_
+#define DELTASCOPE_DAEMON_SESSION_PLUGIN_SOURCE_H_
 
 #include <memory>
 #include <mutex>
 
 #include "daemon/plugin/host.h"
-#include "daemon/server/comparator_source.h"
+#include "daemon/session/comparator_source.h"
 
 namespace deltascope {
 
@@ -24,6 +24,7 @@ class PluginComparatorSource : public ComparatorSource {
   absl::Status Reload() override;
   std::vector<daemon::v1::PluginInfo> Plugins() override;
   std::vector<daemon::v1::PluginMetrics> Metrics() override;
+  std::vector<FoundPlugin> Found() override;
 
  private:
   struct Generation {
@@ -46,4 +47,4 @@ class PluginComparatorSource : public ComparatorSource {
 
 }  // namespace deltascope
 
-#endif  // DELTASCOPE_DAEMON_SERVER_PLUGIN_SOURCE_H_
+#endif  // DELTASCOPE_DAEMON_SESSION_PLUGIN_SOURCE_H_
