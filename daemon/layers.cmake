@@ -20,6 +20,7 @@ set(DELTASCOPE_FRONTEND_cli_DEPS session config plugin render stdlib sandbox eng
 # gRPC (<grpcpp/...>, "grpc/...", *.grpc.pb.h) only in the plugin adapter, the server and the
 # daemon client; everywhere else plugins and the daemon are plain C++ and protobuf messages.
 set(DELTASCOPE_GRPC_ALLOWED daemon/plugin/ daemon/server/ daemon/deltascoped.cc
-    cli/daemon_client.h cli/daemon_client.cc cli/daemon_command.cc)
+    cli/daemon_client.h cli/daemon_client.cc cli/daemon_command.cc cli/daemon_connect.h
+    cli/daemon_connect.cc)
 # Headers private to their layer: the plugin adapter's gRPC plumbing.
 set(DELTASCOPE_PRIVATE_HEADERS daemon/plugin/attached.h daemon/plugin/reply.h)
