@@ -40,7 +40,8 @@ struct RenderFlags {
 };
 
 void AddRenderFlags(CLI::App* cmd, RenderFlags& flags) {
-  cmd->add_option("--format", flags.format, "Output format on standard output: markdown or json")
+  cmd->add_option("--format", flags.format,
+                  "Output format on standard output: markdown, json or html")
       ->capture_default_str();
   cmd->add_option("-o,--output", flags.outputs,
                   "Write to [format:]path (repeatable; format from the extension, '-' is stdout)");

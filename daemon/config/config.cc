@@ -173,9 +173,9 @@ absl::Status ParseOutput(const YAML::Node& map, Config& config, const Errors& er
     absl::StatusOr<std::string> name = String(format, "format", errors);
     if (!name.ok()) return name.status();
     const std::string lower = absl::AsciiStrToLower(*name);
-    if (lower != "markdown" && lower != "md" && lower != "json") {
-      return errors.At(format,
-                       absl::StrCat("unknown format '", *name, "' (expected markdown or json)"));
+    if (lower != "markdown" && lower != "md" && lower != "json" && lower != "html") {
+      return errors.At(
+          format, absl::StrCat("unknown format '", *name, "' (expected markdown, json or html)"));
     }
     config.output_format = lower;
   }

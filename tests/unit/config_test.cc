@@ -124,6 +124,12 @@ TEST(ConfigTest, UnknownKeyNamesFileLineAndKnownKeys) {
             std::string::npos);
 }
 
+TEST(ConfigTest, OutputFormatMayBeHtml) {
+  absl::StatusOr<Config> c = ParseConfig("output:\n  format: HTML\n", "c.yaml");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->output_format, "html");
+}
+
 TEST(ConfigTest, WrongTypesNameFileAndLine) {
   EXPECT_EQ(ErrorOf("moves: maybe\n"), "c.yaml:1: 'moves' must be true or false");
   EXPECT_EQ(ErrorOf("plugins:\n  require_signed: yes please\n"),
@@ -135,8 +141,8 @@ TEST(ConfigTest, WrongTypesNameFileAndLine) {
             "c.yaml:2: 'max_depth' must be a whole number of at least 0");
   EXPECT_NE(ErrorOf("archives:\n  max_total_bytes: lots\n").find("c.yaml:2: 'max_total_bytes'"),
             std::string::npos);
-  EXPECT_EQ(ErrorOf("output:\n  format: html\n"),
-            "c.yaml:2: unknown format 'html' (expected markdown or json)");
+  EXPECT_EQ(ErrorOf("output:\n  format: xml\n"),
+            "c.yaml:2: unknown format 'xml' (expected markdown, json or html)");
   EXPECT_EQ(ErrorOf("- just\n- a list\n"), "c.yaml:1: at the top level must be a mapping");
   EXPECT_EQ(ErrorOf("tables:\n  - path: x\n"),
             "c.yaml:2: a 'tables' entry needs 'path' (a regex) and 'key' (columns)");
