@@ -23,6 +23,7 @@ OPEN = r"""(paths => {
     }
   }
   document.activeElement.blur();
+  window.scrollTo(0, 0);  // the sticky toolbar is drawn where the view is
 })"""
 
 

@@ -188,6 +188,15 @@ absl::Status AddExamples(const CsvSide& left, const CsvSide& right, const CsvTab
   };
   if (!added.empty()) SetDetail(node, "rows_added_examples", rows_value(added, *rrows));
   if (!removed.empty()) SetDetail(node, "rows_removed_examples", rows_value(removed, *lrows));
+  // The names of the example rows' columns (each in its file's order), so readers need not count.
+  if ((!added.empty() || !removed.empty()) && right.table.dialect.header) {
+    if (left.table.columns == right.table.columns) {
+      SetDetail(node, "columns", StringList(right.table.columns, kMaxListedColumns));
+    } else if (!d.columns_reordered) {
+      SetDetail(node, "columns_before", StringList(left.table.columns, kMaxListedColumns));
+      SetDetail(node, "columns_after", StringList(right.table.columns, kMaxListedColumns));
+    }
+  }
   if (d.cells.examples.empty()) return absl::OkStatus();
   const std::vector<int> lpos = ColumnPositions(left.table, d.common);
   const std::vector<int> rpos = ColumnPositions(right.table, d.common);

@@ -149,6 +149,9 @@ def test_table_diff_highlights_changed_cells_and_added_rows(example, browser):
         .querySelectorAll('table.rows tr.row-added')).map(tr =>
           Array.from(tr.cells).slice(1).map(td => td.textContent))""")
     assert added == trees["details"]["rows_added_examples"]
+    header = browser.evaluate("""Array.from(t_item(0, 'data/trees.csv')
+        .querySelectorAll('table.rows thead th')).slice(1).map(th => th.textContent)""")
+    assert header == trees["details"]["columns"], header  # the rows' column names, not numbers
     # Text hunks, JSON paths and a move with its source.
     hunk = browser.evaluate("Array.from(t_open(0, 'config/export.ini')"
                             ".querySelectorAll('pre.hunks span')).map(s => s.className)")

@@ -167,8 +167,12 @@
     used.add('rows_added_examples');
     used.add('rows_removed_examples');
     const width = Math.max.apply(null, added.concat(removed).map(function (r) { return r.length; }));
-    let names = list(d.columns_after || d.columns || d.columns_before).map(show);
+    // Each side's rows are in its file's column order: one header fits when the orders agree.
+    const before = list(d.columns || d.columns_before), after = list(d.columns || d.columns_after);
+    const same = before.length === after.length && before.every(function (c, i) { return c === after[i]; });
+    let names = (same || !removed.length ? after : !added.length ? before : []).map(show);
     if (names.length !== width) names = Array.from({length: width}, function (_, i) { return String(i + 1); });
+    else if (d.columns) used.add('columns');
     const t = table([''].concat(names));
     t.className = 'table-diff rows';
     for (const r of removed) markedRow(t.tBodies[0], 'row-removed', '−', r);
