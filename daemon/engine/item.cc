@@ -126,8 +126,8 @@ absl::StatusOr<DirFd> Item::OpenDir() const {
 
 absl::StatusOr<ContentHash> Item::Hash(const std::atomic<bool>* cancel,
                                        std::atomic<uint64_t>* bytes_hashed) const {
-  std::call_once(hash_once_,
-                 [this, cancel, bytes_hashed] { hash_ = ComputeHash(cancel, bytes_hashed); });
+  absl::call_once(hash_once_,
+                  [this, cancel, bytes_hashed] { hash_ = ComputeHash(cancel, bytes_hashed); });
   return hash_;
 }
 
@@ -174,7 +174,7 @@ absl::StatusOr<ContentHash> Item::ComputeHash(const std::atomic<bool>* cancel,
 }
 
 const std::string& Item::MediaType() const {
-  std::call_once(media_once_, [this] {
+  absl::call_once(media_once_, [this] {
     media_type_ = "application/octet-stream";
     if (kind_ != ItemKind::kFile) return;
     absl::StatusOr<UniqueFd> fd = OpenFile(nullptr);

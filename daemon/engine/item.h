@@ -9,11 +9,11 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <utility>
 
+#include "absl/base/call_once.h"
 #include "absl/status/statusor.h"
 #include "daemon/util/dir_fd.h"
 #include "daemon/util/fd.h"
@@ -94,9 +94,11 @@ class Item {
   uint64_t size_ = 0;
   std::string link_target_;
 
-  mutable std::once_flag hash_once_;
+  // absl's, not std's: glibc's pthread_once makes a futex call on every first run, a system
+  // call per file on large trees; absl::call_once wakes only when a thread waits.
+  mutable absl::once_flag hash_once_;
   mutable absl::StatusOr<ContentHash> hash_;
-  mutable std::once_flag media_once_;
+  mutable absl::once_flag media_once_;
   mutable std::string media_type_;
 };
 

@@ -1,13 +1,19 @@
 #include "daemon/engine/task_pool.h"
 
 #include <algorithm>
+#include <atomic>
 
 namespace deltascope {
 
+// Iterations are claimed with an atomic counter, not under the pool's lock: a tree of small
+// files is millions of iterations of a few microseconds, and a lock taken per iteration by every
+// thread made them wait on each other (a futex call per file). The lock guards only the list of
+// open loops and the count of threads working on each one.
 struct TaskPool::Loop {
   size_t n = 0;
-  size_t next = 0;  // first unclaimed iteration
-  size_t done = 0;
+  std::atomic<size_t> next{0};  // first unclaimed iteration
+  std::atomic<size_t> done{0};  // iterations returned
+  int helpers = 0;              // workers holding a pointer to this loop (under mu_)
   const std::function<void(size_t)>* fn = nullptr;
 };
 
@@ -24,6 +30,19 @@ TaskPool::~TaskPool() {
   for (auto& worker : workers_) worker.join();
 }
 
+void TaskPool::RunIterations(Loop& loop) {
+  while (true) {
+    const size_t i = loop.next.fetch_add(1, std::memory_order_relaxed);
+    if (i >= loop.n) return;
+    (*loop.fn)(i);
+    if (loop.done.fetch_add(1, std::memory_order_acq_rel) + 1 == loop.n) {
+      // Under the lock, so the owner cannot check `done` and go to sleep in between.
+      std::lock_guard<std::mutex> lock(mu_);
+      done_cv_.notify_all();
+    }
+  }
+}
+
 void TaskPool::ParallelFor(size_t n, const std::function<void(size_t)>& fn) {
   if (n == 0) return;
   if (workers_.empty() || n == 1) {
@@ -33,19 +52,17 @@ void TaskPool::ParallelFor(size_t n, const std::function<void(size_t)>& fn) {
   Loop loop;
   loop.n = n;
   loop.fn = &fn;
-  std::unique_lock<std::mutex> lock(mu_);
-  open_loops_.push_back(&loop);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    open_loops_.push_back(&loop);
+  }
   work_cv_.notify_all();
   // Help with our own loop only: this bounds stack depth and guarantees progress.
-  while (loop.next < loop.n) {
-    size_t i = loop.next++;
-    if (loop.next == loop.n) std::erase(open_loops_, &loop);
-    lock.unlock();
-    fn(i);
-    lock.lock();
-    ++loop.done;
-  }
-  done_cv_.wait(lock, [&] { return loop.done == loop.n; });
+  RunIterations(loop);
+  std::unique_lock<std::mutex> lock(mu_);
+  std::erase(open_loops_, &loop);
+  // The loop lives on this stack: wait until no worker still holds it.
+  done_cv_.wait(lock, [&] { return loop.done.load() == loop.n && loop.helpers == 0; });
 }
 
 void TaskPool::WorkerMain() {
@@ -55,12 +72,13 @@ void TaskPool::WorkerMain() {
     if (stopping_) return;
     // Newest loop first: depth-first traversal keeps the frontier small.
     Loop* loop = open_loops_.back();
-    size_t i = loop->next++;
-    if (loop->next == loop->n) open_loops_.pop_back();
+    ++loop->helpers;
     lock.unlock();
-    (*loop->fn)(i);
+    RunIterations(*loop);
     lock.lock();
-    if (++loop->done == loop->n) done_cv_.notify_all();
+    // Every iteration is claimed: no one else needs to find this loop.
+    std::erase(open_loops_, loop);
+    if (--loop->helpers == 0) done_cv_.notify_all();
   }
 }
 

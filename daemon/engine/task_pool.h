@@ -30,10 +30,12 @@ class TaskPool {
  private:
   struct Loop;
   void WorkerMain();
+  // Claims and runs iterations of `loop` until none is left unclaimed.
+  void RunIterations(Loop& loop);
 
   std::mutex mu_;
   std::condition_variable work_cv_;  // a loop has unclaimed iterations, or stopping
-  std::condition_variable done_cv_;  // some iteration finished
+  std::condition_variable done_cv_;  // a loop's last iteration finished, or a helper left it
   std::vector<Loop*> open_loops_;    // loops with unclaimed iterations, newest last
   bool stopping_ = false;
   std::vector<std::thread> workers_;
