@@ -408,6 +408,7 @@ bool IsUnder(const std::string& path, const std::string& parent) {
 constexpr char kDescribeMethod[] = "/deltascope.plugin.v1.Comparator/Describe";
 constexpr char kCompareMethod[] = "/deltascope.plugin.v1.Comparator/Compare";
 constexpr char kCompareStreamMethod[] = "/deltascope.plugin.v1.Comparator/CompareStream";
+constexpr char kComparePipeMethod[] = "/deltascope.plugin.v1.Comparator/ComparePipe";
 constexpr char kShutdownMethod[] = "/deltascope.plugin.v1.Comparator/Shutdown";
 constexpr char kHealthCheckMethod[] = "/grpc.health.v1.Health/Check";
 
@@ -428,6 +429,16 @@ absl::StatusOr<CompareReply> ReadCompareReply(grpc::ByteBuffer bytes,
   if (absl::Status s = CheckSize(bytes, limits.bytes); !s.ok()) return s;
   std::string wire = Contiguous(bytes);
   bytes.Clear();  // one copy of the bytes at a time
+  return ReadCompareReply(std::move(wire), request, limits);
+}
+
+absl::StatusOr<CompareReply> ReadCompareReply(std::string wire,
+                                              const pluginpb::CompareRequest& request,
+                                              const ReplyLimits& limits) {
+  if (wire.size() > limits.bytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("reply of ", wire.size(), " bytes is over the limit of ", limits.bytes));
+  }
   CompareReply reply;
   ReplyDecoder decoder(limits);
   if (absl::Status s = decoder.Response(wire, reply.response); !s.ok()) return s;
@@ -500,6 +511,59 @@ std::unique_ptr<grpc::ClientWriter<pluginpb::CompareStreamMessage>> CallCompareS
           grpc::internal::RpcMethod(kCompareStreamMethod,
                                     grpc::internal::RpcMethod::CLIENT_STREAMING),
           &context, reply));
+}
+
+absl::StatusOr<std::vector<PipeReplyBytes>> ReadPipeReplies(const grpc::ByteBuffer& bytes) {
+  const std::string wire = Contiguous(bytes);
+  std::vector<PipeReplyBytes> out;
+  WireReader message(wire);
+  Field f;
+  while (!message.done()) {
+    if (absl::Status s = message.Next(f); !s.ok()) return s;
+    if (f.number != 1) continue;  // a field this host does not know
+    if (f.type != 2) return absl::InvalidArgumentError("malformed pipe reply");
+    PipeReplyBytes reply;
+    WireReader fields(f.bytes);
+    Field g;
+    while (!fields.done()) {
+      if (absl::Status s = fields.Next(g); !s.ok()) return s;
+      const bool varint = g.type == 0, bytes_field = g.type == 2;
+      if ((g.number == 1 || g.number == 3) && !varint) {
+        return absl::InvalidArgumentError("malformed pipe reply");
+      }
+      if ((g.number == 2 || g.number == 4) && !bytes_field) {
+        return absl::InvalidArgumentError("malformed pipe reply");
+      }
+      switch (g.number) {
+        case 1:
+          reply.id = g.varint;
+          break;
+        case 2:
+          reply.response.assign(g.bytes.data(), g.bytes.size());
+          break;
+        case 3:
+          reply.code = static_cast<uint32_t>(g.varint);
+          break;
+        case 4:
+          reply.message.assign(g.bytes.data(), std::min<size_t>(g.bytes.size(), 500));
+          break;
+        default:
+          break;
+      }
+    }
+    out.push_back(std::move(reply));
+  }
+  return out;
+}
+
+std::unique_ptr<grpc::ClientReaderWriter<pluginpb::ComparePipeRequest, grpc::ByteBuffer>>
+OpenComparePipe(grpc::Channel& channel, grpc::ClientContext& context) {
+  return std::unique_ptr<grpc::ClientReaderWriter<pluginpb::ComparePipeRequest, grpc::ByteBuffer>>(
+      grpc::internal::ClientReaderWriterFactory<pluginpb::ComparePipeRequest, grpc::ByteBuffer>::
+          Create(&channel,
+                 grpc::internal::RpcMethod(kComparePipeMethod,
+                                           grpc::internal::RpcMethod::BIDI_STREAMING),
+                 &context));
 }
 
 grpc::Status CallShutdown(grpc::Channel& channel, grpc::ClientContext& context) {

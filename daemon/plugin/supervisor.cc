@@ -13,6 +13,7 @@
 #include "absl/strings/str_format.h"
 #include "daemon/engine/comparator.h"
 #include "daemon/plugin/attached.h"
+#include "daemon/plugin/instance.h"
 #include "daemon/plugin/reply.h"
 #include "daemon/util/fd.h"
 #include "daemon/util/sha256.h"
@@ -24,23 +25,10 @@ namespace {
 constexpr size_t kLatencySamples = 4096;
 constexpr size_t kChunkBytes = 1 << 20;
 
-absl::Status Coded(absl::Status status, const char* code) {
-  return WithDiagnosticCode(std::move(status), code);
-}
-
-std::string Seconds(std::chrono::milliseconds d) {
-  return d.count() % 1000 == 0 ? absl::StrCat(d.count() / 1000, " s")
-                               : absl::StrCat(d.count(), " ms");
-}
+using supervisor_internal::Coded;
+using supervisor_internal::Seconds;
 
 }  // namespace
-
-struct PluginSupervisor::Instance {
-  std::unique_ptr<PluginProcess> process;
-  std::shared_ptr<grpc::Channel> channel;
-  std::unique_ptr<pluginpb::Comparator::Stub> stub;
-  pluginpb::DescribeResponse description;
-};
 
 const char* PluginStateName(PluginState state) {
   switch (state) {
@@ -219,8 +207,10 @@ absl::StatusOr<std::unique_ptr<PluginSupervisor::Instance>> PluginSupervisor::St
   return instance;
 }
 
-absl::StatusOr<std::unique_ptr<PluginSupervisor::Instance>> PluginSupervisor::Acquire(bool* probe) {
+absl::StatusOr<std::unique_ptr<PluginSupervisor::Instance>> PluginSupervisor::Acquire(
+    bool* probe, std::shared_ptr<ComparePipe>* pipe) {
   std::unique_lock<std::mutex> lock(mu_);
+  const auto piped = [&] { return pipe && pipe_support_ != PipeSupport::kNo; };
   const auto busy_until = std::chrono::steady_clock::now() + limits_.call_timeout;
   bool admitted = false;
   // A trial call admitted but not made lets the next caller try.
@@ -243,12 +233,21 @@ absl::StatusOr<std::unique_ptr<PluginSupervisor::Instance>> PluginSupervisor::Ac
     } else if (!*probe && breaker_.tripped()) {
       return Unusable();  // quarantined while this call waited for an instance
     }
-    if (!idle_.empty()) {
-      std::unique_ptr<Instance> instance = std::move(idle_.back());
-      idle_.pop_back();
-      return instance;
+    if (piped()) {
+      // Calls spread over the instances first (as many processes work as without the pipe),
+      // then share them.
+      if (LeasePipe(pipe, /*idle_only=*/true) || PipeIdleInstance(pipe)) return nullptr;
+      if (live_ < limits_.max_instances) break;
+      if (LeasePipe(pipe, /*idle_only=*/false)) return nullptr;
+    } else {
+      if (!idle_.empty()) {
+        std::unique_ptr<Instance> instance = std::move(idle_.back());
+        idle_.pop_back();
+        return instance;
+      }
+      if (live_ < limits_.max_instances) break;
+      if (std::unique_ptr<Instance> instance = UnpipeIdleInstance()) return instance;
     }
-    if (live_ < limits_.max_instances) break;
     // The plugin's capacity is its instances: a call waits for one at most a call's deadline,
     // then the item falls back (every instance hung, say, and the breaker not yet open).
     if (cv_.wait_until(lock, busy_until) == std::cv_status::timeout && idle_.empty() &&
@@ -284,11 +283,20 @@ absl::StatusOr<std::unique_ptr<PluginSupervisor::Instance>> PluginSupervisor::Ac
     return refusal;
   }
   state_ = PluginState::kRunning;
+  if (pipe && pipe_support_ == PipeSupport::kUnknown) {
+    pipe_support_ = (*instance)->ServesPipe() ? PipeSupport::kYes : PipeSupport::kNo;
+  }
+  if (piped() && (*instance)->ServesPipe()) {
+    (*instance)->pipe = std::make_shared<ComparePipe>((*instance)->channel);
+    piped_.push_back(std::move(*instance));
+    LeasePipe(pipe, /*idle_only=*/false);
+  }
   lock.unlock();
   if (restart) {
     Count([](PluginCounters& c) { ++c.restarts; });
     Tell("restart", absl::StrCat("instance ", index, " started after a failure"));
   }
+  if (pipe && *pipe) return nullptr;
   return instance;
 }
 
@@ -393,20 +401,7 @@ grpc::ByteBuffer PluginSupervisor::CallOnce(Instance& instance,
   return response;
 }
 
-absl::StatusOr<pluginpb::CompareResponse> PluginSupervisor::Compare(
-    const pluginpb::CompareRequest& request, const ItemPair& pair, bool content_visible,
-    std::string* cut) {
-  bool probe = false;
-  absl::StatusOr<std::unique_ptr<Instance>> acquired = Acquire(&probe);
-  if (!acquired.ok()) return acquired.status();
-  std::unique_ptr<Instance> instance = std::move(*acquired);
-  const std::string where = pair.path.empty() ? "<root>" : pair.path;
-  bool stream = manifest_.content == ContentDelivery::kStream || !content_visible;
-  auto start = std::chrono::steady_clock::now();
-  grpc::Status status;
-  grpc::ByteBuffer bytes = CallOnce(*instance, request, pair, stream, &status);
-  double ms =
-      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+void PluginSupervisor::CountCall(double ms, bool failed) {
   Count([&](PluginCounters& c) {
     ++c.calls;
     if (c.latencies_ms.size() >= kLatencySamples) {
@@ -414,21 +409,53 @@ absl::StatusOr<pluginpb::CompareResponse> PluginSupervisor::Compare(
     } else {
       c.latencies_ms.push_back(ms);
     }
-    if (!status.ok()) ++c.failures;
+    if (failed) ++c.failures;
   });
+}
+
+absl::StatusOr<pluginpb::CompareResponse> PluginSupervisor::TakeReply(
+    absl::StatusOr<CompareReply> reply, const std::string& where, std::string* cut) {
+  if (!reply.ok()) {
+    return Coded(absl::InvalidArgumentError(absl::StrCat("plugin ", manifest_.name,
+                                                         " sent an invalid response for ", where,
+                                                         ": ", reply.status().message())),
+                 "plugin-invalid-response");
+  }
+  if (cut) *cut = std::move(reply->cut);
+  return std::move(reply->response);
+}
+
+absl::StatusOr<pluginpb::CompareResponse> PluginSupervisor::Compare(
+    const pluginpb::CompareRequest& request, const ItemPair& pair, bool content_visible,
+    std::string* cut) {
+  return CompareOnce(request, pair, content_visible, cut, /*may_retry=*/true);
+}
+
+absl::StatusOr<pluginpb::CompareResponse> PluginSupervisor::CompareOnce(
+    const pluginpb::CompareRequest& request, const ItemPair& pair, bool content_visible,
+    std::string* cut, bool may_retry) {
+  bool probe = false;
+  const bool stream = manifest_.content == ContentDelivery::kStream || !content_visible;
+  std::shared_ptr<ComparePipe> pipe;
+  const bool pipe_wanted = !stream && options_.compare_pipe && !manifest_.attached();
+  absl::StatusOr<std::unique_ptr<Instance>> acquired =
+      Acquire(&probe, pipe_wanted ? &pipe : nullptr);
+  if (!acquired.ok()) return acquired.status();
+  if (pipe) return ComparePiped(std::move(pipe), probe, request, pair, cut, may_retry);
+  std::unique_ptr<Instance> instance = std::move(*acquired);
+  const std::string where = pair.path.empty() ? "<root>" : pair.path;
+  auto start = std::chrono::steady_clock::now();
+  grpc::Status status;
+  grpc::ByteBuffer bytes = CallOnce(*instance, request, pair, stream, &status);
+  CountCall(
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count(),
+      !status.ok());
   if (status.ok()) {
     RecordSuccess(probe);
     // The call went through: whatever fails now is the reply itself.
     absl::StatusOr<CompareReply> reply = ReadCompareReply(std::move(bytes), request, limits_.reply);
     Release(std::move(instance), true);
-    if (!reply.ok()) {
-      return Coded(absl::InvalidArgumentError(absl::StrCat("plugin ", manifest_.name,
-                                                           " sent an invalid response for ", where,
-                                                           ": ", reply.status().message())),
-                   "plugin-invalid-response");
-    }
-    if (cut) *cut = std::move(reply->cut);
-    return std::move(reply->response);
+    return TakeReply(std::move(reply), where, cut);
   }
   if (status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
     // Dead before the item is reported; the sweep for escaped descendants follows off this path.
@@ -512,6 +539,10 @@ absl::StatusOr<grpc::health::v1::HealthCheckResponse> PluginSupervisor::CheckHea
 }
 
 absl::StatusOr<pluginpb::DescribeResponse> PluginSupervisor::Describe() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);  // a piped instance answers for all (shared)
+    if (!piped_.empty()) return piped_.front()->description;
+  }
   absl::StatusOr<std::unique_ptr<Instance>> instance = Acquire(nullptr);
   if (!instance.ok()) return instance.status();
   pluginpb::DescribeResponse description = (*instance)->description;
@@ -520,6 +551,17 @@ absl::StatusOr<pluginpb::DescribeResponse> PluginSupervisor::Describe() {
 }
 
 absl::StatusOr<std::string> PluginSupervisor::Health() {
+  std::shared_ptr<grpc::Channel> shared;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!piped_.empty()) shared = piped_.front()->channel;
+  }
+  if (shared) {
+    absl::StatusOr<grpc::health::v1::HealthCheckResponse> resp =
+        CheckPluginHealth(*shared, std::chrono::seconds(5));
+    if (!resp.ok()) return resp.status();
+    return grpc::health::v1::HealthCheckResponse::ServingStatus_Name(resp->status());
+  }
   absl::StatusOr<std::unique_ptr<Instance>> instance = Acquire(nullptr);
   if (!instance.ok()) return instance.status();
   absl::StatusOr<grpc::health::v1::HealthCheckResponse> resp =
@@ -534,13 +576,20 @@ void PluginSupervisor::Shutdown() {
   {
     std::unique_lock<std::mutex> lock(mu_);
     // Wait (bounded) for calls in flight to hand their instances back.
-    cv_.wait_for(lock, options_.shutdown_grace,
-                 [&] { return static_cast<int>(idle_.size()) == live_; });
+    cv_.wait_for(lock, options_.shutdown_grace, [&] {
+      int unused = static_cast<int>(idle_.size());
+      for (const auto& p : piped_) unused += p->pipe->leases == 0;
+      return unused == live_;
+    });
     instances = std::move(idle_);
     idle_.clear();
+    for (auto& p : piped_) instances.push_back(std::move(p));
+    piped_.clear();
     live_ -= static_cast<int>(instances.size());
   }
   for (auto& instance : instances) {
+    // A call still in flight (past the grace) sees its pipe end; the rest are idle.
+    instance->pipe.reset();
     if (!instance->process) continue;  // attached: not ours to stop
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(500));

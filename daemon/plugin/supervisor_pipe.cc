@@ -1,0 +1,199 @@
+// The supervisor's piped calls (ComparePipe, pipe.h): which instance a call shares, and what
+// happens to the calls in flight when an instance hangs, crashes or breaks its pipe.
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "daemon/plugin/instance.h"
+#include "daemon/plugin/reply.h"
+#include "daemon/plugin/supervisor.h"
+
+namespace deltascope {
+namespace {
+
+using supervisor_internal::Coded;
+using supervisor_internal::Seconds;
+
+// Calls in flight on one instance at most; past it a call waits (or starts an instance).
+constexpr int kPipeWindow = 64;
+
+}  // namespace
+
+bool PluginSupervisor::LeasePipe(std::shared_ptr<ComparePipe>* pipe, bool idle_only) {
+  ComparePipe* best = nullptr;
+  for (const auto& instance : piped_) {
+    ComparePipe* p = instance->pipe.get();
+    if (!best || p->leases < best->leases) best = p;
+  }
+  if (!best || best->leases >= (idle_only ? 1 : kPipeWindow)) return false;
+  ++best->leases;
+  for (const auto& instance : piped_) {
+    if (instance->pipe.get() == best) *pipe = instance->pipe;
+  }
+  return true;
+}
+
+bool PluginSupervisor::PipeIdleInstance(std::shared_ptr<ComparePipe>* pipe) {
+  if (idle_.empty() || !idle_.back()->ServesPipe()) return false;
+  std::unique_ptr<Instance> instance = std::move(idle_.back());
+  idle_.pop_back();
+  instance->pipe = std::make_shared<ComparePipe>(instance->channel);
+  instance->pipe->leases = 1;
+  *pipe = instance->pipe;
+  piped_.push_back(std::move(instance));
+  return true;
+}
+
+std::unique_ptr<PluginSupervisor::Instance> PluginSupervisor::UnpipeIdleInstance() {
+  for (auto it = piped_.begin(); it != piped_.end(); ++it) {
+    if ((*it)->pipe->leases > 0) continue;
+    std::unique_ptr<Instance> instance = std::move(*it);
+    piped_.erase(it);
+    instance->pipe.reset();  // cancels the stream: no call is on it
+    return instance;
+  }
+  return nullptr;
+}
+
+void PluginSupervisor::ReleaseLease(const std::shared_ptr<ComparePipe>& pipe) {
+  std::unique_ptr<Instance> unpiped;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    --pipe->leases;
+    // A plugin whose pipe failed while it lived serves by Compare from now on.
+    if (pipe_support_ == PipeSupport::kNo && pipe->leases == 0) {
+      for (auto it = piped_.begin(); it != piped_.end(); ++it) {
+        if ((*it)->pipe != pipe) continue;
+        unpiped = std::move(*it);
+        piped_.erase(it);
+        break;
+      }
+    }
+  }
+  if (unpiped) {
+    unpiped->pipe.reset();
+    std::lock_guard<std::mutex> lock(mu_);
+    idle_.push_back(std::move(unpiped));
+  }
+  cv_.notify_all();
+}
+
+std::unique_ptr<PluginSupervisor::Instance> PluginSupervisor::TakePipedInstance(
+    const ComparePipe* pipe) {
+  std::unique_ptr<Instance> taken;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto it = piped_.begin(); it != piped_.end(); ++it) {
+      if ((*it)->pipe.get() != pipe) continue;
+      taken = std::move(*it);
+      piped_.erase(it);
+      --live_;
+      break;
+    }
+  }
+  cv_.notify_all();
+  return taken;
+}
+
+void PluginSupervisor::AbandonProbe() {
+  std::lock_guard<std::mutex> lock(mu_);
+  breaker_.ProbeAbandoned();
+}
+
+void PluginSupervisor::JudgePipe(const std::shared_ptr<ComparePipe>& pipe,
+                                 const grpc::Status& status, const std::string& where, bool probe) {
+  ComparePipe::Verdict verdict;
+  std::unique_ptr<Instance> dead = TakePipedInstance(pipe.get());
+  std::string how;
+  if (!dead) {
+    verdict.crashed = "stopped by the host";  // at shutdown, past its grace
+  } else if (dead->process && ProcessDied(*dead, status, &how)) {
+    verdict.crashed = how;
+    verdict.stderr_tail = dead->process->LastStderr(std::chrono::milliseconds(300));
+    Count([](PluginCounters& c) { ++c.crashes; });
+    const std::string what = absl::StrCat("crashed (", how, ") on ", where);
+    Tell("crash", what);
+    RecordFailure(what, probe);
+  } else {
+    // Alive but its pipe failed (a reply over gRPC's limit, a malformed message, a broken
+    // implementation): not the calls' fault. They go again, by Compare from now on.
+    verdict.retry = true;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      pipe_support_ = PipeSupport::kNo;
+    }
+    if (dead->process) dead->process->KillGroupAndReap();
+    const std::string what =
+        absl::StrCat("ComparePipe failed on ", where, ": ", status.error_message().substr(0, 300));
+    Tell("connection-lost", what);
+    RecordFailure(what, probe);
+  }
+  pipe->SetVerdict(std::move(verdict));
+  if (dead) DisposeLater(std::move(dead));
+}
+
+absl::StatusOr<pluginpb::CompareResponse> PluginSupervisor::ComparePiped(
+    std::shared_ptr<ComparePipe> pipe, bool probe, const pluginpb::CompareRequest& request,
+    const ItemPair& pair, std::string* cut, bool may_retry) {
+  const std::string where = pair.path.empty() ? "<root>" : pair.path;
+  const auto start = std::chrono::steady_clock::now();
+  ComparePipe::Outcome out = pipe->Call(request, start + limits_.call_timeout);
+  CountCall(
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count(),
+      out.kind != ComparePipe::Outcome::kReply);
+  ReleaseLease(pipe);
+  switch (out.kind) {
+    case ComparePipe::Outcome::kReply:
+      RecordSuccess(probe);
+      return TakeReply(ReadCompareReply(std::move(out.bytes), request, limits_.reply), where, cut);
+    case ComparePipe::Outcome::kItemError:
+      RecordSuccess(probe);  // the plugin answered, with its own error
+      return Coded(absl::Status(static_cast<absl::StatusCode>(out.status.error_code()),
+                                absl::StrCat("plugin ", manifest_.name, " failed on ", where, ": ",
+                                             out.status.error_message().substr(0, 500))),
+                   "plugin-error");
+    case ComparePipe::Outcome::kTimeout: {
+      // This call hung: the instance dies now (before the item is reported) and the other calls
+      // on it, not at fault, go again.
+      if (!pipe->Claim()) {
+        if (probe) AbandonProbe();
+      } else {
+        std::unique_ptr<Instance> dead = TakePipedInstance(pipe.get());
+        if (dead && dead->process) dead->process->KillGroupAndReap();
+        ComparePipe::Verdict retry;
+        retry.retry = true;
+        pipe->SetVerdict(std::move(retry));
+        Count([](PluginCounters& c) { ++c.timeouts; });
+        const std::string what =
+            absl::StrCat("timed out after ", Seconds(limits_.call_timeout), " on ", where);
+        Tell("timeout", what);
+        RecordFailure(what, probe);
+        if (dead) DisposeLater(std::move(dead));
+      }
+      return Coded(
+          absl::DeadlineExceededError(absl::StrCat("plugin ", manifest_.name, " timed out after ",
+                                                   Seconds(limits_.call_timeout), " on ", where)),
+          "plugin-timeout");
+    }
+    case ComparePipe::Outcome::kBroken:
+      break;
+  }
+  const bool claimed = pipe->Claim();
+  if (claimed) JudgePipe(pipe, out.status, where, probe);
+  const ComparePipe::Verdict verdict = pipe->AwaitVerdict();
+  if (!claimed && probe) AbandonProbe();  // the claimer counted the failure
+  if (verdict.retry && may_retry) {
+    return CompareOnce(request, pair, /*content_visible=*/true, cut, /*may_retry=*/false);
+  }
+  if (verdict.retry) {
+    return Coded(absl::UnavailableError(
+                     absl::StrCat("plugin ", manifest_.name, " failed on ", where,
+                                  ": the instance was stopped twice while the call was in flight")),
+                 "plugin-error");
+  }
+  return Coded(absl::UnavailableError(absl::StrCat(
+                   "plugin ", manifest_.name, " crashed (", verdict.crashed, ") on ", where,
+                   verdict.stderr_tail.empty() ? "" : "; last stderr: ", verdict.stderr_tail)),
+               "plugin-crash");
+}
+
+}  // namespace deltascope
