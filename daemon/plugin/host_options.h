@@ -33,6 +33,7 @@ using PluginEventSink = std::function<void(const PluginEvent&)>;
 
 struct PluginCounters {
   uint64_t calls = 0, failures = 0, timeouts = 0, crashes = 0, restarts = 0;
+  uint64_t piped = 0;  // of the calls, those made on a ComparePipe
   int instances = 0;
   std::vector<double> latencies_ms;  // bounded reservoir of recent call latencies
 };

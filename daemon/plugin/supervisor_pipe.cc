@@ -140,6 +140,7 @@ absl::StatusOr<pluginpb::CompareResponse> PluginSupervisor::ComparePiped(
   CountCall(
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count(),
       out.kind != ComparePipe::Outcome::kReply);
+  Count([](PluginCounters& c) { ++c.piped; });
   ReleaseLease(pipe);
   switch (out.kind) {
     case ComparePipe::Outcome::kReply:
