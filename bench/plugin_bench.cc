@@ -2,11 +2,14 @@
 // against an in-process comparator call and against gRPC's own floor (an empty health-check
 // call on the same instance), unsandboxed and sandboxed; throughput through one instance and
 // through the pool; start-up (spawn to ready) with and without the sandbox; and deadline
-// precision. Prints "key value..." lines for bench/bench.py.
+// precision; items per second through one instance by ComparePipe vs one Compare RPC per item.
+// Prints "key value..." lines for bench/bench.py.
 //
 //   plugin_bench MANIFEST_DIR [--quick]   (the folder holding the benchmark plugins' manifests)
 //   plugin_bench MANIFEST_DIR --startup-only RUNS   (the C++ plugin's start-up only, with samples)
 #include <algorithm>
+#include <atomic>
+#include <functional>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -48,12 +51,14 @@ ItemPair MakePair(const TempDir& dir, const std::string& ext) {
 
 // A host for one manifest; `content_root` is what a standard-sandboxed plugin may read.
 std::unique_ptr<PluginHost> Host(const std::filesystem::path& manifest, SandboxMode mode,
-                                 const std::filesystem::path& content_root = {}) {
+                                 const std::filesystem::path& content_root = {},
+                                 const std::function<void(HostOptions&)>& tweak = {}) {
   PluginSearchOptions search;
   search.plugin_dirs = {manifest};
   search.use_environment = search.use_user_dir = search.use_system_dir = false;
   HostOptions options;
   options.sandbox = mode;
+  if (tweak) tweak(options);
   if (!content_root.empty()) options.content_roots = {content_root};
   options.crash_budget = 1000;  // the deadline benchmark kills the same plugin repeatedly
   absl::StatusOr<std::unique_ptr<PluginHost>> host =
@@ -159,6 +164,43 @@ void Throughput(Comparator& plugin, const ItemPair& pair, int threads, int per_t
   std::fflush(stdout);
 }
 
+// Items per second through ONE instance (max_instances capped to 1) with `threads` callers, by
+// ComparePipe or by one Compare RPC per item: "instance_items_per_s pipe-8 RATE".
+void OneInstance(const std::filesystem::path& manifest, const ItemPair& pair, bool pipe,
+                 int threads, int per_thread) {
+  std::unique_ptr<PluginHost> host =
+      Host(manifest, SandboxMode::kOff, {}, [pipe](HostOptions& options) {
+        options.compare_pipe = pipe;
+        options.limit_ceiling = *ParseLimitCeiling("max_instances=1", "plugin_bench");
+      });
+  std::shared_ptr<Comparator> ini = Registered(*host, "ini");
+  DiffOptions options;
+  CompareContext context(options, Scratch());
+  for (int i = 0; i < 200; ++i) (void)ini->Compare(pair, context);  // warm
+  auto t0 = Clock::now();
+  std::vector<std::thread> workers;
+  std::atomic<int> failed{0};
+  for (int t = 0; t < threads; ++t) {
+    workers.emplace_back([&] {
+      for (int i = 0; i < per_thread; ++i) failed += !ini->Compare(pair, context).ok();
+    });
+  }
+  for (auto& w : workers) w.join();
+  const double s = Us(Clock::now() - t0) / 1e6;
+  if (failed > 0) {
+    std::fprintf(stderr, "%d calls failed\n", failed.load());
+    std::exit(1);
+  }
+  const PluginCounters counters = host->supervisors()[0]->counters();
+  if ((counters.piped > 0) != pipe) {
+    std::fprintf(stderr, "the pipe was %sused\n", pipe ? "not " : "");
+    std::exit(1);
+  }
+  std::printf("instance_items_per_s %s-%d %.0f\n", pipe ? "pipe" : "unary", threads,
+              threads * per_thread / s);
+  std::fflush(stdout);
+}
+
 // Deadline precision: time from a hung plugin's deadline to its item being reported. The
 // instance is started before the clock runs (Describe), so only the call is timed.
 void Deadline(const std::filesystem::path& manifest, const TempDir& tmp, int runs) {
@@ -206,6 +248,13 @@ int Main(const std::filesystem::path& dir, bool quick, int startup_only) {
     PrintLatencies("grpc_empty_us", "cpp-off", HealthLatencies(*cpp->supervisors()[0], calls));
     Throughput(*ini, pair, 1, calls);
     Throughput(*ini, pair, 2, calls);
+  }
+  // One instance, unary vs pipelined, at the engine's usual callers (--jobs: 2 on 2 cores, up to
+  // 4 per core) and more.
+  for (int threads : {1, 2, 8, 32}) {
+    const int total = quick ? 2000 : 40000;
+    OneInstance(ini_manifest, pair, false, threads, std::max(1, total / 4 / threads));
+    OneInstance(ini_manifest, pair, true, threads, std::max(1, total / threads));
   }
   for (SandboxMode mode : {SandboxMode::kStandard, SandboxMode::kStrict}) {
     std::unique_ptr<PluginHost> cpp = Host(ini_manifest, mode, tmp->path());

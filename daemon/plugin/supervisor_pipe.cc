@@ -185,11 +185,11 @@ absl::StatusOr<pluginpb::CompareResponse> PluginSupervisor::ComparePiped(
   if (verdict.retry && may_retry) {
     return CompareOnce(request, pair, /*content_visible=*/true, cut, /*may_retry=*/false);
   }
-  if (verdict.retry) {
-    return Coded(absl::UnavailableError(
-                     absl::StrCat("plugin ", manifest_.name, " failed on ", where,
-                                  ": the instance was stopped twice while the call was in flight")),
-                 "plugin-error");
+  if (verdict.retry) {  // made again, and again in flight where another call hung
+    return Coded(absl::DeadlineExceededError(absl::StrCat(
+                     "plugin ", manifest_.name, " timed out on ", where,
+                     ": its instance was stopped twice, for other calls, while it waited")),
+                 "plugin-timeout");
   }
   return Coded(absl::UnavailableError(absl::StrCat(
                    "plugin ", manifest_.name, " crashed (", verdict.crashed, ") on ", where,

@@ -1,0 +1,95 @@
+// ComparePipe through the CLI, real plugin processes: byte-identical to one Compare per item,
+// and a hang and a crash in the middle of a pipeline of many items lose nothing (each item is
+// described, by the plugin or by the built-in fallback with the plugin's diagnostic).
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "nlohmann/json.hpp"
+#include "tests/support/changeset_json.h"
+#include "tests/support/process.h"
+#include "tests/support/tree.h"
+
+namespace deltascope::testing {
+namespace {
+
+using Json = nlohmann::json;
+
+TEST(PluginPipeTest, PipelinedOutputIsByteIdenticalToOneCallPerItem) {
+  ScratchTree t;
+  for (const char* kind : {"pipe", "unary"}) {
+    t.Write(absl::StrCat("plugins-", kind, "/stdlib-oop.plugin.yaml"),
+            absl::StrCat("name: stdlib-oop\nversion: 1.0\ncommand: ",
+                         BinPath("deltascope-stdlib-plugin"),
+                         std::string(kind) == "unary" ? "\nenv: {STDLIB_PLUGIN_NO_PIPE: 1}" : "",
+                         "\ncomparators:\n  - name: text-oop\n    media_types: [text/plain]\n",
+                         "    position: {before: zip}\nsandbox: off\n"));
+  }
+  for (int i = 0; i < 300; ++i) {
+    const std::string name = absl::StrCat("d", i % 7, "/f", i, ".txt");
+    if (i % 11 != 0) t.Write("a/" + name, absl::StrCat("line one\nline ", i, "\nend\n"));
+    if (i % 13 != 0) {
+      t.Write("b/" + name, absl::StrCat("line one\nline ", i % 3 ? i : i + 1, "\nend\n"));
+    }
+  }
+  const auto run = [&](const std::vector<std::string>& extra) {
+    std::vector<std::string> args = {"diff",   (t / "a").string(), (t / "b").string(),
+                                     "--format", "json",           "--jobs",
+                                     "8"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return RunDeltascope(args);
+  };
+  ProcessResult piped = run({"--comparators", "text-oop,text", "--plugin-dir",
+                             (t / "plugins-pipe").string()});
+  ProcessResult unary = run({"--comparators", "text-oop,text", "--plugin-dir",
+                             (t / "plugins-unary").string()});
+  ProcessResult in_process = run({"--comparators", "text"});
+  ASSERT_EQ(piped.exit_code, 1) << piped.err;
+  EXPECT_EQ(piped.out, unary.out);
+  EXPECT_EQ(piped.out, in_process.out);
+  EXPECT_EQ(Json::parse(piped.out)["diagnostics"].size(), 0u) << piped.out;
+}
+
+// One run with an item that hangs among 200, one with an item that crashes the plugin: the hung
+// item alone falls back (the calls in flight with it are made again); a crash takes the calls in
+// flight on that instance with it, and each of those falls back with plugin-crash.
+TEST(PluginPipeTest, AHangOrACrashInAPipelineLosesNoItem) {
+  for (const std::string fault : {"hang", "crash"}) {
+    ScratchTree t;
+    t.Write("plugins/bad.plugin.yaml",
+            absl::StrCat("name: bad\nversion: 1\ncommand: ", BinPath("deltascope-test-plugin"),
+                         "\nenv: {BAD_MODE: by-name}\ncomparators:\n  - name: bad\n",
+                         "    extensions: [.bad]\nlimits: {call_timeout: 3s, max_instances: 1}\n",
+                         "sandbox: off\n"));
+    std::set<std::string> names = {fault + ".bad"};
+    for (int i = 0; i < 200; ++i) names.insert(absl::StrCat("f", i, ".bad"));
+    for (const std::string& name : names) {
+      t.Write("a/" + name, "one\n");
+      t.Write("b/" + name, "two\n");
+    }
+    ProcessResult r = RunDeltascope({"diff", (t / "a").string(), (t / "b").string(), "--format",
+                                     "json", "--jobs", "8", "--plugin-dir",
+                                     (t / "plugins").string()});
+    ASSERT_EQ(r.exit_code, 1) << r.err;
+    Json cs = Json::parse(r.out);
+    std::map<std::string, Json> nodes = NodesByPath(cs);
+    std::map<std::string, std::string> codes;
+    for (const Json& d : cs["diagnostics"]) codes[d["path"]] = d["code"];
+    for (const std::string& name : names) {
+      ASSERT_EQ(nodes.count(name), 1u) << name << "\n" << r.out;  // every item described
+      // By the plugin, or by the built-in fallback when the plugin failed on it.
+      EXPECT_EQ(nodes[name]["comparator"] == "bad", codes.count(name) == 0) << name;
+    }
+    if (fault == "hang") {
+      EXPECT_EQ(codes, (std::map<std::string, std::string>{{"hang.bad", "plugin-timeout"}}))
+          << r.out;
+    } else {
+      EXPECT_EQ(codes["crash.bad"], "plugin-crash");
+      for (const auto& [path, code] : codes) EXPECT_EQ(code, "plugin-crash") << path;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace deltascope::testing
