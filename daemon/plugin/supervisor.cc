@@ -237,6 +237,11 @@ absl::StatusOr<std::unique_ptr<PluginSupervisor::Instance>> PluginSupervisor::Ac
       // Calls spread over the instances first (as many processes work as without the pipe),
       // then share them.
       if (LeasePipe(pipe, /*idle_only=*/true) || PipeIdleInstance(pipe)) return nullptr;
+      if (!idle_.empty()) {  // one that does not serve the pipe: the call goes by Compare
+        std::unique_ptr<Instance> instance = std::move(idle_.back());
+        idle_.pop_back();
+        return instance;
+      }
       if (live_ < limits_.max_instances) break;
       if (LeasePipe(pipe, /*idle_only=*/false)) return nullptr;
     } else {
@@ -283,7 +288,7 @@ absl::StatusOr<std::unique_ptr<PluginSupervisor::Instance>> PluginSupervisor::Ac
     return refusal;
   }
   state_ = PluginState::kRunning;
-  if (pipe && pipe_support_ == PipeSupport::kUnknown) {
+  if (pipe_support_ == PipeSupport::kUnknown) {
     pipe_support_ = (*instance)->ServesPipe() ? PipeSupport::kYes : PipeSupport::kNo;
   }
   if (piped() && (*instance)->ServesPipe()) {
