@@ -9,12 +9,12 @@
 //   plugin_bench MANIFEST_DIR --startup-only RUNS   (the C++ plugin's start-up only, with samples)
 #include <algorithm>
 #include <atomic>
-#include <functional>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <thread>
 
 #include "daemon/engine/compare_context.h"

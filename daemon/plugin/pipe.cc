@@ -36,16 +36,30 @@ ComparePipe::Outcome ComparePipe::Call(const pluginpb::CompareRequest& request,
   call->set_id(id);
   *call->mutable_request() = request;
   if (outbox_.calls_size() == 1) writer_cv_.notify_one();
+  Outcome outcome;
   if (!slot->cv.wait_until(lock, deadline, [&] { return slot->done; })) {
     slots_.erase(id);
-    return Outcome::Of(Outcome::kTimeout);
+    outcome = Outcome::Of(Outcome::kTimeout);
+  } else {
+    outcome = std::move(slot->outcome);
   }
-  return std::move(slot->outcome);
+  outcome.id = id;
+  return outcome;
 }
 
 bool ComparePipe::broken() const {
   std::lock_guard<std::mutex> lock(mu_);
   return broken_;
+}
+
+uint64_t ComparePipe::oldest_at_end() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return oldest_at_end_;
+}
+
+size_t ComparePipe::in_flight_at_end() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return in_flight_at_end_;
 }
 
 bool ComparePipe::Claim() {
@@ -127,6 +141,10 @@ void ComparePipe::EndLocked(const grpc::Status& why) {
   if (!broken_ || end_status_.ok()) {
     // The first reason sticks; a stream that ended without an error still ends the pipe.
     end_status_ = why.ok() ? grpc::Status(grpc::StatusCode::UNAVAILABLE, "the pipe ended") : why;
+  }
+  if (!broken_ && !slots_.empty()) {
+    oldest_at_end_ = slots_.begin()->first;
+    in_flight_at_end_ = slots_.size();
   }
   broken_ = true;
   stop_writer_ = true;

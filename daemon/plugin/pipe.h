@@ -37,6 +37,7 @@ class ComparePipe {
     enum Kind { kReply, kItemError, kTimeout, kBroken } kind = kBroken;
     std::string bytes;    // kReply: the CompareResponse, unread
     grpc::Status status;  // kItemError: the plugin's error; kBroken: why the stream ended
+    uint64_t id = 0;      // the call's id on this stream
 
     static Outcome Of(Kind kind, grpc::Status status = grpc::Status::OK, std::string bytes = "") {
       Outcome o;
@@ -53,13 +54,17 @@ class ComparePipe {
 
   // Whether the stream has ended (a call now would get kBroken at once).
   bool broken() const;
+  // The oldest call in flight when the stream ended (0: none), and how many were.
+  uint64_t oldest_at_end() const;
+  size_t in_flight_at_end() const;
 
   // What happens to the calls that were in flight when the stream broke is decided once, by the
   // first caller that claims it; the others wait for that verdict.
   struct Verdict {
-    bool retry = false;       // not these calls' fault: each may be made again elsewhere
-    std::string crashed;      // else how the process ended ("killed by signal 11 (SIGSEGV)")
+    bool retry = false;       // each call is made again, alone (by Compare)
+    std::string crashed;      // how the process ended ("killed by signal 11 (SIGSEGV)"), or ""
     std::string stderr_tail;  // and the last lines of its stderr
+    uint64_t blamed = 0;      // after a crash, the call that reports it (the oldest in flight)
   };
   bool Claim();
   void SetVerdict(Verdict verdict);
@@ -92,6 +97,8 @@ class ComparePipe {
   bool broken_ = false;
   bool stop_writer_ = false;
   grpc::Status end_status_;
+  uint64_t oldest_at_end_ = 0;
+  size_t in_flight_at_end_ = 0;
 
   std::mutex verdict_mu_;
   std::condition_variable verdict_cv_;

@@ -236,13 +236,16 @@ absl::StatusOr<std::unique_ptr<PluginSupervisor::Instance>> PluginSupervisor::Ac
     if (piped()) {
       // Calls spread over the instances first (as many processes work as without the pipe),
       // then share them.
-      if (LeasePipe(pipe, /*idle_only=*/true) || PipeIdleInstance(pipe)) return nullptr;
-      if (!idle_.empty()) {  // one that does not serve the pipe: the call goes by Compare
+      const bool yield = exclusive_waiting_ > 0;  // free instances go to those first
+      if (LeasePipe(pipe, /*idle_only=*/true) || (!yield && PipeIdleInstance(pipe))) {
+        return nullptr;
+      }
+      if (!yield && !idle_.empty()) {  // one that does not serve the pipe: by Compare
         std::unique_ptr<Instance> instance = std::move(idle_.back());
         idle_.pop_back();
         return instance;
       }
-      if (live_ < limits_.max_instances) break;
+      if (!yield && live_ < limits_.max_instances) break;
       if (LeasePipe(pipe, /*idle_only=*/false)) return nullptr;
     } else {
       if (!idle_.empty()) {
@@ -255,8 +258,11 @@ absl::StatusOr<std::unique_ptr<PluginSupervisor::Instance>> PluginSupervisor::Ac
     }
     // The plugin's capacity is its instances: a call waits for one at most a call's deadline,
     // then the item falls back (every instance hung, say, and the breaker not yet open).
-    if (cv_.wait_until(lock, busy_until) == std::cv_status::timeout && idle_.empty() &&
-        live_ >= limits_.max_instances) {
+    const bool exclusive = !piped();
+    exclusive_waiting_ += exclusive;
+    const std::cv_status waited = cv_.wait_until(lock, busy_until);
+    exclusive_waiting_ -= exclusive;
+    if (waited == std::cv_status::timeout && idle_.empty() && live_ >= limits_.max_instances) {
       if (probe && *probe) breaker_.ProbeAbandoned();
       return Coded(absl::ResourceExhaustedError(absl::StrCat(
                        "plugin ", manifest_.name, " is busy: its ", limits_.max_instances,
@@ -432,21 +438,21 @@ absl::StatusOr<pluginpb::CompareResponse> PluginSupervisor::TakeReply(
 
 absl::StatusOr<pluginpb::CompareResponse> PluginSupervisor::Compare(
     const pluginpb::CompareRequest& request, const ItemPair& pair, bool content_visible,
-    std::string* cut) {
-  return CompareOnce(request, pair, content_visible, cut, /*may_retry=*/true);
+    std::string* cut, std::string* crash_note) {
+  return CompareOnce(request, pair, content_visible, cut, crash_note, /*alone=*/false);
 }
 
 absl::StatusOr<pluginpb::CompareResponse> PluginSupervisor::CompareOnce(
     const pluginpb::CompareRequest& request, const ItemPair& pair, bool content_visible,
-    std::string* cut, bool may_retry) {
+    std::string* cut, std::string* crash_note, bool alone) {
   bool probe = false;
   const bool stream = manifest_.content == ContentDelivery::kStream || !content_visible;
   std::shared_ptr<ComparePipe> pipe;
-  const bool pipe_wanted = !stream && options_.compare_pipe && !manifest_.attached();
+  const bool pipe_wanted = !stream && !alone && options_.compare_pipe && !manifest_.attached();
   absl::StatusOr<std::unique_ptr<Instance>> acquired =
       Acquire(&probe, pipe_wanted ? &pipe : nullptr);
   if (!acquired.ok()) return acquired.status();
-  if (pipe) return ComparePiped(std::move(pipe), probe, request, pair, cut, may_retry);
+  if (pipe) return ComparePiped(std::move(pipe), probe, request, pair, cut, crash_note);
   std::unique_ptr<Instance> instance = std::move(*acquired);
   const std::string where = pair.path.empty() ? "<root>" : pair.path;
   auto start = std::chrono::steady_clock::now();

@@ -71,9 +71,12 @@ class PluginSupervisor {
   // nothing). Errors carry a diagnostic code (WithDiagnosticCode): plugin-timeout, plugin-crash,
   // plugin-error, plugin-invalid-response, plugin-quarantined, plugin-unavailable, plugin-busy
   // (every instance stayed in calls for a call's deadline while this one waited).
+  // `crash_note`: a plugin-crash diagnostic to report besides the answer ("" when none): the
+  // plugin crashed while this call was in flight on a pipe, and the call was made again alone.
   absl::StatusOr<pluginpb::CompareResponse> Compare(const pluginpb::CompareRequest& request,
                                                     const ItemPair& pair, bool content_visible,
-                                                    std::string* cut = nullptr);
+                                                    std::string* cut = nullptr,
+                                                    std::string* crash_note = nullptr);
 
   // Starts an instance if none runs and describes it (for `plugins check`).
   absl::StatusOr<pluginpb::DescribeResponse> Describe();
@@ -101,22 +104,24 @@ class PluginSupervisor {
   bool PipeIdleInstance(std::shared_ptr<ComparePipe>* pipe);
   std::unique_ptr<Instance> UnpipeIdleInstance();
   void ReleaseLease(const std::shared_ptr<ComparePipe>& pipe);
-  // The piped call; `may_retry`: a call whose instance was stopped for another call's fault is
-  // made again once.
+  // The piped call. A call whose instance died for another call's fault (or an unknown one) is
+  // made again alone: by Compare, on an instance of its own.
   absl::StatusOr<pluginpb::CompareResponse> ComparePiped(std::shared_ptr<ComparePipe> pipe,
                                                          bool probe,
                                                          const pluginpb::CompareRequest& request,
                                                          const ItemPair& pair, std::string* cut,
-                                                         bool may_retry);
+                                                         std::string* crash_note);
   // The first caller to see a pipe end decides for all its calls (ComparePipe::Verdict): a
   // crash, or a retry elsewhere. Takes the instance out of the pool and disposes of it.
   void JudgePipe(const std::shared_ptr<ComparePipe>& pipe, const grpc::Status& status,
                  const std::string& where, bool probe);
   std::unique_ptr<Instance> TakePipedInstance(const ComparePipe* pipe);
   void AbandonProbe();  // a trial call whose outcome another call reported
+  // `alone`: by Compare on an instance of its own (never on a pipe).
   absl::StatusOr<pluginpb::CompareResponse> CompareOnce(const pluginpb::CompareRequest& request,
                                                         const ItemPair& pair, bool content_visible,
-                                                        std::string* cut, bool may_retry);
+                                                        std::string* cut, std::string* crash_note,
+                                                        bool alone);
   // The reply of a call that went through, read under the plugin's limits (reply.h), or the
   // plugin-invalid-response error.
   absl::StatusOr<pluginpb::CompareResponse> TakeReply(absl::StatusOr<CompareReply> reply,
@@ -159,6 +164,8 @@ class PluginSupervisor {
   std::vector<std::unique_ptr<Instance>> idle_;
   std::vector<std::unique_ptr<Instance>> piped_;  // serving ComparePipe, shared by calls
   enum class PipeSupport { kUnknown, kYes, kNo } pipe_support_ = PipeSupport::kUnknown;
+  // Calls waiting for an instance of their own: piped calls leave them free instances first.
+  int exclusive_waiting_ = 0;
   int live_ = 0;
   int next_index_ = 0;
   PluginState state_ = PluginState::kAvailable;

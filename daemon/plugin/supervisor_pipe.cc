@@ -107,10 +107,18 @@ void PluginSupervisor::JudgePipe(const std::shared_ptr<ComparePipe>& pipe,
   if (!dead) {
     verdict.crashed = "stopped by the host";  // at shutdown, past its grace
   } else if (dead->process && ProcessDied(*dead, status, &how)) {
+    // One call in flight: it crashed the plugin. Several: which one is unknown, so each is made
+    // again alone (the culprit then crashes a process by itself).
+    const bool alone = pipe->in_flight_at_end() <= 1;
+    verdict.retry = !alone;
+    verdict.blamed = pipe->oldest_at_end();
     verdict.crashed = how;
     verdict.stderr_tail = dead->process->LastStderr(std::chrono::milliseconds(300));
     Count([](PluginCounters& c) { ++c.crashes; });
-    const std::string what = absl::StrCat("crashed (", how, ") on ", where);
+    const std::string what =
+        alone ? absl::StrCat("crashed (", how, ") on ", where)
+              : absl::StrCat("crashed (", how, ") with ", pipe->in_flight_at_end(),
+                             " calls in flight on its pipe, ", where, " among them");
     Tell("crash", what);
     RecordFailure(what, probe);
   } else {
@@ -133,7 +141,7 @@ void PluginSupervisor::JudgePipe(const std::shared_ptr<ComparePipe>& pipe,
 
 absl::StatusOr<pluginpb::CompareResponse> PluginSupervisor::ComparePiped(
     std::shared_ptr<ComparePipe> pipe, bool probe, const pluginpb::CompareRequest& request,
-    const ItemPair& pair, std::string* cut, bool may_retry) {
+    const ItemPair& pair, std::string* cut, std::string* crash_note) {
   const std::string where = pair.path.empty() ? "<root>" : pair.path;
   const auto start = std::chrono::steady_clock::now();
   ComparePipe::Outcome out = pipe->Call(request, start + limits_.call_timeout);
@@ -182,14 +190,17 @@ absl::StatusOr<pluginpb::CompareResponse> PluginSupervisor::ComparePiped(
   if (claimed) JudgePipe(pipe, out.status, where, probe);
   const ComparePipe::Verdict verdict = pipe->AwaitVerdict();
   if (!claimed && probe) AbandonProbe();  // the claimer counted the failure
-  if (verdict.retry && may_retry) {
-    return CompareOnce(request, pair, /*content_visible=*/true, cut, /*may_retry=*/false);
-  }
-  if (verdict.retry) {  // made again, and again in flight where another call hung
-    return Coded(absl::DeadlineExceededError(absl::StrCat(
-                     "plugin ", manifest_.name, " timed out on ", where,
-                     ": its instance was stopped twice, for other calls, while it waited")),
-                 "plugin-timeout");
+  if (verdict.retry) {
+    // A crash is reported once, on the oldest call in flight (the likeliest cause), as a note
+    // beside its answer; whichever call really crashes the plugin crashes it again, alone.
+    if (!verdict.crashed.empty() && verdict.blamed == out.id && crash_note) {
+      *crash_note =
+          absl::StrCat("plugin ", manifest_.name, " crashed (", verdict.crashed, ") while ", where,
+                       " was in flight on its pipe",
+                       verdict.stderr_tail.empty() ? "" : "; last stderr: ", verdict.stderr_tail,
+                       "; compared again alone");
+    }
+    return CompareOnce(request, pair, /*content_visible=*/true, cut, nullptr, /*alone=*/true);
   }
   return Coded(absl::UnavailableError(absl::StrCat(
                    "plugin ", manifest_.name, " crashed (", verdict.crashed, ") on ", where,

@@ -2,6 +2,7 @@
 // parity test: the same comparator in-process and behind the plugin protocol must give
 // byte-identical changesets.
 #include <cstdlib>
+
 #include "daemon/engine/compare_context.h"
 #include "daemon/stdlib/stdlib.h"
 #include "daemon/util/temp_dir.h"

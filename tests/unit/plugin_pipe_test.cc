@@ -92,9 +92,7 @@ class PipeTest : public ::testing::Test {
     return results;
   }
 
-  bool HangLogged() {
-    return absl::StrContains(ReadFile(t_ / "faults.log"), "hang hang.bad\n");
-  }
+  bool HangLogged() { return absl::StrContains(ReadFile(t_ / "faults.log"), "hang hang.bad\n"); }
 
   ScratchTree t_;
   const std::string marker_ = absl::StrCat("pipe-marker-", ::getpid());
@@ -118,7 +116,8 @@ TEST_F(PipeTest, APluginThatServesThePipeGetsEveryCallOnItAndOneInstance) {
   ASSERT_TRUE(d.ok()) << d.status();
   EXPECT_TRUE(ServesPipe(*d));
   std::atomic<int> calls{0};
-  std::vector<std::string> results = Hammer(8, [&] { return ++calls > 0; }, 25);
+  std::vector<std::string> results = Hammer(
+      8, [&] { return ++calls > 0; }, 25);
   ASSERT_EQ(results.size(), 200u);
   for (const std::string& r : results) EXPECT_EQ(r, "ok");
   EXPECT_EQ(s->counters().calls, 200u);
@@ -135,7 +134,8 @@ TEST_F(PipeTest, AnOldStylePluginIsCalledByCompare) {
   absl::StatusOr<pluginpb::DescribeResponse> d = s->Describe();
   ASSERT_TRUE(d.ok()) << d.status();
   EXPECT_FALSE(ServesPipe(*d));
-  std::vector<std::string> results = Hammer(4, [] { return true; }, 10);
+  std::vector<std::string> results = Hammer(
+      4, [] { return true; }, 10);
   ASSERT_EQ(results.size(), 40u);
   for (const std::string& r : results) EXPECT_EQ(r, "ok");
   EXPECT_EQ(s->counters().calls, 40u);
@@ -145,7 +145,8 @@ TEST_F(PipeTest, AnOldStylePluginIsCalledByCompare) {
 TEST_F(PipeTest, TheHostMayKeepCompareWithAPluginThatServesThePipe) {
   options_.compare_pipe = false;
   std::shared_ptr<PluginSupervisor> s = Start("ok", "60s");
-  std::vector<std::string> results = Hammer(4, [] { return true; }, 10);
+  std::vector<std::string> results = Hammer(
+      4, [] { return true; }, 10);
   for (const std::string& r : results) EXPECT_EQ(r, "ok");
   EXPECT_EQ(s->counters().calls, 40u);
   EXPECT_EQ(s->counters().piped, 0u);
@@ -163,7 +164,8 @@ TEST_F(PipeTest, AHangInAPipelineFailsOnlyItsOwnItem) {
   });
   for (int i = 0; i < 6000 && !HangLogged(); ++i) ::usleep(10000);  // the call is in the plugin
   ASSERT_TRUE(HangLogged());
-  std::vector<std::string> results = Hammer(8, [&] { return hang_done.load(); }, 5);
+  std::vector<std::string> results = Hammer(
+      8, [&] { return hang_done.load(); }, 5);
   hung.join();
   EXPECT_EQ(hang, "plugin-timeout: plugin bad-by-name timed out after 2 s on hang.bad");
   for (const std::string& r : results) EXPECT_EQ(r, "ok");
@@ -172,8 +174,9 @@ TEST_F(PipeTest, AHangInAPipelineFailsOnlyItsOwnItem) {
   EXPECT_EQ(s->state(), PluginState::kRunning);  // a new instance serves the rest
 }
 
-// A crash takes the calls in flight on that instance with it: each fails with plugin-crash (the
-// engine falls back), none is lost, the crash is counted once, and a new instance serves on.
+// A crash takes the calls in flight on that instance with it: which one crashed it is unknown,
+// so each is made again alone. The culprit crashes a second process, alone, and fails with
+// plugin-crash (the engine falls back); every other call is answered.
 TEST_F(PipeTest, ACrashInAPipelineLosesNothing) {
   std::shared_ptr<PluginSupervisor> s = Start("by-name", "60s");
   std::atomic<int> calls{0};
@@ -184,7 +187,8 @@ TEST_F(PipeTest, ACrashInAPipelineLosesNothing) {
       8,
       [&] {
         if (++calls == 100) {
-          std::call_once(once, [&] { crasher = std::thread([&] { crash = Compare("crash.bad"); }); });
+          std::call_once(once,
+                         [&] { crasher = std::thread([&] { crash = Compare("crash.bad"); }); });
         }
         return calls > 400;
       },
@@ -192,17 +196,11 @@ TEST_F(PipeTest, ACrashInAPipelineLosesNothing) {
   crasher.join();
   EXPECT_TRUE(absl::StartsWith(crash, "plugin-crash: plugin bad-by-name crashed (")) << crash;
   EXPECT_TRUE(absl::StrContains(crash, ") on crash.bad")) << crash;
-  size_t ok = 0;
-  for (const std::string& r : results) {
-    if (r == "ok") {
-      ++ok;
-      continue;
-    }
-    EXPECT_TRUE(absl::StartsWith(r, "plugin-crash: plugin bad-by-name crashed (")) << r;
-  }
-  EXPECT_GT(ok, 0u);
-  EXPECT_EQ(s->counters().crashes, 1u);
-  EXPECT_EQ(s->counters().calls, results.size() + 1);
+  for (const std::string& r : results) EXPECT_EQ(r, "ok");
+  // Two when others were in flight with it (almost always), one when it was alone.
+  EXPECT_GE(s->counters().crashes, 1u);
+  EXPECT_LE(s->counters().crashes, 2u);
+  EXPECT_GE(s->counters().calls, results.size() + 1);
   EXPECT_EQ(Compare("after.bad"), "ok");
   s->Shutdown();
   EXPECT_TRUE(ProcessesWithEnv(marker_).empty());
