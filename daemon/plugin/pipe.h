@@ -37,7 +37,7 @@ class ComparePipe {
     enum Kind { kReply, kItemError, kTimeout, kBroken } kind = kBroken;
     std::string bytes;    // kReply: the CompareResponse, unread
     grpc::Status status;  // kItemError: the plugin's error; kBroken: why the stream ended
-    uint64_t id = 0;      // the call's id on this stream
+    uint64_t id = 0;      // the call's id on this stream; 0: never sent (the pipe had ended)
 
     static Outcome Of(Kind kind, grpc::Status status = grpc::Status::OK, std::string bytes = "") {
       Outcome o;

@@ -45,7 +45,8 @@ bool PluginSupervisor::PipeIdleInstance(std::shared_ptr<ComparePipe>* pipe) {
 
 std::unique_ptr<PluginSupervisor::Instance> PluginSupervisor::UnpipeIdleInstance() {
   for (auto it = piped_.begin(); it != piped_.end(); ++it) {
-    if ((*it)->pipe->leases > 0) continue;
+    // A broken one waits for a call to find it and judge it.
+    if ((*it)->pipe->leases > 0 || (*it)->pipe->broken()) continue;
     std::unique_ptr<Instance> instance = std::move(*it);
     piped_.erase(it);
     instance->pipe.reset();  // cancels the stream: no call is on it
@@ -105,7 +106,7 @@ void PluginSupervisor::JudgePipe(const std::shared_ptr<ComparePipe>& pipe,
   std::unique_ptr<Instance> dead = TakePipedInstance(pipe.get());
   std::string how;
   if (!dead) {
-    verdict.crashed = "stopped by the host";  // at shutdown, past its grace
+    verdict.retry = true;  // stopped by the host (at shutdown, past its grace)
   } else if (dead->process && ProcessDied(*dead, status, &how)) {
     // One call in flight: it crashed the plugin. Several: which one is unknown, so each is made
     // again alone (the culprit then crashes a process by itself).
@@ -149,7 +150,12 @@ absl::StatusOr<pluginpb::CompareResponse> PluginSupervisor::ComparePiped(
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count(),
       out.kind != ComparePipe::Outcome::kReply);
   Count([](PluginCounters& c) { ++c.piped; });
-  ReleaseLease(pipe);
+  // The lease is held until the outcome is judged: a pipe with none may be handed on.
+  struct Lease {
+    PluginSupervisor* self;
+    const std::shared_ptr<ComparePipe>& pipe;
+    ~Lease() { self->ReleaseLease(pipe); }
+  } lease{this, pipe};
   switch (out.kind) {
     case ComparePipe::Outcome::kReply:
       RecordSuccess(probe);
@@ -190,10 +196,11 @@ absl::StatusOr<pluginpb::CompareResponse> PluginSupervisor::ComparePiped(
   if (claimed) JudgePipe(pipe, out.status, where, probe);
   const ComparePipe::Verdict verdict = pipe->AwaitVerdict();
   if (!claimed && probe) AbandonProbe();  // the claimer counted the failure
-  if (verdict.retry) {
+  // A call that was never sent (it came after the end) is never at fault either.
+  if (verdict.retry || out.id == 0) {
     // A crash is reported once, on the oldest call in flight (the likeliest cause), as a note
     // beside its answer; whichever call really crashes the plugin crashes it again, alone.
-    if (!verdict.crashed.empty() && verdict.blamed == out.id && crash_note) {
+    if (verdict.retry && !verdict.crashed.empty() && verdict.blamed == out.id && crash_note) {
       *crash_note =
           absl::StrCat("plugin ", manifest_.name, " crashed (", verdict.crashed, ") while ", where,
                        " was in flight on its pipe",
