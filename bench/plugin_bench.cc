@@ -7,6 +7,7 @@
 //
 //   plugin_bench MANIFEST_DIR [--quick]   (the folder holding the benchmark plugins' manifests)
 //   plugin_bench MANIFEST_DIR --startup-only RUNS   (the C++ plugin's start-up only, with samples)
+//   plugin_bench MANIFEST_DIR --pipe-only   (the C++ plugin by Compare and by ComparePipe only)
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -58,6 +59,7 @@ std::unique_ptr<PluginHost> Host(const std::filesystem::path& manifest, SandboxM
   search.use_environment = search.use_user_dir = search.use_system_dir = false;
   HostOptions options;
   options.sandbox = mode;
+  options.compare_pipe = false;  // the per-call rows measure one Compare RPC per item
   if (tweak) tweak(options);
   if (!content_root.empty()) options.content_roots = {content_root};
   options.crash_budget = 1000;  // the deadline benchmark kills the same plugin repeatedly
@@ -226,21 +228,10 @@ void Deadline(const std::filesystem::path& manifest, const TempDir& tmp, int run
   std::fflush(stdout);
 }
 
-int Main(const std::filesystem::path& dir, bool quick, int startup_only) {
-  if (startup_only > 0) {  // only the C++ plugin's start-up (e.g. to compare two builds of it)
-    Startup(dir / "ini-cpp.plugin.yaml", "cpp", startup_only, /*samples=*/true);
-    return 0;
-  }
-  const int calls = quick ? 500 : 5000;
-  absl::StatusOr<TempDir> tmp = TempDir::Create("deltascope-bench-");
-  ItemPair pair = MakePair(*tmp, ".ini");
-
-  ComparatorRegistry builtins;
-  (void)RegisterStdlibComparators(builtins);
-  PrintLatencies("inprocess_us", "binary", CallLatencies(*builtins.Find("binary"), pair, calls));
-
-  const std::filesystem::path ini_manifest = dir / "ini-cpp.plugin.yaml";
-  const std::filesystem::path words_manifest = dir / "words-python.plugin.yaml";
+// The C++ plugin by one Compare RPC per item and by ComparePipe: one caller's latency each, the
+// empty gRPC call, and items per second through one instance.
+void PipeRows(const std::filesystem::path& ini_manifest, const ItemPair& pair, int calls,
+              bool quick) {
   {
     std::unique_ptr<PluginHost> cpp = Host(ini_manifest, SandboxMode::kOff);
     std::shared_ptr<Comparator> ini = Registered(*cpp, "ini");
@@ -249,13 +240,41 @@ int Main(const std::filesystem::path& dir, bool quick, int startup_only) {
     Throughput(*ini, pair, 1, calls);
     Throughput(*ini, pair, 2, calls);
   }
+  {
+    std::unique_ptr<PluginHost> cpp =
+        Host(ini_manifest, SandboxMode::kOff, {}, [](HostOptions& o) { o.compare_pipe = true; });
+    PrintLatencies("plugin_call_us", "cpp-pipe",
+                   CallLatencies(*Registered(*cpp, "ini"), pair, calls));
+  }
   // One instance, unary vs pipelined, at the engine's usual callers (--jobs: 2 on 2 cores, up to
   // 4 per core) and more.
-  for (int threads : {1, 2, 8, 32}) {
+  for (int threads : {1, 2, 8, 32, 128}) {
     const int total = quick ? 2000 : 40000;
     OneInstance(ini_manifest, pair, false, threads, std::max(1, total / 4 / threads));
     OneInstance(ini_manifest, pair, true, threads, std::max(1, total / threads));
   }
+}
+
+int Main(const std::filesystem::path& dir, bool quick, int startup_only, bool pipe_only) {
+  if (startup_only > 0) {  // only the C++ plugin's start-up (e.g. to compare two builds of it)
+    Startup(dir / "ini-cpp.plugin.yaml", "cpp", startup_only, /*samples=*/true);
+    return 0;
+  }
+  const int calls = quick ? 500 : 5000;
+  absl::StatusOr<TempDir> tmp = TempDir::Create("deltascope-bench-");
+  ItemPair pair = MakePair(*tmp, ".ini");
+  if (pipe_only) {
+    PipeRows(dir / "ini-cpp.plugin.yaml", pair, calls, quick);
+    return 0;
+  }
+
+  ComparatorRegistry builtins;
+  (void)RegisterStdlibComparators(builtins);
+  PrintLatencies("inprocess_us", "binary", CallLatencies(*builtins.Find("binary"), pair, calls));
+
+  const std::filesystem::path ini_manifest = dir / "ini-cpp.plugin.yaml";
+  const std::filesystem::path words_manifest = dir / "words-python.plugin.yaml";
+  PipeRows(ini_manifest, pair, calls, quick);
   for (SandboxMode mode : {SandboxMode::kStandard, SandboxMode::kStrict}) {
     std::unique_ptr<PluginHost> cpp = Host(ini_manifest, mode, tmp->path());
     PrintLatencies("plugin_call_us", std::string("cpp-") + SandboxModeName(mode),
@@ -279,10 +298,12 @@ int Main(const std::filesystem::path& dir, bool quick, int startup_only) {
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: plugin_bench MANIFEST_DIR [--quick | --startup-only RUNS]\n");
+    std::fprintf(
+        stderr, "usage: plugin_bench MANIFEST_DIR [--quick | --startup-only RUNS | --pipe-only]\n");
     return 2;
   }
   const bool startup_only = argc > 3 && std::strcmp(argv[2], "--startup-only") == 0;
   return deltascope::Main(argv[1], argc > 2 && std::strcmp(argv[2], "--quick") == 0,
-                          startup_only ? std::atoi(argv[3]) : 0);
+                          startup_only ? std::atoi(argv[3]) : 0,
+                          argc > 2 && std::strcmp(argv[2], "--pipe-only") == 0);
 }

@@ -189,47 +189,17 @@ grpc::Status ComparatorService::ComparePipe(
     grpc::ServerContext* ctx,
     grpc::ServerReaderWriter<pb::ComparePipeResponse, pb::ComparePipeRequest>* stream) {
   std::mutex mu;
-  std::condition_variable work_cv, reply_cv;
+  std::condition_variable work_cv;
   std::deque<pb::PipeCall> work;
-  pb::ComparePipeResponse ready;
-  bool reading = true;  // more calls may come
-  int running = 0;      // calls taken by a worker, not yet replied to
+  pb::ComparePipeResponse ready;  // replies not yet sent
+  bool reading = true;            // more calls may come
+  bool writing = false;           // a worker is sending
 
-  const auto worker = [&] {
-    std::unique_lock<std::mutex> lock(mu);
-    while (true) {
-      work_cv.wait(lock, [&] { return !work.empty() || !reading; });
-      if (work.empty()) return;
-      pb::PipeCall call = std::move(work.front());
-      work.pop_front();
-      ++running;
-      lock.unlock();
-      pb::PipeReply reply;
-      reply.set_id(call.id());
-      {
-        InFlight in_flight(in_flight_);
-        grpc::Status status = ComparePaths(ctx, call.request(), reply.mutable_response());
-        if (!status.ok()) {
-          reply.clear_response();
-          reply.set_code(static_cast<uint32_t>(status.error_code()));
-          reply.set_message(status.error_message());
-        }
-      }
-      lock.lock();
-      *ready.add_replies() = std::move(reply);
-      --running;
-      reply_cv.notify_one();
-    }
-  };
-  // The replies go out as they are ready: all that are waiting in one message, up to a size
-  // that keeps every message under the host's limit for one reply.
-  const auto writer = [&] {
-    std::unique_lock<std::mutex> lock(mu);
-    while (true) {
-      reply_cv.wait(lock, [&] {
-        return ready.replies_size() > 0 || (!reading && work.empty() && running == 0);
-      });
-      if (ready.replies_size() == 0) return;
+  // The worker whose reply finds no one sending sends it, with every other reply ready by then
+  // (in messages kept under the host's limit for one reply); the others just add theirs.
+  const auto send = [&](std::unique_lock<std::mutex>& lock) {
+    writing = true;
+    while (ready.replies_size() > 0) {
       pb::ComparePipeResponse batch;
       size_t bytes = 0;
       int taken = 0;
@@ -250,15 +220,40 @@ grpc::Status ComparatorService::ComparePipe(
       if (!sent) {  // the host went away: drop what is left
         reading = false;
         work.clear();
+        ready.Clear();
         work_cv.notify_all();
       }
+    }
+    writing = false;
+  };
+  const auto worker = [&] {
+    std::unique_lock<std::mutex> lock(mu);
+    while (true) {
+      work_cv.wait(lock, [&] { return !work.empty() || !reading; });
+      if (work.empty()) return;
+      pb::PipeCall call = std::move(work.front());
+      work.pop_front();
+      lock.unlock();
+      pb::PipeReply reply;
+      reply.set_id(call.id());
+      {
+        InFlight in_flight(in_flight_);
+        grpc::Status status = ComparePaths(ctx, call.request(), reply.mutable_response());
+        if (!status.ok()) {
+          reply.clear_response();
+          reply.set_code(static_cast<uint32_t>(status.error_code()));
+          reply.set_message(status.error_message());
+        }
+      }
+      lock.lock();
+      *ready.add_replies() = std::move(reply);
+      if (!writing) send(lock);
     }
   };
 
   const int workers = static_cast<int>(std::clamp(std::thread::hardware_concurrency(), 2u, 8u));
   std::vector<std::thread> threads;
   for (int i = 0; i < workers; ++i) threads.emplace_back(worker);
-  std::thread writing(writer);
   pb::ComparePipeRequest request;
   while (stream->Read(&request)) {
     std::lock_guard<std::mutex> lock(mu);
@@ -271,12 +266,7 @@ grpc::Status ComparatorService::ComparePipe(
     if (ctx->IsCancelled()) work.clear();  // nobody waits for these answers
   }
   work_cv.notify_all();
-  for (std::thread& t : threads) t.join();
-  {
-    std::lock_guard<std::mutex> lock(mu);
-    reply_cv.notify_all();
-  }
-  writing.join();
+  for (std::thread& t : threads) t.join();  // every reply is sent (or dropped) by then
   return grpc::Status::OK;
 }
 
