@@ -52,6 +52,11 @@ bool ComparePipe::broken() const {
   return broken_;
 }
 
+bool ComparePipe::WaitEnded(std::chrono::milliseconds at_most) {
+  std::unique_lock<std::mutex> lock(mu_);
+  return ended_cv_.wait_for(lock, at_most, [&] { return broken_; });
+}
+
 uint64_t ComparePipe::oldest_at_end() const {
   std::lock_guard<std::mutex> lock(mu_);
   return oldest_at_end_;
@@ -148,6 +153,7 @@ void ComparePipe::EndLocked(const grpc::Status& why) {
   }
   broken_ = true;
   stop_writer_ = true;
+  ended_cv_.notify_all();
   for (auto& [id, slot] : slots_) {
     slot->outcome = Outcome::Of(Outcome::kBroken, end_status_);
     slot->done = true;

@@ -52,8 +52,12 @@ class ComparePipe {
   Outcome Call(const ::deltascope::plugin::v1::CompareRequest& request,
                std::chrono::steady_clock::time_point deadline);
 
-  // Whether the stream has ended (a call now would get kBroken at once).
+  // Whether the stream has ended (a call now would get kBroken at once); waiting for that.
   bool broken() const;
+  bool WaitEnded(std::chrono::milliseconds at_most);
+  // The instance's channel: a call alone on the instance goes by Compare on it (the stream's
+  // hand-offs cost a lone call more than they save).
+  grpc::Channel& channel() { return *channel_; }
   // The oldest call in flight when the stream ended (0: none), and how many were.
   uint64_t oldest_at_end() const;
   size_t in_flight_at_end() const;
@@ -91,6 +95,7 @@ class ComparePipe {
 
   mutable std::mutex mu_;
   std::condition_variable writer_cv_;
+  std::condition_variable ended_cv_;
   ::deltascope::plugin::v1::ComparePipeRequest outbox_;
   std::map<uint64_t, std::shared_ptr<Slot>> slots_;
   uint64_t next_id_ = 1;

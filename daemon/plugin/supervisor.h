@@ -113,8 +113,9 @@ class PluginSupervisor {
                                                          std::string* crash_note);
   // The first caller to see a pipe end decides for all its calls (ComparePipe::Verdict): a
   // crash, or a retry elsewhere. Takes the instance out of the pool and disposes of it.
+  // `solo`: the judging call went by Compare on the instance, alone when it started.
   void JudgePipe(const std::shared_ptr<ComparePipe>& pipe, const grpc::Status& status,
-                 const std::string& where, bool probe);
+                 const std::string& where, bool probe, bool solo);
   std::unique_ptr<Instance> TakePipedInstance(const ComparePipe* pipe);
   void AbandonProbe();  // a trial call whose outcome another call reported
   // `alone`: by Compare on an instance of its own (never on a pipe).

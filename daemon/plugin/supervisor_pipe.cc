@@ -1,6 +1,7 @@
 // The supervisor's piped calls (ComparePipe, pipe.h): which instance a call shares, and what
 // happens to the calls in flight when an instance hangs, crashes or breaks its pipe.
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "daemon/plugin/instance.h"
@@ -15,6 +16,17 @@ using supervisor_internal::Seconds;
 
 // Calls in flight on one instance at most; past it a call waits (or starts an instance).
 constexpr int kPipeWindow = 64;
+// The id of a call made by Compare on a piped instance (never a pipe call's).
+constexpr uint64_t kSoloId = ~uint64_t{0};
+
+std::string Flat(const grpc::ByteBuffer& bytes) {
+  std::vector<grpc::Slice> slices;
+  std::string out;
+  if (!bytes.Dump(&slices).ok()) return out;
+  for (const grpc::Slice& s : slices)
+    out.append(reinterpret_cast<const char*>(s.begin()), s.size());
+  return out;
+}
 
 }  // namespace
 
@@ -101,8 +113,11 @@ void PluginSupervisor::AbandonProbe() {
 }
 
 void PluginSupervisor::JudgePipe(const std::shared_ptr<ComparePipe>& pipe,
-                                 const grpc::Status& status, const std::string& where, bool probe) {
+                                 const grpc::Status& status, const std::string& where, bool probe,
+                                 bool solo) {
   ComparePipe::Verdict verdict;
+  // A lone call saw the end first: the stream ends too when the process does (bounded).
+  if (solo) pipe->WaitEnded(std::chrono::milliseconds(1000));
   std::unique_ptr<Instance> dead = TakePipedInstance(pipe.get());
   std::string how;
   if (!dead) {
@@ -110,15 +125,16 @@ void PluginSupervisor::JudgePipe(const std::shared_ptr<ComparePipe>& pipe,
   } else if (dead->process && ProcessDied(*dead, status, &how)) {
     // One call in flight: it crashed the plugin. Several: which one is unknown, so each is made
     // again alone (the culprit then crashes a process by itself).
-    const bool alone = pipe->in_flight_at_end() <= 1;
+    const size_t in_flight = pipe->in_flight_at_end() + (solo ? 1 : 0);
+    const bool alone = in_flight <= 1;
     verdict.retry = !alone;
-    verdict.blamed = pipe->oldest_at_end();
+    verdict.blamed = solo ? kSoloId : pipe->oldest_at_end();  // a lone call was there first
     verdict.crashed = how;
     verdict.stderr_tail = dead->process->LastStderr(std::chrono::milliseconds(300));
     Count([](PluginCounters& c) { ++c.crashes; });
     const std::string what =
         alone ? absl::StrCat("crashed (", how, ") on ", where)
-              : absl::StrCat("crashed (", how, ") with ", pipe->in_flight_at_end(),
+              : absl::StrCat("crashed (", how, ") with ", in_flight,
                              " calls in flight on its pipe, ", where, " among them");
     Tell("crash", what);
     RecordFailure(what, probe);
@@ -145,11 +161,36 @@ absl::StatusOr<pluginpb::CompareResponse> PluginSupervisor::ComparePiped(
     const ItemPair& pair, std::string* cut, std::string* crash_note) {
   const std::string where = pair.path.empty() ? "<root>" : pair.path;
   const auto start = std::chrono::steady_clock::now();
-  ComparePipe::Outcome out = pipe->Call(request, start + limits_.call_timeout);
+  bool solo = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    solo = pipe->leases == 1;
+  }
+  ComparePipe::Outcome out;
+  if (!solo) {
+    out = pipe->Call(request, start + limits_.call_timeout);
+  } else {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + limits_.call_timeout);
+    grpc::ByteBuffer bytes;
+    const grpc::Status status = CallCompare(pipe->channel(), ctx, request, &bytes);
+    using O = ComparePipe::Outcome;
+    if (status.ok()) {
+      out = O::Of(O::kReply, status, Flat(bytes));
+    } else if (status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
+      out = O::Of(O::kTimeout);
+    } else if (status.error_code() != grpc::StatusCode::UNAVAILABLE &&
+               CheckPluginHealth(pipe->channel(), std::chrono::milliseconds(300)).ok()) {
+      out = O::Of(O::kItemError, status);  // the plugin's own error (or gRPC's size limit)
+    } else {
+      out = O::Of(O::kBroken, status);
+    }
+    out.id = kSoloId;
+  }
   CountCall(
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count(),
       out.kind != ComparePipe::Outcome::kReply);
-  Count([](PluginCounters& c) { ++c.piped; });
+  if (!solo) Count([](PluginCounters& c) { ++c.piped; });
   // The lease is held until the outcome is judged: a pipe with none may be handed on.
   struct Lease {
     PluginSupervisor* self;
@@ -162,6 +203,12 @@ absl::StatusOr<pluginpb::CompareResponse> PluginSupervisor::ComparePiped(
       return TakeReply(ReadCompareReply(std::move(out.bytes), request, limits_.reply), where, cut);
     case ComparePipe::Outcome::kItemError:
       RecordSuccess(probe);  // the plugin answered, with its own error
+      if (solo && out.status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED) {
+        return Coded(absl::InvalidArgumentError(
+                         absl::StrCat("plugin ", manifest_.name, " sent an invalid response for ",
+                                      where, ": ", out.status.error_message().substr(0, 300))),
+                     "plugin-invalid-response");
+      }
       return Coded(absl::Status(static_cast<absl::StatusCode>(out.status.error_code()),
                                 absl::StrCat("plugin ", manifest_.name, " failed on ", where, ": ",
                                              out.status.error_message().substr(0, 500))),
@@ -193,7 +240,7 @@ absl::StatusOr<pluginpb::CompareResponse> PluginSupervisor::ComparePiped(
       break;
   }
   const bool claimed = pipe->Claim();
-  if (claimed) JudgePipe(pipe, out.status, where, probe);
+  if (claimed) JudgePipe(pipe, out.status, where, probe, solo);
   const ComparePipe::Verdict verdict = pipe->AwaitVerdict();
   if (!claimed && probe) AbandonProbe();  // the claimer counted the failure
   // A call that was never sent (it came after the end) is never at fault either.
