@@ -134,16 +134,6 @@ absl::Status MergeChecked(absl::string_view bytes, int depth, google::protobuf::
   return absl::OkStatus();
 }
 
-std::string Contiguous(const grpc::ByteBuffer& buffer) {
-  std::vector<grpc::Slice> slices;
-  std::string out;
-  if (!buffer.Dump(&slices).ok()) return out;
-  out.reserve(buffer.Length());
-  for (const grpc::Slice& s : slices)
-    out.append(reinterpret_cast<const char*>(s.begin()), s.size());
-  return out;
-}
-
 absl::Status CheckSize(const grpc::ByteBuffer& bytes, uint64_t max_bytes) {
   if (bytes.Length() <= max_bytes) return absl::OkStatus();
   return absl::InvalidArgumentError(
@@ -422,6 +412,16 @@ grpc::Status UnaryCall(grpc::Channel& channel, const char* name, grpc::ClientCon
 }
 
 }  // namespace
+
+std::string Contiguous(const grpc::ByteBuffer& buffer) {
+  std::vector<grpc::Slice> slices;
+  std::string out;
+  if (!buffer.Dump(&slices).ok()) return out;
+  out.reserve(buffer.Length());
+  for (const grpc::Slice& s : slices)
+    out.append(reinterpret_cast<const char*>(s.begin()), s.size());
+  return out;
+}
 
 absl::StatusOr<CompareReply> ReadCompareReply(grpc::ByteBuffer bytes,
                                               const pluginpb::CompareRequest& request,

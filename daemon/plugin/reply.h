@@ -43,6 +43,9 @@ absl::StatusOr<CompareReply> ReadCompareReply(grpc::ByteBuffer bytes,
                                               const pluginpb::CompareRequest& request,
                                               const ReplyLimits& limits);
 
+// A gRPC message's bytes in one piece ("" when they cannot be read).
+std::string Contiguous(const grpc::ByteBuffer& buffer);
+
 // The same, for a reply already in one piece (a ComparePipe reply's response field).
 absl::StatusOr<CompareReply> ReadCompareReply(std::string wire,
                                               const pluginpb::CompareRequest& request,

@@ -1,7 +1,6 @@
 // The supervisor's piped calls (ComparePipe, pipe.h): which instance a call shares, and what
 // happens to the calls in flight when an instance hangs, crashes or breaks its pipe.
 #include <utility>
-#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "daemon/plugin/instance.h"
@@ -18,15 +17,6 @@ using supervisor_internal::Seconds;
 constexpr int kPipeWindow = 64;
 // The id of a call made by Compare on a piped instance (never a pipe call's).
 constexpr uint64_t kSoloId = ~uint64_t{0};
-
-std::string Flat(const grpc::ByteBuffer& bytes) {
-  std::vector<grpc::Slice> slices;
-  std::string out;
-  if (!bytes.Dump(&slices).ok()) return out;
-  for (const grpc::Slice& s : slices)
-    out.append(reinterpret_cast<const char*>(s.begin()), s.size());
-  return out;
-}
 
 }  // namespace
 
@@ -176,7 +166,7 @@ absl::StatusOr<pluginpb::CompareResponse> PluginSupervisor::ComparePiped(
     const grpc::Status status = CallCompare(pipe->channel(), ctx, request, &bytes);
     using O = ComparePipe::Outcome;
     if (status.ok()) {
-      out = O::Of(O::kReply, status, Flat(bytes));
+      out = O::Of(O::kReply, status, Contiguous(bytes));
     } else if (status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
       out = O::Of(O::kTimeout);
     } else if (status.error_code() != grpc::StatusCode::UNAVAILABLE &&
