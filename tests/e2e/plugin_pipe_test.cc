@@ -94,5 +94,39 @@ TEST(PluginPipeTest, AHangOrACrashInAPipelineLosesNoItem) {
   }
 }
 
+// The Python SDK's pipe through the real host: the same changeset as its Compare path. Uses the
+// project's .venv (grpcio, protobuf) and this checkout's SDK sources.
+TEST(PluginPipeTest, PythonSdkPipeMatchesItsComparePath) {
+  const std::string source = DELTASCOPE_SOURCE_DIR;
+  const std::string python = source + "/.venv/bin/python";
+  if (!std::filesystem::exists(python)) GTEST_SKIP() << "no " << python;
+  ScratchTree t;
+  for (const char* kind : {"pipe", "unary"}) {
+    t.Write(absl::StrCat("plugins-", kind, "/words.plugin.yaml"),
+            absl::StrCat("name: words-test\nversion: 9.9\ncommand: ", python, "\nargs: [", source,
+                         "/plugin-sdk-python/tests/sample_plugin.py]\nenv: {PYTHONPATH: ", source,
+                         "/plugin-sdk-python/src",
+                         std::string(kind) == "unary" ? ", SAMPLE_NO_PIPE: '1'" : "",
+                         "}\ncomparators:\n  - name: words\n    extensions: [.words]\n",
+                         "limits: {max_instances: 1}\nsandbox: off\n"));
+  }
+  for (int i = 0; i < 120; ++i) {
+    t.Write(absl::StrCat("a/w", i, ".words"), "alpha beta\n");
+    t.Write(absl::StrCat("b/w", i, ".words"), absl::StrCat("alpha beta gamma", i, "\n"));
+  }
+  std::string out[2];
+  int k = 0;
+  for (const char* kind : {"pipe", "unary"}) {
+    ProcessResult r =
+        RunDeltascope({"diff", (t / "a").string(), (t / "b").string(), "--format", "json", "--jobs",
+                       "8", "--plugin-dir", (t / absl::StrCat("plugins-", kind)).string()});
+    ASSERT_EQ(r.exit_code, 1) << r.err;
+    out[k++] = r.out;
+  }
+  EXPECT_EQ(out[0], out[1]);
+  EXPECT_EQ(Json::parse(out[0])["diagnostics"].size(), 0u) << out[0];
+  EXPECT_EQ(NodesByPath(Json::parse(out[0]))["w7.words"]["comparator"], "words") << out[0];
+}
+
 }  // namespace
 }  // namespace deltascope::testing
