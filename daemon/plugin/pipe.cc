@@ -1,5 +1,7 @@
 #include "daemon/plugin/pipe.h"
 
+#include <grpcpp/impl/rpc_method.h>
+
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -8,6 +10,21 @@
 namespace deltascope {
 
 namespace pluginpb = ::deltascope::plugin::v1;
+
+namespace {
+
+// The answers stay raw bytes (ReadPipeReplies): gRPC's sync client never decodes a plugin's.
+std::unique_ptr<grpc::ClientReaderWriter<pluginpb::ComparePipeRequest, grpc::ByteBuffer>>
+OpenComparePipe(grpc::Channel& channel, grpc::ClientContext& context) {
+  return std::unique_ptr<grpc::ClientReaderWriter<pluginpb::ComparePipeRequest, grpc::ByteBuffer>>(
+      grpc::internal::ClientReaderWriterFactory<pluginpb::ComparePipeRequest, grpc::ByteBuffer>::
+          Create(&channel,
+                 grpc::internal::RpcMethod("/deltascope.plugin.v1.Comparator/ComparePipe",
+                                           grpc::internal::RpcMethod::BIDI_STREAMING),
+                 &context));
+}
+
+}  // namespace
 
 ComparePipe::ComparePipe(std::shared_ptr<grpc::Channel> channel) : channel_(std::move(channel)) {
   stream_ = OpenComparePipe(*channel_, context_);

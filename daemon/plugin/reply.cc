@@ -398,7 +398,6 @@ bool IsUnder(const std::string& path, const std::string& parent) {
 constexpr char kDescribeMethod[] = "/deltascope.plugin.v1.Comparator/Describe";
 constexpr char kCompareMethod[] = "/deltascope.plugin.v1.Comparator/Compare";
 constexpr char kCompareStreamMethod[] = "/deltascope.plugin.v1.Comparator/CompareStream";
-constexpr char kComparePipeMethod[] = "/deltascope.plugin.v1.Comparator/ComparePipe";
 constexpr char kShutdownMethod[] = "/deltascope.plugin.v1.Comparator/Shutdown";
 constexpr char kHealthCheckMethod[] = "/grpc.health.v1.Health/Check";
 
@@ -554,16 +553,6 @@ absl::StatusOr<std::vector<PipeReplyBytes>> ReadPipeReplies(const grpc::ByteBuff
     out.push_back(std::move(reply));
   }
   return out;
-}
-
-std::unique_ptr<grpc::ClientReaderWriter<pluginpb::ComparePipeRequest, grpc::ByteBuffer>>
-OpenComparePipe(grpc::Channel& channel, grpc::ClientContext& context) {
-  return std::unique_ptr<grpc::ClientReaderWriter<pluginpb::ComparePipeRequest, grpc::ByteBuffer>>(
-      grpc::internal::ClientReaderWriterFactory<pluginpb::ComparePipeRequest, grpc::ByteBuffer>::
-          Create(&channel,
-                 grpc::internal::RpcMethod(kComparePipeMethod,
-                                           grpc::internal::RpcMethod::BIDI_STREAMING),
-                 &context));
 }
 
 grpc::Status CallShutdown(grpc::Channel& channel, grpc::ClientContext& context) {

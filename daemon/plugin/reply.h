@@ -78,8 +78,6 @@ grpc::Status CallCompare(grpc::Channel& channel, grpc::ClientContext& context,
 std::unique_ptr<grpc::ClientWriter<pluginpb::CompareStreamMessage>> CallCompareStream(
     grpc::Channel& channel, grpc::ClientContext& context, grpc::ByteBuffer* reply);
 grpc::Status CallShutdown(grpc::Channel& channel, grpc::ClientContext& context);
-std::unique_ptr<grpc::ClientReaderWriter<pluginpb::ComparePipeRequest, grpc::ByteBuffer>>
-OpenComparePipe(grpc::Channel& channel, grpc::ClientContext& context);
 
 // Describe and grpc.health.v1 Check, read as small replies, within `timeout`. Errors read
 // "Describe failed: ..." / "health check failed: ...".

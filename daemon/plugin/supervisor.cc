@@ -22,7 +22,6 @@
 namespace deltascope {
 namespace {
 
-constexpr size_t kLatencySamples = 4096;
 constexpr size_t kChunkBytes = 1 << 20;
 
 using supervisor_internal::Coded;
@@ -412,30 +411,6 @@ grpc::ByteBuffer PluginSupervisor::CallOnce(Instance& instance,
   return response;
 }
 
-void PluginSupervisor::CountCall(double ms, bool failed) {
-  Count([&](PluginCounters& c) {
-    ++c.calls;
-    if (c.latencies_ms.size() >= kLatencySamples) {
-      c.latencies_ms[c.calls % kLatencySamples] = ms;
-    } else {
-      c.latencies_ms.push_back(ms);
-    }
-    if (failed) ++c.failures;
-  });
-}
-
-absl::StatusOr<pluginpb::CompareResponse> PluginSupervisor::TakeReply(
-    absl::StatusOr<CompareReply> reply, const std::string& where, std::string* cut) {
-  if (!reply.ok()) {
-    return Coded(absl::InvalidArgumentError(absl::StrCat("plugin ", manifest_.name,
-                                                         " sent an invalid response for ", where,
-                                                         ": ", reply.status().message())),
-                 "plugin-invalid-response");
-  }
-  if (cut) *cut = std::move(reply->cut);
-  return std::move(reply->response);
-}
-
 absl::StatusOr<pluginpb::CompareResponse> PluginSupervisor::Compare(
     const pluginpb::CompareRequest& request, const ItemPair& pair, bool content_visible,
     std::string* cut, std::string* crash_note) {
@@ -621,32 +596,6 @@ void PluginSupervisor::Shutdown() {
     disposals.swap(disposals_);
   }
   for (std::future<void>& f : disposals) f.wait();
-}
-
-// --- Attached plugins (manifest `endpoint`, see attached.h) ---
-
-absl::Status PluginSupervisor::AttachedGate() {
-  if (state_ == PluginState::kUnreachable && options_.clock() < retry_at_) {
-    return Unusable();
-  }
-  return absl::OkStatus();
-}
-
-void PluginSupervisor::MarkUnreachable(const std::string& why) {
-  state_ = PluginState::kUnreachable;
-  reason_ = why;
-  retry_at_ = options_.clock() + kAttachedRetryInterval;
-  live_ -= static_cast<int>(idle_.size());
-  idle_.clear();  // their channels are broken too
-}
-
-absl::StatusOr<std::unique_ptr<PluginSupervisor::Instance>> PluginSupervisor::ConnectInstance() {
-  absl::StatusOr<AttachedConnection> c = ConnectAttached(manifest_, limits_.startup_timeout);
-  if (!c.ok()) return c.status();
-  auto instance = std::make_unique<Instance>();
-  instance->channel = std::move(c->channel);
-  instance->description = std::move(c->description);
-  return instance;
 }
 
 }  // namespace deltascope

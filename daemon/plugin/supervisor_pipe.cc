@@ -13,12 +13,38 @@ namespace {
 using supervisor_internal::Coded;
 using supervisor_internal::Seconds;
 
+// Recent call latencies kept for the counters (PluginCounters::latencies_ms).
+constexpr size_t kLatencySamples = 4096;
 // Calls in flight on one instance at most; past it a call waits (or starts an instance).
 constexpr int kPipeWindow = 64;
 // The id of a call made by Compare on a piped instance (never a pipe call's).
 constexpr uint64_t kSoloId = ~uint64_t{0};
 
 }  // namespace
+
+void PluginSupervisor::CountCall(double ms, bool failed) {
+  Count([&](PluginCounters& c) {
+    ++c.calls;
+    if (c.latencies_ms.size() >= kLatencySamples) {
+      c.latencies_ms[c.calls % kLatencySamples] = ms;
+    } else {
+      c.latencies_ms.push_back(ms);
+    }
+    if (failed) ++c.failures;
+  });
+}
+
+absl::StatusOr<pluginpb::CompareResponse> PluginSupervisor::TakeReply(
+    absl::StatusOr<CompareReply> reply, const std::string& where, std::string* cut) {
+  if (!reply.ok()) {
+    return Coded(absl::InvalidArgumentError(absl::StrCat("plugin ", manifest_.name,
+                                                         " sent an invalid response for ", where,
+                                                         ": ", reply.status().message())),
+                 "plugin-invalid-response");
+  }
+  if (cut) *cut = std::move(reply->cut);
+  return std::move(reply->response);
+}
 
 bool PluginSupervisor::LeasePipe(std::shared_ptr<ComparePipe>* pipe, bool idle_only) {
   ComparePipe* best = nullptr;
