@@ -213,6 +213,7 @@ def plugin_rows(summary, details, quick):
     rows.append(["empty gRPC call on the plugin's channel (health check)", f"{g50:.1f}", f"{g99:.1f}",
                  f"{g50 / ping_p50:.2f}x"])
     names = {"cpp-off": "C++ plugin call (ini), no sandbox",
+             "cpp-pipe": "C++ plugin call (ini), no sandbox, by ComparePipe (1 caller)",
              "cpp-standard": "C++ plugin call (ini), sandbox standard",
              "cpp-strict": "C++ plugin call (ini), sandbox strict (content streamed)",
              "python-off": "Python plugin call (words), no sandbox",
@@ -235,6 +236,22 @@ def plugin_rows(summary, details, quick):
     summary.append(["items/s, pool of 2 vs one instance", f"{two:.0f}/s", f"one {one:.0f}/s", f"{two / one:.2f}x",
                     "(reported)"])
     details.append(("latency", rows))
+
+    # One instance: a Compare RPC per item vs ComparePipe, the same callers, in this run.
+    inst = {k[1]: v[0] for k, v in f.items() if k[0] == "instance_items_per_s"}
+    prows = []
+    for threads in (1, 2, 8, 32, 128):
+        unary, piped = inst[f"unary-{threads}"], inst[f"pipe-{threads}"]
+        cost = 1e6 / piped
+        prows.append([str(threads), f"{unary:.0f}/s", f"{piped:.0f}/s", f"{piped / unary:.2f}x",
+                      f"{cost:.1f}", f"{cost / ping_p50:.2f}x"])
+    best = max((inst[f"pipe-{t}"], t) for t in (1, 2, 8, 32, 128))
+    summary.append([f"items/s through one C++ instance, ComparePipe ({best[1]} callers)", f"{best[0]:.0f}/s",
+                    f"Compare per item {inst[f'unary-{best[1]}']:.0f}/s",
+                    f"{best[0] / 20000:.2f}x of goal" + (" ✅" if best[0] >= 20000 else " ❌"), "≥ 20,000/s"])
+    summary.append([f"ComparePipe: µs per item ({best[1]} callers) vs raw ping-pong", f"{1e6 / best[0]:.1f} µs",
+                    f"ping-pong {ping_p50:.1f} µs", fmt_ratio(1e6 / best[0] / ping_p50, 3.0), "≤ 3x"])
+    details.append(("pipe", prows))
 
     srows = []
     for lang, target in (("cpp", 10.0), ("python", 250.0)):
@@ -420,6 +437,9 @@ def main():
         f"Same row and cell counts as polars: {csv_agree}.",
         "## Plugin call overhead (µs per call; ratios to this run's raw ping-pong)",
         table(["what", "p50 µs", "p99 µs", "p50 / ping-pong"], latency["latency"]),
+        "## One plugin instance: a Compare RPC per item vs ComparePipe (C++ plugin, ini, no sandbox)",
+        table(["callers", "Compare per item", "ComparePipe", "pipe / Compare", "pipe µs per item",
+               "µs per item / ping-pong"], latency["pipe"]),
         "## Plugin start-up (spawn to ready: handshake and Describe answered; ms)",
         table(["what", "median ms", "min – max"], latency["startup"]),
         "CPU time of the plugin process itself from exec to its handshake line (bench/startup_cpu.py; "

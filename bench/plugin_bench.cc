@@ -2,16 +2,20 @@
 // against an in-process comparator call and against gRPC's own floor (an empty health-check
 // call on the same instance), unsandboxed and sandboxed; throughput through one instance and
 // through the pool; start-up (spawn to ready) with and without the sandbox; and deadline
-// precision. Prints "key value..." lines for bench/bench.py.
+// precision; items per second through one instance by ComparePipe vs one Compare RPC per item.
+// Prints "key value..." lines for bench/bench.py.
 //
 //   plugin_bench MANIFEST_DIR [--quick]   (the folder holding the benchmark plugins' manifests)
 //   plugin_bench MANIFEST_DIR --startup-only RUNS   (the C++ plugin's start-up only, with samples)
+//   plugin_bench MANIFEST_DIR --pipe-only   (the C++ plugin by Compare and by ComparePipe only)
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <thread>
 
 #include "daemon/engine/compare_context.h"
@@ -48,12 +52,15 @@ ItemPair MakePair(const TempDir& dir, const std::string& ext) {
 
 // A host for one manifest; `content_root` is what a standard-sandboxed plugin may read.
 std::unique_ptr<PluginHost> Host(const std::filesystem::path& manifest, SandboxMode mode,
-                                 const std::filesystem::path& content_root = {}) {
+                                 const std::filesystem::path& content_root = {},
+                                 const std::function<void(HostOptions&)>& tweak = {}) {
   PluginSearchOptions search;
   search.plugin_dirs = {manifest};
   search.use_environment = search.use_user_dir = search.use_system_dir = false;
   HostOptions options;
   options.sandbox = mode;
+  options.compare_pipe = false;  // the per-call rows measure one Compare RPC per item
+  if (tweak) tweak(options);
   if (!content_root.empty()) options.content_roots = {content_root};
   options.crash_budget = 1000;  // the deadline benchmark kills the same plugin repeatedly
   absl::StatusOr<std::unique_ptr<PluginHost>> host =
@@ -159,6 +166,44 @@ void Throughput(Comparator& plugin, const ItemPair& pair, int threads, int per_t
   std::fflush(stdout);
 }
 
+// Items per second through ONE instance (max_instances capped to 1) with `threads` callers, by
+// ComparePipe or by one Compare RPC per item: "instance_items_per_s pipe-8 RATE".
+void OneInstance(const std::filesystem::path& manifest, const ItemPair& pair, bool pipe,
+                 int threads, int per_thread) {
+  std::unique_ptr<PluginHost> host =
+      Host(manifest, SandboxMode::kOff, {}, [pipe](HostOptions& options) {
+        options.compare_pipe = pipe;
+        options.limit_ceiling = *ParseLimitCeiling("max_instances=1", "plugin_bench");
+      });
+  std::shared_ptr<Comparator> ini = Registered(*host, "ini");
+  DiffOptions options;
+  CompareContext context(options, Scratch());
+  for (int i = 0; i < 200; ++i) (void)ini->Compare(pair, context);  // warm
+  auto t0 = Clock::now();
+  std::vector<std::thread> workers;
+  std::atomic<int> failed{0};
+  for (int t = 0; t < threads; ++t) {
+    workers.emplace_back([&] {
+      for (int i = 0; i < per_thread; ++i) failed += !ini->Compare(pair, context).ok();
+    });
+  }
+  for (auto& w : workers) w.join();
+  const double s = Us(Clock::now() - t0) / 1e6;
+  if (failed > 0) {
+    std::fprintf(stderr, "%d calls failed\n", failed.load());
+    std::exit(1);
+  }
+  const PluginCounters counters = host->supervisors()[0]->counters();
+  // One caller: alone on the instance, each call goes by Compare on it (ComparePipe's rule).
+  if ((counters.piped > 0) != (pipe && threads > 1)) {
+    std::fprintf(stderr, "the pipe was %sused\n", pipe ? "not " : "");
+    std::exit(1);
+  }
+  std::printf("instance_items_per_s %s-%d %.0f\n", pipe ? "pipe" : "unary", threads,
+              threads * per_thread / s);
+  std::fflush(stdout);
+}
+
 // Deadline precision: time from a hung plugin's deadline to its item being reported. The
 // instance is started before the clock runs (Describe), so only the call is timed.
 void Deadline(const std::filesystem::path& manifest, const TempDir& tmp, int runs) {
@@ -184,21 +229,10 @@ void Deadline(const std::filesystem::path& manifest, const TempDir& tmp, int run
   std::fflush(stdout);
 }
 
-int Main(const std::filesystem::path& dir, bool quick, int startup_only) {
-  if (startup_only > 0) {  // only the C++ plugin's start-up (e.g. to compare two builds of it)
-    Startup(dir / "ini-cpp.plugin.yaml", "cpp", startup_only, /*samples=*/true);
-    return 0;
-  }
-  const int calls = quick ? 500 : 5000;
-  absl::StatusOr<TempDir> tmp = TempDir::Create("deltascope-bench-");
-  ItemPair pair = MakePair(*tmp, ".ini");
-
-  ComparatorRegistry builtins;
-  (void)RegisterStdlibComparators(builtins);
-  PrintLatencies("inprocess_us", "binary", CallLatencies(*builtins.Find("binary"), pair, calls));
-
-  const std::filesystem::path ini_manifest = dir / "ini-cpp.plugin.yaml";
-  const std::filesystem::path words_manifest = dir / "words-python.plugin.yaml";
+// The C++ plugin by one Compare RPC per item and by ComparePipe: one caller's latency each, the
+// empty gRPC call, and items per second through one instance.
+void PipeRows(const std::filesystem::path& ini_manifest, const ItemPair& pair, int calls,
+              bool quick) {
   {
     std::unique_ptr<PluginHost> cpp = Host(ini_manifest, SandboxMode::kOff);
     std::shared_ptr<Comparator> ini = Registered(*cpp, "ini");
@@ -207,6 +241,41 @@ int Main(const std::filesystem::path& dir, bool quick, int startup_only) {
     Throughput(*ini, pair, 1, calls);
     Throughput(*ini, pair, 2, calls);
   }
+  {
+    std::unique_ptr<PluginHost> cpp =
+        Host(ini_manifest, SandboxMode::kOff, {}, [](HostOptions& o) { o.compare_pipe = true; });
+    PrintLatencies("plugin_call_us", "cpp-pipe",
+                   CallLatencies(*Registered(*cpp, "ini"), pair, calls));
+  }
+  // One instance, unary vs pipelined, at the engine's usual callers (--jobs: 2 on 2 cores, up to
+  // 4 per core) and more.
+  for (int threads : {1, 2, 8, 32, 128}) {
+    const int total = quick ? 2000 : 40000;
+    OneInstance(ini_manifest, pair, false, threads, std::max(1, total / 4 / threads));
+    OneInstance(ini_manifest, pair, true, threads, std::max(1, total / threads));
+  }
+}
+
+int Main(const std::filesystem::path& dir, bool quick, int startup_only, bool pipe_only) {
+  if (startup_only > 0) {  // only the C++ plugin's start-up (e.g. to compare two builds of it)
+    Startup(dir / "ini-cpp.plugin.yaml", "cpp", startup_only, /*samples=*/true);
+    return 0;
+  }
+  const int calls = quick ? 500 : 5000;
+  absl::StatusOr<TempDir> tmp = TempDir::Create("deltascope-bench-");
+  ItemPair pair = MakePair(*tmp, ".ini");
+  if (pipe_only) {
+    PipeRows(dir / "ini-cpp.plugin.yaml", pair, calls, quick);
+    return 0;
+  }
+
+  ComparatorRegistry builtins;
+  (void)RegisterStdlibComparators(builtins);
+  PrintLatencies("inprocess_us", "binary", CallLatencies(*builtins.Find("binary"), pair, calls));
+
+  const std::filesystem::path ini_manifest = dir / "ini-cpp.plugin.yaml";
+  const std::filesystem::path words_manifest = dir / "words-python.plugin.yaml";
+  PipeRows(ini_manifest, pair, calls, quick);
   for (SandboxMode mode : {SandboxMode::kStandard, SandboxMode::kStrict}) {
     std::unique_ptr<PluginHost> cpp = Host(ini_manifest, mode, tmp->path());
     PrintLatencies("plugin_call_us", std::string("cpp-") + SandboxModeName(mode),
@@ -230,10 +299,12 @@ int Main(const std::filesystem::path& dir, bool quick, int startup_only) {
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: plugin_bench MANIFEST_DIR [--quick | --startup-only RUNS]\n");
+    std::fprintf(
+        stderr, "usage: plugin_bench MANIFEST_DIR [--quick | --startup-only RUNS | --pipe-only]\n");
     return 2;
   }
   const bool startup_only = argc > 3 && std::strcmp(argv[2], "--startup-only") == 0;
   return deltascope::Main(argv[1], argc > 2 && std::strcmp(argv[2], "--quick") == 0,
-                          startup_only ? std::atoi(argv[3]) : 0);
+                          startup_only ? std::atoi(argv[3]) : 0,
+                          argc > 2 && std::strcmp(argv[2], "--pipe-only") == 0);
 }

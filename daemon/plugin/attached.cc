@@ -4,6 +4,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "daemon/plugin/instance.h"
 #include "daemon/plugin/reply.h"
 
 namespace deltascope {
@@ -70,6 +71,32 @@ absl::StatusOr<AttachedConnection> ConnectAttached(const Manifest& manifest,
   c.description = std::move(*description);
   if (absl::Status valid = CheckDescription(manifest, c.description); !valid.ok()) return valid;
   return c;
+}
+
+// --- Attached plugins (manifest `endpoint`, see attached.h) ---
+
+absl::Status PluginSupervisor::AttachedGate() {
+  if (state_ == PluginState::kUnreachable && options_.clock() < retry_at_) {
+    return Unusable();
+  }
+  return absl::OkStatus();
+}
+
+void PluginSupervisor::MarkUnreachable(const std::string& why) {
+  state_ = PluginState::kUnreachable;
+  reason_ = why;
+  retry_at_ = options_.clock() + kAttachedRetryInterval;
+  live_ -= static_cast<int>(idle_.size());
+  idle_.clear();  // their channels are broken too
+}
+
+absl::StatusOr<std::unique_ptr<PluginSupervisor::Instance>> PluginSupervisor::ConnectInstance() {
+  absl::StatusOr<AttachedConnection> c = ConnectAttached(manifest_, limits_.startup_timeout);
+  if (!c.ok()) return c.status();
+  auto instance = std::make_unique<Instance>();
+  instance->channel = std::move(c->channel);
+  instance->description = std::move(c->description);
+  return instance;
 }
 
 }  // namespace deltascope

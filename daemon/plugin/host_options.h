@@ -1,11 +1,12 @@
 // How the plugin host runs plugins: runtime folder, sandbox floor, content roots, event sink and
-// counters, circuit breaker, quarantine and the user's ceiling on limits. No gRPC here: the front ends build these.
+// counters, circuit breaker, quarantine and the user's ceiling on limits. No gRPC here: the front
+// ends build these.
 #ifndef DELTASCOPE_DAEMON_PLUGIN_HOST_OPTIONS_H_
 #define DELTASCOPE_DAEMON_PLUGIN_HOST_OPTIONS_H_
 
 #include <chrono>
-#include <filesystem>
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <memory>
@@ -32,6 +33,7 @@ using PluginEventSink = std::function<void(const PluginEvent&)>;
 
 struct PluginCounters {
   uint64_t calls = 0, failures = 0, timeouts = 0, crashes = 0, restarts = 0;
+  uint64_t piped = 0;  // of the calls, those made on a ComparePipe
   int instances = 0;
   std::vector<double> latencies_ms;  // bounded reservoir of recent call latencies
 };
@@ -78,6 +80,9 @@ struct HostOptions {
   // 16x).
   std::chrono::seconds quarantine_period{0};
   std::chrono::milliseconds shutdown_grace{2000};
+  // Path-mode calls go down ComparePipe to plugins that serve it (docs/plugin-protocol.md);
+  // false: every call is a Compare RPC (the bench and the parity tests compare the two).
+  bool compare_pipe = true;
   // The user's ceiling on every limit (--plugin-limits, DELTASCOPE_PLUGIN_LIMITS, the config's
   // plugins.limits): no manifest gets more (ResolveLimits).
   LimitCeiling limit_ceiling;

@@ -62,12 +62,15 @@ class PluginComparator : public Comparator {
       output_dir = TakeOutputDir(context);
       if (!output_dir.empty()) request.set_output_dir(output_dir.string());
     }
-    std::string cut;
+    std::string cut, crash_note;
     absl::StatusOr<pluginpb::CompareResponse> response;
     {
       // A call that waits on the plugin holds none of the server's diff slots meanwhile.
       ExternalWait wait(context.options().external_waits.get());
-      response = supervisor_->Compare(request, pair, visible, &cut);
+      response = supervisor_->Compare(request, pair, visible, &cut, &crash_note);
+    }
+    if (!crash_note.empty()) {
+      context.AddDiagnostic(changeset::v1::SEVERITY_WARNING, "plugin-crash", crash_note, pair.path);
     }
     if (!output_dir.empty() &&
         (!response.ok() || response->outcome() != pluginpb::CompareResponse::OUTCOME_EXPAND)) {

@@ -134,16 +134,6 @@ absl::Status MergeChecked(absl::string_view bytes, int depth, google::protobuf::
   return absl::OkStatus();
 }
 
-std::string Contiguous(const grpc::ByteBuffer& buffer) {
-  std::vector<grpc::Slice> slices;
-  std::string out;
-  if (!buffer.Dump(&slices).ok()) return out;
-  out.reserve(buffer.Length());
-  for (const grpc::Slice& s : slices)
-    out.append(reinterpret_cast<const char*>(s.begin()), s.size());
-  return out;
-}
-
 absl::Status CheckSize(const grpc::ByteBuffer& bytes, uint64_t max_bytes) {
   if (bytes.Length() <= max_bytes) return absl::OkStatus();
   return absl::InvalidArgumentError(
@@ -422,12 +412,32 @@ grpc::Status UnaryCall(grpc::Channel& channel, const char* name, grpc::ClientCon
 
 }  // namespace
 
+std::string Contiguous(const grpc::ByteBuffer& buffer) {
+  std::vector<grpc::Slice> slices;
+  std::string out;
+  if (!buffer.Dump(&slices).ok()) return out;
+  out.reserve(buffer.Length());
+  for (const grpc::Slice& s : slices)
+    out.append(reinterpret_cast<const char*>(s.begin()), s.size());
+  return out;
+}
+
 absl::StatusOr<CompareReply> ReadCompareReply(grpc::ByteBuffer bytes,
                                               const pluginpb::CompareRequest& request,
                                               const ReplyLimits& limits) {
   if (absl::Status s = CheckSize(bytes, limits.bytes); !s.ok()) return s;
   std::string wire = Contiguous(bytes);
   bytes.Clear();  // one copy of the bytes at a time
+  return ReadCompareReply(std::move(wire), request, limits);
+}
+
+absl::StatusOr<CompareReply> ReadCompareReply(std::string wire,
+                                              const pluginpb::CompareRequest& request,
+                                              const ReplyLimits& limits) {
+  if (wire.size() > limits.bytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("reply of ", wire.size(), " bytes is over the limit of ", limits.bytes));
+  }
   CompareReply reply;
   ReplyDecoder decoder(limits);
   if (absl::Status s = decoder.Response(wire, reply.response); !s.ok()) return s;
@@ -500,6 +510,49 @@ std::unique_ptr<grpc::ClientWriter<pluginpb::CompareStreamMessage>> CallCompareS
           grpc::internal::RpcMethod(kCompareStreamMethod,
                                     grpc::internal::RpcMethod::CLIENT_STREAMING),
           &context, reply));
+}
+
+absl::StatusOr<std::vector<PipeReplyBytes>> ReadPipeReplies(const grpc::ByteBuffer& bytes) {
+  const std::string wire = Contiguous(bytes);
+  std::vector<PipeReplyBytes> out;
+  WireReader message(wire);
+  Field f;
+  while (!message.done()) {
+    if (absl::Status s = message.Next(f); !s.ok()) return s;
+    if (f.number != 1) continue;  // a field this host does not know
+    if (f.type != 2) return absl::InvalidArgumentError("malformed pipe reply");
+    PipeReplyBytes reply;
+    WireReader fields(f.bytes);
+    Field g;
+    while (!fields.done()) {
+      if (absl::Status s = fields.Next(g); !s.ok()) return s;
+      const bool varint = g.type == 0, bytes_field = g.type == 2;
+      if ((g.number == 1 || g.number == 3) && !varint) {
+        return absl::InvalidArgumentError("malformed pipe reply");
+      }
+      if ((g.number == 2 || g.number == 4) && !bytes_field) {
+        return absl::InvalidArgumentError("malformed pipe reply");
+      }
+      switch (g.number) {
+        case 1:
+          reply.id = g.varint;
+          break;
+        case 2:
+          reply.response.assign(g.bytes.data(), g.bytes.size());
+          break;
+        case 3:
+          reply.code = static_cast<uint32_t>(g.varint);
+          break;
+        case 4:
+          reply.message.assign(g.bytes.data(), std::min<size_t>(g.bytes.size(), 500));
+          break;
+        default:
+          break;
+      }
+    }
+    out.push_back(std::move(reply));
+  }
+  return out;
 }
 
 grpc::Status CallShutdown(grpc::Channel& channel, grpc::ClientContext& context) {

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "daemon/plugin/limits.h"
@@ -41,6 +42,24 @@ struct CompareReply {
 absl::StatusOr<CompareReply> ReadCompareReply(grpc::ByteBuffer bytes,
                                               const pluginpb::CompareRequest& request,
                                               const ReplyLimits& limits);
+
+// A gRPC message's bytes in one piece ("" when they cannot be read).
+std::string Contiguous(const grpc::ByteBuffer& buffer);
+
+// The same, for a reply already in one piece (a ComparePipe reply's response field).
+absl::StatusOr<CompareReply> ReadCompareReply(std::string wire,
+                                              const pluginpb::CompareRequest& request,
+                                              const ReplyLimits& limits);
+
+// One PipeReply of a ComparePipeResponse, its response left unread.
+struct PipeReplyBytes {
+  uint64_t id = 0;
+  std::string response;  // a CompareResponse's bytes, for ReadCompareReply
+  uint32_t code = 0;     // a gRPC status code; not 0: the call failed with `message`
+  std::string message;   // at most 500 bytes
+};
+// Splits a ComparePipeResponse into its replies (the wire format only), or says it is malformed.
+absl::StatusOr<std::vector<PipeReplyBytes>> ReadPipeReplies(const grpc::ByteBuffer& bytes);
 
 // Checks a decoded response against the request: outcome set, valid actions, every node path
 // and source_path naming an item below the pair's path (normalised), move and copy sources,

@@ -13,6 +13,7 @@
 #include "absl/strings/str_format.h"
 #include "daemon/engine/comparator.h"
 #include "daemon/plugin/attached.h"
+#include "daemon/plugin/instance.h"
 #include "daemon/plugin/reply.h"
 #include "daemon/util/fd.h"
 #include "daemon/util/sha256.h"
@@ -21,26 +22,12 @@
 namespace deltascope {
 namespace {
 
-constexpr size_t kLatencySamples = 4096;
 constexpr size_t kChunkBytes = 1 << 20;
 
-absl::Status Coded(absl::Status status, const char* code) {
-  return WithDiagnosticCode(std::move(status), code);
-}
-
-std::string Seconds(std::chrono::milliseconds d) {
-  return d.count() % 1000 == 0 ? absl::StrCat(d.count() / 1000, " s")
-                               : absl::StrCat(d.count(), " ms");
-}
+using supervisor_internal::Coded;
+using supervisor_internal::Seconds;
 
 }  // namespace
-
-struct PluginSupervisor::Instance {
-  std::unique_ptr<PluginProcess> process;
-  std::shared_ptr<grpc::Channel> channel;
-  std::unique_ptr<pluginpb::Comparator::Stub> stub;
-  pluginpb::DescribeResponse description;
-};
 
 const char* PluginStateName(PluginState state) {
   switch (state) {
@@ -219,8 +206,10 @@ absl::StatusOr<std::unique_ptr<PluginSupervisor::Instance>> PluginSupervisor::St
   return instance;
 }
 
-absl::StatusOr<std::unique_ptr<PluginSupervisor::Instance>> PluginSupervisor::Acquire(bool* probe) {
+absl::StatusOr<std::unique_ptr<PluginSupervisor::Instance>> PluginSupervisor::Acquire(
+    bool* probe, std::shared_ptr<ComparePipe>* pipe) {
   std::unique_lock<std::mutex> lock(mu_);
+  const auto piped = [&] { return pipe && pipe_support_ != PipeSupport::kNo; };
   const auto busy_until = std::chrono::steady_clock::now() + limits_.call_timeout;
   bool admitted = false;
   // A trial call admitted but not made lets the next caller try.
@@ -243,16 +232,36 @@ absl::StatusOr<std::unique_ptr<PluginSupervisor::Instance>> PluginSupervisor::Ac
     } else if (!*probe && breaker_.tripped()) {
       return Unusable();  // quarantined while this call waited for an instance
     }
-    if (!idle_.empty()) {
-      std::unique_ptr<Instance> instance = std::move(idle_.back());
-      idle_.pop_back();
-      return instance;
+    if (piped()) {
+      // Calls spread over the instances first (as many processes work as without the pipe),
+      // then share them.
+      const bool yield = exclusive_waiting_ > 0;  // free instances go to those first
+      if (LeasePipe(pipe, /*idle_only=*/true) || (!yield && PipeIdleInstance(pipe))) {
+        return nullptr;
+      }
+      if (!yield && !idle_.empty()) {  // one that does not serve the pipe: by Compare
+        std::unique_ptr<Instance> instance = std::move(idle_.back());
+        idle_.pop_back();
+        return instance;
+      }
+      if (!yield && live_ < limits_.max_instances) break;
+      if (LeasePipe(pipe, /*idle_only=*/false)) return nullptr;
+    } else {
+      if (!idle_.empty()) {
+        std::unique_ptr<Instance> instance = std::move(idle_.back());
+        idle_.pop_back();
+        return instance;
+      }
+      if (live_ < limits_.max_instances) break;
+      if (std::unique_ptr<Instance> instance = UnpipeIdleInstance()) return instance;
     }
-    if (live_ < limits_.max_instances) break;
     // The plugin's capacity is its instances: a call waits for one at most a call's deadline,
     // then the item falls back (every instance hung, say, and the breaker not yet open).
-    if (cv_.wait_until(lock, busy_until) == std::cv_status::timeout && idle_.empty() &&
-        live_ >= limits_.max_instances) {
+    const bool exclusive = !piped();
+    exclusive_waiting_ += exclusive;
+    const std::cv_status waited = cv_.wait_until(lock, busy_until);
+    exclusive_waiting_ -= exclusive;
+    if (waited == std::cv_status::timeout && idle_.empty() && live_ >= limits_.max_instances) {
       if (probe && *probe) breaker_.ProbeAbandoned();
       return Coded(absl::ResourceExhaustedError(absl::StrCat(
                        "plugin ", manifest_.name, " is busy: its ", limits_.max_instances,
@@ -284,11 +293,20 @@ absl::StatusOr<std::unique_ptr<PluginSupervisor::Instance>> PluginSupervisor::Ac
     return refusal;
   }
   state_ = PluginState::kRunning;
+  if (pipe_support_ == PipeSupport::kUnknown) {
+    pipe_support_ = (*instance)->ServesPipe() ? PipeSupport::kYes : PipeSupport::kNo;
+  }
+  if (piped() && (*instance)->ServesPipe()) {
+    (*instance)->pipe = std::make_shared<ComparePipe>((*instance)->channel);
+    piped_.push_back(std::move(*instance));
+    LeasePipe(pipe, /*idle_only=*/false);
+  }
   lock.unlock();
   if (restart) {
     Count([](PluginCounters& c) { ++c.restarts; });
     Tell("restart", absl::StrCat("instance ", index, " started after a failure"));
   }
+  if (pipe && *pipe) return nullptr;
   return instance;
 }
 
@@ -395,40 +413,35 @@ grpc::ByteBuffer PluginSupervisor::CallOnce(Instance& instance,
 
 absl::StatusOr<pluginpb::CompareResponse> PluginSupervisor::Compare(
     const pluginpb::CompareRequest& request, const ItemPair& pair, bool content_visible,
-    std::string* cut) {
+    std::string* cut, std::string* crash_note) {
+  return CompareOnce(request, pair, content_visible, cut, crash_note, /*alone=*/false);
+}
+
+absl::StatusOr<pluginpb::CompareResponse> PluginSupervisor::CompareOnce(
+    const pluginpb::CompareRequest& request, const ItemPair& pair, bool content_visible,
+    std::string* cut, std::string* crash_note, bool alone) {
   bool probe = false;
-  absl::StatusOr<std::unique_ptr<Instance>> acquired = Acquire(&probe);
+  const bool stream = manifest_.content == ContentDelivery::kStream || !content_visible;
+  std::shared_ptr<ComparePipe> pipe;
+  const bool pipe_wanted = !stream && !alone && options_.compare_pipe && !manifest_.attached();
+  absl::StatusOr<std::unique_ptr<Instance>> acquired =
+      Acquire(&probe, pipe_wanted ? &pipe : nullptr);
   if (!acquired.ok()) return acquired.status();
+  if (pipe) return ComparePiped(std::move(pipe), probe, request, pair, cut, crash_note);
   std::unique_ptr<Instance> instance = std::move(*acquired);
   const std::string where = pair.path.empty() ? "<root>" : pair.path;
-  bool stream = manifest_.content == ContentDelivery::kStream || !content_visible;
   auto start = std::chrono::steady_clock::now();
   grpc::Status status;
   grpc::ByteBuffer bytes = CallOnce(*instance, request, pair, stream, &status);
-  double ms =
-      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-  Count([&](PluginCounters& c) {
-    ++c.calls;
-    if (c.latencies_ms.size() >= kLatencySamples) {
-      c.latencies_ms[c.calls % kLatencySamples] = ms;
-    } else {
-      c.latencies_ms.push_back(ms);
-    }
-    if (!status.ok()) ++c.failures;
-  });
+  CountCall(
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count(),
+      !status.ok());
   if (status.ok()) {
     RecordSuccess(probe);
     // The call went through: whatever fails now is the reply itself.
     absl::StatusOr<CompareReply> reply = ReadCompareReply(std::move(bytes), request, limits_.reply);
     Release(std::move(instance), true);
-    if (!reply.ok()) {
-      return Coded(absl::InvalidArgumentError(absl::StrCat("plugin ", manifest_.name,
-                                                           " sent an invalid response for ", where,
-                                                           ": ", reply.status().message())),
-                   "plugin-invalid-response");
-    }
-    if (cut) *cut = std::move(reply->cut);
-    return std::move(reply->response);
+    return TakeReply(std::move(reply), where, cut);
   }
   if (status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
     // Dead before the item is reported; the sweep for escaped descendants follows off this path.
@@ -512,6 +525,10 @@ absl::StatusOr<grpc::health::v1::HealthCheckResponse> PluginSupervisor::CheckHea
 }
 
 absl::StatusOr<pluginpb::DescribeResponse> PluginSupervisor::Describe() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);  // a piped instance answers for all (shared)
+    if (!piped_.empty()) return piped_.front()->description;
+  }
   absl::StatusOr<std::unique_ptr<Instance>> instance = Acquire(nullptr);
   if (!instance.ok()) return instance.status();
   pluginpb::DescribeResponse description = (*instance)->description;
@@ -520,6 +537,17 @@ absl::StatusOr<pluginpb::DescribeResponse> PluginSupervisor::Describe() {
 }
 
 absl::StatusOr<std::string> PluginSupervisor::Health() {
+  std::shared_ptr<grpc::Channel> shared;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!piped_.empty()) shared = piped_.front()->channel;
+  }
+  if (shared) {
+    absl::StatusOr<grpc::health::v1::HealthCheckResponse> resp =
+        CheckPluginHealth(*shared, std::chrono::seconds(5));
+    if (!resp.ok()) return resp.status();
+    return grpc::health::v1::HealthCheckResponse::ServingStatus_Name(resp->status());
+  }
   absl::StatusOr<std::unique_ptr<Instance>> instance = Acquire(nullptr);
   if (!instance.ok()) return instance.status();
   absl::StatusOr<grpc::health::v1::HealthCheckResponse> resp =
@@ -534,13 +562,20 @@ void PluginSupervisor::Shutdown() {
   {
     std::unique_lock<std::mutex> lock(mu_);
     // Wait (bounded) for calls in flight to hand their instances back.
-    cv_.wait_for(lock, options_.shutdown_grace,
-                 [&] { return static_cast<int>(idle_.size()) == live_; });
+    cv_.wait_for(lock, options_.shutdown_grace, [&] {
+      int unused = static_cast<int>(idle_.size());
+      for (const auto& p : piped_) unused += p->pipe->leases == 0;
+      return unused == live_;
+    });
     instances = std::move(idle_);
     idle_.clear();
+    for (auto& p : piped_) instances.push_back(std::move(p));
+    piped_.clear();
     live_ -= static_cast<int>(instances.size());
   }
   for (auto& instance : instances) {
+    // A call still in flight (past the grace) sees its pipe end; the rest are idle.
+    instance->pipe.reset();
     if (!instance->process) continue;  // attached: not ours to stop
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(500));
@@ -561,32 +596,6 @@ void PluginSupervisor::Shutdown() {
     disposals.swap(disposals_);
   }
   for (std::future<void>& f : disposals) f.wait();
-}
-
-// --- Attached plugins (manifest `endpoint`, see attached.h) ---
-
-absl::Status PluginSupervisor::AttachedGate() {
-  if (state_ == PluginState::kUnreachable && options_.clock() < retry_at_) {
-    return Unusable();
-  }
-  return absl::OkStatus();
-}
-
-void PluginSupervisor::MarkUnreachable(const std::string& why) {
-  state_ = PluginState::kUnreachable;
-  reason_ = why;
-  retry_at_ = options_.clock() + kAttachedRetryInterval;
-  live_ -= static_cast<int>(idle_.size());
-  idle_.clear();  // their channels are broken too
-}
-
-absl::StatusOr<std::unique_ptr<PluginSupervisor::Instance>> PluginSupervisor::ConnectInstance() {
-  absl::StatusOr<AttachedConnection> c = ConnectAttached(manifest_, limits_.startup_timeout);
-  if (!c.ok()) return c.status();
-  auto instance = std::make_unique<Instance>();
-  instance->channel = std::move(c->channel);
-  instance->description = std::move(c->description);
-  return instance;
 }
 
 }  // namespace deltascope

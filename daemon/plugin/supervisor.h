@@ -35,6 +35,8 @@ class HealthCheckResponse;
 
 namespace deltascope {
 
+class ComparePipe;
+struct CompareReply;
 namespace pluginpb = ::deltascope::plugin::v1;
 
 // kUnreachable: an attached plugin that cannot be reached now; it is tried again later.
@@ -63,14 +65,18 @@ class PluginSupervisor {
   std::vector<std::string> sandbox_warnings() const;
 
   // One Compare call on an instance (started on demand). `content_visible` false streams the
-  // content (CompareStream) even for path-mode plugins. The reply is read under the plugin's
-  // ReplyLimits; what they cut is said in `cut` ("" when nothing). Errors carry a diagnostic
-  // code (WithDiagnosticCode): plugin-timeout, plugin-crash, plugin-error,
-  // plugin-invalid-response, plugin-quarantined, plugin-unavailable, plugin-busy (every instance
-  // stayed in calls for a call's deadline while this one waited).
+  // content (CompareStream) even for path-mode plugins. A path-mode call goes down the
+  // instance's ComparePipe when the plugin serves it (pipe.h), many calls on one instance at once.
+  // The reply is read under the plugin's ReplyLimits; what they cut is said in `cut` ("" when
+  // nothing). Errors carry a diagnostic code (WithDiagnosticCode): plugin-timeout, plugin-crash,
+  // plugin-error, plugin-invalid-response, plugin-quarantined, plugin-unavailable, plugin-busy
+  // (every instance stayed in calls for a call's deadline while this one waited).
+  // `crash_note`: a plugin-crash diagnostic to report besides the answer ("" when none): the
+  // plugin crashed while this call was in flight on a pipe, and the call was made again alone.
   absl::StatusOr<pluginpb::CompareResponse> Compare(const pluginpb::CompareRequest& request,
                                                     const ItemPair& pair, bool content_visible,
-                                                    std::string* cut = nullptr);
+                                                    std::string* cut = nullptr,
+                                                    std::string* crash_note = nullptr);
 
   // Starts an instance if none runs and describes it (for `plugins check`).
   absl::StatusOr<pluginpb::DescribeResponse> Describe();
@@ -86,7 +92,42 @@ class PluginSupervisor {
   // An instance for one call. With `probe`, the call counts for the circuit breaker: `*probe`
   // says whether it is the trial call after a quarantine. Without, it only may not go ahead while
   // quarantined (plugins check's Describe and health calls).
-  absl::StatusOr<std::unique_ptr<Instance>> Acquire(bool* probe);
+  // With `pipe`, the call would rather share a piped instance: then the result may be null
+  // with `*pipe` set (a lease on that pipe, given back by ReleaseLease), or an instance as usual
+  // when the plugin does not serve the pipe.
+  absl::StatusOr<std::unique_ptr<Instance>> Acquire(bool* probe,
+                                                    std::shared_ptr<ComparePipe>* pipe = nullptr);
+  // supervisor_pipe.cc, with mu_ held: a lease on the least busy pipe if it has room (`idle_only`:
+  // only one with no call in flight); turning an idle instance into a piped one; an idle piped
+  // instance back into an exclusive one (null if none).
+  bool LeasePipe(std::shared_ptr<ComparePipe>* pipe, bool idle_only);
+  bool PipeIdleInstance(std::shared_ptr<ComparePipe>* pipe);
+  std::unique_ptr<Instance> UnpipeIdleInstance();
+  void ReleaseLease(const std::shared_ptr<ComparePipe>& pipe);
+  // The piped call. A call whose instance died for another call's fault (or an unknown one) is
+  // made again alone: by Compare, on an instance of its own.
+  absl::StatusOr<pluginpb::CompareResponse> ComparePiped(std::shared_ptr<ComparePipe> pipe,
+                                                         bool probe,
+                                                         const pluginpb::CompareRequest& request,
+                                                         const ItemPair& pair, std::string* cut,
+                                                         std::string* crash_note);
+  // The first caller to see a pipe end decides for all its calls (ComparePipe::Verdict): a
+  // crash, or a retry elsewhere. Takes the instance out of the pool and disposes of it.
+  // `solo`: the judging call went by Compare on the instance, alone when it started.
+  void JudgePipe(const std::shared_ptr<ComparePipe>& pipe, const grpc::Status& status,
+                 const std::string& where, bool probe, bool solo);
+  std::unique_ptr<Instance> TakePipedInstance(const ComparePipe* pipe);
+  void AbandonProbe();  // a trial call whose outcome another call reported
+  // `alone`: by Compare on an instance of its own (never on a pipe).
+  absl::StatusOr<pluginpb::CompareResponse> CompareOnce(const pluginpb::CompareRequest& request,
+                                                        const ItemPair& pair, bool content_visible,
+                                                        std::string* cut, std::string* crash_note,
+                                                        bool alone);
+  // The reply of a call that went through, read under the plugin's limits (reply.h), or the
+  // plugin-invalid-response error.
+  absl::StatusOr<pluginpb::CompareResponse> TakeReply(absl::StatusOr<CompareReply> reply,
+                                                      const std::string& where, std::string* cut);
+  void CountCall(double ms, bool failed);
   void Release(std::unique_ptr<Instance> instance, bool healthy);
   // Tears a dead instance down (the /proc sweep for escaped descendants, channel, reader thread)
   // off the caller's path, so a failed item is reported at once. Shutdown() waits for these.
@@ -122,6 +163,10 @@ class PluginSupervisor {
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::vector<std::unique_ptr<Instance>> idle_;
+  std::vector<std::unique_ptr<Instance>> piped_;  // serving ComparePipe, shared by calls
+  enum class PipeSupport { kUnknown, kYes, kNo } pipe_support_ = PipeSupport::kUnknown;
+  // Calls waiting for an instance of their own: piped calls leave them free instances first.
+  int exclusive_waiting_ = 0;
   int live_ = 0;
   int next_index_ = 0;
   PluginState state_ = PluginState::kAvailable;

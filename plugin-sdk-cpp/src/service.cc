@@ -1,7 +1,11 @@
 #include "service.h"
 
+#include <algorithm>
 #include <chrono>
+#include <condition_variable>
+#include <deque>
 #include <exception>
+#include <mutex>
 #include <optional>
 #include <thread>
 #include <utility>
@@ -141,6 +145,7 @@ pb::DescribeResponse MakeDescribeResponse(const std::vector<std::unique_ptr<Comp
   response.set_name(info.name);
   response.set_version(info.version);
   for (const auto& c : all) *response.add_comparators() = ToInfo(c->Describe());
+  if (info.compare_pipe) response.add_capabilities(pb::CAPABILITY_COMPARE_PIPE);
   return response;
 }
 
@@ -163,15 +168,106 @@ grpc::Status ComparatorService::Describe(grpc::ServerContext*, const pb::Describ
 grpc::Status ComparatorService::Compare(grpc::ServerContext* ctx, const pb::CompareRequest* request,
                                         pb::CompareResponse* response) {
   InFlight in_flight(in_flight_);
-  for (const pb::Item* item : {&request->left(), &request->right()}) {
-    bool present = item == &request->left() ? request->has_left() : request->has_right();
+  return ComparePaths(ctx, *request, response);
+}
+
+grpc::Status ComparatorService::ComparePaths(grpc::ServerContext* ctx,
+                                             const pb::CompareRequest& request,
+                                             pb::CompareResponse* response) {
+  for (const pb::Item* item : {&request.left(), &request.right()}) {
+    bool present = item == &request.left() ? request.has_left() : request.has_right();
     if (present && item->path().empty()) {
       return grpc::Status(StatusCode::INVALID_ARGUMENT,
                           absl::StrCat("item '", item->logical_path(), "' has no path"));
     }
   }
-  return Run(ctx, *request, request->has_left() ? request->left().path() : "",
-             request->has_right() ? request->right().path() : "", response);
+  return Run(ctx, request, request.has_left() ? request.left().path() : "",
+             request.has_right() ? request.right().path() : "", response);
+}
+
+grpc::Status ComparatorService::ComparePipe(
+    grpc::ServerContext* ctx,
+    grpc::ServerReaderWriter<pb::ComparePipeResponse, pb::ComparePipeRequest>* stream) {
+  std::mutex mu;
+  std::condition_variable work_cv;
+  std::deque<pb::PipeCall> work;
+  pb::ComparePipeResponse ready;  // replies not yet sent
+  bool reading = true;            // more calls may come
+  bool writing = false;           // a worker is sending
+
+  // The worker whose reply finds no one sending sends it, with every other reply ready by then
+  // (in messages kept under the host's limit for one reply); the others just add theirs.
+  const auto send = [&](std::unique_lock<std::mutex>& lock) {
+    writing = true;
+    while (ready.replies_size() > 0) {
+      pb::ComparePipeResponse batch;
+      size_t bytes = 0;
+      int taken = 0;
+      for (; taken < ready.replies_size(); ++taken) {
+        const size_t size = ready.replies(taken).ByteSizeLong();
+        if (taken > 0 && bytes + size > kMaxResponseBytes / 2) break;
+        bytes += size;
+      }
+      if (taken == ready.replies_size()) {
+        batch.Swap(&ready);
+      } else {
+        for (int i = 0; i < taken; ++i) *batch.add_replies() = std::move(*ready.mutable_replies(i));
+        ready.mutable_replies()->DeleteSubrange(0, taken);
+      }
+      lock.unlock();
+      const bool sent = stream->Write(batch);
+      lock.lock();
+      if (!sent) {  // the host went away: drop what is left
+        reading = false;
+        work.clear();
+        ready.Clear();
+        work_cv.notify_all();
+      }
+    }
+    writing = false;
+  };
+  const auto worker = [&] {
+    std::unique_lock<std::mutex> lock(mu);
+    while (true) {
+      work_cv.wait(lock, [&] { return !work.empty() || !reading; });
+      if (work.empty()) return;
+      pb::PipeCall call = std::move(work.front());
+      work.pop_front();
+      lock.unlock();
+      pb::PipeReply reply;
+      reply.set_id(call.id());
+      {
+        InFlight in_flight(in_flight_);
+        grpc::Status status = ComparePaths(ctx, call.request(), reply.mutable_response());
+        if (!status.ok()) {
+          reply.clear_response();
+          reply.set_code(static_cast<uint32_t>(status.error_code()));
+          reply.set_message(status.error_message());
+        }
+      }
+      lock.lock();
+      *ready.add_replies() = std::move(reply);
+      if (!writing) send(lock);
+    }
+  };
+
+  const int workers = static_cast<int>(std::clamp(std::thread::hardware_concurrency(), 2u, 8u));
+  std::vector<std::thread> threads;
+  for (int i = 0; i < workers; ++i) threads.emplace_back(worker);
+  pb::ComparePipeRequest request;
+  while (stream->Read(&request)) {
+    std::lock_guard<std::mutex> lock(mu);
+    for (pb::PipeCall& call : *request.mutable_calls()) work.push_back(std::move(call));
+    work_cv.notify_all();
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    reading = false;
+    if (ctx->IsCancelled()) work.clear();  // nobody waits for these answers
+  }
+  work_cv.notify_all();
+  for (std::thread& t : threads) t.join();  // every reply is sent (or dropped) by then
+  return grpc::Status::OK;
 }
 
 grpc::Status ComparatorService::CompareStream(grpc::ServerContext* ctx,

@@ -43,6 +43,11 @@ class ComparatorService final : public pb::Comparator::Service {
   grpc::Status CompareStream(grpc::ServerContext* ctx,
                              grpc::ServerReader<pb::CompareStreamMessage>* reader,
                              pb::CompareResponse* response) override;
+  // Many calls on one stream (CAPABILITY_COMPARE_PIPE): a pool of workers runs them as they
+  // arrive, and the replies go back as they are ready, batched.
+  grpc::Status ComparePipe(
+      grpc::ServerContext* ctx,
+      grpc::ServerReaderWriter<pb::ComparePipeResponse, pb::ComparePipeRequest>* stream) override;
   grpc::Status Shutdown(grpc::ServerContext* ctx, const pb::ShutdownRequest* request,
                         pb::ShutdownResponse* response) override;
 
@@ -50,6 +55,9 @@ class ComparatorService final : public pb::Comparator::Service {
   bool WaitIdle(std::chrono::milliseconds timeout) const;
 
  private:
+  // Compare's work for one request whose items carry paths.
+  grpc::Status ComparePaths(grpc::ServerContext* ctx, const pb::CompareRequest& request,
+                            pb::CompareResponse* response);
   // Runs the named comparator on sides read from the given files (empty path: side absent).
   grpc::Status Run(grpc::ServerContext* ctx, const pb::CompareRequest& request,
                    const std::string& left_path, const std::string& right_path,

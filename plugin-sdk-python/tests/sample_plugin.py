@@ -21,4 +21,7 @@ class Words(Comparator):
 
 
 if __name__ == "__main__":
-    raise SystemExit(serve(Words(), name="words-test", version="9.9"))
+    import os
+
+    raise SystemExit(serve(Words(), name="words-test", version="9.9",
+                           compare_pipe=not os.environ.get("SAMPLE_NO_PIPE")))

@@ -145,3 +145,47 @@ def test_listen_mode_serves_on_the_address_without_a_host(sample_plugin_argv, tm
             proc.wait(timeout=10)
         proc.stdout.close()
         proc.stderr.close()
+
+
+def test_compare_pipe_is_offered_and_answers_every_call_by_id(plugin_factory, sample_plugin_argv, tmp_path):
+    """Many calls on one ComparePipe stream: each answered once, by id; errors stay per call; the
+    replies are the ones Compare gives."""
+    p = plugin_factory(sample_plugin_argv)
+    stub, _ = p.connect()
+    d = stub.Describe(pb.DescribeRequest(host_protocol_versions=[1]))
+    assert list(d.capabilities) == [pb.CAPABILITY_COMPARE_PIPE]
+    a, b = write(tmp_path, "a.words", "x y"), write(tmp_path, "b.words", "x y z w")
+    boom = write(tmp_path, "boom.words", "explode")
+    calls = {}
+    for i in range(60):
+        req = request(a, boom if i % 10 == 3 else b if i % 2 else a)
+        if i == 7:
+            req.comparator = "nope"
+        calls[i + 1] = req
+    messages = [pb.ComparePipeRequest(calls=[pb.PipeCall(id=i, request=calls[i]) for i in ids])
+                for ids in (range(1, 21), range(21, 61))]
+    replies = {}
+    for message in stub.ComparePipe(iter(messages), timeout=30):
+        for reply in message.replies:
+            assert reply.id not in replies
+            replies[reply.id] = reply
+    assert sorted(replies) == list(range(1, 61))
+    for i, req in calls.items():
+        reply = replies[i]
+        if req.comparator == "nope":
+            assert reply.code == grpc.StatusCode.UNIMPLEMENTED.value[0]
+        elif req.right.path == boom:
+            assert reply.code == grpc.StatusCode.INTERNAL.value[0]
+            assert "RuntimeError: asked to explode" in reply.message
+        else:
+            assert reply.code == 0
+            assert reply.response == stub.Compare(req, timeout=10)
+
+
+def test_compare_pipe_can_be_turned_off(plugin_factory, sample_plugin_argv, tmp_path):
+    p = plugin_factory(sample_plugin_argv, {"SAMPLE_NO_PIPE": "1"})
+    stub, _ = p.connect()
+    assert list(stub.Describe(pb.DescribeRequest(host_protocol_versions=[1])).capabilities) == []
+    with pytest.raises(grpc.RpcError) as err:
+        list(stub.ComparePipe(iter([pb.ComparePipeRequest()]), timeout=10))
+    assert err.value.code() == grpc.StatusCode.UNIMPLEMENTED

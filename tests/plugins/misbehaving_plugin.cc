@@ -2,7 +2,8 @@
 // $BAD_MODE says, for the host's misbehaviour tests (the manifest sets it, with a marker
 // variable by which a test finds every process this plugin started).
 //
-// Modes: ok, error (the comparator returns an error), segv, abort, exit3, hang, slow,
+// Modes: ok, error (the comparator returns an error), segv, abort, exit3, hang, slow, by-name
+// (crashes on a path containing "crash", hangs on one containing "hang", else like ok),
 // ignore-sigterm, grandchild, garbage-stdout, flood-stderr, wrong-protocol, no-socket, expand (SDK
 // based; expand answers EXPAND with one child file per side); malformed, huge (a raw gRPC server
 // that bypasses the SDK's own response checks); flaky (crashes on about 1 call in $BAD_CRASH_EVERY
@@ -101,6 +102,14 @@ class Faults {
 };
 
 class BadComparator : public deltascope::plugin::Comparator {
+  static void Hang(const std::string& path) {
+    // Tests wait for this line (not a sleep) to know the call is hanging.
+    if (const char* log = std::getenv("BAD_FAULT_LOG")) {
+      std::ofstream(log, std::ios::app) << "hang " << path << "\n";
+    }
+    SleepForever();
+  }
+
  public:
   deltascope::plugin::Descriptor Describe() const override {
     return {.name = "bad", .extensions = {".bad"}};
@@ -120,6 +129,10 @@ class BadComparator : public deltascope::plugin::Comparator {
         if (script) (void)std::system(script);
       });
     }
+    if (g_mode == "by-name") {  // many items on one pipe: the named ones misbehave
+      if (pair.path.find("crash") != std::string::npos) std::raise(SIGSEGV);
+      if (pair.path.find("hang") != std::string::npos) Hang(pair.path);
+    }
     if (g_mode == "error")
       return deltascope::plugin::Result::Error(absl::InternalError("no sense in it"));
     if (g_mode == "segv") std::raise(SIGSEGV);
@@ -132,13 +145,7 @@ class BadComparator : public deltascope::plugin::Comparator {
     }
     if (g_mode == "abort") std::abort();
     if (g_mode == "exit3") std::exit(3);
-    if (g_mode == "hang" || g_mode == "ignore-sigterm") {
-      // Tests wait for this line (not a sleep) to know the call is hanging.
-      if (const char* log = std::getenv("BAD_FAULT_LOG")) {
-        std::ofstream(log, std::ios::app) << "hang " << pair.path << "\n";
-      }
-      SleepForever();
-    }
+    if (g_mode == "hang" || g_mode == "ignore-sigterm") Hang(pair.path);
     if (g_mode == "slow") std::this_thread::sleep_for(std::chrono::seconds(30));
     if (g_mode == "grandchild") {
       SpawnLingeringGrandchild();
@@ -219,7 +226,7 @@ int main(int argc, char** argv) {
   if (g_mode == "ignore-sigterm") ::signal(SIGTERM, SIG_IGN);
   // No core dumps: writing one (or piping it to a crash handler) can outlast the host's call
   // deadline and turn a crash into a timeout.
-  if (g_mode == "flaky") ::prctl(PR_SET_DUMPABLE, 0);
+  if (g_mode == "flaky" || g_mode == "by-name") ::prctl(PR_SET_DUMPABLE, 0);
   if (g_mode == "garbage-stdout") {
     std::printf("garbage before the handshake |||\n\x01\x02 not a handshake\n");
     std::fflush(stdout);
@@ -229,5 +236,8 @@ int main(int argc, char** argv) {
       std::fflush(stdout);
     }).detach();
   }
-  return deltascope::plugin::Serve<BadComparator>(argc, argv, {.name = "bad", .version = "1.0"});
+  // BAD_NO_PIPE: an old-style plugin, serving Compare only.
+  return deltascope::plugin::Serve<BadComparator>(
+      argc, argv,
+      {.name = "bad", .version = "1.0", .compare_pipe = std::getenv("BAD_NO_PIPE") == nullptr});
 }

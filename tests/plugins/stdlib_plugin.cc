@@ -1,6 +1,8 @@
 // deltascope-stdlib-plugin: serves built-in comparators out of process (as "<name>-oop"), for the
 // parity test: the same comparator in-process and behind the plugin protocol must give
 // byte-identical changesets.
+#include <cstdlib>
+
 #include "daemon/engine/compare_context.h"
 #include "daemon/stdlib/stdlib.h"
 #include "daemon/util/temp_dir.h"
@@ -52,5 +54,9 @@ int main(int argc, char** argv) {
   comparators.push_back(std::make_unique<Wrapped>(deltascope::MakeTextComparator()));
   if (auto csv = deltascope::MakeCsvComparator())
     comparators.push_back(std::make_unique<Wrapped>(csv));
-  return sdk::Serve(std::move(comparators), argc, argv, {.name = "stdlib-oop", .version = "1.0"});
+  // STDLIB_PLUGIN_NO_PIPE: an old-style plugin (Compare only), for the parity of the two paths.
+  return sdk::Serve(std::move(comparators), argc, argv,
+                    {.name = "stdlib-oop",
+                     .version = "1.0",
+                     .compare_pipe = std::getenv("STDLIB_PLUGIN_NO_PIPE") == nullptr});
 }

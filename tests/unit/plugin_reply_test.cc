@@ -275,5 +275,38 @@ TEST(ReadCompareReplyTest, KnowsEveryFieldOfTheProtocol) {
   EXPECT_EQ(pluginpb::ChildPair::descriptor()->field_count(), 3);
 }
 
+// ComparePipe's answers are untrusted bytes too: split into replies by the wire format alone,
+// each reply's response left for ReadCompareReply; malformed framing is refused, not trusted.
+TEST(PipeReplyTest, SplitsRepliesAndRefusesMalformedFraming) {
+  pluginpb::ComparePipeResponse message;
+  pluginpb::PipeReply* ok = message.add_replies();
+  ok->set_id(7);
+  ok->mutable_response()->set_outcome(pluginpb::CompareResponse::OUTCOME_IDENTICAL);
+  pluginpb::PipeReply* failed = message.add_replies();
+  failed->set_id(9);
+  failed->set_code(13);
+  failed->set_message(std::string(2000, 'x'));
+  std::string wire = message.SerializeAsString();
+  wire += std::string("\x10\x05", 2);  // a field this host does not know: skipped
+  absl::StatusOr<std::vector<PipeReplyBytes>> replies = ReadPipeReplies(Buffer(wire));
+  ASSERT_TRUE(replies.ok()) << replies.status();
+  ASSERT_EQ(replies->size(), 2u);
+  EXPECT_EQ((*replies)[0].id, 7u);
+  EXPECT_EQ((*replies)[0].code, 0u);
+  pluginpb::CompareResponse response;
+  ASSERT_TRUE(response.ParseFromString((*replies)[0].response));
+  EXPECT_EQ(response.outcome(), pluginpb::CompareResponse::OUTCOME_IDENTICAL);
+  EXPECT_EQ((*replies)[1].id, 9u);
+  EXPECT_EQ((*replies)[1].code, 13u);
+  EXPECT_EQ((*replies)[1].message.size(), 500u);  // cut
+
+  for (const std::string& bad : {std::string("\x0a\x05\x08", 3),      // length past the end
+                                 std::string("\x0a\x02\x12\x05", 4),  // response past its reply
+                                 std::string("\x08\x01", 2) + std::string("\x0a\x02\x0a\x00", 4),
+                                 std::string("\x0b", 1)}) {  // a group
+    EXPECT_FALSE(ReadPipeReplies(Buffer(bad)).ok()) << absl::CEscape(bad);
+  }
+}
+
 }  // namespace
 }  // namespace deltascope

@@ -74,10 +74,11 @@ class SupervisorTest : public ::testing::Test {
                         ", max_instances: 1}\n");
   }
 
-  std::shared_ptr<PluginSupervisor> Start(const std::string& mode, const std::string& extra = "") {
+  std::shared_ptr<PluginSupervisor> Start(const std::string& mode, const std::string& extra = "",
+                                          const std::string& env = "") {
     std::string text = absl::StrCat(
         "name: bad-", mode, "\nversion: 1\ncommand: ", BinPath("deltascope-test-plugin"),
-        "\nenv: {BAD_MODE: ", mode, ", BAD_MARKER: ", marker_,
+        "\nenv: {BAD_MODE: ", mode, ", BAD_MARKER: ", marker_, env,
         "}\ncomparators:\n  - name: bad\n    extensions: [.bad]\n", extra,
         extra.find("limits") != std::string::npos ? "" : DefaultLimits(mode));
     absl::StatusOr<Manifest> m = ParseManifest(text, t_ / "bad.plugin.yaml");
@@ -414,9 +415,11 @@ TEST_F(SupervisorTest, CountersSurviveANewSupervisorOfTheSamePlugin) {
 
 // The plugin's capacity is its instances: with its one instance hung, calls waiting for it give
 // up after a call's deadline (plugin-busy) rather than queue behind hang after hang.
+// A plugin served by Compare (one call per instance at a time); with ComparePipe the calls share
+// the instance instead (plugin_pipe_test.cc).
 TEST_F(SupervisorTest, CallsWaitingForABusyPluginFallBackAfterACallDeadline) {
   std::shared_ptr<PluginSupervisor> s =
-      Start("hang", "limits: {call_timeout: 2s, max_instances: 1}\n");
+      Start("hang", "limits: {call_timeout: 2s, max_instances: 1}\n", ", BAD_NO_PIPE: 1");
   std::vector<std::string> codes(3);
   std::vector<std::thread> calls;
   for (int i = 0; i < 3; ++i) {

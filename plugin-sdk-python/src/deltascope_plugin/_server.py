@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import queue
 import signal
 import stat
 import sys
@@ -72,14 +73,16 @@ def run_comparator(comparator: Comparator, request: pb.CompareRequest, left_path
 
 class _Servicer(pb_grpc.ComparatorServicer):
     def __init__(self, name: str, version: str, protocol: int, comparators: Sequence[Comparator],
-                 stop: threading.Event):
+                 stop: threading.Event, pool: Optional[futures.ThreadPoolExecutor] = None):
         self._name, self._version, self._protocol = name, version, protocol
         self._by_name: Dict[str, Comparator] = {c.name: c for c in comparators}
         self._stop = stop
+        self._pool = pool  # runs the calls of ComparePipe; None: the pipe is not offered
 
     def Describe(self, request, context):
         return pb.DescribeResponse(protocol_version=self._protocol, name=self._name, version=self._version,
-                                   comparators=[comparator_info(c) for c in self._by_name.values()])
+                                   comparators=[comparator_info(c) for c in self._by_name.values()],
+                                   capabilities=[pb.CAPABILITY_COMPARE_PIPE] if self._pool else [])
 
     def _lookup(self, request, context) -> Comparator:
         c = self._by_name.get(request.comparator)
@@ -137,6 +140,62 @@ class _Servicer(pb_grpc.ComparatorServicer):
             right = paths.get("right") if request.HasField("right") else None
             return self._call(c, request, left, right, context)
 
+    def _pipe_reply(self, call: pb.PipeCall, cancelled: threading.Event) -> pb.PipeReply:
+        request = call.request
+        c = self._by_name.get(request.comparator)
+        if c is None:
+            return pb.PipeReply(id=call.id, code=grpc.StatusCode.UNIMPLEMENTED.value[0],
+                                message=f"no comparator named {request.comparator!r}")
+        left = request.left.path if request.HasField("left") else None
+        right = request.right.path if request.HasField("right") else None
+        try:
+            return pb.PipeReply(id=call.id, response=run_comparator(c, request, left, right, cancelled))
+        except Exception as e:  # a plugin bug becomes a clean error for this call only
+            import traceback
+
+            traceback.print_exc(file=sys.stderr)
+            return pb.PipeReply(id=call.id, code=grpc.StatusCode.INTERNAL.value[0],
+                                message=f"{type(e).__name__}: {e}")
+
+    def ComparePipe(self, request_iterator: Iterator[pb.ComparePipeRequest], context):
+        """Many calls on one stream: each runs on the pool as it arrives; replies go back as they are
+        ready, those ready together in one message."""
+        if self._pool is None:
+            context.abort(grpc.StatusCode.UNIMPLEMENTED, "ComparePipe is not served")
+        cancelled = threading.Event()
+        context.add_callback(cancelled.set)
+        ready: "queue.Queue[Optional[pb.PipeReply]]" = queue.Queue()
+        submitted = [0]
+        reading_done = threading.Event()
+
+        def read() -> None:
+            try:
+                for message in request_iterator:
+                    for call in message.calls:
+                        submitted[0] += 1
+                        self._pool.submit(lambda c=call: ready.put(self._pipe_reply(c, cancelled)))
+            except Exception:  # the host went away: nothing more to answer
+                pass
+            finally:
+                reading_done.set()
+                ready.put(None)  # wakes the writer to look at the count
+
+        threading.Thread(target=read, daemon=True).start()
+        answered = 0
+        while not (reading_done.is_set() and answered == submitted[0]):
+            first = ready.get()
+            batch = [] if first is None else [first]
+            while True:  # whatever else is ready goes in the same message
+                try:
+                    more = ready.get_nowait()
+                except queue.Empty:
+                    break
+                if more is not None:
+                    batch.append(more)
+            if batch:
+                answered += len(batch)
+                yield pb.ComparePipeResponse(replies=batch)
+
     def Shutdown(self, request, context):
         self._stop.set()
         return pb.ShutdownResponse()
@@ -181,12 +240,14 @@ def _listen_address(listen: str) -> "tuple[str, str]":
 
 
 def _run(instances: List[Comparator], name: str, version: str, protocol: int, address: str, socket_path: str,
-         handshake: bool) -> int:
+         handshake: bool, compare_pipe: bool = True) -> int:
     stop = threading.Event()
-    server = grpc.server(futures.ThreadPoolExecutor(max_workers=max(4, os.cpu_count() or 1)))
+    workers = max(4, os.cpu_count() or 1)
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=workers))
+    pool = futures.ThreadPoolExecutor(max_workers=workers) if compare_pipe else None
     pb_grpc.add_ComparatorServicer_to_server(
         _Servicer(name or os.environ.get("DELTASCOPE_PLUGIN_NAME", "python-plugin"), version, protocol,
-                  instances, stop), server)
+                  instances, stop, pool), server)
     health_pb2_grpc.add_HealthServicer_to_server(_Health(), server)
     if socket_path and os.path.exists(socket_path) and stat.S_ISSOCK(os.lstat(socket_path).st_mode):
         os.unlink(socket_path)  # a stale socket from an earlier run
@@ -203,13 +264,15 @@ def _run(instances: List[Comparator], name: str, version: str, protocol: int, ad
         signal.signal(signal.SIGINT, lambda *_: stop.set())
     stop.wait()
     server.stop(grace=1).wait()
+    if pool is not None:
+        pool.shutdown(wait=False, cancel_futures=True)
     if not handshake and socket_path and os.path.exists(socket_path):
         os.unlink(socket_path)
     return 0
 
 
 def serve(*comparators: Union[Comparator, type], name: str = "", version: str = "0.0.0",
-          listen: Optional[str] = None) -> int:
+          listen: Optional[str] = None, compare_pipe: bool = True) -> int:
     """Serves the comparators as a deltascope plugin until the host shuts it down. Returns an exit code.
 
     Call it from your plugin's ``__main__``: ``raise SystemExit(serve(MyComparator(), name="my-plugin"))``.
@@ -217,6 +280,9 @@ def serve(*comparators: Union[Comparator, type], name: str = "", version: str = 
     Listen mode (an attached plugin, named by a manifest ``endpoint``): with ``listen="unix:///path"`` or
     ``"host:port"``, or ``$DELTASCOPE_PLUGIN_LISTEN``, it serves there without a host or handshake until
     SIGTERM or SIGINT.
+
+    ``compare_pipe=False`` serves Compare and CompareStream only (no ComparePipe): the host then makes
+    one call per item, as with plugins built on an SDK older than the pipe.
     """
     instances = _as_instances(comparators)
     spawned = os.environ.get("DELTASCOPE_PLUGIN_MAGIC_COOKIE") == MAGIC_COOKIE
@@ -228,7 +294,8 @@ def serve(*comparators: Union[Comparator, type], name: str = "", version: str = 
         except ValueError as e:
             print(f"deltascope plugin: {e}", file=sys.stderr)
             return 2
-        return _run(instances, name, version, PROTOCOL_VERSIONS[0], address, socket_path, handshake=False)
+        return _run(instances, name, version, PROTOCOL_VERSIONS[0], address, socket_path, handshake=False,
+                    compare_pipe=compare_pipe)
     if not spawned:
         print("This is a deltascope plugin; it is started by deltascope, not by hand.", file=sys.stderr)
         return 1
@@ -243,4 +310,5 @@ def serve(*comparators: Union[Comparator, type], name: str = "", version: str = 
               f"{','.join(map(str, PROTOCOL_VERSIONS))})", file=sys.stderr)
         _write_handshake(0, socket_path)
         return 1
-    return _run(instances, name, version, protocol, f"unix:{socket_path}", socket_path, handshake=True)
+    return _run(instances, name, version, protocol, f"unix:{socket_path}", socket_path, handshake=True,
+                compare_pipe=compare_pipe)

@@ -135,6 +135,10 @@ class Comparator {
 struct PluginInfo {
   std::string name = {};     // the manifest's name: "ini-cpp"
   std::string version = {};  // the plugin's own version: "0.1.0"
+  // Serve ComparePipe, many calls on one stream (docs/plugin-protocol.md); the host then sends
+  // calls concurrently, so Compare must be safe to run on several threads at once (as for
+  // concurrent Compare calls). False: Compare and CompareStream only.
+  bool compare_pipe = true;
 };
 
 // Runs the plugin until the host calls Shutdown (returns 0) or start-up fails (returns 1).

@@ -8,10 +8,22 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class ReplyBound(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    REPLY_BOUND_UNSPECIFIED: _ClassVar[ReplyBound]
+    REPLY_BOUND_MAX_NODE_DEPTH: _ClassVar[ReplyBound]
+    REPLY_BOUND_MAX_DETAILS_DEPTH: _ClassVar[ReplyBound]
+    REPLY_BOUND_MAX_TAGS_PER_NODE: _ClassVar[ReplyBound]
+
 class ProtocolVersion(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     PROTOCOL_VERSION_UNSPECIFIED: _ClassVar[ProtocolVersion]
     PROTOCOL_VERSION_1: _ClassVar[ProtocolVersion]
+
+class Capability(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    CAPABILITY_UNSPECIFIED: _ClassVar[Capability]
+    CAPABILITY_COMPARE_PIPE: _ClassVar[Capability]
 
 class Scope(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -19,8 +31,14 @@ class Scope(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     SCOPE_FILES: _ClassVar[Scope]
     SCOPE_CONTAINERS: _ClassVar[Scope]
     SCOPE_ANY: _ClassVar[Scope]
+REPLY_BOUND_UNSPECIFIED: ReplyBound
+REPLY_BOUND_MAX_NODE_DEPTH: ReplyBound
+REPLY_BOUND_MAX_DETAILS_DEPTH: ReplyBound
+REPLY_BOUND_MAX_TAGS_PER_NODE: ReplyBound
 PROTOCOL_VERSION_UNSPECIFIED: ProtocolVersion
 PROTOCOL_VERSION_1: ProtocolVersion
+CAPABILITY_UNSPECIFIED: Capability
+CAPABILITY_COMPARE_PIPE: Capability
 SCOPE_UNSPECIFIED: Scope
 SCOPE_FILES: Scope
 SCOPE_CONTAINERS: Scope
@@ -33,16 +51,18 @@ class DescribeRequest(_message.Message):
     def __init__(self, host_protocol_versions: _Optional[_Iterable[int]] = ...) -> None: ...
 
 class DescribeResponse(_message.Message):
-    __slots__ = ("protocol_version", "name", "version", "comparators")
+    __slots__ = ("protocol_version", "name", "version", "comparators", "capabilities")
     PROTOCOL_VERSION_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
     COMPARATORS_FIELD_NUMBER: _ClassVar[int]
+    CAPABILITIES_FIELD_NUMBER: _ClassVar[int]
     protocol_version: int
     name: str
     version: str
     comparators: _containers.RepeatedCompositeFieldContainer[ComparatorInfo]
-    def __init__(self, protocol_version: _Optional[int] = ..., name: _Optional[str] = ..., version: _Optional[str] = ..., comparators: _Optional[_Iterable[_Union[ComparatorInfo, _Mapping]]] = ...) -> None: ...
+    capabilities: _containers.RepeatedScalarFieldContainer[Capability]
+    def __init__(self, protocol_version: _Optional[int] = ..., name: _Optional[str] = ..., version: _Optional[str] = ..., comparators: _Optional[_Iterable[_Union[ComparatorInfo, _Mapping]]] = ..., capabilities: _Optional[_Iterable[_Union[Capability, str]]] = ...) -> None: ...
 
 class ComparatorInfo(_message.Message):
     __slots__ = ("name", "extensions", "media_types", "scope", "handles_identical")
@@ -158,6 +178,38 @@ class ChildPair(_message.Message):
     left_path: str
     right_path: str
     def __init__(self, name: _Optional[str] = ..., left_path: _Optional[str] = ..., right_path: _Optional[str] = ...) -> None: ...
+
+class PipeCall(_message.Message):
+    __slots__ = ("id", "request")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_FIELD_NUMBER: _ClassVar[int]
+    id: int
+    request: CompareRequest
+    def __init__(self, id: _Optional[int] = ..., request: _Optional[_Union[CompareRequest, _Mapping]] = ...) -> None: ...
+
+class PipeReply(_message.Message):
+    __slots__ = ("id", "response", "code", "message")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    RESPONSE_FIELD_NUMBER: _ClassVar[int]
+    CODE_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    id: int
+    response: CompareResponse
+    code: int
+    message: str
+    def __init__(self, id: _Optional[int] = ..., response: _Optional[_Union[CompareResponse, _Mapping]] = ..., code: _Optional[int] = ..., message: _Optional[str] = ...) -> None: ...
+
+class ComparePipeRequest(_message.Message):
+    __slots__ = ("calls",)
+    CALLS_FIELD_NUMBER: _ClassVar[int]
+    calls: _containers.RepeatedCompositeFieldContainer[PipeCall]
+    def __init__(self, calls: _Optional[_Iterable[_Union[PipeCall, _Mapping]]] = ...) -> None: ...
+
+class ComparePipeResponse(_message.Message):
+    __slots__ = ("replies",)
+    REPLIES_FIELD_NUMBER: _ClassVar[int]
+    replies: _containers.RepeatedCompositeFieldContainer[PipeReply]
+    def __init__(self, replies: _Optional[_Iterable[_Union[PipeReply, _Mapping]]] = ...) -> None: ...
 
 class ShutdownRequest(_message.Message):
     __slots__ = ()

@@ -49,6 +49,11 @@ class ComparatorStub:
                 request_serializer=deltascope_dot_plugin_dot_v1_dot_comparator__pb2.CompareStreamMessage.SerializeToString,
                 response_deserializer=deltascope_dot_plugin_dot_v1_dot_comparator__pb2.CompareResponse.FromString,
                 _registered_method=True)
+        self.ComparePipe = channel.stream_stream(
+                '/deltascope.plugin.v1.Comparator/ComparePipe',
+                request_serializer=deltascope_dot_plugin_dot_v1_dot_comparator__pb2.ComparePipeRequest.SerializeToString,
+                response_deserializer=deltascope_dot_plugin_dot_v1_dot_comparator__pb2.ComparePipeResponse.FromString,
+                _registered_method=True)
         self.Shutdown = channel.unary_unary(
                 '/deltascope.plugin.v1.Comparator/Shutdown',
                 request_serializer=deltascope_dot_plugin_dot_v1_dot_comparator__pb2.ShutdownRequest.SerializeToString,
@@ -82,6 +87,15 @@ class ComparatorServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ComparePipe(self, request_iterator, context):
+        """Many Compare calls in flight on one long-lived stream (path mode only): each request
+        message carries calls, each answer message replies to calls by id, in any order. The host
+        opens it only with a plugin whose Describe lists CAPABILITY_COMPARE_PIPE.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def Shutdown(self, request, context):
         """Asks the plugin to exit cleanly; the host waits a grace period, then kills it.
         """
@@ -106,6 +120,11 @@ def add_ComparatorServicer_to_server(servicer, server):
                     servicer.CompareStream,
                     request_deserializer=deltascope_dot_plugin_dot_v1_dot_comparator__pb2.CompareStreamMessage.FromString,
                     response_serializer=deltascope_dot_plugin_dot_v1_dot_comparator__pb2.CompareResponse.SerializeToString,
+            ),
+            'ComparePipe': grpc.stream_stream_rpc_method_handler(
+                    servicer.ComparePipe,
+                    request_deserializer=deltascope_dot_plugin_dot_v1_dot_comparator__pb2.ComparePipeRequest.FromString,
+                    response_serializer=deltascope_dot_plugin_dot_v1_dot_comparator__pb2.ComparePipeResponse.SerializeToString,
             ),
             'Shutdown': grpc.unary_unary_rpc_method_handler(
                     servicer.Shutdown,
@@ -194,6 +213,33 @@ class Comparator:
             '/deltascope.plugin.v1.Comparator/CompareStream',
             deltascope_dot_plugin_dot_v1_dot_comparator__pb2.CompareStreamMessage.SerializeToString,
             deltascope_dot_plugin_dot_v1_dot_comparator__pb2.CompareResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ComparePipe(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_stream(
+            request_iterator,
+            target,
+            '/deltascope.plugin.v1.Comparator/ComparePipe',
+            deltascope_dot_plugin_dot_v1_dot_comparator__pb2.ComparePipeRequest.SerializeToString,
+            deltascope_dot_plugin_dot_v1_dot_comparator__pb2.ComparePipeResponse.FromString,
             options,
             channel_credentials,
             insecure,
