@@ -297,7 +297,10 @@ TEST_P(SoakTest, DaemonUnderPluginFaultsLosesNothingAndLeaksNothing) {
     EXPECT_GE(logged, crashes + hangs);
     EXPECT_GE(tally.diagnostics["plugin-timeout"], hangs) << faults;
   }
-  EXPECT_LE(max_plugin_processes.load(), kMaxInstances * 8);
+  // A bound, not a count: generations overlap across reloads and dead instances are torn down off
+  // the request path, so more live at once on a slow (sanitized, loaded) machine; an instance
+  // leaked per request would still pass it within seconds. Leaks proper: left_after_exit.
+  EXPECT_LE(max_plugin_processes.load(), kMaxInstances * 16);
   EXPECT_EQ(left_after_exit, 0u);
   EXPECT_EQ(daemon_exit, 0) << daemon.process().Stderr().substr(0, 4000);
   EXPECT_LE(fd_end, fd_start + 8);
