@@ -19,7 +19,7 @@ STAGES=("$@")
 ((${#STAGES[@]})) || STAGES=(asan tsan)
 
 # The concurrency-heavy tests TSan runs (ctest -R).
-TSAN_TESTS='SupervisorTest|TaskPoolTest|MisbehaviourTest|PluginQuarantineTest|PluginSignalTest|DaemonTest|DaemonPluginTest|DaemonPluginIsolationTest|DaemonOpsTest|BreakerTest'
+TSAN_TESTS='SupervisorTest|TaskPoolTest|MisbehaviourTest|PluginQuarantineTest|PluginSignalTest|DaemonTest|DaemonPluginTest|DaemonPluginIsolationTest|DaemonOpsTest|BreakerTest|PipeTest'
 
 # configure DIR SANITIZERS [cmake args...]
 configure() {

@@ -206,6 +206,12 @@ void KillPluginsOnTerminationSignals() {
           ::kill(pid, SIGKILL);
           PluginProcess::KillByToken(token);
         }
+        // Every child of ours dies too, token or not (one forked a moment ago, a helper): the
+        // waits below must not block on a process nobody killed.
+        for (pid_t pid : LiveProcesses::Get().children) {
+          ::kill(-pid, SIGKILL);
+          ::kill(pid, SIGKILL);
+        }
         // Once they are gone, what they started without their token is re-parented to us.
         for (pid_t pid : LiveProcesses::Get().children) ::waitpid(pid, nullptr, 0);
         LiveProcesses::Get().children.clear();
