@@ -25,15 +25,18 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\'deltascope/changeset/v1/changeset.proto\x12\x17\x64\x65ltascope.changeset.v1\x1a\x1cgoogle/protobuf/struct.proto\"\xa2\x01\n\tChangeset\x12\x15\n\rfrom_snapshot\x18\x01 \x01(\t\x12\x13\n\x0bto_snapshot\x18\x02 \x01(\t\x12/\n\x04root\x18\x03 \x01(\x0b\x32!.deltascope.changeset.v1.DiffNode\x12\x38\n\x0b\x64iagnostics\x18\x04 \x03(\x0b\x32#.deltascope.changeset.v1.Diagnostic\"\xe2\x01\n\x08\x44iffNode\x12\x0e\n\x06\x61\x63tion\x18\x01 \x01(\t\x12\x11\n\titem_type\x18\x02 \x01(\t\x12\x0c\n\x04path\x18\x03 \x01(\t\x12\x13\n\x0bsource_path\x18\x04 \x01(\t\x12\x0f\n\x07summary\x18\x05 \x01(\t\x12\x0c\n\x04tags\x18\x06 \x03(\t\x12(\n\x07\x64\x65tails\x18\x07 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x33\n\x08\x63hildren\x18\x08 \x03(\x0b\x32!.deltascope.changeset.v1.DiffNode\x12\x12\n\ncomparator\x18\t \x01(\t\"n\n\nDiagnostic\x12\x33\n\x08severity\x18\x01 \x01(\x0e\x32!.deltascope.changeset.v1.Severity\x12\x0c\n\x04\x63ode\x18\x02 \x01(\t\x12\x0f\n\x07message\x18\x03 \x01(\t\x12\x0c\n\x04path\x18\x04 \x01(\t\"G\n\rChangesetList\x12\x36\n\nchangesets\x18\x01 \x03(\x0b\x32\".deltascope.changeset.v1.Changeset*a\n\x08Severity\x12\x18\n\x14SEVERITY_UNSPECIFIED\x10\x00\x12\x11\n\rSEVERITY_INFO\x10\x01\x12\x14\n\x10SEVERITY_WARNING\x10\x02\x12\x12\n\x0eSEVERITY_ERROR\x10\x03\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\'deltascope/changeset/v1/changeset.proto\x12\x17\x64\x65ltascope.changeset.v1\x1a\x1cgoogle/protobuf/struct.proto\"\xa2\x01\n\tChangeset\x12\x15\n\rfrom_snapshot\x18\x01 \x01(\t\x12\x13\n\x0bto_snapshot\x18\x02 \x01(\t\x12/\n\x04root\x18\x03 \x01(\x0b\x32!.deltascope.changeset.v1.DiffNode\x12\x38\n\x0b\x64iagnostics\x18\x04 \x03(\x0b\x32#.deltascope.changeset.v1.Diagnostic\"\xe2\x01\n\x08\x44iffNode\x12\x0e\n\x06\x61\x63tion\x18\x01 \x01(\t\x12\x11\n\titem_type\x18\x02 \x01(\t\x12\x0c\n\x04path\x18\x03 \x01(\t\x12\x13\n\x0bsource_path\x18\x04 \x01(\t\x12\x0f\n\x07summary\x18\x05 \x01(\t\x12\x0c\n\x04tags\x18\x06 \x03(\t\x12(\n\x07\x64\x65tails\x18\x07 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x33\n\x08\x63hildren\x18\x08 \x03(\x0b\x32!.deltascope.changeset.v1.DiffNode\x12\x12\n\ncomparator\x18\t \x01(\t\"n\n\nDiagnostic\x12\x33\n\x08severity\x18\x01 \x01(\x0e\x32!.deltascope.changeset.v1.Severity\x12\x0c\n\x04\x63ode\x18\x02 \x01(\t\x12\x0f\n\x07message\x18\x03 \x01(\t\x12\x0c\n\x04path\x18\x04 \x01(\t\"G\n\rChangesetList\x12\x36\n\nchangesets\x18\x01 \x03(\x0b\x32\".deltascope.changeset.v1.Changeset*\x8c\x01\n\x06\x41\x63tion\x12\x16\n\x12\x41\x43TION_UNSPECIFIED\x10\x00\x12\x0e\n\nACTION_ADD\x10\x01\x12\x11\n\rACTION_REMOVE\x10\x02\x12\x11\n\rACTION_MODIFY\x10\x03\x12\x0f\n\x0b\x41\x43TION_MOVE\x10\x04\x12\x0f\n\x0b\x41\x43TION_COPY\x10\x05\x12\x12\n\x0e\x41\x43TION_REORDER\x10\x06*a\n\x08Severity\x12\x18\n\x14SEVERITY_UNSPECIFIED\x10\x00\x12\x11\n\rSEVERITY_INFO\x10\x01\x12\x14\n\x10SEVERITY_WARNING\x10\x02\x12\x12\n\x0eSEVERITY_ERROR\x10\x03\x42MZKgithub.com/deltascope/deltascope/gen/go/deltascope/changeset/v1;changesetv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'deltascope.changeset.v1.changeset_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
-  DESCRIPTOR._loaded_options = None
-  _globals['_SEVERITY']._serialized_start=677
-  _globals['_SEVERITY']._serialized_end=774
+  _globals['DESCRIPTOR']._loaded_options = None
+  _globals['DESCRIPTOR']._serialized_options = b'ZKgithub.com/deltascope/deltascope/gen/go/deltascope/changeset/v1;changesetv1'
+  _globals['_ACTION']._serialized_start=678
+  _globals['_ACTION']._serialized_end=818
+  _globals['_SEVERITY']._serialized_start=820
+  _globals['_SEVERITY']._serialized_end=917
   _globals['_CHANGESET']._serialized_start=99
   _globals['_CHANGESET']._serialized_end=261
   _globals['_DIFFNODE']._serialized_start=264

@@ -8,12 +8,29 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class Action(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    ACTION_UNSPECIFIED: _ClassVar[Action]
+    ACTION_ADD: _ClassVar[Action]
+    ACTION_REMOVE: _ClassVar[Action]
+    ACTION_MODIFY: _ClassVar[Action]
+    ACTION_MOVE: _ClassVar[Action]
+    ACTION_COPY: _ClassVar[Action]
+    ACTION_REORDER: _ClassVar[Action]
+
 class Severity(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     SEVERITY_UNSPECIFIED: _ClassVar[Severity]
     SEVERITY_INFO: _ClassVar[Severity]
     SEVERITY_WARNING: _ClassVar[Severity]
     SEVERITY_ERROR: _ClassVar[Severity]
+ACTION_UNSPECIFIED: Action
+ACTION_ADD: Action
+ACTION_REMOVE: Action
+ACTION_MODIFY: Action
+ACTION_MOVE: Action
+ACTION_COPY: Action
+ACTION_REORDER: Action
 SEVERITY_UNSPECIFIED: Severity
 SEVERITY_INFO: Severity
 SEVERITY_WARNING: Severity

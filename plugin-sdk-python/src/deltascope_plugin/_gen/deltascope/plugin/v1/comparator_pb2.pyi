@@ -8,6 +8,13 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class ReplyBound(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    REPLY_BOUND_UNSPECIFIED: _ClassVar[ReplyBound]
+    REPLY_BOUND_MAX_NODE_DEPTH: _ClassVar[ReplyBound]
+    REPLY_BOUND_MAX_DETAILS_DEPTH: _ClassVar[ReplyBound]
+    REPLY_BOUND_MAX_TAGS_PER_NODE: _ClassVar[ReplyBound]
+
 class ProtocolVersion(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     PROTOCOL_VERSION_UNSPECIFIED: _ClassVar[ProtocolVersion]
@@ -19,6 +26,10 @@ class Scope(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     SCOPE_FILES: _ClassVar[Scope]
     SCOPE_CONTAINERS: _ClassVar[Scope]
     SCOPE_ANY: _ClassVar[Scope]
+REPLY_BOUND_UNSPECIFIED: ReplyBound
+REPLY_BOUND_MAX_NODE_DEPTH: ReplyBound
+REPLY_BOUND_MAX_DETAILS_DEPTH: ReplyBound
+REPLY_BOUND_MAX_TAGS_PER_NODE: ReplyBound
 PROTOCOL_VERSION_UNSPECIFIED: ProtocolVersion
 PROTOCOL_VERSION_1: ProtocolVersion
 SCOPE_UNSPECIFIED: Scope
