@@ -40,8 +40,7 @@ std::string WriteManifest(const ScratchTree& t, const std::string& mode, const s
           absl::StrCat("name: bad-", mode,
                        "\nversion: 1.0\nprotocol: 1\ncommand: ", BinPath("deltascope-test-plugin"),
                        "\nenv: {BAD_MODE: ", mode, ", BAD_MARKER: ", marker,
-                       "}\ncomparators:\n  - name: bad\n    extensions: [.bad]\n",
-                       LimitsFor(mode),
+                       "}\ncomparators:\n  - name: bad\n    extensions: [.bad]\n", LimitsFor(mode),
                        "sandbox: ", sandbox, "\n", extra));
   return file;
 }

@@ -5,7 +5,6 @@
 #include <signal.h>
 #include <unistd.h>
 
-
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "tests/support/process.h"

@@ -116,8 +116,8 @@ TEST_P(HostileTest, AttackFailsDiffCompletesNothingEscapes) {
   fs::create_directories(command.parent_path());
   fs::copy_file(BinPath("deltascope-hostile-plugin"), command);
   // A short deadline only for the attack that is meant to hit it.
-  std::string limits = absl::StrCat("startup_timeout: 60s, call_timeout: ",
-                                    attack == "cpu" ? "3s" : "60s", ", max_instances: 1");
+  std::string limits = absl::StrCat(
+      "startup_timeout: 60s, call_timeout: ", attack == "cpu" ? "3s" : "60s", ", max_instances: 1");
   if (attack == "memory") limits += ", memory: 1G";
   if (attack == "tmp") limits += ", memory: 512M";
   if (attack == "setuid") limits += ", processes: 8";

@@ -69,17 +69,16 @@ void MakeSnapshots(const ScratchTree& t) {
 }
 
 void WriteManifest(const ScratchTree& t, const std::string& mode, const std::string& marker) {
-  t.Write(absl::StrCat("plugins-", mode, "/bad.plugin.yaml"),
-          absl::StrCat(
-              "name: bad-flaky\nversion: 1.0\ncommand: ", BinPath("deltascope-test-plugin"),
-              "\nenv: {BAD_MODE: ", mode, ", BAD_MARKER: ", marker,
-              ", BAD_CRASH_EVERY: '50', BAD_HANG_EVERY: '200', BAD_SEED: '7', ",
-              "BAD_FAULT_LOG: ", (t / "faults.log").string(),
-              "}\ncomparators:\n  - name: bad\n    extensions: [.bad]\n",
-              // 1 s: meant to fire on the flaky plugin's hangs; the healthy reference gets a minute.
-              "limits: {call_timeout: ", mode == "ok" ? "60s" : "1s",
-              ", startup_timeout: 60s, max_instances: ", kMaxInstances,
-              "}\nsandbox: off\n"));
+  t.Write(
+      absl::StrCat("plugins-", mode, "/bad.plugin.yaml"),
+      absl::StrCat(
+          "name: bad-flaky\nversion: 1.0\ncommand: ", BinPath("deltascope-test-plugin"),
+          "\nenv: {BAD_MODE: ", mode, ", BAD_MARKER: ", marker,
+          ", BAD_CRASH_EVERY: '50', BAD_HANG_EVERY: '200', BAD_SEED: '7', ", "BAD_FAULT_LOG: ",
+          (t / "faults.log").string(), "}\ncomparators:\n  - name: bad\n    extensions: [.bad]\n",
+          // 1 s: meant to fire on the flaky plugin's hangs; the healthy reference gets a minute.
+          "limits: {call_timeout: ", mode == "ok" ? "60s" : "1s",
+          ", startup_timeout: 60s, max_instances: ", kMaxInstances, "}\nsandbox: off\n"));
 }
 
 // One local (in-process) run: the reference nodes by path.
