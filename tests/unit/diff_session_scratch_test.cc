@@ -63,7 +63,7 @@ TEST(DiffSessionScratchTest, EachDiffOwnsItsScratchAndSessionsSweepDeadOnes) {
   for (int i = 0; i < 4; ++i) {
     diffs.emplace_back([&] {
       absl::StatusOr<std::unique_ptr<DiffSession>> session =
-          DiffSession::Open({.comparators = source, .jobs = 2});
+          DiffSession::Open({.comparators = source, .comparator_names = {}, .jobs = 2});
       ASSERT_TRUE(session.ok()) << session.status();
       absl::StatusOr<DiffOutcome> outcome = (*session)->Diff(snapshots, nullptr);
       ASSERT_TRUE(outcome.ok()) << outcome.status();
