@@ -287,7 +287,7 @@ TEST_F(SupervisorTest, NoFileDescriptorLeaks) {
   for (const char* mode : {"ok", "segv", "hang", "exit3", "flood-stderr", "no-socket"}) run(mode);
   int after = OpenFds();
   // gRPC closes some sockets asynchronously: wait for them, as long as a slow machine needs.
-  WaitUntil([&] { return (after = OpenFds()) <= before; });
+  ::deltascope::testing::WaitUntil([&] { return (after = OpenFds()) <= before; });
   EXPECT_EQ(after, before);
   EXPECT_EQ(ProcessesWith(marker_), 0);
 }
