@@ -62,8 +62,10 @@ TEST(DiffSessionScratchTest, EachDiffOwnsItsScratchAndSessionsSweepDeadOnes) {
   std::vector<std::thread> diffs;
   for (int i = 0; i < 4; ++i) {
     diffs.emplace_back([&] {
-      absl::StatusOr<std::unique_ptr<DiffSession>> session =
-          DiffSession::Open({.comparators = source, .comparator_names = {}, .jobs = 2});
+      SessionOptions options;
+      options.comparators = source;
+      options.jobs = 2;
+      absl::StatusOr<std::unique_ptr<DiffSession>> session = DiffSession::Open(std::move(options));
       ASSERT_TRUE(session.ok()) << session.status();
       absl::StatusOr<DiffOutcome> outcome = (*session)->Diff(snapshots, nullptr);
       ASSERT_TRUE(outcome.ok()) << outcome.status();
