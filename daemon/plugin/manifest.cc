@@ -223,6 +223,7 @@ absl::StatusOr<Manifest> ParseManifest(const std::string& text, const std::files
   absl::StatusOr<YAML::Node> loaded = yaml::Load(text, errors);
   if (!loaded.ok()) return loaded.status();
   const YAML::Node& root = *loaded;
+  if (!root.IsMap()) return errors.At(root, "the manifest must be a mapping");
   if (absl::Status s =
           yaml::CheckKeys(root,
                           {"name", "version", "protocol", "command", "endpoint", "args", "env",

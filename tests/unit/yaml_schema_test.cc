@@ -85,9 +85,9 @@ INSTANTIATE_TEST_SUITE_P(
         SameRule{"MalformedYaml", "args: [a\n", "7: malformed YAML: ", "comparators: [a\n",
                  "7: malformed YAML: "},
         SameRule{"DeepNesting", absl::StrCat("args: ", std::string(50000, '['), "\n"),
-                 "6: malformed YAML: nested more than ",
+                 "7: malformed YAML: nested more than ",
                  absl::StrCat("comparators: ", std::string(50000, '['), "\n"),
-                 "6: malformed YAML: nested more than "}),
+                 "7: malformed YAML: nested more than "}),
     [](const ::testing::TestParamInfo<SameRule>& info) { return info.param.name; });
 
 // The toolkit itself: the two list shapes, and booleans as YAML writes them.
