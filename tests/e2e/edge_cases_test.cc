@@ -113,7 +113,9 @@ TEST_P(InterruptTest, KillsPluginsRemovesTempFoldersAndExitsWithTheSignalStatus)
                           "--plugin-dir", (t / "plugins").string()},
                          options);
   // The plugin starts at its first call, once the scratch folder exists; the call then hangs.
-  WaitUntil([&] { return !ProcessesWithEnv(marker).empty(); });
+  for (int i = 0; i < 500 && ProcessesWithEnv(marker).empty(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
   ASSERT_FALSE(ProcessesWithEnv(marker).empty()) << host.Stderr();
   EXPECT_FALSE(std::filesystem::is_empty(t / "tmp"));
   host.Signal(GetParam());
