@@ -154,8 +154,8 @@ int Run(const Flags& flags) {
   plugins.events = [&operations](const PluginEvent& e) {
     operations.CountPluginEvent(e.plugin, e.kind);
     const bool trouble = e.kind != "restart" && e.kind != "recovery";
-    (trouble ? LogWarning : LogInfo)("plugin event",
-                                     {{"plugin", e.plugin}, {"event", e.kind}, {"detail", e.detail}});
+    (trouble ? LogWarning : LogInfo)(
+        "plugin event", {{"plugin", e.plugin}, {"event", e.kind}, {"detail", e.detail}});
   };
   if (!flags.config_path.empty() && plugins.enabled) {
     absl::StatusOr<Config> config = LoadConfig(flags.config_path);

@@ -128,9 +128,10 @@ absl::StatusOr<CompareResult> CsvComparator::CompareTables(const ItemPair& pair,
 
 absl::StatusOr<DiffNode> CsvComparator::DescribeWhole(CsvSide& side, bool added,
                                                       CompareContext& context) {
-  if (absl::Status s = ScanSide(side, context, NoRowValue, NoFinish,
-                                [](uint32_t, const CsvRowValue&, const CsvRowRef&) { return true; },
-                                CsvScanTuning{.fields = false});
+  if (absl::Status s = ScanSide(
+          side, context, NoRowValue, NoFinish,
+          [](uint32_t, const CsvRowValue&, const CsvRowRef&) { return true; },
+          CsvScanTuning{.fields = false});
       !s.ok()) {
     return s;
   }
