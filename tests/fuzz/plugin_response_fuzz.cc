@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "daemon/plugin/supervisor.h"
+#include "daemon/plugin/reply.h"
 #include "daemon/render/json.h"
 #include "daemon/render/markdown.h"
 #include "tests/fuzz/fuzz_support.h"
