@@ -2,6 +2,7 @@
 // gRPC server on the host's socket, the handshake line, then serving until Shutdown or SIGTERM.
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -166,6 +167,11 @@ int ServeOn(std::vector<std::unique_ptr<Comparator>> comparators, const PluginIn
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  // A sandbox limits address space (memory: in the manifest), and glibc reserves 64 MiB of it for
+  // each thread's own malloc arena: gRPC's pollers, the health service and the pipe workers
+  // would take half of a 512 MiB limit before any work. Two arenas serve a plugin as well.
+  if (std::getenv("MALLOC_ARENA_MAX") == nullptr) mallopt(M_ARENA_MAX, 2);
 
   StopSignal stop;
   internal::ComparatorService service(std::move(comparators), info, version,
