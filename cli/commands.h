@@ -13,21 +13,11 @@
 
 namespace deltascope::cli {
 
-// Plugin discovery and sandbox flags, shared by `diff` and `plugins`.
+// Plugin discovery and sandbox flags, shared by `diff` and `plugins`: the shared plugin flags
+// (daemon/session/plugin_flags.h, deltascoped's too), and the CLI's own --plugin-logs.
 struct PluginFlags {
-  std::vector<std::string> plugin_dirs;
-  std::vector<std::string> python;
-  std::string sandbox;  // empty: not chosen (standard, and manifests may say otherwise)
-  // The user's ceiling on plugin limits: --plugin-limits "call_timeout=30s,memory=1GiB", over
-  // $DELTASCOPE_PLUGIN_LIMITS, over the config's plugins.limits (UserLimitCeiling).
-  std::string limits;
-  std::map<std::string, std::string> config_limits;
-  bool no_plugins = false;
-  bool no_python_plugins = false;
+  PluginOptions options;  // the config fills in enable/disable, limits, trusted keys
   bool plugin_logs = false;
-  std::vector<std::string> enable, disable;  // name patterns (from the config)
-  bool require_signed = false;               // --require-signed, plugins.require_signed
-  std::vector<std::string> trusted_keys;     // --trusted-key, plugins.trusted_keys
 };
 void AddPluginFlags(CLI::App* cmd, PluginFlags& flags);
 // The flags as the session's plugin options (built once there: search path, sandbox, limits).

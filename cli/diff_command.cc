@@ -131,15 +131,15 @@ bool MergeConfig(const CLI::App& cmd, DiffFlags& flags) {
   }
   if (config->moves && unset("--no-moves")) flags.no_moves = !*config->moves;
   ApplyRenderConfig(cmd, *config, flags.render);
-  flags.plugins.enable = config->plugins_enable;
-  flags.plugins.disable = config->plugins_disable;
-  flags.plugins.config_limits = config->plugins_limits;
+  flags.plugins.options.enable = config->plugins_enable;
+  flags.plugins.options.disable = config->plugins_disable;
+  flags.plugins.options.config_limits = config->plugins_limits;
   if (config->plugins_require_signed && unset("--require-signed")) {
-    flags.plugins.require_signed = *config->plugins_require_signed;
+    flags.plugins.options.require_signed = *config->plugins_require_signed;
   }
   // Keys named in the config are relative to its folder, and add to --trusted-key.
   for (const std::string& key : config->plugins_trusted_keys) {
-    flags.plugins.trusted_keys.push_back(
+    flags.plugins.options.trusted_keys.push_back(
         (std::filesystem::path(flags.config_path).parent_path() / key).string());
   }
   flags.config = *std::move(config);
@@ -147,9 +147,9 @@ bool MergeConfig(const CLI::App& cmd, DiffFlags& flags) {
 }
 
 int RunDiffInDaemon(const DiffFlags& flags) {
-  if (!flags.plugins.limits.empty() || !flags.plugins.config_limits.empty()) {
+  if (!flags.plugins.options.limits.empty() || !flags.plugins.options.config_limits.empty()) {
     PrintError(absl::StrCat(
-        flags.plugins.limits.empty() ? "the config's plugins.limits" : "--plugin-limits",
+        flags.plugins.options.limits.empty() ? "the config's plugins.limits" : "--plugin-limits",
         " does not apply with --daemon: the daemon's plugins run under its operator's limits "
         "(deltascoped --plugin-limits or its config's plugins.limits)"));
     return kExitTrouble;

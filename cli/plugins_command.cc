@@ -13,55 +13,20 @@
 #include "cli/commands.h"
 #include "daemon/plugin/host.h"
 #include "daemon/plugin/process.h"
+#include "daemon/session/plugin_flags.h"
 #include "daemon/stdlib/stdlib.h"
 #include "daemon/util/untrusted_text.h"
 
 namespace deltascope::cli {
 
 void AddPluginFlags(CLI::App* cmd, PluginFlags& flags) {
-  cmd->add_option("--plugin-dir", flags.plugin_dirs,
-                  "Folder of *.plugin.yaml manifests (or one manifest), searched first; repeatable")
-      ->allow_extra_args(false);  // one value each time: `check --plugin-dir . NAME` names a plugin
-  cmd->add_option("--python", flags.python,
-                  "Python interpreter whose deltascope.plugins entry points are plugins; "
-                  "repeatable (default: $DELTASCOPE_PYTHON, colon-separated; else the active "
-                  "virtual environment's python and python3 on PATH)")
-      ->allow_extra_args(false);
-  cmd->add_option("--sandbox", flags.sandbox,
-                  "Sandbox for plugins: strict, standard (default) or off; when given, no "
-                  "manifest can loosen it")
-      ->envname("DELTASCOPE_SANDBOX");
-  cmd->add_option("--plugin-limits", flags.limits,
-                  "Ceiling on plugin limits, e.g. call_timeout=30s,memory=1GiB,reply_nodes=5000 "
-                  "(any key of a manifest's limits:); no manifest can raise it. Over "
-                  "$DELTASCOPE_PLUGIN_LIMITS, over the config's plugins.limits")
-      ->type_name("KEY=VALUE,...");
-  cmd->add_flag("--no-plugins", flags.no_plugins, "Use only the built-in comparators");
-  cmd->add_flag("--no-python-plugins", flags.no_python_plugins,
-                "Look for no Python entry points (also $DELTASCOPE_NO_PYTHON_PLUGINS=1)");
-  cmd->add_flag("--require-signed", flags.require_signed,
-                "Use only plugins signed by a trusted key (deltascope plugins sign)");
-  cmd->add_option("--trusted-key", flags.trusted_keys,
-                  "Public key (PEM, from deltascope plugins keygen) whose signatures are "
-                  "trusted; repeatable")
-      ->allow_extra_args(false);
+  deltascope::AddPluginFlags(*cmd, flags.options);
   cmd->add_flag("--plugin-logs", flags.plugin_logs, "Show what plugins print, on standard error");
 }
 
 PluginOptions ToPluginOptions(const PluginFlags& flags,
                               std::vector<std::filesystem::path> content_roots) {
-  PluginOptions options;
-  options.enabled = !flags.no_plugins;
-  options.plugin_dirs = flags.plugin_dirs;
-  options.python = flags.python;
-  options.no_python_plugins = flags.no_python_plugins;
-  options.sandbox = flags.sandbox;
-  options.limits = flags.limits;
-  options.config_limits = flags.config_limits;
-  options.enable = flags.enable;
-  options.disable = flags.disable;
-  options.require_signed = flags.require_signed;
-  options.trusted_keys = flags.trusted_keys;
+  PluginOptions options = flags.options;
   options.content_roots = std::move(content_roots);
   if (flags.plugin_logs) {
     options.log = [](const std::string& plugin, int instance, const char* stream,
@@ -198,11 +163,12 @@ int Inspect(const PluginFlags& flags, const std::string& name) {
   PluginSupervisor* supervisor = (*host)->Find(m.name);
   SandboxMode mode = supervisor ? supervisor->sandbox_mode() : SandboxMode::kStandard;
   // The mode it runs in (the --sandbox choice wins over the manifest), and where that came from.
-  const char* source = !flags.sandbox.empty() && flags.sandbox == SandboxModeName(mode)
-                           ? " (--sandbox)"
-                       : m.trusted                       ? " (trusted)"
-                       : m.sandbox && *m.sandbox == mode ? " (manifest)"
-                                                         : " (host default)";
+  const char* source =
+      !flags.options.sandbox.empty() && flags.options.sandbox == SandboxModeName(mode)
+          ? " (--sandbox)"
+      : m.trusted                       ? " (trusted)"
+      : m.sandbox && *m.sandbox == mode ? " (manifest)"
+                                        : " (host default)";
   const std::string sandbox = m.attached()
                                   ? "none here (attached: it runs outside this host's control)"
                                   : absl::StrCat(SandboxModeName(mode), source);
@@ -388,9 +354,9 @@ bool CheckOne(PluginHost& host, const FoundPlugin& p, const std::filesystem::pat
 int Check(const PluginFlags& flags, const std::vector<std::string>& names, bool sandbox_report) {
   if (sandbox_report) {
     std::printf("sandbox layers (mode %s):\n",
-                flags.sandbox.empty() ? "standard" : flags.sandbox.c_str());
+                flags.options.sandbox.empty() ? "standard" : flags.options.sandbox.c_str());
     // With the sandbox off no layer applies, whatever the host could provide.
-    const bool off = flags.sandbox == "off";
+    const bool off = flags.options.sandbox == "off";
     for (const LayerStatus& l : ProbeSandboxLayers()) {
       std::printf("  %-14s %s  %s\n", l.name.c_str(),
                   off ? "unused " : (l.active ? "active " : "MISSING"),
@@ -467,7 +433,7 @@ void AddPluginsCommand(CLI::App& app, int* exit_code) {
   CLI::Option* sandbox = check->get_option("--sandbox");
   sandbox->expected(0, 1);
   check->callback([=] {
-    if (sandbox->count() > 0 && flags->sandbox.empty()) flags->sandbox = "standard";
+    if (sandbox->count() > 0 && flags->options.sandbox.empty()) flags->options.sandbox = "standard";
     *exit_code = Check(*flags, *names, *sandbox_report || sandbox->count() > 0);
   });
 }

@@ -64,7 +64,8 @@ int New(const std::string& name, const std::string& lang, std::filesystem::path 
       {"@NAME@", name},
       {"@IDENT@", absl::StrReplaceAll(name, {{"-", "_"}})},
       {"@CLASS@", CamelCase(name)},
-      {"@EXT@", absl::StrCat(".", name)}};
+      {"@EXT@", absl::StrCat(".", name)},
+      {"@DELTASCOPE_VERSION@", DELTASCOPE_VERSION}};
   int written = 0;
   for (const TemplateFile& t : PluginTemplates()) {
     if (t.lang != lang) continue;

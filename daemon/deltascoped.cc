@@ -22,6 +22,7 @@
 #include "daemon/server/log.h"
 #include "daemon/server/operations.h"
 #include "daemon/server/socket_claim.h"
+#include "daemon/session/plugin_flags.h"
 #include "daemon/session/plugin_options.h"
 #include "daemon/util/fd.h"
 
@@ -55,15 +56,8 @@ struct Flags {
   int drain_seconds = 30;
   int quarantine_seconds = 300;
   std::string metrics_listen;  // "": no metrics listener
-  std::vector<std::string> plugin_dirs;
-  std::vector<std::string> python;
-  std::string sandbox;      // empty: not chosen (standard, and manifests may say otherwise)
-  std::string limits;       // --plugin-limits: the ceiling on plugin limits
-  std::string config_path;  // --config: only its plugins.limits applies here
-  bool no_plugins = false;
-  bool no_python_plugins = false;
-  bool require_signed = false;
-  std::vector<std::string> trusted_keys;
+  std::string config_path;     // --config: only its plugins.limits applies here
+  PluginOptions plugins;       // the shared plugin flags (AddPluginFlags)
 };
 
 // TLS fails closed: flags that would serve something other than what they say are errors.
@@ -136,15 +130,7 @@ int Run(const Flags& flags) {
   limits.max_concurrent = flags.max_concurrent;
   limits.max_queued = flags.max_queued;
   limits.jobs = flags.jobs;
-  PluginOptions plugins;
-  plugins.enabled = !flags.no_plugins;
-  plugins.plugin_dirs = flags.plugin_dirs;
-  plugins.python = flags.python;
-  plugins.no_python_plugins = flags.no_python_plugins;
-  plugins.sandbox = flags.sandbox;
-  plugins.limits = flags.limits;
-  plugins.require_signed = flags.require_signed;
-  plugins.trusted_keys = flags.trusted_keys;
+  PluginOptions plugins = flags.plugins;
   plugins.quarantine_period = std::chrono::seconds(flags.quarantine_seconds);
   plugins.log = [](const std::string& plugin, int instance, const char* stream,
                    const std::string& line) {
@@ -325,29 +311,9 @@ int main(int argc, char** argv) {
                  "Serve Prometheus metrics (GET /metrics) and /healthz over HTTP on IPV4:PORT or "
                  "[IPV6]:PORT (port 0: a free one, logged as metrics_port). Default: off")
       ->type_name("HOST:PORT");
-  app.add_option("--plugin-dir", flags.plugin_dirs,
-                 "Folder of *.plugin.yaml manifests; repeatable");
-  app.add_option("--python", flags.python,
-                 "Interpreter whose deltascope.plugins entry points are plugins; repeatable "
-                 "(default: $DELTASCOPE_PYTHON, else $VIRTUAL_ENV/bin/python and python3)");
-  app.add_option("--sandbox", flags.sandbox,
-                 "strict, standard (default) or off; when given, no manifest can loosen it")
-      ->envname("DELTASCOPE_SANDBOX");
-  app.add_option("--plugin-limits", flags.limits,
-                 "Ceiling on plugin limits, e.g. call_timeout=30s,memory=1GiB (any key of a "
-                 "manifest's limits:); no manifest can raise it. Over $DELTASCOPE_PLUGIN_LIMITS, "
-                 "over --config's plugins.limits")
-      ->type_name("KEY=VALUE,...");
+  deltascope::AddPluginFlags(app, flags.plugins);
   app.add_option("--config", flags.config_path,
                  "YAML config file (docs/config.md); the daemon applies its plugins.limits");
-  app.add_flag("--no-plugins", flags.no_plugins, "Serve only the built-in comparators");
-  app.add_flag("--no-python-plugins", flags.no_python_plugins,
-               "Look for no Python entry points (also $DELTASCOPE_NO_PYTHON_PLUGINS=1)");
-  app.add_flag("--require-signed", flags.require_signed,
-               "Serve only plugins signed by a trusted key (deltascope plugins sign)");
-  app.add_option("--trusted-key", flags.trusted_keys,
-                 "Public key (PEM) whose plugin signatures are trusted; repeatable")
-      ->allow_extra_args(false);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,10 +1,7 @@
 #include "daemon/config/config.h"
 
 #include <re2/re2.h>
-#include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/yaml.h>
-
-#include <set>
 
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
@@ -15,84 +12,12 @@
 #include "absl/strings/strip.h"
 #include "daemon/plugin/limits.h"
 #include "daemon/util/fd.h"
+#include "daemon/util/yaml_schema.h"
 
 namespace deltascope {
 namespace {
 
-// Builds "label:line: message" errors.
-class Errors {
- public:
-  explicit Errors(std::string label) : label_(std::move(label)) {}
-  absl::Status At(const YAML::Node& node, absl::string_view message) const {
-    return AtLine(node.IsDefined() ? node.Mark().line : -1, message);
-  }
-  absl::Status AtLine(int zero_based_line, absl::string_view message) const {
-    const int line = zero_based_line >= 0 ? zero_based_line + 1 : 1;
-    return absl::InvalidArgumentError(absl::StrCat(label_, ":", line, ": ", message));
-  }
-
- private:
-  std::string label_;
-};
-
-// Fails on a key of `map` outside `known` (in documented order), and on a repeated key.
-absl::Status CheckKeys(const YAML::Node& map, const std::vector<std::string>& known,
-                       absl::string_view where, const Errors& errors) {
-  if (!map.IsMap()) return errors.At(map, absl::StrCat(where, " must be a mapping"));
-  std::set<std::string> seen;
-  for (const auto& kv : map) {
-    if (!kv.first.IsScalar())
-      return errors.At(kv.first, absl::StrCat("keys ", where, " must be names"));
-    const std::string key = kv.first.Scalar();
-    if (std::find(known.begin(), known.end(), key) == known.end()) {
-      return errors.At(kv.first, absl::StrCat("unknown key '", key, "' ", where,
-                                              " (known: ", absl::StrJoin(known, ", "), ")"));
-    }
-    if (!seen.insert(key).second) {
-      return errors.At(kv.first, absl::StrCat("key '", key, "' repeated ", where));
-    }
-  }
-  return absl::OkStatus();
-}
-
-absl::StatusOr<std::string> String(const YAML::Node& node, absl::string_view what,
-                                   const Errors& errors) {
-  if (!node.IsScalar()) return errors.At(node, absl::StrCat("'", what, "' must be a string"));
-  return node.Scalar();
-}
-
-// A list of strings; a lone string counts as a list of one.
-absl::StatusOr<std::vector<std::string>> Strings(const YAML::Node& node, absl::string_view what,
-                                                 const Errors& errors) {
-  if (node.IsScalar()) return std::vector<std::string>{node.Scalar()};
-  if (!node.IsSequence()) {
-    return errors.At(node, absl::StrCat("'", what, "' must be a list of strings"));
-  }
-  std::vector<std::string> out;
-  for (const auto& item : node) {
-    if (!item.IsScalar()) {
-      return errors.At(item, absl::StrCat("'", what, "' must be a list of strings"));
-    }
-    out.push_back(item.Scalar());
-  }
-  return out;
-}
-
-absl::StatusOr<bool> Bool(const YAML::Node& node, absl::string_view what, const Errors& errors) {
-  const std::string v = node.IsScalar() ? absl::AsciiStrToLower(node.Scalar()) : "";
-  if (v == "true" || v == "yes" || v == "on") return true;
-  if (v == "false" || v == "no" || v == "off") return false;
-  return errors.At(node, absl::StrCat("'", what, "' must be true or false"));
-}
-
-absl::StatusOr<uint64_t> Count(const YAML::Node& node, absl::string_view what, uint64_t min,
-                               const Errors& errors) {
-  uint64_t n = 0;
-  if (!node.IsScalar() || !absl::SimpleAtoi(node.Scalar(), &n) || n < min) {
-    return errors.At(node, absl::StrCat("'", what, "' must be a whole number of at least ", min));
-  }
-  return n;
-}
+using yaml::Errors;
 
 // Bytes: a positive size as ParseByteSize reads it ("512MiB", "8GiB", "4096").
 absl::StatusOr<uint64_t> Bytes(const YAML::Node& node, absl::string_view what,
@@ -109,7 +34,7 @@ absl::StatusOr<uint64_t> Bytes(const YAML::Node& node, absl::string_view what,
 absl::Status ParseTables(const YAML::Node& list, Config& config, const Errors& errors) {
   if (!list.IsSequence()) return errors.At(list, "'tables' must be a list");
   for (const auto& entry : list) {
-    if (absl::Status s = CheckKeys(entry, {"path", "key"}, "in a 'tables' entry", errors);
+    if (absl::Status s = yaml::CheckKeys(entry, {"path", "key"}, "in a 'tables' entry", errors);
         !s.ok()) {
       return s;
     }
@@ -117,13 +42,13 @@ absl::Status ParseTables(const YAML::Node& list, Config& config, const Errors& e
       return errors.At(entry, "a 'tables' entry needs 'path' (a regex) and 'key' (columns)");
     }
     TableKey key;
-    absl::StatusOr<std::string> path = String(entry["path"], "path", errors);
+    absl::StatusOr<std::string> path = yaml::String(entry["path"], "path", errors);
     if (!path.ok()) return path.status();
     if (const RE2 compiled(*path, RE2::Quiet); !compiled.ok()) {
       return errors.At(entry["path"], absl::StrCat("bad regex '", *path, "': ", compiled.error()));
     }
     key.path_regex = *path;
-    absl::StatusOr<std::vector<std::string>> columns = Strings(entry["key"], "key", errors);
+    absl::StatusOr<std::vector<std::string>> columns = yaml::OneOrList(entry["key"], "key", errors);
     if (!columns.ok()) return columns.status();
     if (columns->empty()) return errors.At(entry["key"], "'key' must name at least one column");
     key.columns = *std::move(columns);
@@ -133,12 +58,13 @@ absl::Status ParseTables(const YAML::Node& list, Config& config, const Errors& e
 }
 
 absl::Status ParseMarkdown(const YAML::Node& map, Config& config, const Errors& errors) {
-  if (absl::Status s = CheckKeys(map, {"groups", "collapse_threshold"}, "under 'markdown'", errors);
+  if (absl::Status s =
+          yaml::CheckKeys(map, {"groups", "collapse_threshold"}, "under 'markdown'", errors);
       !s.ok()) {
     return s;
   }
   if (const YAML::Node n = map["collapse_threshold"]) {
-    absl::StatusOr<uint64_t> threshold = Count(n, "collapse_threshold", 0, errors);
+    absl::StatusOr<uint64_t> threshold = yaml::Count(n, "collapse_threshold", 0, errors);
     if (!threshold.ok()) return threshold.status();
     config.markdown_collapse_threshold = *threshold;
   }
@@ -146,7 +72,7 @@ absl::Status ParseMarkdown(const YAML::Node& map, Config& config, const Errors& 
   if (!groups) return absl::OkStatus();
   if (!groups.IsSequence()) return errors.At(groups, "'groups' must be a list");
   for (const auto& entry : groups) {
-    if (absl::Status s = CheckKeys(entry, {"heading", "tags"}, "in a 'groups' entry", errors);
+    if (absl::Status s = yaml::CheckKeys(entry, {"heading", "tags"}, "in a 'groups' entry", errors);
         !s.ok()) {
       return s;
     }
@@ -154,9 +80,9 @@ absl::Status ParseMarkdown(const YAML::Node& map, Config& config, const Errors& 
       return errors.At(entry, "a 'groups' entry needs 'heading' and 'tags'");
     }
     MarkdownGroup group;
-    absl::StatusOr<std::string> heading = String(entry["heading"], "heading", errors);
+    absl::StatusOr<std::string> heading = yaml::String(entry["heading"], "heading", errors);
     if (!heading.ok()) return heading.status();
-    absl::StatusOr<std::vector<std::string>> tags = Strings(entry["tags"], "tags", errors);
+    absl::StatusOr<std::vector<std::string>> tags = yaml::OneOrList(entry["tags"], "tags", errors);
     if (!tags.ok()) return tags.status();
     group.heading = *std::move(heading);
     group.tags = *std::move(tags);
@@ -166,11 +92,12 @@ absl::Status ParseMarkdown(const YAML::Node& map, Config& config, const Errors& 
 }
 
 absl::Status ParseOutput(const YAML::Node& map, Config& config, const Errors& errors) {
-  if (absl::Status s = CheckKeys(map, {"format", "group"}, "under 'output'", errors); !s.ok()) {
+  if (absl::Status s = yaml::CheckKeys(map, {"format", "group"}, "under 'output'", errors);
+      !s.ok()) {
     return s;
   }
   if (const YAML::Node format = map["format"]) {
-    absl::StatusOr<std::string> name = String(format, "format", errors);
+    absl::StatusOr<std::string> name = yaml::String(format, "format", errors);
     if (!name.ok()) return name.status();
     const std::string lower = absl::AsciiStrToLower(*name);
     if (lower != "markdown" && lower != "md" && lower != "json" && lower != "html") {
@@ -180,7 +107,7 @@ absl::Status ParseOutput(const YAML::Node& map, Config& config, const Errors& er
     config.output_format = lower;
   }
   if (const YAML::Node group = map["group"]) {
-    absl::StatusOr<bool> on = Bool(group, "group", errors);
+    absl::StatusOr<bool> on = yaml::Bool(group, "group", errors);
     if (!on.ok()) return on.status();
     config.output_group = *on;
   }
@@ -188,8 +115,8 @@ absl::Status ParseOutput(const YAML::Node& map, Config& config, const Errors& er
 }
 
 absl::Status ParseArchives(const YAML::Node& map, Config& config, const Errors& errors) {
-  if (absl::Status s =
-          CheckKeys(map, {"max_total_bytes", "max_ratio", "max_depth"}, "under 'archives'", errors);
+  if (absl::Status s = yaml::CheckKeys(map, {"max_total_bytes", "max_ratio", "max_depth"},
+                                       "under 'archives'", errors);
       !s.ok()) {
     return s;
   }
@@ -199,12 +126,12 @@ absl::Status ParseArchives(const YAML::Node& map, Config& config, const Errors& 
     config.archive_max_total_bytes = *bytes;
   }
   if (const YAML::Node n = map["max_ratio"]) {
-    absl::StatusOr<uint64_t> ratio = Count(n, "max_ratio", 1, errors);
+    absl::StatusOr<uint64_t> ratio = yaml::Count(n, "max_ratio", 1, errors);
     if (!ratio.ok()) return ratio.status();
     config.archive_max_ratio = *ratio;
   }
   if (const YAML::Node n = map["max_depth"]) {
-    absl::StatusOr<uint64_t> depth = Count(n, "max_depth", 0, errors);
+    absl::StatusOr<uint64_t> depth = yaml::Count(n, "max_depth", 0, errors);
     if (!depth.ok()) return depth.status();
     if (*depth > 64) return errors.At(n, "'max_depth' must be at most 64");
     config.archive_max_depth = static_cast<int>(*depth);
@@ -214,25 +141,23 @@ absl::Status ParseArchives(const YAML::Node& map, Config& config, const Errors& 
 
 absl::Status ParsePlugins(const YAML::Node& map, Config& config, const Errors& errors) {
   if (absl::Status s =
-          CheckKeys(map, {"enable", "disable", "limits", "require_signed", "trusted_keys"},
-                    "under 'plugins'", errors);
+          yaml::CheckKeys(map, {"enable", "disable", "limits", "require_signed", "trusted_keys"},
+                          "under 'plugins'", errors);
       !s.ok()) {
     return s;
   }
   if (const YAML::Node limits = map["limits"]) {
-    if (!limits.IsMap()) return errors.At(limits, "'limits' must be a mapping");
-    for (const auto& kv : limits) {
-      if (!kv.first.IsScalar() || !kv.second.IsScalar()) {
-        return errors.At(kv.second, "'limits' entries must be 'key: value'");
-      }
+    absl::StatusOr<std::vector<yaml::Pair>> entries = yaml::Pairs(limits, "limits", errors);
+    if (!entries.ok()) return entries.status();
+    for (const yaml::Pair& entry : *entries) {
       absl::StatusOr<LimitCeiling> one =
-          LimitCeilingFromMap({{kv.first.Scalar(), kv.second.Scalar()}}, "plugins.limits");
-      if (!one.ok()) return errors.At(kv.first, one.status().message());
-      config.plugins_limits[kv.first.Scalar()] = kv.second.Scalar();
+          LimitCeilingFromMap({{entry.key, entry.value}}, "plugins.limits");
+      if (!one.ok()) return errors.At(entry.key_node, one.status().message());
+      config.plugins_limits[entry.key] = entry.value;
     }
   }
   if (const YAML::Node n = map["require_signed"]) {
-    absl::StatusOr<bool> on = Bool(n, "require_signed", errors);
+    absl::StatusOr<bool> on = yaml::Bool(n, "require_signed", errors);
     if (!on.ok()) return on.status();
     config.plugins_require_signed = *on;
   }
@@ -240,7 +165,7 @@ absl::Status ParsePlugins(const YAML::Node& map, Config& config, const Errors& e
        {std::pair{"enable", &config.plugins_enable}, std::pair{"disable", &config.plugins_disable},
         std::pair{"trusted_keys", &config.plugins_trusted_keys}}) {
     if (const YAML::Node n = map[key]) {
-      absl::StatusOr<std::vector<std::string>> patterns = Strings(n, key, errors);
+      absl::StatusOr<std::vector<std::string>> patterns = yaml::OneOrList(n, key, errors);
       if (!patterns.ok()) return patterns.status();
       *out = *std::move(patterns);
     }
@@ -250,14 +175,14 @@ absl::Status ParsePlugins(const YAML::Node& map, Config& config, const Errors& e
 
 absl::Status ParseTopLevel(const YAML::Node& root, Config& config, const Errors& errors) {
   if (root.IsNull()) return absl::OkStatus();  // an empty file sets nothing
-  if (absl::Status s = CheckKeys(
+  if (absl::Status s = yaml::CheckKeys(
           root, {"comparators", "tables", "markdown", "output", "archives", "moves", "plugins"},
           "at the top level", errors);
       !s.ok()) {
     return s;
   }
   if (const YAML::Node n = root["comparators"]) {
-    absl::StatusOr<std::vector<std::string>> names = Strings(n, "comparators", errors);
+    absl::StatusOr<std::vector<std::string>> names = yaml::OneOrList(n, "comparators", errors);
     if (!names.ok()) return names.status();
     for (const std::string& name : *names) {
       if (name.empty()) return errors.At(n, "'comparators' holds an empty name");
@@ -265,7 +190,7 @@ absl::Status ParseTopLevel(const YAML::Node& root, Config& config, const Errors&
     config.comparators = *std::move(names);
   }
   if (const YAML::Node n = root["moves"]) {
-    absl::StatusOr<bool> on = Bool(n, "moves", errors);
+    absl::StatusOr<bool> on = yaml::Bool(n, "moves", errors);
     if (!on.ok()) return on.status();
     config.moves = *on;
   }
@@ -390,15 +315,9 @@ bool Config::GroupByDefault() const { return output_group.value_or(!markdown_gro
 absl::StatusOr<Config> ParseConfig(const std::string& text, const std::string& label) {
   const Errors errors(label);
   Config config;
-  try {
-    const YAML::Node root = YAML::Load(text);
-    if (absl::Status s = ParseTopLevel(root, config, errors); !s.ok()) return s;
-  } catch (const YAML::DeepRecursion& e) {  // its message is yaml-cpp's misleading "bad file"
-    return errors.AtLine(
-        e.mark.line, absl::StrCat("malformed YAML: nested more than ", e.depth(), " levels deep"));
-  } catch (const YAML::Exception& e) {
-    return errors.AtLine(e.mark.line, absl::StrCat("malformed YAML: ", e.msg));
-  }
+  absl::StatusOr<YAML::Node> root = yaml::Load(text, errors);
+  if (!root.ok()) return root.status();
+  if (absl::Status s = ParseTopLevel(*root, config, errors); !s.ok()) return s;
   return config;
 }
 

@@ -303,6 +303,8 @@ absl::StatusOr<std::shared_ptr<const Item>> SnapshotRoot(const std::filesystem::
 
 }  // namespace
 
+int RemoveStaleScratch() { return TempDir::RemoveStale(kScratchPrefix); }
+
 int DefaultJobs() {
   unsigned n = std::thread::hardware_concurrency();
   return n == 0 ? 1 : static_cast<int>(n);
@@ -320,9 +322,7 @@ absl::StatusOr<Changeset> Engine::Diff(const std::filesystem::path& from,
   absl::StatusOr<std::shared_ptr<const Item>> right = SnapshotRoot(to);
   if (!right.ok()) return right.status();
 
-  // Scratch folders of runs that were killed are removed by the next run (once per process).
-  static std::once_flag stale_removed;
-  std::call_once(stale_removed, [] { TempDir::RemoveStale(kScratchPrefix); });
+  // This diff's own scratch folder: its extracted archives, spooled plugin content, move data.
   absl::StatusOr<TempDir> scratch = TempDir::Create(kScratchPrefix);
   if (!scratch.ok()) return scratch.status();
   CompareContext context(options_, scratch->path());

@@ -47,6 +47,12 @@ class Engine {
 // Default worker count: one per core.
 int DefaultJobs();
 
+// Removes the scratch folders that diffs of dead processes left in $TMPDIR (unlocked, over a
+// minute old; TempDir::RemoveStale). Each diff's own scratch folder is made and removed by its
+// Engine::Diff call; this sweep is the session's to run (DiffSession::Open), not a hidden
+// once-per-process step of Diff, so a long-lived daemon keeps sweeping.
+int RemoveStaleScratch();
+
 }  // namespace deltascope
 
 #endif  // DELTASCOPE_DAEMON_ENGINE_ENGINE_H_

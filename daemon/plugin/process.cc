@@ -13,7 +13,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <condition_variable>
+#include <cstdlib>
 #include <cstring>
 #include <future>
 #include <map>
@@ -161,6 +163,15 @@ class Spawner {
 };
 
 int g_signal_pipe_write = -1;
+// Set once a terminating signal is being handled: from then on only the thread handling it ends
+// the process, after its cleanup, with 128 + the signal.
+std::atomic<bool> g_terminating{false};
+
+// At exit(): a run that ends while the signal is handled (its plugin calls fail as soon as the
+// plugins are killed) must not exit first, with its own status and the cleanup cut short.
+void WaitWhileTerminating() {
+  while (g_terminating.load()) ::pause();
+}
 
 void OnTerminationSignal(int sig) {
   const unsigned char byte = static_cast<unsigned char>(sig);
@@ -194,11 +205,13 @@ void KillPluginsOnTerminationSignals() {
     int fds[2];
     if (::pipe2(fds, O_CLOEXEC) != 0) return;
     g_signal_pipe_write = fds[1];
+    std::atexit(WaitWhileTerminating);
     // The handler only writes a byte; this thread does the work outside signal context.
     std::thread([read_fd = fds[0]] {
       unsigned char sig = 0;
       while (::read(read_fd, &sig, 1) != 1) {
       }
+      g_terminating = true;
       {
         std::lock_guard<std::mutex> lock(LiveProcesses::Get().mu);
         for (const auto& [pid, token] : LiveProcesses::Get().tokens) {

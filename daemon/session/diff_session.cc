@@ -17,6 +17,7 @@ int ExitStatusOf(const std::vector<Changeset>& changesets) {
 
 absl::StatusOr<std::unique_ptr<DiffSession>> DiffSession::Open(SessionOptions options) {
   if (!options.comparators) return absl::InvalidArgumentError("a session needs comparators");
+  RemoveStaleScratch();  // what diffs of killed processes left behind
   std::shared_ptr<const ComparatorRegistry> registry = options.comparators->Current();
   absl::StatusOr<std::vector<std::shared_ptr<Comparator>>> pipeline =
       registry->Pipeline(options.comparator_names);

@@ -41,10 +41,11 @@ void RemoveTree(const std::filesystem::path& path) {
                                    std::filesystem::perm_options::add, ec);
     }
   }
-  // A worker may still be writing into it (the process is exiting on a signal): retry.
-  for (int attempt = 0; attempt < 3; ++attempt) {
+  // A worker may still be writing into it, or its owner removing it too (the process is exiting
+  // on a signal): retry until it is gone.
+  for (int attempt = 0; attempt < 10; ++attempt) {
     std::filesystem::remove_all(path, ec);
-    if (!ec) break;
+    if (!ec || !std::filesystem::exists(std::filesystem::symlink_status(path, ec))) break;
   }
 }
 
@@ -59,21 +60,19 @@ absl::StatusOr<TempDir> TempDir::Create(const std::string& prefix,
                                         const std::filesystem::path& base) {
   std::string pattern =
       absl::StrCat((base.empty() ? DefaultBase() : base).string(), "/", prefix, "XXXXXX");
-  if (::mkdtemp(pattern.data()) == nullptr) {
-    return absl::InternalError(
-        absl::StrCat("cannot create temporary directory ", pattern, ": ", std::strerror(errno)));
-  }
-  const int lock = ::open(pattern.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (lock >= 0) ::flock(lock, LOCK_EX);
   {
+    // Made and registered at once: a terminating signal's RemoveAllLive, which takes the same
+    // lock, either sees the folder or runs before it exists (and then no folder is made).
     std::lock_guard<std::mutex> guard(Live().mu);
-    if (Live().closed) {
-      if (lock >= 0) ::close(lock);
-      ::rmdir(pattern.c_str());
-      return absl::CancelledError("exiting on a signal");
+    if (Live().closed) return absl::CancelledError("exiting on a signal");
+    if (::mkdtemp(pattern.data()) == nullptr) {
+      return absl::InternalError(
+          absl::StrCat("cannot create temporary directory ", pattern, ": ", std::strerror(errno)));
     }
     Live().paths.insert(pattern);
   }
+  const int lock = ::open(pattern.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (lock >= 0) ::flock(lock, LOCK_EX);
   return TempDir(std::filesystem::path(pattern), lock);
 }
 
@@ -124,11 +123,13 @@ void TempDir::Remove() {
   if (lock_ >= 0) ::close(lock_);  // the lock goes with the descriptor
   lock_ = -1;
   if (path_.empty()) return;
+  // Removed while still listed as live: a terminating signal arriving meanwhile removes it too,
+  // and the process cannot exit with the folder half gone.
+  RemoveTree(path_);
   {
     std::lock_guard<std::mutex> guard(Live().mu);
     Live().paths.erase(path_.string());
   }
-  RemoveTree(path_);
   path_.clear();
 }
 

@@ -1,6 +1,8 @@
 // Serve(): the plugin's life cycle (docs/plugin-protocol.md): environment, version negotiation,
 // gRPC server on the host's socket, the handshake line, then serving until Shutdown or SIGTERM.
 #include <grpcpp/grpcpp.h>
+#include <grpcpp/health_check_service_interface.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -166,20 +168,25 @@ int ServeOn(std::vector<std::unique_ptr<Comparator>> comparators, const PluginIn
   sigaddset(&signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
+  // A sandbox limits address space (memory: in the manifest), and glibc reserves 64 MiB of it for
+  // each thread's own malloc arena: gRPC's pollers, the health service and the pipe workers
+  // would take half of a 512 MiB limit before any work. Two arenas serve a plugin as well.
+  if (std::getenv("MALLOC_ARENA_MAX") == nullptr) mallopt(M_ARENA_MAX, 2);
+
   StopSignal stop;
-  std::atomic<bool> stopping{false};
   internal::ComparatorService service(std::move(comparators), info, version,
                                       [&stop] { stop.Notify(); });
-  internal::HealthService health(&stopping);
 
   struct stat st;
   if (!socket_path.empty() && ::lstat(socket_path.c_str(), &st) == 0 && S_ISSOCK(st.st_mode)) {
     ::unlink(socket_path.c_str());  // a stale socket from a crashed predecessor
   }
+  // grpc.health.v1.Health: gRPC's own service, SERVING for "" and the Comparator service until
+  // shutdown begins (its Watch streams push the change).
+  grpc::EnableDefaultHealthCheckService(true);
   grpc::ServerBuilder builder;
   builder.AddListeningPort(address.grpc_address, grpc::InsecureServerCredentials());
   builder.RegisterService(&service);
-  builder.RegisterService(&health);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (!server) {
     std::cerr << self << ": cannot listen on " << address.grpc_address << "\n";
@@ -199,8 +206,13 @@ int ServeOn(std::vector<std::unique_ptr<Comparator>> comparators, const PluginIn
     sigwait(&signals, &signal);
     stop.Notify();
   });
+  if (grpc::HealthCheckServiceInterface* health = server->GetHealthCheckService()) {
+    health->SetServingStatus(internal::kServiceName, true);
+  }
   stop.Wait();
-  stopping = true;
+  if (grpc::HealthCheckServiceInterface* health = server->GetHealthCheckService()) {
+    health->Shutdown();  // NOT_SERVING for every service, from now on
+  }
   // Running comparisons finish first. gRPC's own graceful shutdown would also wait for every
   // client to hang up, so after them only the Shutdown reply gets a moment to flush.
   if (!service.WaitIdle(kDrainTimeout)) {

@@ -378,35 +378,4 @@ bool ComparatorService::WaitIdle(std::chrono::milliseconds timeout) const {
   return true;
 }
 
-grpc::Status HealthService::Check(grpc::ServerContext*,
-                                  const grpc::health::v1::HealthCheckRequest* request,
-                                  grpc::health::v1::HealthCheckResponse* response) {
-  if (!request->service().empty() && request->service() != kServiceName) {
-    return grpc::Status(StatusCode::NOT_FOUND, "unknown service");
-  }
-  response->set_status(stopping_->load() ? grpc::health::v1::HealthCheckResponse::NOT_SERVING
-                                         : grpc::health::v1::HealthCheckResponse::SERVING);
-  return grpc::Status::OK;
-}
-
-grpc::Status HealthService::Watch(
-    grpc::ServerContext* ctx, const grpc::health::v1::HealthCheckRequest* request,
-    grpc::ServerWriter<grpc::health::v1::HealthCheckResponse>* writer) {
-  grpc::health::v1::HealthCheckResponse response;
-  if (!request->service().empty() && request->service() != kServiceName) {
-    response.set_status(grpc::health::v1::HealthCheckResponse::SERVICE_UNKNOWN);
-    writer->Write(response);
-    return grpc::Status::OK;
-  }
-  // Status only changes once (to NOT_SERVING at shutdown): poll for that or the caller leaving.
-  response.set_status(grpc::health::v1::HealthCheckResponse::SERVING);
-  if (!writer->Write(response)) return grpc::Status::OK;
-  while (!ctx->IsCancelled() && !stopping_->load()) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  response.set_status(grpc::health::v1::HealthCheckResponse::NOT_SERVING);
-  writer->Write(response);
-  return grpc::Status::OK;
-}
-
 }  // namespace deltascope::plugin::internal

@@ -1,4 +1,5 @@
-// The gRPC services a plugin serves: deltascope.plugin.v1.Comparator and grpc.health.v1.Health.
+// The gRPC service a plugin serves: deltascope.plugin.v1.Comparator (grpc.health.v1.Health is
+// gRPC's default health service, enabled in serve.cc).
 #ifndef DELTASCOPE_PLUGIN_SDK_SRC_SERVICE_H_
 #define DELTASCOPE_PLUGIN_SDK_SRC_SERVICE_H_
 
@@ -12,7 +13,6 @@
 
 #include "deltascope/plugin/sdk.h"
 #include "deltascope/plugin/v1/comparator.grpc.pb.h"
-#include "grpc/health/v1/health.grpc.pb.h"
 
 namespace deltascope::plugin::internal {
 
@@ -69,19 +69,6 @@ class ComparatorService final : public pb::Comparator::Service {
   uint32_t protocol_version_;
   std::function<void()> on_shutdown_;
   std::atomic<int> in_flight_{0};
-};
-
-// Reports SERVING for "" and the Comparator service until `stopping` becomes true.
-class HealthService final : public grpc::health::v1::Health::Service {
- public:
-  explicit HealthService(const std::atomic<bool>* stopping) : stopping_(stopping) {}
-  grpc::Status Check(grpc::ServerContext* ctx, const grpc::health::v1::HealthCheckRequest* request,
-                     grpc::health::v1::HealthCheckResponse* response) override;
-  grpc::Status Watch(grpc::ServerContext* ctx, const grpc::health::v1::HealthCheckRequest* request,
-                     grpc::ServerWriter<grpc::health::v1::HealthCheckResponse>* writer) override;
-
- private:
-  const std::atomic<bool>* stopping_;
 };
 
 }  // namespace deltascope::plugin::internal

@@ -84,7 +84,7 @@ INSTANTIATE_TEST_SUITE_P(
     Corpus, BadManifestTest,
     ::testing::Values(
         BadManifest{"YamlSyntaxError", "name: broken\nversion: [1.0\ncommand: x\n",
-                    "$FILE:3: invalid YAML"},
+                    "$FILE:3: malformed YAML"},
         BadManifest{"ListWhereAStringBelongs", Manifest("command: [$PLUGIN]\n"),
                     "$FILE:3: 'command' must be a string"},
         BadManifest{
@@ -92,11 +92,11 @@ INSTANTIATE_TEST_SUITE_P(
             Manifest("command: $PLUGIN\n", "comparators:\n  - name: bad\n    extensions: .bad\n"),
             "$FILE:6: 'extensions' must be a list"},
         BadManifest{"MapWhereANumberBelongs", Manifest("command: $PLUGIN\nprotocol: {v: 1}\n"),
-                    "$FILE:4: wrong type"},
+                    "$FILE:4: 'protocol' must be a whole number"},
         BadManifest{"NotABoolean",
                     Manifest("command: $PLUGIN\n",
                              "comparators:\n  - name: bad\n    handles_identical: maybe\n"),
-                    "$FILE:6: wrong type"},
+                    "$FILE:6: 'handles_identical' must be true or false"},
         BadManifest{"MissingCommand", Manifest(""), "$FILE:1: missing required key 'command'"},
         BadManifest{"DeepNesting",
                     absl::StrCat("name: broken\nversion: ", std::string(50000, '['),

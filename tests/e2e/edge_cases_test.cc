@@ -113,9 +113,7 @@ TEST_P(InterruptTest, KillsPluginsRemovesTempFoldersAndExitsWithTheSignalStatus)
                           "--plugin-dir", (t / "plugins").string()},
                          options);
   // The plugin starts at its first call, once the scratch folder exists; the call then hangs.
-  for (int i = 0; i < 500 && ProcessesWithEnv(marker).empty(); ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
+  WaitUntil([&] { return !ProcessesWithEnv(marker).empty(); });
   ASSERT_FALSE(ProcessesWithEnv(marker).empty()) << host.Stderr();
   EXPECT_FALSE(std::filesystem::is_empty(t / "tmp"));
   host.Signal(GetParam());

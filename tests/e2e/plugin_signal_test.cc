@@ -5,8 +5,6 @@
 #include <signal.h>
 #include <unistd.h>
 
-#include <thread>
-
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "tests/support/process.h"
@@ -51,15 +49,15 @@ TEST_P(PluginSignalTest, NothingSurvivesTheHost) {
   BackgroundProcess host({BinPath("deltascope"), "diff", (t / "a").string(), (t / "b").string(),
                           "--plugin-dir", (t / "plugins").string()});
   // The call now hangs on the grandchild (it holds the connection) until the 60 s deadline.
-  for (int i = 0; i < 250 && ProcessesWith(marker).escaped == 0; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  ASSERT_EQ(ProcessesWith(marker).escaped, 1) << host.Stderr();
+  // Settled: the plugin gone, its intermediate child gone, only the escaped grandchild left
+  // (in between, two processes may briefly be in a session of their own).
+  ASSERT_TRUE(WaitUntil([&] {
+    const Found found = ProcessesWith(marker);
+    return found.live == 1 && found.escaped == 1;
+  })) << host.Stderr();
   host.Signal(GetParam());
   EXPECT_EQ(host.Wait(10), 128 + GetParam());  // the signal's status, not the 60 s deadline
-  for (int i = 0; i < 250 && ProcessesWith(marker).live > 0; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
+  WaitUntil([&] { return ProcessesWith(marker).live == 0; });
   EXPECT_EQ(ProcessesWith(marker).live, 0);
 }
 

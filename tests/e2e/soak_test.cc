@@ -78,8 +78,9 @@ void WriteManifest(const ScratchTree& t, const std::string& mode, const std::str
               ", BAD_CRASH_EVERY: '50', BAD_HANG_EVERY: '200', BAD_SEED: '7', ",
               pipe ? "" : "BAD_NO_PIPE: '1', ", "BAD_FAULT_LOG: ", (t / "faults.log").string(),
               "}\ncomparators:\n  - name: bad\n    extensions: [.bad]\n",
-              "limits: {call_timeout: 1s, startup_timeout: 10s, max_instances: ", kMaxInstances,
-              "}\nsandbox: off\n"));
+              // 1 s: meant to fire on the flaky plugin's hangs; the healthy reference gets a minute.
+              "limits: {call_timeout: ", mode == "ok" ? "60s" : "1s",
+              ", startup_timeout: 60s, max_instances: ", kMaxInstances, "}\nsandbox: off\n"));
 }
 
 // One local (in-process) run: the reference nodes by path.

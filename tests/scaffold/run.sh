@@ -48,6 +48,17 @@ case "$lang" in
     ;;
   cpp)
     cmake --install "$build" --prefix "$work/prefix" >/dev/null
+    # The generated project asks for the SDK by version (the package's version file checks it).
+    grep -q '^find_package(deltascope_plugin_sdk [0-9][0-9.]* REQUIRED)$' "$project/CMakeLists.txt"
+    # A version the installed SDK is not compatible with is refused.
+    mkdir "$work/too-new"
+    printf 'cmake_minimum_required(VERSION 3.20)\nproject(too_new LANGUAGES CXX)\nfind_package(deltascope_plugin_sdk 99.0 REQUIRED)\n' \
+      >"$work/too-new/CMakeLists.txt"
+    if cmake -S "$work/too-new" -B "$work/too-new/build" -DCMAKE_PREFIX_PATH="$work/prefix" \
+        >"$work/too-new.log" 2>&1; then
+      echo "find_package(deltascope_plugin_sdk 99.0) was accepted"; exit 1
+    fi
+    grep -q "version: [0-9]" "$work/too-new.log"  # read from the version file, not "unknown"
     cmake -S "$project" -B "$project/build" -DCMAKE_PREFIX_PATH="$work/prefix" >/dev/null
     cmake --build "$project/build" -j2
     ctest --test-dir "$project/build" --output-on-failure

@@ -57,6 +57,15 @@ class ExecImage {
 
 }  // namespace
 
+bool WaitUntil(const std::function<bool()>& condition, std::chrono::seconds deadline) {
+  const auto end = std::chrono::steady_clock::now() + deadline;
+  while (!condition()) {
+    if (std::chrono::steady_clock::now() >= end) return false;
+    ::usleep(10000);
+  }
+  return true;
+}
+
 std::string BinPath(const std::string& name) {
   return std::string(DELTASCOPE_BIN_DIR) + "/" + name;
 }

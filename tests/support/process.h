@@ -2,7 +2,9 @@
 #ifndef DELTASCOPE_TESTS_SUPPORT_PROCESS_H_
 #define DELTASCOPE_TESTS_SUPPORT_PROCESS_H_
 
+#include <chrono>
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -24,6 +26,12 @@ struct RunOptions {
 
 // Runs argv[0] (a path) with the arguments, capturing stdout and stderr.
 ProcessResult RunProcess(const std::vector<std::string>& argv, const RunOptions& options = {});
+
+// Polls `condition` (every 10 ms) until it holds or `deadline` passes, and returns its last value:
+// for what a test cannot be told of (a process gone, a socket closed), never a fixed sleep. The
+// minute allows for sanitizer builds on a busy machine; a passing test never waits that long.
+bool WaitUntil(const std::function<bool()>& condition,
+               std::chrono::seconds deadline = std::chrono::seconds(60));
 
 // Path of a binary built by this project (build/bin/NAME).
 std::string BinPath(const std::string& name);

@@ -7,6 +7,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "daemon/plugin/limits.h"
 #include "tests/support/tree.h"
 
 namespace deltascope {
@@ -46,6 +47,27 @@ TEST(ConfigTest, PluginLimitsAreCheckedWhereTheyAreWritten) {
   EXPECT_TRUE(absl::StartsWith(
       ParseConfig("plugins:\n  limits: {memry: 1G}\n", "c.yaml").status().message(),
       "c.yaml:2: plugins.limits: unknown limit 'memry' (known: startup_timeout,"));
+}
+
+// Sizes in the config and in plugin limits are read by one parser (ParseByteSize): the same
+// spellings, the same 1024-based units, the same refusals.
+TEST(ConfigTest, ArchiveSizesUseThePluginLimitParser) {
+  for (const char* size : {"4096", "512KiB", "512 MiB", "4 GiB", "1K", "2GB", "1TiB"}) {
+    absl::StatusOr<Config> c =
+        ParseConfig(absl::StrCat("archives:\n  max_total_bytes: ", size, "\n"), "c.yaml");
+    ASSERT_TRUE(c.ok()) << size << ": " << c.status();
+    EXPECT_EQ(c->archive_max_total_bytes, *ParseByteSize(size)) << size;
+    PluginLimits limits;
+    ASSERT_TRUE(SetPluginLimit("memory", size, limits).ok()) << size;
+    EXPECT_EQ(limits.memory_bytes, c->archive_max_total_bytes) << size;
+  }
+  for (const char* bad : {"lots", "1.5GiB", "-1", "1 PB", "99999999999999999999"}) {
+    EXPECT_FALSE(
+        ParseConfig(absl::StrCat("archives: {max_total_bytes: '", bad, "'}\n"), "c.yaml").ok())
+        << bad;
+    PluginLimits limits;
+    EXPECT_FALSE(SetPluginLimit("memory", bad, limits).ok()) << bad;
+  }
 }
 
 TEST(ConfigTest, ParsesEveryKey) {

@@ -140,7 +140,7 @@ INSTANTIATE_TEST_SUITE_P(
                     "4: content must be 'path' or 'stream'"},
         BadManifest{"name: Bad Name\nversion: 1\ncommand: x\ncomparators:\n  - name: p\n",
                     "1: name 'Bad Name' must be lower-case"},
-        BadManifest{"name: p\nversion: [1\n", "invalid YAML"},
+        BadManifest{"name: p\nversion: [1\n", "malformed YAML"},
         BadManifest{absl::StrCat(kHead, "root: relative/dir\ncomparators:\n  - name: p\n"),
                     "4: 'root' must be an absolute path"}),
     ErrorName);

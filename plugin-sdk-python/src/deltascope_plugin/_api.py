@@ -9,7 +9,9 @@ from deltascope_plugin._gen.deltascope.changeset.v1 import changeset_pb2
 
 DiffNode = changeset_pb2.DiffNode
 
-ACTIONS = ("add", "remove", "modify", "move", "copy", "reorder")
+# The protocol's Action enum (changeset.proto) as DiffNode.action spells it: "add", "remove", ...
+ACTIONS = tuple(name[len("ACTION_"):].lower() for name, number in changeset_pb2.Action.items()
+                if number != changeset_pb2.ACTION_UNSPECIFIED)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -19,7 +19,7 @@ from deltascope_plugin._gen.grpc.health.v1 import health_pb2, health_pb2_grpc
 
 MAGIC_COOKIE = "d3lt4sc0pe-plugin-v1"
 PROTOCOL_VERSIONS = (1,)
-SERVICE_NAME = "deltascope.plugin.v1.Comparator"
+SERVICE_NAME = pb.DESCRIPTOR.services_by_name["Comparator"].full_name
 _SCOPES = {"files": pb.SCOPE_FILES, "containers": pb.SCOPE_CONTAINERS, "any": pb.SCOPE_ANY}
 _OUTCOMES = {"identical": pb.CompareResponse.OUTCOME_IDENTICAL, "leaf": pb.CompareResponse.OUTCOME_LEAF,
              "expand": pb.CompareResponse.OUTCOME_EXPAND, "skip": pb.CompareResponse.OUTCOME_SKIP}
@@ -46,6 +46,16 @@ def _side(item: pb.Item, path: str) -> Side:
                 content_hash=item.content_hash, kind=item.kind or "file")
 
 
+def _check_node(node, depth: int) -> None:
+    """Refuses what the host would: the bounds are the protocol's ReplyBound (comparator.proto)."""
+    if depth > pb.REPLY_BOUND_MAX_NODE_DEPTH:
+        raise ValueError(f"nodes nested deeper than {pb.REPLY_BOUND_MAX_NODE_DEPTH}")
+    if node.action and node.action not in ACTIONS:
+        raise ValueError(f"invalid action {node.action!r}")
+    for child in node.children:
+        _check_node(child, depth + 1)
+
+
 def run_comparator(comparator: Comparator, request: pb.CompareRequest, left_path: Optional[str],
                    right_path: Optional[str], cancelled: Optional[threading.Event] = None) -> pb.CompareResponse:
     """Calls ``comparator.compare`` and turns its Result into a CompareResponse (validated)."""
@@ -61,8 +71,7 @@ def run_comparator(comparator: Comparator, request: pb.CompareRequest, left_path
                         f"not {result!r}")
     response = pb.CompareResponse(outcome=_OUTCOMES[result.outcome])
     if result.node is not None:
-        if result.node.action and result.node.action not in ACTIONS:
-            raise ValueError(f"invalid action {result.node.action!r}")
+        _check_node(result.node, 1)
         response.node.CopyFrom(result.node)
         if not response.node.comparator:
             response.node.comparator = comparator.name
