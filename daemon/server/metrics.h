@@ -62,7 +62,7 @@ class PluginEventCounts {
 struct DaemonGauges {
   int diffs_running = 0;
   int diffs_queued = 0;
-  int diffs_waiting_on_plugins = 0;  // running diffs that lent their slot (slot_lender.h)
+  int diffs_waiting_on_plugins = 0;         // running diffs that lent their slot (slot_lender.h)
   bool serving = true;                      // false once draining
   daemon::v1::PluginStatusResponse status;  // plugins' counters, uptime (PluginStatus RPC)
 };

@@ -71,16 +71,17 @@ void MakeSnapshots(const ScratchTree& t) {
 // `pipe` false: the plugin serves Compare only (BAD_NO_PIPE), one call per instance at a time.
 void WriteManifest(const ScratchTree& t, const std::string& mode, const std::string& marker,
                    bool pipe = true) {
-  t.Write(absl::StrCat("plugins-", mode, "/bad.plugin.yaml"),
-          absl::StrCat(
-              "name: bad-flaky\nversion: 1.0\ncommand: ", BinPath("deltascope-test-plugin"),
-              "\nenv: {BAD_MODE: ", mode, ", BAD_MARKER: ", marker,
-              ", BAD_CRASH_EVERY: '50', BAD_HANG_EVERY: '200', BAD_SEED: '7', ",
-              pipe ? "" : "BAD_NO_PIPE: '1', ", "BAD_FAULT_LOG: ", (t / "faults.log").string(),
-              "}\ncomparators:\n  - name: bad\n    extensions: [.bad]\n",
-              // 1 s: meant to fire on the flaky plugin's hangs; the healthy reference gets a minute.
-              "limits: {call_timeout: ", mode == "ok" ? "60s" : "1s",
-              ", startup_timeout: 60s, max_instances: ", kMaxInstances, "}\nsandbox: off\n"));
+  t.Write(
+      absl::StrCat("plugins-", mode, "/bad.plugin.yaml"),
+      absl::StrCat(
+          "name: bad-flaky\nversion: 1.0\ncommand: ", BinPath("deltascope-test-plugin"),
+          "\nenv: {BAD_MODE: ", mode, ", BAD_MARKER: ", marker,
+          ", BAD_CRASH_EVERY: '50', BAD_HANG_EVERY: '200', BAD_SEED: '7', ",
+          pipe ? "" : "BAD_NO_PIPE: '1', ", "BAD_FAULT_LOG: ", (t / "faults.log").string(),
+          "}\ncomparators:\n  - name: bad\n    extensions: [.bad]\n",
+          // 1 s: meant to fire on the flaky plugin's hangs; the healthy reference gets a minute.
+          "limits: {call_timeout: ", mode == "ok" ? "60s" : "1s",
+          ", startup_timeout: 60s, max_instances: ", kMaxInstances, "}\nsandbox: off\n"));
 }
 
 // One local (in-process) run: the reference nodes by path.
