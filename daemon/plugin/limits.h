@@ -14,12 +14,14 @@
 
 #include "absl/status/statusor.h"
 #include "daemon/sandbox/sandbox.h"
+#include "deltascope/plugin/v1/comparator.pb.h"
 
 namespace deltascope {
 
 // Largest reply gRPC receives from a plugin (the channels' receive limit): the ceiling of
 // ReplyLimits::bytes.
-inline constexpr int kMaxPluginResponseBytes = 16 << 20;
+inline constexpr int kMaxPluginResponseBytes =
+    ::deltascope::plugin::v1::REPLY_BOUND_MAX_REPLY_BYTES;
 
 // What one Compare reply may cost the host. Past `bytes` or the nesting limits the reply is
 // refused; past the others it is cut, and the cut is reported.

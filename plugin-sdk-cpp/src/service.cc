@@ -97,9 +97,10 @@ grpc::Status FillResponse(Result result, const pb::CompareRequest& request,
   if (absl::Status s = ValidateNode(node, request.path(), 1); !s.ok()) return ToGrpc(s);
   *response->mutable_node() = std::move(node);
   if (response->ByteSizeLong() > kMaxResponseBytes) {
-    return grpc::Status(StatusCode::INTERNAL,
-                        absl::StrCat("response of ", response->ByteSizeLong(),
-                                     " bytes exceeds the 16 MiB limit: bound the examples"));
+    return grpc::Status(
+        StatusCode::INTERNAL,
+        absl::StrCat("response of ", response->ByteSizeLong(), " bytes exceeds the ",
+                     kMaxResponseBytes >> 20, " MiB limit: bound the examples"));
   }
   return grpc::Status::OK;
 }

@@ -19,7 +19,7 @@ namespace deltascope::plugin::internal {
 namespace pb = ::deltascope::plugin::v1;
 
 // Limits the host enforces on responses; checked here first so that authors see the error.
-inline constexpr size_t kMaxResponseBytes = 16 << 20;
+inline constexpr size_t kMaxResponseBytes = pb::REPLY_BOUND_MAX_REPLY_BYTES;
 inline constexpr int kMaxNodeDepth = plugin::v1::REPLY_BOUND_MAX_NODE_DEPTH;  // the host's bound
 inline constexpr size_t kMaxChunkBytes = 1 << 20;
 inline constexpr uint32_t kDefaultMaxExamples = 8;

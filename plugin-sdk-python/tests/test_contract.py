@@ -46,3 +46,30 @@ def test_reply_bound_is_the_proto_enum_and_is_enforced():
         assert str(e) == f"nodes nested deeper than {bound}"
     else:
         raise AssertionError("a reply deeper than the host's bound was sent")
+
+
+def test_reply_size_bound_is_the_proto_enum_and_is_enforced():
+    from deltascope_plugin import _api
+    from deltascope_plugin._gen.deltascope.plugin.v1 import comparator_pb2 as pb
+    from deltascope_plugin._server import run_comparator
+
+    text = (PROTO.parents[1] / "plugin" / "v1" / "comparator.proto").read_text()
+    bound = int(re.search(r"REPLY_BOUND_MAX_REPLY_BYTES = (\d+);", text).group(1))
+    assert pb.REPLY_BOUND_MAX_REPLY_BYTES == bound
+
+    class Big(_api.Comparator):
+        name = "big"
+        summary_bytes = 100
+
+        def compare(self, left, right, ctx):
+            return _api.changed("s" * self.summary_bytes)
+
+    request = pb.CompareRequest(path="x", comparator="big")
+    assert run_comparator(Big(), request, None, None).node.summary == "s" * 100
+    Big.summary_bytes = bound + 1
+    try:
+        run_comparator(Big(), request, None, None)
+    except ValueError as e:
+        assert "exceeds the 16 MiB limit" in str(e)
+    else:
+        raise AssertionError("a reply over the host's size bound was sent")

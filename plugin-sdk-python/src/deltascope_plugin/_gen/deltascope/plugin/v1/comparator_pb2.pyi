@@ -14,6 +14,7 @@ class ReplyBound(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     REPLY_BOUND_MAX_NODE_DEPTH: _ClassVar[ReplyBound]
     REPLY_BOUND_MAX_DETAILS_DEPTH: _ClassVar[ReplyBound]
     REPLY_BOUND_MAX_TAGS_PER_NODE: _ClassVar[ReplyBound]
+    REPLY_BOUND_MAX_REPLY_BYTES: _ClassVar[ReplyBound]
 
 class ProtocolVersion(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -35,6 +36,7 @@ REPLY_BOUND_UNSPECIFIED: ReplyBound
 REPLY_BOUND_MAX_NODE_DEPTH: ReplyBound
 REPLY_BOUND_MAX_DETAILS_DEPTH: ReplyBound
 REPLY_BOUND_MAX_TAGS_PER_NODE: ReplyBound
+REPLY_BOUND_MAX_REPLY_BYTES: ReplyBound
 PROTOCOL_VERSION_UNSPECIFIED: ProtocolVersion
 PROTOCOL_VERSION_1: ProtocolVersion
 CAPABILITY_UNSPECIFIED: Capability
