@@ -342,6 +342,12 @@ def scale_table(rows, summary):
         big = csv_rows[-1]
         summary.append([f"peak RSS, {big['label']}", human(big["run"].rss), "",
                         fmt_ratio(big["run"].rss / (256 * 2**20), 1.0), "≤ 256 MB"])
+    file_rows = [r for r in rows if r["unit"] == "file"]
+    if file_rows:
+        big = file_rows[-1]
+        cpu_per_file = big["run"].cpu / big["units"] * 1e6
+        summary.append([f"CPU per file, {big['label']}", f"{cpu_per_file:.1f} µs", "",
+                        fmt_ratio(cpu_per_file / 10, 1.0), "≤ 10 µs"])
     for unit in ("file", "row"):
         series = [r for r in rows if r["unit"] == unit]
         if len(series) >= 2:
