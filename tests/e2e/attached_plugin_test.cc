@@ -26,7 +26,7 @@ class ListeningPlugin {
     options.extra_env = {"BAD_MODE=" + mode, "DELTASCOPE_PLUGIN_LISTEN=unix://" + socket.string()};
     process_ = std::make_unique<BackgroundProcess>(std::vector{BinPath("deltascope-test-plugin")},
                                                    options);
-    for (int i = 0; i < 500 && !std::filesystem::exists(socket); ++i) ::usleep(10000);
+    WaitUntil([&] { return std::filesystem::exists(socket); });
   }
   bool Alive() const { return ::kill(process_->pid(), 0) == 0; }
   // Gone without a goodbye, like a container that is killed.
@@ -125,7 +125,7 @@ TEST(AttachedPluginTest, DaemonFallsBackWhileThePluginIsAwayAndUsesItAgainWhenIt
   const std::string daemon_socket = (t / "d.sock").string();
   BackgroundProcess daemon({BinPath("deltascoped"), "--listen", "unix://" + daemon_socket,
                             "--plugin-dir", (t / "plugins").string()});
-  for (int i = 0; i < 500 && !std::filesystem::exists(daemon_socket); ++i) ::usleep(10000);
+  ASSERT_TRUE(WaitUntil([&] { return std::filesystem::exists(daemon_socket); }));
   std::vector<std::string> args = DiffArgs(t);
   args.insert(args.end(), {"--daemon", "unix://" + daemon_socket});
 

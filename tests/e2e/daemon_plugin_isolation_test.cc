@@ -32,15 +32,13 @@ namespace pb = ::deltascope::daemon::v1;
 
 // Lines of `file` starting with `prefix`, waited for (up to a minute) until there are `count`.
 bool WaitForLines(const fs::path& file, const std::string& prefix, int count) {
-  for (int i = 0; i < 6000; ++i) {
+  return WaitUntil([&] {
     int n = 0;
     for (absl::string_view line : absl::StrSplit(ReadFile(file), '\n')) {
       n += absl::StartsWith(line, prefix);
     }
-    if (n >= count) return true;
-    ::usleep(10000);
-  }
-  return false;
+    return n >= count;
+  });
 }
 
 // The daemon's JSON log lines whose msg is `msg`.

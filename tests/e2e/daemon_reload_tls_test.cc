@@ -11,6 +11,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "deltascope/daemon/v1/daemon.grpc.pb.h"
 #include "grpc/health/v1/health.grpc.pb.h"
@@ -59,13 +60,10 @@ TEST(DaemonReloadTest, ReloadDuringADiffKeepsItsPluginsTheNextDiffSeesTheNewSet)
   BackgroundProcess slow({BinPath("deltascope"), "diff", (t / "slow-a").string(),
                           (t / "slow-b").string(), "--format", "json", "--daemon", target});
   // Wait until the daemon has the diff in flight.
-  bool in_flight = false;
-  for (int i = 0; i < 500 && !in_flight; ++i) {
+  ASSERT_TRUE(WaitUntil([&] {
     ProcessResult s = RunDeltascope({"daemon", "status", "--daemon", target});
-    in_flight = s.out.find(" 1 in flight") != std::string::npos;
-    if (!in_flight) ::usleep(10000);
-  }
-  ASSERT_TRUE(in_flight) << daemon.process().Stderr();
+    return absl::StrContains(s.out, " 1 in flight");
+  })) << daemon.process().Stderr();
 
   // The plugin is removed and the daemon reloads while that diff runs.
   std::filesystem::remove(t / "plugins/bad-ok.plugin.yaml");

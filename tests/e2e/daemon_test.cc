@@ -10,6 +10,7 @@
 #include <sstream>
 #include <thread>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "tests/support/process.h"
 #include "tests/support/tree.h"
@@ -151,9 +152,8 @@ TEST(DaemonTest, AnswerThatIsNotAChangesetIsOneClearLine) {
     BackgroundProcess fake({python,
                             std::string(DELTASCOPE_SOURCE_DIR) + "/tests/support/fake_daemon.py",
                             socket.string(), mode});
-    for (int i = 0; i < 3000 && fake.Stderr().find("fake daemon ready") == std::string::npos; ++i) {
-      ::usleep(10000);
-    }
+    ASSERT_TRUE(WaitUntil([&] { return absl::StrContains(fake.Stderr(), "fake daemon ready"); }))
+        << fake.Stderr();
     RunOptions bounded;
     bounded.timeout_seconds = 60;  // the old client waited here forever in the "garbage" case
     ProcessResult r = RunDeltascope(

@@ -69,9 +69,7 @@ class ReplyTree {
     auto plugin = std::make_unique<BackgroundProcess>(
         std::vector<std::string>{BinPath("deltascope-malformed-plugin"), "--listen", address},
         options);
-    for (int i = 0; i < 6000 && !absl::StrContains(plugin->Stderr(), "listening"); ++i) {
-      ::usleep(10000);
-    }
+    WaitUntil([&] { return absl::StrContains(plugin->Stderr(), "listening"); });
     t_.Write("plugins/malformed.plugin.yaml",
              absl::StrCat("name: malformed\nversion: 1.0\nprotocol: 1\nendpoint: ", address,
                           "\ncomparators:\n  - name: malformed\n    extensions: [.mal]\n",

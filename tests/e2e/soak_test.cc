@@ -177,11 +177,7 @@ uint64_t CountedFailures(const TestDaemon& daemon) {
 // left: the daemon is idle with no plugin running.
 bool ReloadAndSettle(TestDaemon& daemon, const std::string& marker) {
   daemon.process().Signal(SIGHUP);
-  for (int i = 0; i < 300; ++i) {
-    ::usleep(100000);
-    if (ProcessesWithEnv(marker).empty()) return true;
-  }
-  return false;
+  return WaitUntil([&] { return ProcessesWithEnv(marker).empty(); }, std::chrono::seconds(30));
 }
 
 // With the plugin served by Compare (one call per process at a time) and by ComparePipe (many

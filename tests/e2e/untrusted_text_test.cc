@@ -193,11 +193,11 @@ TEST(UntrustedTextDaemonTest, LogLinesStayOneJsonObjectEach) {
     for (const Json& j : lines) n += j.value("msg", "") == last_line ? 1 : 0;
     return n;
   };
-  std::vector<Json> lines = logged_lines();
-  for (int i = 0; i < 6000 && count_attack_lines(lines) < 2; ++i) {  // stdout and stderr
-    ::usleep(10000);
+  std::vector<Json> lines;
+  WaitUntil([&] {  // stdout and stderr
     lines = logged_lines();
-  }
+    return count_attack_lines(lines) >= 2;
+  });
   EXPECT_EQ(count_attack_lines(lines), 2) << daemon.process().Stderr();
   EXPECT_FALSE(HasRawControl(daemon.process().Stderr())) << daemon.process().Stderr();
 }

@@ -20,14 +20,12 @@ namespace deltascope::testing {
 // minute (sanitizer builds on a busy machine are slow). Replaces fixed sleeps.
 inline bool WaitForLog(const BackgroundProcess& p, const std::string& message, int count = 1) {
   const std::string needle = absl::StrCat("\"msg\":\"", message, "\"");
-  for (int i = 0; i < 6000; ++i) {
+  return WaitUntil([&] {
     const std::string err = p.Stderr();
     int n = 0;
     for (size_t at = err.find(needle); at != std::string::npos; at = err.find(needle, at + 1)) ++n;
-    if (n >= count) return true;
-    ::usleep(10000);
-  }
-  return false;
+    return n >= count;
+  });
 }
 
 // A port the daemon logged in its ready line, e.g. "tcp_port" for `--tcp 127.0.0.1:0` or
