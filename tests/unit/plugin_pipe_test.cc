@@ -163,7 +163,7 @@ TEST_F(PipeTest, AHangInAPipelineFailsOnlyItsOwnItem) {
     hang = Compare("hang.bad");
     hang_done = true;
   });
-  ASSERT_TRUE(WaitUntil([&] { return HangLogged(); }));  // the call is in the plugin
+  ASSERT_TRUE(testing::WaitUntil([&] { return HangLogged(); }));  // the call is in the plugin
   std::vector<std::string> results = Hammer(
       8, [&] { return hang_done.load(); }, 5);
   hung.join();
