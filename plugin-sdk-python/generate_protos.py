@@ -27,6 +27,9 @@ def main() -> int:
             f"--grpc_python_out={OUT}"] + [str(PROTO_ROOT / p) for p in PROTOS]
     if protoc.main(args) != 0:
         return 1
+    for path in OUT.rglob("*_pb2_grpc.py"):
+        if "Servicer" not in path.read_text():
+            path.unlink()  # a proto without services (changeset): nothing but boilerplate
     for path in OUT.rglob("*.py*"):
         text = path.read_text()
         text = re.sub(r"^from (deltascope|grpc\.health)(\.[\w.]+)? import", 
