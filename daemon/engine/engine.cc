@@ -123,11 +123,20 @@ std::optional<DiffNode> Run::Compare(const ItemPair& pair) {
 }
 
 std::optional<bool> Run::ContentIdentical(const ItemPair& pair) {
-  if (pair.left->size() != pair.right->size()) return false;
+  // Files listed by type only learn their size when opened to hash: a small one is just hashed
+  // (no stat first), a large one is stat'ed, so two large files of different sizes are never read.
+  constexpr uint64_t kStatFirstBytes = 1 << 20;
+  const Item& l = *pair.left;
+  const Item& r = *pair.right;
+  const auto large = [](const Item& i) { return i.size_known() && i.size() > kStatFirstBytes; };
+  if ((l.size_known() && r.size_known()) || large(l) || large(r)) {
+    if (l.size() != r.size()) return false;
+  }
   const std::atomic<bool>* cancel = progress_ ? &progress_->cancel : nullptr;
   std::atomic<uint64_t>* hashed = progress_ ? &progress_->bytes_hashed : nullptr;
-  absl::StatusOr<ContentHash> left = pair.left->Hash(cancel, hashed);
-  absl::StatusOr<ContentHash> right = pair.right->Hash(cancel, hashed);
+  absl::StatusOr<ContentHash> left = l.Hash(cancel, hashed);
+  if (left.ok() && large(l) && l.size() != r.size()) return false;
+  absl::StatusOr<ContentHash> right = r.Hash(cancel, hashed);
   if (absl::IsCancelled(left.status()) || absl::IsCancelled(right.status())) return std::nullopt;
   for (const auto* status : {&left.status(), &right.status()}) {
     if (!status->ok()) {
@@ -137,7 +146,7 @@ std::optional<bool> Run::ContentIdentical(const ItemPair& pair) {
       return std::nullopt;
     }
   }
-  return *left == *right;
+  return l.size() == r.size() && *left == *right;
 }
 
 // Symlinks and special files are never followed or read: they are compared by what they are.

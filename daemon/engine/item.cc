@@ -1,5 +1,6 @@
 #include "daemon/engine/item.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -77,12 +78,15 @@ absl::StatusOr<std::shared_ptr<Item>> Item::FromPath(const std::filesystem::path
 
 absl::StatusOr<std::shared_ptr<Item>> Item::FromDirEntry(const std::shared_ptr<const DirFd>& parent,
                                                          const std::string& name,
-                                                         std::filesystem::path physical) {
+                                                         std::filesystem::path physical,
+                                                         unsigned char type) {
   // Relative to the folder the kernel resolves any depth. An item whose full path is too long
   // to resolve from the root keeps its folder open (deep_parent_), so it stays reachable after
   // the walk (the move pass); only callers that insist on the path get "File name too long".
+  // A regular file as listed is not stat'ed: most files of a big tree are only opened to be
+  // hashed, and the open tells their size (one name lookup per file instead of two).
   struct stat st;
-  if (::fstatat(parent->get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+  if (type != DT_REG && ::fstatat(parent->get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
     return StatError(physical, errno);
   }
   std::shared_ptr<Item> item(new Item());
@@ -90,14 +94,37 @@ absl::StatusOr<std::shared_ptr<Item>> Item::FromDirEntry(const std::shared_ptr<c
   item->name_offset_ = item->physical_.native().size() - name.size();
   item->parent_ = parent;
   if (item->physical_.native().size() >= PATH_MAX) item->deep_parent_ = parent;
-  item->Describe(st, parent->get(), name.c_str());
+  if (type == DT_REG) {
+    item->kind_ = ItemKind::kFile;
+    item->size_.store(kUnknownSize, std::memory_order_relaxed);
+  } else {
+    item->Describe(st, parent->get(), name.c_str());
+  }
   return item;
+}
+
+uint64_t Item::size() const {
+  const uint64_t known = size_.load(std::memory_order_acquire);
+  if (known != kUnknownSize) return known;
+  struct stat st;
+  const std::shared_ptr<const DirFd> parent = parent_.lock();
+  const int rc =
+      parent ? ::fstatat(parent->get(), physical_.c_str() + name_offset_, &st, AT_SYMLINK_NOFOLLOW)
+             : ::lstat(physical_.c_str(), &st);
+  // Gone or no longer a file since it was listed: reading it fails later, with the reason.
+  LearnSize(rc == 0 && S_ISREG(st.st_mode) ? static_cast<uint64_t>(st.st_size) : 0);
+  return size_.load(std::memory_order_acquire);
+}
+
+void Item::LearnSize(uint64_t size) const {
+  uint64_t unknown = kUnknownSize;
+  size_.compare_exchange_strong(unknown, size, std::memory_order_acq_rel);
 }
 
 void Item::Describe(const struct stat& st, int dir_fd, const char* name) {
   if (S_ISREG(st.st_mode)) {
     kind_ = ItemKind::kFile;
-    size_ = static_cast<uint64_t>(st.st_size);
+    size_.store(static_cast<uint64_t>(st.st_size), std::memory_order_relaxed);
   } else if (S_ISDIR(st.st_mode)) {
     kind_ = ItemKind::kDirectory;
   } else if (S_ISLNK(st.st_mode)) {
@@ -139,6 +166,7 @@ absl::StatusOr<ContentHash> Item::ComputeHash(const std::atomic<bool>* cancel,
   uint64_t size = 0;
   absl::StatusOr<UniqueFd> fd = OpenFile(&size);
   if (!fd.ok()) return fd.status();
+  LearnSize(size);
   char* buf = ReadBuffer();
   XXH3_state_t* state = nullptr;  // only for files larger than one buffer
   uint64_t total = 0;

@@ -48,15 +48,20 @@ class Item {
   // `parent` is alive, through the full path once it is gone. An item whose path is PATH_MAX
   // bytes or more (a tree thousands of folders deep) keeps `parent` open instead, so Hash and
   // OpenDir reach it at any depth.
+  // `type` is the entry's type as listed (DirFd::Entry): a regular file (DT_REG) is not stat'ed
+  // now; its size is learnt when it is opened to hash, or by size() on first use.
   static absl::StatusOr<std::shared_ptr<Item>> FromDirEntry(
       const std::shared_ptr<const DirFd>& parent, const std::string& name,
-      std::filesystem::path physical);
+      std::filesystem::path physical, unsigned char type = 0);
 
   const std::filesystem::path& physical() const { return physical_; }
   ItemKind kind() const { return kind_; }
   bool is_file() const { return kind_ == ItemKind::kFile; }
   bool is_directory() const { return kind_ == ItemKind::kDirectory; }
-  uint64_t size() const { return size_; }
+  // Size of a regular file (0 for other kinds, and for a file that can no longer be stat'ed).
+  uint64_t size() const;
+  // Whether size() is known without a system call.
+  bool size_known() const { return size_.load(std::memory_order_acquire) != kUnknownSize; }
   // Target of a symlink, as stored in the link (never resolved).
   const std::string& link_target() const { return link_target_; }
 
@@ -91,7 +96,10 @@ class Item {
   std::shared_ptr<const DirFd> deep_parent_;
   size_t name_offset_ = 0;
   ItemKind kind_ = ItemKind::kOther;
-  uint64_t size_ = 0;
+  static constexpr uint64_t kUnknownSize = ~uint64_t{0};
+  // Set once, by whichever comes first: the listing's stat, the open to hash, or size().
+  mutable std::atomic<uint64_t> size_{0};
+  void LearnSize(uint64_t size) const;
   std::string link_target_;
 
   // absl's, not std's: glibc's pthread_once makes a futex call on every first run, a system

@@ -8,15 +8,16 @@ absl::Status ListFolder(const Item& side, const std::string& path, bool left, En
                         std::vector<std::shared_ptr<const DirFd>>& open_dirs,
                         CompareContext& context) {
   absl::StatusOr<DirFd> dir = side.OpenDir();
-  absl::StatusOr<std::vector<std::string>> names =
-      dir.ok() ? dir->ListNames() : absl::StatusOr<std::vector<std::string>>(dir.status());
-  if (!names.ok()) return names.status();
+  absl::StatusOr<std::vector<DirFd::Entry>> listed =
+      dir.ok() ? dir->ListEntries() : absl::StatusOr<std::vector<DirFd::Entry>>(dir.status());
+  if (!listed.ok()) return listed.status();
   auto open = std::make_shared<const DirFd>(std::move(*dir));
   open_dirs.push_back(open);
-  for (const std::string& name : *names) {
+  for (const DirFd::Entry& entry : *listed) {
+    const std::string& name = entry.name;
     const std::string logical = JoinLogicalPath(path, name);
     absl::StatusOr<std::shared_ptr<Item>> item =
-        Item::FromDirEntry(open, name, side.physical() / name);
+        Item::FromDirEntry(open, name, side.physical() / name, entry.type);
     if (absl::IsNotFound(item.status())) {
       context.AddDiagnostic(
           changeset::v1::SEVERITY_WARNING, "vanished",

@@ -40,9 +40,18 @@ absl::StatusOr<DirFd> DirFd::OpenAt(const DirFd& parent, std::string_view name,
 }
 
 absl::StatusOr<std::vector<std::string>> DirFd::ListNames() const {
+  absl::StatusOr<std::vector<Entry>> entries = ListEntries();
+  if (!entries.ok()) return entries.status();
+  std::vector<std::string> names;
+  names.reserve(entries->size());
+  for (Entry& e : *entries) names.push_back(std::move(e.name));
+  return names;
+}
+
+absl::StatusOr<std::vector<DirFd::Entry>> DirFd::ListEntries() const {
   // From the start, whoever listed before: the offset is shared by every user of the fd.
   if (::lseek(fd_.get(), 0, SEEK_SET) != 0) return ListError(path_, errno);
-  std::vector<std::string> names;
+  std::vector<Entry> names;
   alignas(struct dirent64) char buf[32 << 10];
   while (true) {
     ssize_t n = ::getdents64(fd_.get(), buf, sizeof(buf));
@@ -54,7 +63,7 @@ absl::StatusOr<std::vector<std::string>> DirFd::ListNames() const {
       offset += entry->d_reclen;
       std::string_view name(entry->d_name);
       if (name == "." || name == "..") continue;
-      names.emplace_back(name);
+      names.push_back({std::string(name), entry->d_type});
     }
   }
   return names;

@@ -27,8 +27,15 @@ class DirFd {
   int get() const { return fd_.get(); }
   const std::filesystem::path& path() const { return path_; }
 
-  // The names of the folder's entries, without "." and "..", in the order the file system
-  // returns them. Errors name the folder.
+  // The folder's entries, without "." and "..", in the order the file system returns them,
+  // with the type getdents64 reports (DT_REG, DT_DIR, ...; DT_UNKNOWN on file systems that do
+  // not say). Errors name the folder.
+  struct Entry {
+    std::string name;
+    unsigned char type = 0;
+  };
+  absl::StatusOr<std::vector<Entry>> ListEntries() const;
+  // Their names only.
   absl::StatusOr<std::vector<std::string>> ListNames() const;
 
  private:
