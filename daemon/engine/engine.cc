@@ -138,6 +138,9 @@ std::optional<bool> Run::ContentIdentical(const ItemPair& pair) {
   if (left.ok() && large(l) && l.size() != r.size()) return false;
   absl::StatusOr<ContentHash> right = r.Hash(cancel, hashed);
   if (absl::IsCancelled(left.status()) || absl::IsCancelled(right.status())) return std::nullopt;
+  // Unreadable, but of different sizes (a stat needs no read permission): changed, and the
+  // comparators say what they can, as when the listing had stat'ed both.
+  if ((!left.ok() || !right.ok()) && l.size() != r.size()) return false;
   for (const auto* status : {&left.status(), &right.status()}) {
     if (!status->ok()) {
       context_.AddDiagnostic(changeset::v1::SEVERITY_ERROR, "unreadable",
