@@ -140,7 +140,10 @@ std::optional<bool> Run::ContentIdentical(const ItemPair& pair) {
   if (absl::IsCancelled(left.status()) || absl::IsCancelled(right.status())) return std::nullopt;
   // Unreadable, but of different sizes (a stat needs no read permission): changed, and the
   // comparators say what they can, as when the listing had stat'ed both.
-  if ((!left.ok() || !right.ok()) && l.size() != r.size()) return false;
+  if ((absl::IsPermissionDenied(left.status()) || absl::IsPermissionDenied(right.status())) &&
+      l.size() != r.size()) {
+    return false;
+  }
   for (const auto* status : {&left.status(), &right.status()}) {
     if (!status->ok()) {
       context_.AddDiagnostic(changeset::v1::SEVERITY_ERROR, "unreadable",

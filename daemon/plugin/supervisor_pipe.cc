@@ -1,5 +1,6 @@
 // The supervisor's piped calls (ComparePipe, pipe.h): which instance a call shares, and what
 // happens to the calls in flight when an instance hangs, crashes or breaks its pipe.
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -141,7 +142,13 @@ void PluginSupervisor::JudgePipe(const std::shared_ptr<ComparePipe>& pipe,
   } else if (dead->process && ProcessDied(*dead, status, &how)) {
     // One call in flight: it crashed the plugin. Several: which one is unknown, so each is made
     // again alone (the culprit then crashes a process by itself).
-    const size_t in_flight = pipe->in_flight_at_end() + (solo ? 1 : 0);
+    // The stream's calls and any lone call by Compare on the same process; the leases count
+    // both (and calls already answered but not yet judged: counting those only means a retry).
+    size_t in_flight = pipe->in_flight_at_end() + (solo ? 1 : 0);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      in_flight = std::max(in_flight, static_cast<size_t>(pipe->leases));
+    }
     const bool alone = in_flight <= 1;
     verdict.retry = !alone;
     verdict.blamed = solo ? kSoloId : pipe->oldest_at_end();  // a lone call was there first
@@ -260,7 +267,8 @@ absl::StatusOr<pluginpb::CompareResponse> PluginSupervisor::ComparePiped(
   const ComparePipe::Verdict verdict = pipe->AwaitVerdict();
   if (!claimed && probe) AbandonProbe();  // the claimer counted the failure
   // A call that was never sent (it came after the end) is never at fault either.
-  if (verdict.retry || out.id == 0) {
+  // Only the blamed call reports a crash; any other call that saw it is not at fault.
+  if (verdict.retry || out.id == 0 || out.id != verdict.blamed) {
     // A crash is reported once, on the oldest call in flight (the likeliest cause), as a note
     // beside its answer; whichever call really crashes the plugin crashes it again, alone.
     if (verdict.retry && !verdict.crashed.empty() && verdict.blamed == out.id && crash_note) {

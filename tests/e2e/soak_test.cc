@@ -101,6 +101,7 @@ struct Tally {
   int diffs = 0, failed_runs = 0, items_lost = 0, unexplained = 0;
   std::map<std::string, int> diagnostics;  // by code
   std::string first_problem;
+  std::string crash_reports;  // every plugin-crash message, for a failure's explanation
 
   void Problem(const std::string& what) {
     if (first_problem.empty()) first_problem = what;
@@ -122,6 +123,7 @@ void CheckResult(const ProcessResult& r, const std::map<std::string, Json>& plug
   for (const Json& d : cs.value("diagnostics", Json::array())) {
     const std::string code = d.value("code", "");
     ++tally.diagnostics[code];
+    if (code == "plugin-crash") absl::StrAppend(&tally.crash_reports, d.value("message", ""), "\n");
     if (!kPluginCodes.count(code)) tally.Problem(absl::StrCat("unexpected diagnostic ", d.dump()));
     fallen_back[d.value("path", "")] = code;
   }
@@ -275,7 +277,7 @@ TEST_P(SoakTest, DaemonUnderPluginFaultsLosesNothingAndLeaksNothing) {
   EXPECT_GT(crashes + hangs, 0);  // faults were injected...
   // A process death is reported at most once (on the item that caused it, or beside the oldest
   // item then in flight on its pipe).
-  EXPECT_LE(tally.diagnostics["plugin-crash"], crashes) << faults;
+  EXPECT_LE(tally.diagnostics["plugin-crash"], crashes) << faults << tally.crash_reports;
   if (pipe) {
     // Calls share processes: two faults in one process (a hang and a crash, two crashes at once)
     // end it once, and a hung call that a crash ended is made again instead of timing out. So
