@@ -123,8 +123,11 @@ std::optional<DiffNode> Run::Compare(const ItemPair& pair) {
 }
 
 std::optional<bool> Run::ContentIdentical(const ItemPair& pair) {
-  // Files listed by type only learn their size when opened to hash: a small one is just hashed
-  // (no stat first), a large one is stat'ed, so two large files of different sizes are never read.
+  // Files listed by type only learn their size when opened to hash. Sizes are compared before
+  // any read when both are known or either is known to be over kStatFirstBytes, and again once
+  // the left one is hashed if it is large: two large files of different sizes are never read.
+  // (A small left file against a right one grown large reads the right one; its comparator reads
+  // it next anyway.)
   constexpr uint64_t kStatFirstBytes = 1 << 20;
   const Item& l = *pair.left;
   const Item& r = *pair.right;

@@ -79,7 +79,8 @@ def run_comparator(comparator: Comparator, request: pb.CompareRequest, left_path
         response.children.add(name=child.name, left_path=child.left_path, right_path=child.right_path)
     size = response.ByteSize()
     if size > pb.REPLY_BOUND_MAX_REPLY_BYTES:
-        raise ValueError(f"response of {size} bytes exceeds the 16 MiB limit: bound the examples")
+        raise ValueError(f"response of {size} bytes exceeds the {pb.REPLY_BOUND_MAX_REPLY_BYTES >> 20} MiB "
+                         "limit: bound the examples")
     return response
 
 
