@@ -125,9 +125,9 @@ std::optional<DiffNode> Run::Compare(const ItemPair& pair) {
 std::optional<bool> Run::ContentIdentical(const ItemPair& pair) {
   // Files listed by type only learn their size when opened to hash. Sizes are compared before
   // any read when both are known or either is known to be over kStatFirstBytes, and again once
-  // the left one is hashed if it is large: two large files of different sizes are never read.
-  // (A small left file against a right one grown large reads the right one; its comparator reads
-  // it next anyway.)
+  // the left one is hashed if it is large: of two large files of different sizes the right one
+  // is never read (the left one is, when neither size was known; its comparator reads it next
+  // anyway, as it does a right file grown large from a small left one).
   constexpr uint64_t kStatFirstBytes = 1 << 20;
   const Item& l = *pair.left;
   const Item& r = *pair.right;
