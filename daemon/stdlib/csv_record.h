@@ -53,6 +53,12 @@ CsvParse ParseCsvRecord(std::string_view buffer, size_t& pos, bool at_end, char 
 // buffer. False (pos unchanged) otherwise: ParseCsvRecord must read it.
 bool SkipPlainCsvRecord(std::string_view buffer, size_t& pos, bool at_end);
 
+// The same for a record whose value can be taken from its text (a row hash, csv_table.h): on a
+// plain record, sets `text` to the record without its line break and `fields` to its number of
+// fields (delimiters + 1), in one pass over its bytes.
+bool ScanPlainCsvRecord(std::string_view buffer, size_t& pos, bool at_end, char delimiter,
+                        std::string_view& text, size_t& fields);
+
 }  // namespace deltascope
 
 #endif  // DELTASCOPE_DAEMON_STDLIB_CSV_RECORD_H_

@@ -37,14 +37,24 @@ namespace {
 
 // Hashes a side's rows: the common columns in canonical order, then any ragged tail. Runs on
 // the scan's worker threads (const; the scratch is the thread's).
+// Plain records (most) are hashed from their text, unsplit, when the table allows it.
 struct RowHasher {
   RowHasher(const CsvTable& table, const std::vector<std::string>& canonical)
-      : positions(ColumnPositions(table, canonical)), width(table.columns.size()) {}
+      : positions(ColumnPositions(table, canonical)),
+        width(table.columns.size()),
+        plain{TextHash, width} {
+    if (RowHashFromText(table, positions)) tuning.plain = &plain;
+  }
+  RowHasher(const RowHasher&) = delete;  // `tuning` points into it
   uint64_t operator()(const std::vector<std::string_view>& fields, std::string& scratch) const {
     return HashRow(fields, positions, width, scratch);
   }
+  static CsvRowValue TextHash(std::string_view text) { return CsvRowValue{HashCsvRowText(text)}; }
+
   std::vector<int> positions;
   size_t width;
+  CsvPlainRowMapper plain;
+  CsvScanTuning tuning;
 };
 
 // An order-sensitive digest of a side's row hashes: equal digests (and row counts) mean the
@@ -110,7 +120,8 @@ absl::Status MatchRowsMultiset(
         hashes.push_back(v.hash);
         held_order.Add(v.hash);
         return true;
-      });
+      },
+      held_hash.tuning);
   if (!s.ok()) return s;
   SortedMultisetMatcher matcher(std::move(hashes), CsvScanThreads(context));
   auto hash_with = [](const RowHasher& hasher) {
@@ -121,23 +132,27 @@ absl::Status MatchRowsMultiset(
   // Each hash's run among the held hashes, on the worker threads (hi > lo when found), a chunk
   // at a time (the lookups' cache misses overlap).
   auto find = [&matcher](CsvRowValue* values, size_t n) { matcher.FindAll(values, n); };
-  s = ScanSide(streamed, context, hash_with(streamed_hash), find,
-               [&](uint32_t row, const CsvRowValue& v, const CsvRowRef& ref) {
-                 streamed_order.Add(v.hash);
-                 streamed_matched.push_back(matcher.MatchStreamedAt(v.hi > v.lo, v.lo, v.hi));
-                 if (!streamed_matched.back()) unmatched(!hold_left, row, ref.fields());
-                 return true;
-               });
+  s = ScanSide(
+      streamed, context, hash_with(streamed_hash), find,
+      [&](uint32_t row, const CsvRowValue& v, const CsvRowRef& ref) {
+        streamed_order.Add(v.hash);
+        streamed_matched.push_back(matcher.MatchStreamedAt(v.hi > v.lo, v.lo, v.hi));
+        if (!streamed_matched.back()) unmatched(!hold_left, row, ref.fields());
+        return true;
+      },
+      streamed_hash.tuning);
   if (!s.ok()) return s;
   if (matcher.AllHeldMatched()) {
     held_matched.assign(matcher.held_rows(), true);
   } else {
-    s = ScanSide(held, context, hash_with(held_hash), find,
-                 [&](uint32_t row, const CsvRowValue& v, const CsvRowRef& ref) {
-                   held_matched.push_back(matcher.HeldMatchedAt(v.hi > v.lo, v.lo, v.hi));
-                   if (!held_matched.back()) unmatched(hold_left, row, ref.fields());
-                   return true;
-                 });
+    s = ScanSide(
+        held, context, hash_with(held_hash), find,
+        [&](uint32_t row, const CsvRowValue& v, const CsvRowRef& ref) {
+          held_matched.push_back(matcher.HeldMatchedAt(v.hi > v.lo, v.lo, v.hi));
+          if (!held_matched.back()) unmatched(hold_left, row, ref.fields());
+          return true;
+        },
+        held_hash.tuning);
     if (!s.ok()) return s;
   }
   d.same_row_order = held.scan.rows == streamed.scan.rows &&
@@ -181,9 +196,9 @@ absl::Status MatchRows(CsvSide& left, CsvSide& right, const std::vector<std::str
 
 absl::Status DiffRows(CsvSide& left, CsvSide& right, const KeyPlan& plan, size_t max_examples,
                       CompareContext& context, CsvTableDiff& d) {
-  std::vector<std::string> canonical = d.common;  // column order must not change a row's hash
-  std::sort(canonical.begin(), canonical.end());
-  if (absl::Status s = MatchRows(left, right, canonical, plan, context, d); !s.ok()) return s;
+  // Both sides' rows are hashed in one column order (the right's: a reordering must not change
+  // a row's hash), so a side whose columns are all in it hashes plain rows from their text.
+  if (absl::Status s = MatchRows(left, right, d.common, plan, context, d); !s.ok()) return s;
   absl::StatusOr<CellDiff> cells = CompareCells(left.table, right.table, d.common, d.pairs,
                                                 max_examples, !d.key.has_value(), context);
   if (!cells.ok()) return cells.status();

@@ -51,12 +51,13 @@ struct Chunk {
 
 class ChunkParser {
  public:
-  ChunkParser(int fd, uint64_t file_size, char delimiter, bool fields, CsvRowMapper map,
-              CsvRowFinisher finish)
+  ChunkParser(int fd, uint64_t file_size, char delimiter, const CsvScanTuning& tuning,
+              CsvRowMapper map, CsvRowFinisher finish)
       : fd_(fd),
         file_size_(file_size),
         delimiter_(delimiter),
-        fields_(fields),
+        fields_(tuning.fields),
+        plain_(tuning.plain),
         map_(map),
         finish_(finish) {}
 
@@ -124,6 +125,18 @@ class ChunkParser {
         return absl::OkStatus();
       }
       const size_t start = SkipCsvBlankLines(chunk.buf, pos);
+      if (plain_ != nullptr) {
+        std::string_view text;
+        size_t fields = 0;
+        size_t end = pos;
+        if (ScanPlainCsvRecord(chunk.buf, end, chunk.buf_at_end, delimiter_, text, fields) &&
+            fields >= plain_->min_fields) {
+          pos = end;
+          chunk.starts.push_back(static_cast<uint32_t>(start));
+          chunk.values.push_back(plain_->map(text));
+          continue;
+        }
+      }
       if (!fields_ && SkipPlainCsvRecord(chunk.buf, pos, chunk.buf_at_end)) {
         chunk.starts.push_back(static_cast<uint32_t>(start));
         chunk.values.push_back(map_({}, scratch_));
@@ -153,6 +166,7 @@ class ChunkParser {
   uint64_t file_size_;
   char delimiter_;
   bool fields_;
+  const CsvPlainRowMapper* plain_;
   CsvRowMapper map_;
   CsvRowFinisher finish_;
   CsvRecord record_;
@@ -279,7 +293,7 @@ absl::StatusOr<CsvScanInfo> ScanCsvRowsParallel(const CsvTable& table,
     c.begin = j * chunk_bytes;
     c.end = j + 1 == chunks ? std::max<uint64_t>(size, c.begin) + 1 : (j + 1) * chunk_bytes;
   };
-  ChunkParser main_parser(fd->get(), size, table.dialect.delimiter, tuning.fields, map, finish);
+  ChunkParser main_parser(fd->get(), size, table.dialect.delimiter, tuning, map, finish);
 
   CsvScanInfo info;
   bool header = table.dialect.header && !table.dialect.comment_header;
@@ -322,7 +336,7 @@ absl::StatusOr<CsvScanInfo> ScanCsvRowsParallel(const CsvTable& table,
   }
   // Named: the pipeline's threads call it until the pipeline is gone.
   auto fill = [&](Chunk& c, size_t j) {
-    ChunkParser worker(fd->get(), size, table.dialect.delimiter, tuning.fields, map, finish);
+    ChunkParser worker(fd->get(), size, table.dialect.delimiter, tuning, map, finish);
     chunk_range(c, j);
     worker.Parse(c, j == 0 ? 0 : kNone);
   };

@@ -55,12 +55,23 @@ using CsvRowFinisher = absl::FunctionRef<void(CsvRowValue* values, size_t count)
 using CsvRowVisitor =
     absl::FunctionRef<bool(uint32_t row, const CsvRowValue& value, const CsvRowRef& fields)>;
 
+// Runs on worker threads in place of CsvRowMapper for a plain record (ScanPlainCsvRecord) with
+// at least `min_fields` fields, on its text: for values that can be computed without splitting
+// the record (HashCsvRowText), which is most of a pass's work.
+struct CsvPlainRowMapper {
+  absl::FunctionRef<CsvRowValue(std::string_view text)> map;
+  size_t min_fields = 0;
+};
+
 struct CsvScanTuning {
   int threads = 0;                // 0: the run's --jobs (one per core by default)
   size_t chunk_bytes = 4u << 20;  // files up to this size are parsed on the calling thread
   // False: the mapper needs no fields (it gets none for plain rows, which are then only
   // delimited, not split: SkipPlainCsvRecord).
   bool fields = true;
+  // Set: plain records with enough fields go to this mapper instead (it must give the value
+  // `map` would).
+  const CsvPlainRowMapper* plain = nullptr;
 };
 
 // Calls `visit` for each data row in file order (row 0 follows the header) with `map`'s value

@@ -20,12 +20,6 @@ constexpr uint32_t kCancelCheckRows = 1u << 16;
 // Runs of equal row hashes longer than this are tracked by a count, not by bits.
 constexpr uint32_t kShortRun = 64;
 
-void AppendValue(std::string_view value, std::string& out) {
-  const uint64_t size = value.size();
-  out.append(reinterpret_cast<const char*>(&size), sizeof(size));
-  out.append(value);
-}
-
 uint64_t HashCell(const std::vector<std::string>& fields, int position) {
   if (position < 0 || static_cast<size_t>(position) >= fields.size()) return XXH3_64bits("", 0);
   const std::string& v = fields[static_cast<size_t>(position)];
@@ -157,18 +151,33 @@ std::vector<int> ColumnPositions(const CsvTable& table,
 
 namespace {
 
+// `value` as a field of a comma-separated line: quoted (quotes doubled) only when it must be.
+void AppendCsvField(std::string_view value, std::string& out) {
+  if (value.find_first_of(",\"\r\n") == std::string_view::npos) {
+    out.append(value);
+    return;
+  }
+  out.push_back('"');
+  for (char c : value) {
+    if (c == '"') out.push_back('"');
+    out.push_back(c);
+  }
+  out.push_back('"');
+}
+
 template <typename Fields>
 uint64_t HashRowOf(const Fields& fields, const std::vector<int>& positions, size_t width,
                    std::string& scratch) {
   scratch.clear();
-  for (int p : positions) {
-    AppendValue(FieldAt(fields, p), scratch);
+  for (size_t i = 0; i < positions.size(); ++i) {
+    if (i > 0) scratch.push_back(',');
+    AppendCsvField(FieldAt(fields, positions[i]), scratch);
   }
-  if (fields.size() > width) {
-    scratch.push_back('\x01');  // ragged tail
-    for (size_t i = width; i < fields.size(); ++i) AppendValue(fields[i], scratch);
+  for (size_t i = width; i < fields.size(); ++i) {  // a ragged tail
+    scratch.push_back(',');
+    AppendCsvField(fields[i], scratch);
   }
-  return XXH3_64bits(scratch.data(), scratch.size());
+  return HashCsvRowText(scratch);
 }
 
 }  // namespace
@@ -181,6 +190,19 @@ uint64_t HashRow(const std::vector<std::string>& fields, const std::vector<int>&
 uint64_t HashRow(const std::vector<std::string_view>& fields, const std::vector<int>& positions,
                  size_t width, std::string& scratch) {
   return HashRowOf(fields, positions, width, scratch);
+}
+
+uint64_t HashCsvRowText(std::string_view text) { return XXH3_64bits(text.data(), text.size()); }
+
+bool RowHashFromText(const CsvTable& table, const std::vector<int>& positions) {
+  if (table.dialect.delimiter != ',' || positions.empty() ||
+      positions.size() != table.columns.size()) {
+    return false;
+  }
+  for (size_t i = 0; i < positions.size(); ++i) {
+    if (positions[i] != static_cast<int>(i)) return false;
+  }
+  return true;
 }
 
 void MatchMultiset(const std::vector<uint64_t>& left, const std::vector<uint64_t>& right,

@@ -5,12 +5,14 @@
 #include <gtest/gtest.h>
 #include <xxhash.h>
 
+#include <numeric>
 #include <random>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "daemon/stdlib/csv_record.h"
+#include "daemon/stdlib/csv_table.h"
 #include "tests/support/csv_fixture.h"
 
 namespace deltascope {
@@ -169,6 +171,51 @@ TEST_F(CsvScanTest, AnyChunkingAndThreadCountGivesTheSequentialRows) {
         const Seen delimited = Scan(table, {threads, chunk, /*fields=*/false});
         EXPECT_EQ(delimited.rows, want.records);
         EXPECT_EQ(delimited.windows1252, want.windows1252);
+      }
+    }
+  }
+}
+
+// Plain records hashed from their text (HashCsvRowText) get the row hash that HashRow gives
+// their fields, whatever the table's width: short rows, ragged tails, quoted, non-ASCII and
+// Windows-1252 rows (which take the fields' path) included.
+TEST_F(CsvScanTest, RowHashFromTextEqualsRowHashFromFields) {
+  std::mt19937 rng(11);
+  for (int round = 0; round < 40; ++round) {
+    std::string data = RandomCsv(rng, 300 + round * 23);
+    if (round % 2 == 1) {
+      data.clear();
+      for (int i = 0; i < 80; ++i) {
+        absl::StrAppend(&data, i, i % 5 == 0 ? "" : ",v", i % 3 == 0 ? ",," : ",w",
+                        i % 11 == 0 ? ",\"q,\"\"q\"" : "", i % 13 == 0 ? "\xE9" : "", "\n");
+      }
+    }
+    const Reference want = ReadWithCsvReader(data, ',');
+    const CsvTable table = RawTable(absl::StrCat("h", round, ".csv"), data, false);
+    for (size_t width = 1; width <= 4; ++width) {
+      std::vector<int> identity(width);
+      std::iota(identity.begin(), identity.end(), 0);
+      std::vector<uint64_t> expected;
+      std::string scratch;
+      for (const std::vector<std::string>& r : want.records) {
+        expected.push_back(HashRow(r, identity, width, scratch));
+      }
+      auto text_hash = [](std::string_view text) { return CsvRowValue{HashCsvRowText(text)}; };
+      const CsvPlainRowMapper plain{text_hash, width};
+      for (size_t chunk : {size_t{16}, size_t{4} << 20}) {
+        std::vector<uint64_t> got;
+        absl::StatusOr<CsvScanInfo> info = ScanCsvRowsParallel(
+            table, context_,
+            [&](const std::vector<std::string_view>& fields, std::string& s) {
+              return CsvRowValue{HashRow(fields, identity, width, s)};
+            },
+            [&](uint32_t, const CsvRowValue& v, const CsvRowRef&) {
+              got.push_back(v.hash);
+              return true;
+            },
+            CsvScanTuning{.threads = 2, .chunk_bytes = chunk, .plain = &plain});
+        ASSERT_TRUE(info.ok()) << info.status();
+        ASSERT_EQ(got, expected) << "width " << width << " chunk " << chunk << " input: " << data;
       }
     }
   }
