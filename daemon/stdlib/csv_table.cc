@@ -227,6 +227,39 @@ void MatchMultiset(const std::vector<uint64_t>& left, const std::vector<uint64_t
 
 namespace {
 
+// Sorts hashes that share their top byte: two stable counting passes on the next two bytes
+// (through `tmp`), then an insertion sort, which finds them nearly sorted (hashes sharing 24 top
+// bits are few). Crafted hashes that would make it quadratic, or a run too large for a second
+// buffer, get std::sort.
+void SortBucket(uint64_t* a, size_t n, std::vector<uint64_t>& tmp) {
+  if (n < 256 || n > (size_t{1} << 22)) {
+    std::sort(a, a + n);
+    return;
+  }
+  tmp.resize(n);
+  uint64_t* src = a;
+  uint64_t* dst = tmp.data();
+  for (int shift : {40, 48}) {
+    std::array<size_t, 257> start{};
+    for (size_t i = 0; i < n; ++i) ++start[((src[i] >> shift) & 0xFF) + 1];
+    for (size_t b = 1; b <= 256; ++b) start[b] += start[b - 1];
+    for (size_t i = 0; i < n; ++i) dst[start[(src[i] >> shift) & 0xFF]++] = src[i];
+    std::swap(src, dst);  // two passes: the result is back in `a`
+  }
+  size_t moves = 0;
+  for (size_t i = 1; i < n; ++i) {
+    const uint64_t v = a[i];
+    size_t j = i;
+    for (; j > 0 && a[j - 1] > v; --j) a[j] = a[j - 1];
+    a[j] = v;
+    moves += i - j;
+    if (moves > 8 * n) {
+      std::sort(a, a + n);
+      return;
+    }
+  }
+}
+
 // Sorts hashes (spread evenly over 64 bits): an in-place radix pass on the top byte (American
 // flag sort), then the 256 buckets, each small enough for the caches, on `threads` threads.
 void SortHashes(std::vector<uint64_t>& a, int threads) {
@@ -251,9 +284,9 @@ void SortHashes(std::vector<uint64_t>& a, int threads) {
   }
   std::atomic<size_t> bucket{0};
   auto work = [&] {
+    std::vector<uint64_t> tmp;
     for (size_t b; (b = bucket.fetch_add(1)) < 256;) {
-      std::sort(a.begin() + static_cast<ptrdiff_t>(start[b]),
-                a.begin() + static_cast<ptrdiff_t>(start[b + 1]));
+      SortBucket(a.data() + start[b], start[b + 1] - start[b], tmp);
     }
   };
   std::vector<std::thread> pool;

@@ -91,6 +91,24 @@ TEST(CsvSortedMatchTest, LargeHeldSideSortedOnThreadsAndFoundInBatches) {
   }
 }
 
+TEST(CsvSortedMatchTest, HashesCraftedToShareTheirTopBitsAreStillSorted) {
+  // 20,000 hashes with the same top 24 bits (a bucket the radix passes cannot spread, where the
+  // insertion sort would be quadratic and gives way to std::sort) among random ones.
+  std::mt19937_64 rng(9);
+  std::vector<uint64_t> held(100000);
+  for (size_t i = 0; i < held.size(); ++i) {
+    held[i] = i % 5 == 0 ? rng() : (uint64_t{0xABCDEF} << 40) | (rng() & ((uint64_t{1} << 40) - 1));
+  }
+  const SortedMultisetMatcher matcher(held, 2);
+  std::vector<uint64_t> sorted = held;
+  std::sort(sorted.begin(), sorted.end());
+  for (size_t i = 0; i < sorted.size(); i += 7) {
+    uint32_t lo = 0, hi = 0;
+    ASSERT_TRUE(matcher.Find(sorted[i], lo, hi)) << i;
+    EXPECT_EQ(lo, std::lower_bound(sorted.begin(), sorted.end(), sorted[i]) - sorted.begin());
+  }
+}
+
 TEST(CsvSortedMatchTest, RepeatsPairUpInFileOrder) {
   Matched m = Streaming({7, 5, 7, 9}, {5, 7, 8}, /*hold_left=*/false);
   EXPECT_EQ(m.left, (std::vector<bool>{true, true, false, false}));  // the second 7, the 9
