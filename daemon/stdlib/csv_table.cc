@@ -388,6 +388,37 @@ bool SortedMultisetMatcher::HeldMatchedAt(bool found, uint32_t lo, uint32_t hi) 
   return pos >= 0 && paired_.Taken(static_cast<uint32_t>(pos), lo, hi);
 }
 
+std::optional<UnpairedHeldRows> SortedMultisetMatcher::Unpaired(size_t max_hashes) const {
+  UnpairedHeldRows out;
+  size_t count = 0;
+  for (size_t lo = 0, hi; lo < hashes_.size(); lo = hi) {
+    for (hi = lo + 1; hi < hashes_.size() && hashes_[hi] == hashes_[lo];) ++hi;
+    const auto a = static_cast<uint32_t>(lo), b = static_cast<uint32_t>(hi);
+    uint32_t paired = 0;  // taken from the run's start
+    while (paired < b - a && paired_.Taken(a + paired, a, b)) ++paired;
+    if (paired == b - a) continue;
+    if (++count > max_hashes) return std::nullopt;
+    out.runs_[hashes_[lo]] = {paired};
+  }
+  int bits = 16;  // about 8 filter bits per hash
+  while (bits < 30 && (size_t{1} << bits) < 8 * out.runs_.size()) ++bits;
+  out.shift_ = 64 - bits;
+  out.filter_.assign((size_t{1} << bits) / 64, 0);
+  for (const auto& [hash, run] : out.runs_) {
+    const uint64_t bit = hash >> out.shift_;
+    out.filter_[bit / 64] |= uint64_t{1} << (bit % 64);
+  }
+  return out;
+}
+
+bool UnpairedHeldRows::Matched(uint64_t hash) {
+  const uint64_t bit = hash >> shift_;
+  if (!(filter_[bit / 64] & (uint64_t{1} << (bit % 64)))) return true;
+  auto it = runs_.find(hash);
+  if (it == runs_.end()) return true;  // every row of that hash was paired
+  return it->second.seen++ < it->second.paired;
+}
+
 std::vector<RowPair> PairUnmatched(const std::vector<bool>& left_matched,
                                    const std::vector<bool>& right_matched) {
   std::vector<RowPair> pairs;

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -97,6 +98,25 @@ void MatchMultiset(const std::vector<uint64_t>& left, const std::vector<uint64_t
 // the other side's rows are streamed past them in file order, then the held side's rows are
 // streamed again, in file order, to learn which of them matched. Equal hashes pair up in file
 // order, so the result is exactly MatchMultiset's.
+// The held side's second pass when few of its rows went unpaired: the hashes of those rows, each
+// with how many of its rows were paired (the first ones in file order), in a table sized by them
+// rather than by the held side. A bit filter answers most rows (paired) without a lookup.
+class UnpairedHeldRows {
+ public:
+  // The held side's rows, in file order: true when the row was paired.
+  bool Matched(uint64_t hash);
+
+ private:
+  friend class SortedMultisetMatcher;
+  struct Run {
+    uint32_t paired;
+    uint32_t seen = 0;
+  };
+  absl::flat_hash_map<uint64_t, Run> runs_;
+  std::vector<uint64_t> filter_;  // a bit per hash >> shift_, set for the hashes in runs_
+  int shift_ = 64;
+};
+
 class SortedMultisetMatcher {
  public:
   // `held` in any order: sorted here, on `threads` threads.
@@ -119,6 +139,9 @@ class SortedMultisetMatcher {
   // True when every held row was paired (the second pass over the held side can be skipped).
   bool AllHeldMatched() const { return paired_count_ == hashes_.size(); }
   size_t held_rows() const { return hashes_.size(); }
+  // After the streamed side: the unpaired held rows' hashes (UnpairedHeldRows), when they are
+  // at most `max_hashes` distinct ones; the second held pass may then use them instead.
+  std::optional<UnpairedHeldRows> Unpaired(size_t max_hashes) const;
 
  private:
   // Positions taken from runs of equal hashes, always in order from the run's start: a bit per

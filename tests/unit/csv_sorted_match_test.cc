@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <optional>
 #include <random>
 #include <vector>
 
@@ -17,8 +18,9 @@ struct Matched {
 };
 
 // Holds `held`, streams `streamed`, then streams `held` again, as the comparator does.
+// With `unpaired`, the second held pass asks UnpairedHeldRows (when the matcher gives one).
 Matched Streaming(const std::vector<uint64_t>& left, const std::vector<uint64_t>& right,
-                  bool hold_left) {
+                  bool hold_left, bool unpaired = false) {
   const std::vector<uint64_t>& held = hold_left ? left : right;
   const std::vector<uint64_t>& streamed = hold_left ? right : left;
   SortedMultisetMatcher matcher(held);
@@ -26,7 +28,10 @@ Matched Streaming(const std::vector<uint64_t>& left, const std::vector<uint64_t>
   std::vector<bool>& streamed_matched = hold_left ? m.right : m.left;
   std::vector<bool>& held_matched = hold_left ? m.left : m.right;
   for (uint64_t h : streamed) streamed_matched.push_back(matcher.MatchStreamed(h));
-  for (uint64_t h : held) held_matched.push_back(matcher.HeldMatched(h));
+  std::optional<UnpairedHeldRows> few;
+  if (unpaired) few = matcher.Unpaired(held.size());  // every held hash may be unpaired
+  EXPECT_EQ(few.has_value(), unpaired);
+  for (uint64_t h : held) held_matched.push_back(few ? few->Matched(h) : matcher.HeldMatched(h));
   EXPECT_EQ(matcher.AllHeldMatched(),
             std::find(held_matched.begin(), held_matched.end(), false) == held_matched.end());
   return m;
@@ -50,9 +55,12 @@ TEST(CsvSortedMatchTest, AgreesWithMultisetMatchingOnRandomTables) {
     std::vector<bool> lm, rm;
     MatchMultiset(left, right, lm, rm);
     for (bool hold_left : {true, false}) {
-      Matched m = Streaming(left, right, hold_left);
-      ASSERT_EQ(m.left, lm) << "round " << round << " hold_left " << hold_left;
-      ASSERT_EQ(m.right, rm) << "round " << round << " hold_left " << hold_left;
+      for (bool unpaired : {false, true}) {
+        Matched m = Streaming(left, right, hold_left, unpaired);
+        ASSERT_EQ(m.left, lm) << "round " << round << " hold_left " << hold_left << " " << unpaired;
+        ASSERT_EQ(m.right, rm) << "round " << round << " hold_left " << hold_left << " "
+                               << unpaired;
+      }
     }
   }
 }
