@@ -465,7 +465,7 @@ def main():
         "## Per-plugin isolation (bench/isolation.py: two daemons with 2 diff slots each, one with 2 "
         "diffs hanging on a plugin; plain diffs alternate between them)",
         table(isolation.HEADER, iso_rows),
-        "## How cost grows with size (deltascope after one unmeasured run; medians of 3, one run for the largest)",
+        "## How cost grows with size (deltascope in steady state: file trees after two unmeasured runs, CSV pairs after one; medians of 3, one run for the 1 GB pair)",
         table(["input", "bytes (both sides)", "wall", "CPU", "peak RSS", "throughput", "wall per unit",
                "growth exponent vs previous (wall / CPU)"], scale_rows),
     ]) + "\n"
