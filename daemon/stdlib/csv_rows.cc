@@ -35,24 +35,27 @@ void DiffColumns(const CsvTable& l, const CsvTable& r, CsvTableDiff& d) {
 
 namespace {
 
-// Hashes a side's rows: the common columns in canonical order, then any ragged tail. Runs on
-// the scan's worker threads (const; the scratch is the thread's).
-// Plain records (most) are hashed from their text, unsplit, when the table allows it.
+// Hashes a side's rows: the common columns in canonical order, then any ragged tail, as one
+// line separated by `separator` (the same for both sides). Runs on the scan's worker threads
+// (const; the scratch is the thread's). Plain records (most) are hashed from their text,
+// unsplit, when the table allows it.
 struct RowHasher {
-  RowHasher(const CsvTable& table, const std::vector<std::string>& canonical)
+  RowHasher(const CsvTable& table, const std::vector<std::string>& canonical, char separator)
       : positions(ColumnPositions(table, canonical)),
         width(table.columns.size()),
+        separator(separator),
         plain{TextHash, width} {
-    if (RowHashFromText(table, positions)) tuning.plain = &plain;
+    if (RowHashFromText(table, positions, separator)) tuning.plain = &plain;
   }
   RowHasher(const RowHasher&) = delete;  // `tuning` points into it
   uint64_t operator()(const std::vector<std::string_view>& fields, std::string& scratch) const {
-    return HashRow(fields, positions, width, scratch);
+    return HashRow(fields, positions, width, scratch, separator);
   }
   static CsvRowValue TextHash(std::string_view text) { return CsvRowValue{HashCsvRowText(text)}; }
 
   std::vector<int> positions;
   size_t width;
+  char separator;
   CsvPlainRowMapper plain;
   CsvScanTuning tuning;
 };
@@ -105,7 +108,13 @@ absl::Status MatchRowsMultiset(
   CsvSide& streamed = hold_left ? right : left;
   std::vector<bool>& held_matched = hold_left ? d.left_matched : d.right_matched;
   std::vector<bool>& streamed_matched = hold_left ? d.right_matched : d.left_matched;
-  RowHasher held_hash(held.table, canonical), streamed_hash(streamed.table, canonical);
+  // Files of one dialect (the usual case: both tab-separated, say) hash in theirs, so that
+  // both can be hashed from their text.
+  const char separator = held.table.dialect.delimiter == streamed.table.dialect.delimiter
+                             ? held.table.dialect.delimiter
+                             : ',';
+  RowHasher held_hash(held.table, canonical, separator);
+  RowHasher streamed_hash(streamed.table, canonical, separator);
   RowOrderDigest held_order, streamed_order;
 
   std::vector<uint64_t> hashes;

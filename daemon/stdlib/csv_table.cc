@@ -151,9 +151,11 @@ std::vector<int> ColumnPositions(const CsvTable& table,
 
 namespace {
 
-// `value` as a field of a comma-separated line: quoted (quotes doubled) only when it must be.
-void AppendCsvField(std::string_view value, std::string& out) {
-  if (value.find_first_of(",\"\r\n") == std::string_view::npos) {
+// `value` as a field of a line separated by `separator`: quoted (quotes doubled) only when it
+// must be.
+void AppendCsvField(std::string_view value, char separator, std::string& out) {
+  const char special[] = {separator, '"', '\r', '\n'};
+  if (value.find_first_of(std::string_view(special, sizeof(special))) == std::string_view::npos) {
     out.append(value);
     return;
   }
@@ -167,15 +169,15 @@ void AppendCsvField(std::string_view value, std::string& out) {
 
 template <typename Fields>
 uint64_t HashRowOf(const Fields& fields, const std::vector<int>& positions, size_t width,
-                   std::string& scratch) {
+                   std::string& scratch, char separator) {
   scratch.clear();
   for (size_t i = 0; i < positions.size(); ++i) {
-    if (i > 0) scratch.push_back(',');
-    AppendCsvField(FieldAt(fields, positions[i]), scratch);
+    if (i > 0) scratch.push_back(separator);
+    AppendCsvField(FieldAt(fields, positions[i]), separator, scratch);
   }
   for (size_t i = width; i < fields.size(); ++i) {  // a ragged tail
-    scratch.push_back(',');
-    AppendCsvField(fields[i], scratch);
+    scratch.push_back(separator);
+    AppendCsvField(fields[i], separator, scratch);
   }
   return HashCsvRowText(scratch);
 }
@@ -183,19 +185,19 @@ uint64_t HashRowOf(const Fields& fields, const std::vector<int>& positions, size
 }  // namespace
 
 uint64_t HashRow(const std::vector<std::string>& fields, const std::vector<int>& positions,
-                 size_t width, std::string& scratch) {
-  return HashRowOf(fields, positions, width, scratch);
+                 size_t width, std::string& scratch, char separator) {
+  return HashRowOf(fields, positions, width, scratch, separator);
 }
 
 uint64_t HashRow(const std::vector<std::string_view>& fields, const std::vector<int>& positions,
-                 size_t width, std::string& scratch) {
-  return HashRowOf(fields, positions, width, scratch);
+                 size_t width, std::string& scratch, char separator) {
+  return HashRowOf(fields, positions, width, scratch, separator);
 }
 
 uint64_t HashCsvRowText(std::string_view text) { return XXH3_64bits(text.data(), text.size()); }
 
-bool RowHashFromText(const CsvTable& table, const std::vector<int>& positions) {
-  if (table.dialect.delimiter != ',' || positions.empty() ||
+bool RowHashFromText(const CsvTable& table, const std::vector<int>& positions, char separator) {
+  if (table.dialect.delimiter != separator || positions.empty() ||
       positions.size() != table.columns.size()) {
     return false;
   }

@@ -70,18 +70,20 @@ std::string_view FieldAt(const std::vector<std::string_view>& fields, int positi
 
 // Hash of a record's values at `positions` (a missing value counts as empty) followed by any
 // fields beyond `width` (ragged rows), so two rows hash equal iff those values are equal. What is
-// hashed is the values as one comma-separated csv line (quoted only where a value holds a comma,
-// a quote or a line break; each ragged field preceded by a comma), so that a plain record of a
-// comma-separated file hashes as its own text when `positions` are 0..width-1 and it has at least
-// `width` fields: HashCsvRowText, with no split into fields.
+// hashed is the values as one csv line separated by `separator` (quoted only where a value holds
+// the separator, a quote or a line break; each ragged field preceded by a separator), so that a
+// plain record of a file delimited by `separator` hashes as its own text when `positions` are
+// 0..width-1 and it has at least `width` fields: HashCsvRowText, with no split into fields. Both
+// sides of a comparison must hash with the same separator.
 uint64_t HashRow(const std::vector<std::string>& fields, const std::vector<int>& positions,
-                 size_t width, std::string& scratch);
+                 size_t width, std::string& scratch, char separator = ',');
 uint64_t HashRow(const std::vector<std::string_view>& fields, const std::vector<int>& positions,
-                 size_t width, std::string& scratch);
+                 size_t width, std::string& scratch, char separator = ',');
 // HashRow of a plain record (ScanPlainCsvRecord) as said above, from its text.
 uint64_t HashCsvRowText(std::string_view text);
-// True when HashRow of `table`'s records, at `positions`, may be taken from their text.
-bool RowHashFromText(const CsvTable& table, const std::vector<int>& positions);
+// True when HashRow of `table`'s records, at `positions` with `separator`, may be taken from
+// their text.
+bool RowHashFromText(const CsvTable& table, const std::vector<int>& positions, char separator);
 
 struct RowPair {
   uint32_t left;

@@ -177,8 +177,8 @@ TEST_F(CsvScanTest, AnyChunkingAndThreadCountGivesTheSequentialRows) {
 }
 
 // Plain records hashed from their text (HashCsvRowText) get the row hash that HashRow gives
-// their fields, whatever the table's width: short rows, ragged tails, quoted, non-ASCII and
-// Windows-1252 rows (which take the fields' path) included.
+// their fields, whatever the table's width and delimiter: short rows, ragged tails, quoted,
+// non-ASCII and Windows-1252 rows (which take the fields' path) included.
 TEST_F(CsvScanTest, RowHashFromTextEqualsRowHashFromFields) {
   std::mt19937 rng(11);
   for (int round = 0; round < 40; ++round) {
@@ -190,15 +190,20 @@ TEST_F(CsvScanTest, RowHashFromTextEqualsRowHashFromFields) {
                         i % 11 == 0 ? ",\"q,\"\"q\"" : "", i % 13 == 0 ? "\xE9" : "", "\n");
       }
     }
-    const Reference want = ReadWithCsvReader(data, ',');
-    const CsvTable table = RawTable(absl::StrCat("h", round, ".csv"), data, false);
+    const char delimiter = round % 4 < 2 ? ',' : ';';
+    if (delimiter == ';') {  // the same structure, delimited by ';' (and ',' now plain text)
+      for (char& c : data) c = c == ',' ? ';' : c == ';' ? ',' : c;
+    }
+    const Reference want = ReadWithCsvReader(data, delimiter);
+    CsvTable table = RawTable(absl::StrCat("h", round, ".csv"), data, false);
+    table.dialect.delimiter = delimiter;
     for (size_t width = 1; width <= 4; ++width) {
       std::vector<int> identity(width);
       std::iota(identity.begin(), identity.end(), 0);
       std::vector<uint64_t> expected;
       std::string scratch;
       for (const std::vector<std::string>& r : want.records) {
-        expected.push_back(HashRow(r, identity, width, scratch));
+        expected.push_back(HashRow(r, identity, width, scratch, delimiter));
       }
       auto text_hash = [](std::string_view text) { return CsvRowValue{HashCsvRowText(text)}; };
       const CsvPlainRowMapper plain{text_hash, width};
@@ -207,7 +212,7 @@ TEST_F(CsvScanTest, RowHashFromTextEqualsRowHashFromFields) {
         absl::StatusOr<CsvScanInfo> info = ScanCsvRowsParallel(
             table, context_,
             [&](const std::vector<std::string_view>& fields, std::string& s) {
-              return CsvRowValue{HashRow(fields, identity, width, s)};
+              return CsvRowValue{HashRow(fields, identity, width, s, delimiter)};
             },
             [&](uint32_t, const CsvRowValue& v, const CsvRowRef&) {
               got.push_back(v.hash);
