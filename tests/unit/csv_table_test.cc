@@ -104,6 +104,35 @@ TEST_F(CsvCellsTest, RowHashesIgnoreColumnOrderButNotRaggedTails) {
   EXPECT_NE(lh[1], rh[0]);
 }
 
+// The row hash writes values as one csv line: a value holding the separator, a quote or a line
+// break is quoted, wherever that character sits, so moving it across a field boundary changes
+// the hash ("ab,c" + "d" is not "ab" + "c,d").
+TEST(CsvRowHashTest, ValuesHoldingTheSeparatorAQuoteOrALineBreakDoNotCollide) {
+  const std::vector<int> two = {0, 1};
+  std::string scratch;
+  for (char separator : {',', ';', '\t', '|'}) {
+    for (char special : {separator, '"', '\r', '\n'}) {
+      for (size_t at = 0; at < 20; ++at) {
+        const std::string text = std::string(at, 'x') + special + std::string(19 - at, 'y');
+        // The same characters split at the special one, with it on either side.
+        const std::vector<std::string> joined = {text, "z"};
+        const std::vector<std::string> split_before = {text.substr(0, at),
+                                                       text.substr(at) + special + "z"};
+        const std::vector<std::string> split_after = {text.substr(0, at + 1),
+                                                      text.substr(at + 1) + special + "z"};
+        const uint64_t h = HashRow(joined, two, 2, scratch, separator);
+        EXPECT_NE(h, HashRow(split_before, two, 2, scratch, separator)) << separator << at;
+        EXPECT_NE(h, HashRow(split_after, two, 2, scratch, separator)) << separator << at;
+        if (special == separator) {  // unquoted, these would be the same line as `joined`
+          const std::vector<std::string> fields = {text.substr(0, at), text.substr(at + 1), "z"};
+          const std::vector<int> three = {0, 1, 2};
+          EXPECT_NE(h, HashRow(fields, three, 3, scratch, separator)) << separator << at;
+        }
+      }
+    }
+  }
+}
+
 TEST_F(CsvCellsTest, FetchRowsReadsOnlyTheRowsAsked) {
   CsvTable t = Table("t.csv", "k\nr0\nr1\nr2\nr3\n");
   absl::StatusOr<std::map<uint32_t, std::vector<std::string>>> rows =
