@@ -153,19 +153,38 @@ std::vector<int> ColumnPositions(const CsvTable& table,
 namespace {
 
 // True when `value` holds `separator`, a quote or a line break: 8 bytes at a time (a zero byte
-// of word ^ pattern marks a match; the padding of a short word is zero, never one of them).
+// of word ^ pattern marks a match). Whole loads only, overlapping at the end (a word built by a
+// short memcpy stalls the load that reads it back); a short value's unused bytes are zero, never
+// one of them.
 bool NeedsQuoting(std::string_view value, char separator) {
   constexpr uint64_t kOnes = 0x0101010101010101ull;
   constexpr uint64_t kHighs = 0x8080808080808080ull;
-  auto has_zero = [](uint64_t x) { return ((x - kOnes) & ~x & kHighs) != 0; };
   const uint64_t ps = kOnes * static_cast<unsigned char>(separator);
   const uint64_t pq = kOnes * '"', pr = kOnes * '\r', pn = kOnes * '\n';
-  for (size_t i = 0; i < value.size(); i += 8) {
-    uint64_t w = 0;
-    std::memcpy(&w, value.data() + i, std::min<size_t>(8, value.size() - i));
-    if (has_zero(w ^ ps) | has_zero(w ^ pq) | has_zero(w ^ pr) | has_zero(w ^ pn)) return true;
+  auto special = [&](uint64_t w) {
+    auto has_zero = [](uint64_t x) { return ((x - kOnes) & ~x & kHighs) != 0; };
+    return has_zero(w ^ ps) | has_zero(w ^ pq) | has_zero(w ^ pr) | has_zero(w ^ pn);
+  };
+  const char* p = value.data();
+  const size_t n = value.size();
+  if (n >= 8) {
+    uint64_t w;
+    for (size_t i = 0; i + 8 <= n; i += 8) {
+      std::memcpy(&w, p + i, 8);
+      if (special(w)) return true;
+    }
+    std::memcpy(&w, p + n - 8, 8);
+    return special(w);
   }
-  return false;
+  if (n >= 4) {
+    uint32_t a, b;
+    std::memcpy(&a, p, 4);
+    std::memcpy(&b, p + n - 4, 4);
+    return special(a | uint64_t{b} << 32);
+  }
+  if (n == 0) return false;
+  const auto byte = [&](size_t i) { return uint64_t{static_cast<unsigned char>(p[i])}; };
+  return special(byte(0) | byte(n / 2) << 8 | byte(n - 1) << 16);
 }
 
 // `value` as a field of a line separated by `separator`: quoted (quotes doubled) only when it

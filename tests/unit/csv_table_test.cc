@@ -133,6 +133,31 @@ TEST(CsvRowHashTest, ValuesHoldingTheSeparatorAQuoteOrALineBreakDoNotCollide) {
   }
 }
 
+// Every length and every position of the character that forces quoting (the check reads words
+// of 8, 4+4 and single bytes): the hashed line is the quoted value.
+TEST(CsvRowHashTest, AValueIsQuotedWhereverItsSpecialCharacterSits) {
+  std::string scratch;
+  for (char separator : {',', '\t'}) {
+    for (char special : {separator, '"', '\r', '\n'}) {
+      for (size_t length = 1; length <= 24; ++length) {
+        for (size_t at = 0; at < length; ++at) {
+          std::string value(length, 'v');
+          value[at] = special;
+          std::string quoted = "\"";
+          for (char c : value) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
+          quoted += '"';
+          EXPECT_EQ(HashRow(std::vector<std::string>{value}, {0}, 1, scratch, separator),
+                    HashCsvRowText(quoted))
+              << length << " " << at;
+        }
+        const std::string plain(length, 'v');
+        EXPECT_EQ(HashRow(std::vector<std::string>{plain}, {0}, 1, scratch, separator),
+                  HashCsvRowText(plain));
+      }
+    }
+  }
+}
+
 TEST_F(CsvCellsTest, FetchRowsReadsOnlyTheRowsAsked) {
   CsvTable t = Table("t.csv", "k\nr0\nr1\nr2\nr3\n");
   absl::StatusOr<std::map<uint32_t, std::vector<std::string>>> rows =
