@@ -3,7 +3,8 @@
 // variable by which a test finds every process this plugin started).
 //
 // Modes: ok, error (the comparator returns an error), segv, abort, exit3, hang, slow, by-name
-// (crashes on a path containing "crash", hangs on one containing "hang", else like ok),
+// (crashes on a path containing "crash", hangs on one containing "hang", waits on one containing
+// "wait" until the file $BAD_GATE exists, else like ok),
 // ignore-sigterm, grandchild, garbage-stdout, flood-stderr, wrong-protocol, no-socket, expand (SDK
 // based; expand answers EXPAND with one child file per side); malformed, huge (a raw gRPC server
 // that bypasses the SDK's own response checks); flaky (crashes on about 1 call in $BAD_CRASH_EVERY
@@ -102,6 +103,15 @@ class Faults {
 };
 
 class BadComparator : public deltascope::plugin::Comparator {
+  // Logs "wait PATH" (tests wait for the line), then waits for the file $BAD_GATE.
+  static void WaitForGate(const std::string& path) {
+    if (const char* log = std::getenv("BAD_FAULT_LOG")) {
+      std::ofstream(log, std::ios::app) << "wait " << path << "\n";
+    }
+    const char* gate = std::getenv("BAD_GATE");
+    while (gate && !std::ifstream(gate)) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+
   static void Hang(const std::string& path) {
     // Tests wait for this line (not a sleep) to know the call is hanging.
     if (const char* log = std::getenv("BAD_FAULT_LOG")) {
@@ -132,6 +142,7 @@ class BadComparator : public deltascope::plugin::Comparator {
     if (g_mode == "by-name") {  // many items on one pipe: the named ones misbehave
       if (pair.path.find("crash") != std::string::npos) std::raise(SIGSEGV);
       if (pair.path.find("hang") != std::string::npos) Hang(pair.path);
+      if (pair.path.find("wait") != std::string::npos) WaitForGate(pair.path);
     }
     if (g_mode == "error")
       return deltascope::plugin::Result::Error(absl::InternalError("no sense in it"));
