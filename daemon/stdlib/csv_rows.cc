@@ -151,27 +151,20 @@ absl::Status MatchRowsMultiset(
       },
       streamed_hash.tuning);
   if (!s.ok()) return s;
-  // Few unpaired held rows (the usual case): the second held pass looks its rows up among
-  // those alone, which fit the caches, instead of among all the held hashes.
-  std::optional<UnpairedHeldRows> unpaired;
-  if (!matcher.AllHeldMatched()) unpaired = matcher.Unpaired(matcher.held_rows() / 8);
   if (matcher.AllHeldMatched()) {
     held_matched.assign(matcher.held_rows(), true);
-  } else if (unpaired) {
-    s = ScanSide(
-        held, context, hash_with(held_hash), NoFinish,
-        [&](uint32_t row, const CsvRowValue& v, const CsvRowRef& ref) {
-          held_matched.push_back(unpaired->Matched(v.hash));
-          if (!held_matched.back()) unmatched(hold_left, row, ref.fields());
-          return true;
-        },
-        held_hash.tuning);
-    if (!s.ok()) return s;
   } else {
+    // Few unpaired held rows (the usual case): the second held pass looks its rows up among
+    // those alone, which fit the caches, instead of among all the held hashes.
+    std::optional<UnpairedHeldRows> unpaired = matcher.Unpaired(matcher.held_rows() / 8);
+    auto find_held = [&](CsvRowValue* values, size_t n) {
+      if (!unpaired) matcher.FindAll(values, n);
+    };
     s = ScanSide(
-        held, context, hash_with(held_hash), find,
+        held, context, hash_with(held_hash), find_held,
         [&](uint32_t row, const CsvRowValue& v, const CsvRowRef& ref) {
-          held_matched.push_back(matcher.HeldMatchedAt(v.hi > v.lo, v.lo, v.hi));
+          held_matched.push_back(unpaired ? unpaired->Matched(v.hash)
+                                          : matcher.HeldMatchedAt(v.hi > v.lo, v.lo, v.hi));
           if (!held_matched.back()) unmatched(hold_left, row, ref.fields());
           return true;
         },

@@ -5,9 +5,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
-#include "daemon/engine/engine.h"
-#include "daemon/engine/registry.h"
-#include "daemon/stdlib/stdlib.h"
+#include "tests/support/stdlib_diff.h"
 #include "tests/support/tree.h"
 
 namespace deltascope {
@@ -18,12 +16,7 @@ using google::protobuf::Value;
 class CsvEngineTest : public ::testing::Test {
  protected:
   Changeset Diff(const DiffOptions& options) {
-    ComparatorRegistry registry;
-    EXPECT_TRUE(RegisterStdlibComparators(registry).ok());
-    absl::StatusOr<std::vector<std::shared_ptr<Comparator>>> pipeline = registry.Pipeline({});
-    EXPECT_TRUE(pipeline.ok());
-    Engine engine(*pipeline, options);
-    absl::StatusOr<Changeset> cs = engine.Diff(tree_ / "a", tree_ / "b", "a", "b");
+    absl::StatusOr<Changeset> cs = testing::DiffWithStdlib(tree_, options);
     EXPECT_TRUE(cs.ok()) << cs.status();
     return cs.ok() ? *cs : Changeset{};
   }

@@ -5,9 +5,7 @@
 
 #include <string>
 
-#include "daemon/engine/engine.h"
-#include "daemon/engine/registry.h"
-#include "daemon/stdlib/stdlib.h"
+#include "tests/support/stdlib_diff.h"
 #include "tests/support/tree.h"
 
 namespace deltascope {
@@ -17,17 +15,11 @@ using testing::ScratchTree;
 
 // Bytes hashed by a diff of a/ against b/ (move detection off: it hashes for its own reasons).
 uint64_t BytesHashed(const ScratchTree& tree) {
-  ComparatorRegistry registry;
-  EXPECT_TRUE(RegisterStdlibComparators(registry).ok());
-  auto pipeline = registry.Pipeline({});
-  EXPECT_TRUE(pipeline.ok());
   DiffOptions options;
   options.jobs = 2;
   options.detect_moves = false;
-  Engine engine(*pipeline, options);
   DiffProgress progress;
-  absl::StatusOr<changeset::v1::Changeset> cs =
-      engine.Diff(tree / "a", tree / "b", "a", "b", &progress);
+  absl::StatusOr<changeset::v1::Changeset> cs = testing::DiffWithStdlib(tree, options, &progress);
   EXPECT_TRUE(cs.ok()) << cs.status();
   return progress.bytes_hashed.load();
 }

@@ -10,9 +10,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "daemon/engine/engine.h"
-#include "daemon/engine/registry.h"
-#include "daemon/stdlib/stdlib.h"
+#include "tests/support/stdlib_diff.h"
 #include "tests/support/tree.h"
 
 namespace deltascope {
@@ -24,15 +22,10 @@ class MovesTest : public ::testing::Test {
  protected:
   // Diffs a/ against b/ of the scratch tree.
   changeset::v1::Changeset Diff(bool detect_moves = true) {
-    ComparatorRegistry registry;
-    EXPECT_TRUE(RegisterStdlibComparators(registry).ok());
-    auto pipeline = registry.Pipeline({});
-    EXPECT_TRUE(pipeline.ok());
     DiffOptions options;
     options.jobs = 2;
     options.detect_moves = detect_moves;
-    Engine engine(*pipeline, options);
-    absl::StatusOr<changeset::v1::Changeset> cs = engine.Diff(tree_ / "a", tree_ / "b", "a", "b");
+    absl::StatusOr<changeset::v1::Changeset> cs = testing::DiffWithStdlib(tree_, options);
     EXPECT_TRUE(cs.ok()) << cs.status();
     return cs.ok() ? *cs : changeset::v1::Changeset();
   }
