@@ -226,6 +226,20 @@ TEST_F(CsvEngineTest, CommentLinesAreAClericalChangeApartFromTheRows) {
   EXPECT_EQ(Node(Diff(DiffOptions{})).summary(), "1 row added; 1 comment line changed");
 }
 
+// Sides of different delimiters hash rows as comma-separated lines (one side from its text, the
+// other from its fields): the same values are the same rows, a value holding a comma included.
+TEST_F(CsvEngineTest, SidesOfDifferentDelimitersCompareTheirValues) {
+  tree_.Write("a/t.csv", "id,name,note\n1,ann,\"x,y\"\n2,bob,plain\n3,cy,z\n");
+  tree_.Write("b/t.csv", "id;name;note\n1;ann;x,y\n2;bob;plain\n3;cy;z\n");
+  const Changeset cs = Diff(DiffOptions{});
+  const DiffNode& same = Node(cs);
+  EXPECT_EQ(std::vector<std::string>(same.tags().begin(), same.tags().end()),
+            std::vector<std::string>{"format-change"})
+      << same.summary();
+  tree_.Write("b/t.csv", "id;name;note\n1;ann;x,y\n2;bob;edited\n3;cy;z\n");
+  EXPECT_EQ(Node(Diff(DiffOptions{})).summary(), "1 cell changed; rows matched by id (inferred)");
+}
+
 TEST_F(CsvEngineTest, HashRowsOfATableWithAHeaderAreData) {
   tree_.Write("a/t.csv", "ticket,title\n#12,crash\n#13,hang\n");
   tree_.Write("b/t.csv", "ticket,title\n#12,crash\n#13,freeze\n#14,leak\n");

@@ -117,6 +117,19 @@ TEST(CsvSortedMatchTest, HashesCraftedToShareTheirTopBitsAreStillSorted) {
   }
 }
 
+TEST(CsvSortedMatchTest, UnpairedHeldRowsAreGatheredOnlyUpToTheLimit) {
+  SortedMultisetMatcher matcher({1, 2, 3, 3, 4});
+  EXPECT_TRUE(matcher.MatchStreamed(1));
+  EXPECT_TRUE(matcher.MatchStreamed(3));
+  // Unpaired: 2, the second 3, 4 (three distinct hashes).
+  EXPECT_FALSE(matcher.Unpaired(2).has_value());
+  std::optional<UnpairedHeldRows> few = matcher.Unpaired(3);
+  ASSERT_TRUE(few.has_value());
+  std::vector<bool> held;
+  for (uint64_t h : {1, 2, 3, 3, 4}) held.push_back(few->Matched(h));
+  EXPECT_EQ(held, (std::vector<bool>{true, false, true, false, false}));
+}
+
 TEST(CsvSortedMatchTest, RepeatsPairUpInFileOrder) {
   Matched m = Streaming({7, 5, 7, 9}, {5, 7, 8}, /*hold_left=*/false);
   EXPECT_EQ(m.left, (std::vector<bool>{true, true, false, false}));  // the second 7, the 9
