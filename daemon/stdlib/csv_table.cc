@@ -266,10 +266,10 @@ namespace {
 
 // Sorts hashes that share their top byte: two stable counting passes on the next two bytes
 // (through `tmp`), then an insertion sort, which finds them nearly sorted (hashes sharing 24 top
-// bits are few). Crafted hashes that would make it quadratic, or a run too large for a second
-// buffer, get std::sort.
+// bits are few). Crafted hashes that would make it quadratic, or a bucket larger than even 2^27
+// rows give (crafted too: `tmp` stays under 8 MB a thread), get std::sort.
 void SortBucket(uint64_t* a, size_t n, std::vector<uint64_t>& tmp) {
-  if (n < 256 || n > (size_t{1} << 22)) {
+  if (n < 256 || n > (size_t{1} << 20)) {
     std::sort(a, a + n);
     return;
   }
